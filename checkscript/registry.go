@@ -1,0 +1,171 @@
+package checkscript
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultTimeout is the plugins' default -t value.
+const DefaultTimeout = 10 * time.Second
+
+// Check is one configured probe, ready to run. Run must honour ctx's deadline
+// and never panic; it reports every failure as a Result, never as an error.
+type Check interface {
+	Run(ctx context.Context) Result
+}
+
+// Probe describes one probe kind: its name, its help, and how to build a Check
+// from Nagios-style flags.
+type Probe struct {
+	// Name is the command-line and HCL name, e.g. "disk".
+	Name string
+	// Label is the service label printed in output lines, e.g. "DISK".
+	Label string
+	// Summary is one line of help.
+	Summary string
+	// Define declares the probe's flags on fs and returns the constructor
+	// called once the flags are parsed. The constructor validates and must not
+	// do I/O: it also runs when a declaration is validated.
+	Define func(fs *flag.FlagSet) func() (Check, error)
+}
+
+var registry = map[string]Probe{}
+
+// register adds a probe; called from each probe file's init.
+func register(p Probe) {
+	if _, dup := registry[p.Name]; dup {
+		panic("checkscript: probe registered twice: " + p.Name)
+	}
+	registry[p.Name] = p
+}
+
+// Lookup returns the probe with the given name.
+func Lookup(name string) (Probe, bool) {
+	p, ok := registry[name]
+	return p, ok
+}
+
+// Probes returns every registered probe sorted by name.
+func Probes() []Probe {
+	out := make([]Probe, 0, len(registry))
+	for _, p := range registry {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ProbeNames returns the registered probe names, sorted.
+func ProbeNames() []string {
+	var names []string
+	for _, p := range Probes() {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// UsageError reports bad arguments; the command answers UNKNOWN with Usage.
+type UsageError struct {
+	Probe string // probe name, empty when the probe itself is unknown
+	Err   error
+	Usage string // the probe's flag help
+}
+
+func (e *UsageError) Error() string {
+	if e.Probe == "" {
+		return e.Err.Error()
+	}
+	return e.Probe + ": " + e.Err.Error()
+}
+
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// New builds the named probe from its arguments, as given after
+// `carbonio-health check <probe>`. Every probe accepts -t/--timeout (seconds,
+// or a Go duration such as 1500ms; default 10 s). Errors are *UsageError.
+func New(name string, args []string) (Check, error) {
+	p, ok := Lookup(name)
+	if !ok {
+		return nil, &UsageError{Err: fmt.Errorf("unknown probe %q (known: %s)", name, strings.Join(ProbeNames(), ", "))}
+	}
+	fs, build := p.flagSet()
+	timeout := DefaultTimeout
+	fs.Var((*timeoutFlag)(&timeout), "t", "timeout in seconds (or a duration like 1500ms)")
+	fs.Var((*timeoutFlag)(&timeout), "timeout", "same as -t")
+	if err := fs.Parse(args); err != nil {
+		return nil, &UsageError{Probe: name, Err: err, Usage: p.Usage()}
+	}
+	if fs.NArg() > 0 {
+		return nil, &UsageError{Probe: name, Err: fmt.Errorf("unexpected argument %q", fs.Arg(0)), Usage: p.Usage()}
+	}
+	c, err := build()
+	if err != nil {
+		return nil, &UsageError{Probe: name, Err: err, Usage: p.Usage()}
+	}
+	return &timed{check: c, timeout: timeout}, nil
+}
+
+func (p Probe) flagSet() (*flag.FlagSet, func() (Check, error)) {
+	fs := flag.NewFlagSet(p.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs, p.Define(fs)
+}
+
+// Usage returns the probe's help: its summary and its flags.
+func (p Probe) Usage() string {
+	fs, _ := p.flagSet()
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: carbonio-health check %s [flags]\n%s\n\nFlags:\n", p.Name, p.Summary)
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	b.WriteString("  -t, -timeout value\n    \ttimeout in seconds (or a duration like 1500ms) (default 10)\n")
+	return b.String()
+}
+
+// timed applies the -t timeout around a probe.
+type timed struct {
+	check   Check
+	timeout time.Duration
+}
+
+func (t *timed) Run(ctx context.Context) Result {
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	return t.check.Run(ctx)
+}
+
+// timeoutFlag parses plugin-style integer seconds or a Go duration.
+type timeoutFlag time.Duration
+
+func (f *timeoutFlag) String() string { return time.Duration(*f).String() }
+
+func (f *timeoutFlag) Set(s string) error {
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		if n <= 0 {
+			return errors.New("timeout must be positive")
+		}
+		*f = timeoutFlag(time.Duration(n * float64(time.Second)))
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("timeout %q is neither seconds nor a positive duration", s)
+	}
+	*f = timeoutFlag(d)
+	return nil
+}
+
+// TimeoutOf returns the timeout a Check built by New runs with.
+func TimeoutOf(c Check) time.Duration {
+	if t, ok := c.(*timed); ok {
+		return t.timeout
+	}
+	return DefaultTimeout
+}

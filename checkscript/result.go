@@ -1,0 +1,105 @@
+// Package checkscript holds every probe carbonio-health knows, written once and
+// used two ways: in-process by the TTL updater, and as the Nagios-compatible
+// command `carbonio-health check <probe> [flags]` that Consul script checks and
+// any Nagios, Icinga or Zabbix agent can run.
+//
+// Output and exit codes follow the monitoring-plugins 2.3.x conventions: one
+// line `LABEL STATUS - summary|perfdata`, exit 0 OK, 1 WARNING, 2 CRITICAL,
+// 3 UNKNOWN.
+package checkscript
+
+import (
+	"strings"
+)
+
+// Status is a check state with the Nagios plugin exit code as its value.
+type Status int
+
+// The four plugin states, valued as their exit codes.
+const (
+	OK       Status = 0
+	Warning  Status = 1
+	Critical Status = 2
+	Unknown  Status = 3
+)
+
+// String returns the state as plugins print it: OK, WARNING, CRITICAL, UNKNOWN.
+func (s Status) String() string {
+	switch s {
+	case OK:
+		return "OK"
+	case Warning:
+		return "WARNING"
+	case Critical:
+		return "CRITICAL"
+	default:
+		return "UNKNOWN"
+	}
+}
+
+// Worst returns the more severe of two states. Critical outranks Warning,
+// which outranks Unknown, which outranks OK, as the plugins rank them when
+// combining several results.
+func Worst(a, b Status) Status {
+	if severity(b) > severity(a) {
+		return b
+	}
+	return a
+}
+
+func severity(s Status) int {
+	switch s {
+	case Critical:
+		return 3
+	case Warning:
+		return 2
+	case Unknown:
+		return 1
+	default:
+		return 0
+	}
+}
+
+// Result is the outcome of one check evaluation.
+type Result struct {
+	// Label names the service in the output line, e.g. "DISK" or "LOAD".
+	Label string
+	// Status is the check's state.
+	Status Status
+	// Summary is the human text after "STATUS - ". It must stay stable
+	// while the status is stable (no timestamps): Consul syncs output changes.
+	Summary string
+	// Perfdata is printed after "|" in the plugin guidelines' syntax.
+	Perfdata []Perfdata
+}
+
+// String formats the result as one plugin output line:
+// `LABEL STATUS - summary|perfdata`.
+func (r Result) String() string {
+	var b strings.Builder
+	if r.Label != "" {
+		b.WriteString(r.Label)
+		b.WriteByte(' ')
+	}
+	b.WriteString(r.Status.String())
+	if r.Summary != "" {
+		b.WriteString(" - ")
+		b.WriteString(r.Summary)
+	}
+	if len(r.Perfdata) > 0 {
+		b.WriteByte('|')
+		for i, p := range r.Perfdata {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(p.String())
+		}
+	}
+	return b.String()
+}
+
+// Unknownf is a shorthand for an UNKNOWN result, the state plugins use for
+// bad arguments and internal failures.
+func Unknownf(label, summary string) Result {
+	return Result{Label: label, Status: Unknown, Summary: summary}
+}

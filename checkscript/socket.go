@@ -1,0 +1,92 @@
+package checkscript
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"time"
+)
+
+func init() {
+	register(Probe{
+		Name:    "socket",
+		Label:   "SOCKET",
+		Summary: "A unix socket exists and, with -connect, accepts a connection (ClamAV, MariaDB).",
+		Define: func(fs *flag.FlagSet) func() (Check, error) {
+			c := &socketCheck{}
+			stringFlag(fs, &c.path, "p", "path", "", "socket path (required)")
+			boolFlag(fs, &c.connect, "C", "connect", "also connect to the socket")
+			return func() (Check, error) {
+				if c.path == "" {
+					return nil, errors.New("-p PATH is required")
+				}
+				return c, nil
+			}
+		},
+	})
+}
+
+// socketCheck verifies a unix socket is present (and optionally accepting).
+type socketCheck struct {
+	path    string
+	connect bool
+}
+
+func (c *socketCheck) Run(ctx context.Context) Result {
+	st, err := os.Stat(c.path)
+	if err != nil {
+		return c.result(Critical, socketStatError(c.path, err), nil)
+	}
+	if st.Mode().Type() != fs.ModeSocket {
+		return c.result(Critical, fmt.Sprintf("%s is not a socket (%s)", c.path, st.Mode().Type()), nil)
+	}
+	if !c.connect {
+		return c.result(OK, fmt.Sprintf("%s is present", c.path), nil)
+	}
+	start := time.Now()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", c.path)
+	if err != nil {
+		if ctx.Err() != nil {
+			return c.result(Critical, fmt.Sprintf("Socket timeout connecting to %s", c.path), nil)
+		}
+		return c.result(Critical, fmt.Sprintf("connect to %s: %s", c.path, errText(err)), nil)
+	}
+	elapsed := time.Since(start).Seconds()
+	_ = conn.Close()
+	return c.result(OK, fmt.Sprintf("%s accepts connections", c.path),
+		[]Perfdata{{Label: "time", Value: elapsed, UOM: "s", Min: "0"}})
+}
+
+func (c *socketCheck) result(s Status, summary string, pd []Perfdata) Result {
+	return Result{Label: "SOCKET", Status: s, Summary: summary, Perfdata: pd}
+}
+
+// socketStatError words a stat failure the way check_disk words a missing path.
+func socketStatError(path string, err error) string {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Sprintf("%s is not present: No such file or directory", path)
+	}
+	return fmt.Sprintf("%s is not accessible: %s", path, errText(err))
+}
+
+// errText returns the innermost error text (e.g. "Connection refused"
+// rather than the whole dial chain), capitalised like strerror.
+func errText(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			break
+		}
+		err = u
+	}
+	s := err.Error()
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		s = string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}
