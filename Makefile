@@ -1,0 +1,61 @@
+# carbonio-health: build, run against a dev Consul agent, test, benchmark.
+#
+#   make run    dev Consul agent on loopback + the daemon with the built-in catalog
+#   make test   vet + every test (unit, integration against a real agent, side by
+#               side with Debian's monitoring plugins), under -race
+#   make bench  the benchmarks of the README, results in bench/results.md
+
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+BIN      := $(CURDIR)/bin
+CONSUL   := $(BIN)/consul
+DAEMON   := $(BIN)/carbonio-health
+PLUGINS  := /usr/lib/nagios/plugins
+
+# Integration tests read these; with CARBONIO_HEALTH_INTEGRATION=1 a missing
+# Consul binary or plugin is a failure, never a skip.
+export CARBONIO_HEALTH_CONSUL      := $(CONSUL)
+export CARBONIO_HEALTH_PLUGINS     := $(PLUGINS)
+export CARBONIO_HEALTH_INTEGRATION := 1
+
+.PHONY: all build consul plugins run test fuzz bench lint clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(DAEMON) ./cmd/carbonio-health
+
+# The pinned Consul agent, built once from the nested module (about 4 minutes).
+consul: $(CONSUL)
+$(CONSUL): deploy/consul-dev/go.mod deploy/consul-dev/go.sum
+	cd deploy/consul-dev && $(GO) build -o $(CONSUL) github.com/hashicorp/consul
+	@touch $(CONSUL)
+
+# Debian's monitoring plugins, the reference our probes are compared with.
+plugins: $(PLUGINS)/check_disk
+$(PLUGINS)/check_disk:
+	@if [ "$$(id -u)" != 0 ]; then echo "make plugins: run as root to apt-get install monitoring-plugins" >&2; exit 1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		monitoring-plugins-basic monitoring-plugins-standard
+
+run: build consul
+	deploy/dev/run.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test: consul plugins build lint
+	$(GO) test -race -count=1 ./...
+
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzParseRange -fuzztime=30s ./checkscript
+	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=30s ./hcl
+
+bench: consul plugins build
+	bench/run.sh
+
+clean:
+	rm -rf $(BIN)
