@@ -1,0 +1,312 @@
+package checkscript
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	probing "github.com/prometheus-community/pro-bing"
+)
+
+func init() {
+	register(Probe{
+		Name:    "ping",
+		Label:   "PING",
+		Summary: "ICMP echo round-trip average and packet loss, like check_ping (-w RTA,PL% -c RTA,PL%).",
+		Define: func(fs *flag.FlagSet) func() (Check, error) {
+			c := &pingCheck{}
+			var warn, crit []string
+			var interval string
+			var v4, v6 bool
+			stringFlag(fs, &c.host, "H", "hostname", "", "host name or address to ping (required)")
+			listVar(fs, &warn, "w", "warning", "warning threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -w")
+			listVar(fs, &crit, "c", "critical", "critical threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -c")
+			fs.IntVar(&c.packets, "p", 5, "number of ICMP echo requests to send")
+			fs.IntVar(&c.packets, "packets", 5, "same as -p")
+			stringFlag(fs, &interval, "i", "interval", "1", "seconds (or a duration) between requests")
+			boolFlag(fs, &v4, "4", "use-ipv4", "use IPv4")
+			boolFlag(fs, &v6, "6", "use-ipv6", "use IPv6")
+			return func() (Check, error) {
+				return c.build(warn, crit, interval, v4, v6)
+			}
+		},
+	})
+}
+
+// pingCheck sends ICMP echo requests with pro-bing and judges the round-trip
+// average and the packet loss as check_ping does.
+type pingCheck struct {
+	host       string
+	packets    int
+	interval   time.Duration
+	network    string // "ip", "ip4" or "ip6"
+	warn, crit pingThreshold
+}
+
+// pingThreshold is one -w or -c value: RTA in milliseconds and packet loss
+// in percent; negative means "not given".
+type pingThreshold struct {
+	rta float64
+	pl  int
+}
+
+// pingStats is what one ping run measured.
+type pingStats struct {
+	sent, recv, dups int
+	avg              time.Duration
+}
+
+func (c *pingCheck) build(warn, crit []string, interval string, v4, v6 bool) (Check, error) {
+	if c.host == "" {
+		return nil, errors.New("You must specify a server address or host name (-H)")
+	}
+	if c.packets < 1 || c.packets > 10000 {
+		return nil, fmt.Errorf("-p %d: the number of packets must be between 1 and 10000", c.packets)
+	}
+	var err error
+	if c.interval, err = parseSeconds(interval); err != nil {
+		return nil, fmt.Errorf("-i: %w", err)
+	}
+	c.network = "ip"
+	switch {
+	case v4 && v6:
+		return nil, errors.New("-4 and -6 exclude each other")
+	case v4:
+		c.network = "ip4"
+	case v6:
+		c.network = "ip6"
+	}
+	c.warn, c.crit = pingThreshold{-1, -1}, pingThreshold{-1, -1}
+	for _, w := range warn {
+		if err := parsePingThreshold(w, &c.warn); err != nil {
+			return nil, fmt.Errorf("-w: %w", err)
+		}
+	}
+	for _, cr := range crit {
+		if err := parsePingThreshold(cr, &c.crit); err != nil {
+			return nil, fmt.Errorf("-c: %w", err)
+		}
+	}
+	for _, m := range []struct {
+		missing bool
+		name    string
+	}{{c.warn.rta < 0, "<wrta>"}, {c.crit.rta < 0, "<crta>"}, {c.warn.pl < 0, "<wpl>"}, {c.crit.pl < 0, "<cpl>"}} {
+		if m.missing {
+			return nil, fmt.Errorf("%s was not set (give -w RTA,PL%% and -c RTA,PL%%)", m.name)
+		}
+	}
+	if c.warn.rta > c.crit.rta {
+		return nil, fmt.Errorf("<wrta> (%f) cannot be larger than <crta> (%f)", c.warn.rta, c.crit.rta)
+	}
+	if c.warn.pl > c.crit.pl {
+		return nil, fmt.Errorf("<wpl> (%d) cannot be larger than <cpl> (%d)", c.warn.pl, c.crit.pl)
+	}
+	return c, nil
+}
+
+// parsePingThreshold reads check_ping's threshold forms into t, keeping
+// fields the text does not set: "100" (RTA only), "100,20%" or "100:20%"
+// (both), "20%" (loss only).
+func parsePingThreshold(s string, t *pingThreshold) error {
+	if s == "" {
+		return nil
+	}
+	rta, pl, hasPL := strings.Cut(s, ",")
+	if !hasPL {
+		rta, pl, hasPL = strings.Cut(s, ":")
+	}
+	if !hasPL && strings.HasSuffix(s, "%") {
+		rta, pl, hasPL = "", s, true
+	}
+	if rta != "" {
+		v, err := strconv.ParseFloat(rta, 64)
+		if err != nil || v < 0 || math.IsNaN(v) || v > 1e9 {
+			return fmt.Errorf("%q: round trip average must be a non-negative number of ms", s)
+		}
+		t.rta = v
+	}
+	if hasPL {
+		n, err := strconv.Atoi(strings.TrimSuffix(pl, "%"))
+		if err != nil || !strings.HasSuffix(pl, "%") || n < 0 || n > 100 {
+			return fmt.Errorf("%q: packet loss must be an integer percentage such as 20%%", s)
+		}
+		t.pl = n
+	}
+	return nil
+}
+
+// parseSeconds reads plugin-style seconds ("0.2") or a Go duration ("200ms").
+func parseSeconds(s string) (time.Duration, error) {
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		if n <= 0 || n > 3600 {
+			return 0, fmt.Errorf("%q must be between 0 and 3600 seconds", s)
+		}
+		return time.Duration(n * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 || d > time.Hour {
+		return 0, fmt.Errorf("%q is neither seconds nor a positive duration", s)
+	}
+	return d, nil
+}
+
+// Run resolves the host, pings it and evaluates the statistics.
+func (c *pingCheck) Run(ctx context.Context) Result {
+	addrs, err := net.DefaultResolver.LookupIP(ctx, c.network, c.host)
+	if err != nil || len(addrs) == 0 {
+		if ctx.Err() != nil {
+			return pingResult(Critical, fmt.Sprintf("Timeout resolving %s", c.host), nil)
+		}
+		why := "no address"
+		var de *net.DNSError
+		if errors.As(err, &de) {
+			why = de.Err
+		} else if err != nil {
+			why = errText(err)
+		}
+		return pingResult(Critical, fmt.Sprintf("Cannot resolve %s: %s", c.host, why), nil)
+	}
+	ip := addrs[0]
+	for _, a := range addrs { // prefer IPv4, as ping does
+		if a.To4() != nil {
+			ip = a
+			break
+		}
+	}
+	st, res, ok := c.ping(ctx, &net.IPAddr{IP: ip})
+	if !ok {
+		return res
+	}
+	return evaluatePing(st, c.warn, c.crit)
+}
+
+// ping runs pro-bing unprivileged (a datagram ICMP socket, allowed by
+// net.ipv4.ping_group_range) and, when the kernel refuses that, with a raw
+// socket (root or CAP_NET_RAW). ok is false when res is the final answer.
+func (c *pingCheck) ping(ctx context.Context, ip *net.IPAddr) (st pingStats, res Result, ok bool) {
+	var failed [2]error
+	for i, privileged := range []bool{false, true} {
+		p := probing.New(ip.String())
+		p.SetIPAddr(ip)
+		p.SetPrivileged(privileged)
+		p.SetLogger(probing.NoopLogger{})
+		p.Count = c.packets
+		p.Interval = c.interval
+		p.Timeout = c.wait(ctx)
+		p.RecordRtts, p.RecordTTLs = false, false
+		opened := false
+		p.OnSetup = func() { opened = true } // called once the socket is open
+		err := p.RunWithContext(ctx)
+		s := p.Statistics()
+		st = pingStats{sent: s.PacketsSent, recv: s.PacketsRecv, dups: s.PacketsRecvDuplicates, avg: s.AvgRtt}
+		switch {
+		case !opened && err != nil:
+			failed[i] = err
+			continue
+		case st.sent > 0:
+			return st, Result{}, true // a deadline mid-run still leaves usable statistics
+		case ctx.Err() != nil:
+			return st, pingResult(Critical, fmt.Sprintf("Timeout pinging %s", ip), nil), false
+		case err != nil:
+			return st, pingResult(Critical, fmt.Sprintf("Cannot send to %s: %s", ip, errText(err)), nil), false
+		}
+		return st, Result{}, true
+	}
+	if isPermissionError(failed[0]) && isPermissionError(failed[1]) {
+		return st, Unknownf("PING", pingDeniedMessage(failed[0], failed[1], os.Getegid())), false
+	}
+	return st, Unknownf("PING", fmt.Sprintf("Cannot open an ICMP socket: %s", errText(failed[1]))), false
+}
+
+// wait bounds one run: check_ping's own estimate (packets × interval plus
+// the critical RTA, at least a second for the last reply), cut short of the
+// context deadline so that lost packets still yield statistics.
+func (c *pingCheck) wait(ctx context.Context) time.Duration {
+	last := time.Duration(c.crit.rta * float64(time.Millisecond))
+	if last < time.Second {
+		last = time.Second
+	}
+	w := time.Duration(c.packets-1)*c.interval + last
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		left -= min(left/10, 100*time.Millisecond)
+		w = min(w, left)
+	}
+	return max(w, time.Millisecond) // time.NewTicker panics on a non-positive period
+}
+
+// isPermissionError reports whether opening an ICMP socket was refused
+// because of privileges (as opposed to, say, a missing IPv6 stack).
+func isPermissionError(err error) bool {
+	return errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM) || errors.Is(err, os.ErrPermission)
+}
+
+// pingDeniedMessage explains why neither kind of ICMP socket could be
+// opened and names both ways to allow one.
+func pingDeniedMessage(unprivileged, raw error, gid int) string {
+	return fmt.Sprintf("Cannot open an ICMP socket: unprivileged ICMP refused (%s; allow group %d in sysctl net.ipv4.ping_group_range) "+
+		"and raw ICMP refused (%s; needs root or CAP_NET_RAW)", errText(unprivileged), gid, errText(raw))
+}
+
+// evaluatePing turns measured statistics into a check_ping result: loss is
+// the integer percentage ping prints, RTA and loss are compared with >=,
+// critical first, and no reply at all is CRITICAL without an RTA.
+func evaluatePing(st pingStats, warn, crit pingThreshold) Result {
+	loss := 100
+	if st.sent > 0 && st.recv <= st.sent {
+		loss = (st.sent - st.recv) * 100 / st.sent
+	}
+	rta := float64(st.avg.Round(time.Microsecond)) / float64(time.Millisecond)
+	lost := loss == 100 || st.recv == 0
+	status := OK
+	switch {
+	case lost || loss >= crit.pl || rta >= crit.rta:
+		status = Critical
+	case loss >= warn.pl || rta >= warn.rta:
+		status = Warning
+	}
+	prefix := ""
+	if st.dups > 0 { // ping marks them "DUP!", which check_ping reports as a warning
+		prefix = "DUPLICATES FOUND! "
+		status = Worst(status, Warning)
+	}
+	plPerf := Perfdata{Label: "pl", Value: float64(loss), UOM: "%", Warn: positiveInt(warn.pl), Crit: positiveInt(crit.pl), Min: "0"}
+	if lost {
+		return pingResult(status, fmt.Sprintf("%sPacket loss = %d%%", prefix, loss), []Perfdata{
+			{Label: "rta", NoValue: true, Warn: fmt.Sprintf("%f", warn.rta), Crit: fmt.Sprintf("%f", crit.rta)},
+			plPerf,
+		})
+	}
+	return pingResult(status, fmt.Sprintf("%sPacket loss = %d%%, RTA = %.2f ms", prefix, loss, rta), []Perfdata{
+		{Label: "rta", Value: rta, UOM: "ms", Warn: positiveFloat(warn.rta), Crit: positiveFloat(crit.rta), Min: "0.000000"},
+		plPerf,
+	})
+}
+
+// positiveFloat and positiveInt print a check_ping perfdata threshold, which
+// is left empty when it is zero.
+func positiveFloat(v float64) string {
+	if v <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%f", v)
+}
+
+func positiveInt(v int) string {
+	if v <= 0 {
+		return ""
+	}
+	return strconv.Itoa(v)
+}
+
+func pingResult(s Status, summary string, pd []Perfdata) Result {
+	return Result{Label: "PING", Status: s, Summary: summary, Perfdata: pd}
+}
