@@ -1,0 +1,173 @@
+# Role "all": what every Carbonio node is checked for, whatever its roles.
+# Source: "All Nodes" in the Carbonio monitoring document.
+#
+# Thresholds follow the monitoring plugins (-w/-c ranges); override any of
+# them from the node's files, e.g.
+#
+#   override "all" "load" {
+#     check "load" { args = { w = "3,2.5,2" } }
+#   }
+
+role "all" {
+  description = "Checks every node needs: logged-in users, load, disk, reachability, DNS"
+
+  # Several people on the node over SSH at once may edit the same files:
+  # warn from two logged-in users on, critical from five (check_users).
+  service "users" {
+    description = "Logged-in users (SSH)"
+    tags        = ["system", "ssh"]
+    check "users" {
+      type     = "script"
+      probe    = "users"
+      args     = { w = "1", c = "4" }
+      interval = "60s"
+    }
+  }
+
+  # Load average per CPU (check_load -r).
+  service "load" {
+    description = "CPU load average"
+    tags        = ["system", "load"]
+    check "load" {
+      type     = "script"
+      probe    = "load"
+      args     = { r = true, w = "1.5,1.25,1", c = "3,2.5,2" }
+      interval = "30s"
+    }
+  }
+
+  # Used space of the folders the document lists, evaluated in-process by
+  # the daemon (TTL). Thresholds speak of USED percent, as the document does;
+  # the disk probe translates them to check_disk's free-space thresholds.
+  service "disk-opt" {
+    description = "Disk space used by /opt"
+    tags        = ["disk"]
+    meta        = { path = "/opt" }
+    check "disk" {
+      type     = "ttl"
+      probe    = "disk"
+      args     = { p = "/opt", used-warning = "80%", used-critical = "90%" }
+      interval = "30s"
+    }
+  }
+
+  service "disk-var-lib" {
+    description = "Disk space used by /var/lib"
+    tags        = ["disk"]
+    meta        = { path = "/var/lib" }
+    check "disk" {
+      type     = "ttl"
+      probe    = "disk"
+      args     = { p = "/var/lib", used-warning = "80%", used-critical = "90%" }
+      interval = "30s"
+    }
+  }
+
+  service "disk-var-log" {
+    description = "Disk space used by /var/log"
+    tags        = ["disk"]
+    meta        = { path = "/var/log" }
+    check "disk" {
+      type     = "ttl"
+      probe    = "disk"
+      args     = { p = "/var/log", used-warning = "80%", used-critical = "90%" }
+      interval = "30s"
+    }
+  }
+
+  service "disk-store" {
+    description = "Disk space used by /opt/zextras/store"
+    tags        = ["disk"]
+    meta        = { path = "/opt/zextras/store" }
+    check "disk" {
+      type     = "ttl"
+      probe    = "disk"
+      args     = { p = "/opt/zextras/store", used-warning = "80%", used-critical = "90%" }
+      interval = "30s"
+    }
+  }
+
+  service "disk-backup" {
+    description = "Disk space used by /opt/zextras/backup"
+    tags        = ["disk"]
+    meta        = { path = "/opt/zextras/backup" }
+    check "disk" {
+      type     = "ttl"
+      probe    = "disk"
+      args     = { p = "/opt/zextras/backup", used-warning = "80%", used-critical = "90%" }
+      interval = "30s"
+    }
+  }
+
+  service "disk-incoming" {
+    description = "Disk space used by /opt/zextras/incoming"
+    tags        = ["disk"]
+    meta        = { path = "/opt/zextras/incoming" }
+    if_present  = "/opt/zextras/incoming"
+    check "disk" {
+      type     = "ttl"
+      probe    = "disk"
+      args     = { p = "/opt/zextras/incoming", used-warning = "80%", used-critical = "90%" }
+      interval = "30s"
+    }
+  }
+
+  service "disk-cache" {
+    description = "Disk space used by /opt/zextras/cache"
+    tags        = ["disk"]
+    meta        = { path = "/opt/zextras/cache" }
+    if_present  = "/opt/zextras/cache"
+    check "disk" {
+      type     = "ttl"
+      probe    = "disk"
+      args     = { p = "/opt/zextras/cache", used-warning = "80%", used-critical = "90%" }
+      interval = "30s"
+    }
+  }
+
+  # Reachability and latency (check_ping). The default target is the node
+  # itself; point H at the gateway or a peer node, and add checks for more:
+  #
+  #   override "all" "ping" {
+  #     check "ping" { args = { H = "10.0.0.1" } }
+  #     check "ping-peer" {
+  #       type  = "script"
+  #       probe = "ping"
+  #       args  = { H = "10.0.0.2", w = "100,20%", c = "500,60%" }
+  #     }
+  #   }
+  service "ping" {
+    description = "Reachability and round-trip time"
+    tags        = ["network", "icmp"]
+    check "ping" {
+      type     = "script"
+      probe    = "ping"
+      args     = { H = "127.0.0.1", w = "100,20%", c = "500,60%", p = 5 }
+      interval = "60s"
+      timeout  = "15s"
+    }
+  }
+
+  # Name resolution of external FQDNs (check_dns). Add one check per name.
+  service "dns" {
+    description = "Resolution of external names"
+    tags        = ["network", "dns"]
+    check "dns" {
+      type     = "script"
+      probe    = "dns"
+      args     = { H = "www.zextras.com", w = "1", c = "5" }
+      interval = "60s"
+    }
+  }
+
+  # systemd units every node runs (the Consul agent: service-discover).
+  service "units" {
+    description = "systemd units common to every node"
+    tags        = ["systemd"]
+    check "service-discover" {
+      type  = "script"
+      probe = "systemd"
+      args  = { u = "service-discover.service" }
+    }
+  }
+}

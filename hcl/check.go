@@ -1,0 +1,172 @@
+package hcl
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+
+	"github.com/zextras/carbonio-health/checkscript"
+)
+
+// Defaults for checks that do not say otherwise.
+const (
+	DefaultInterval = 30 * time.Second
+	DefaultTimeout  = 10 * time.Second
+	// TTLFactor sets a TTL check's default TTL to TTLFactor × its interval,
+	// so a missed update or two never flaps it but a dead daemon does.
+	TTLFactor = 3
+)
+
+// kindAttributes says which attributes only make sense for some kinds.
+var kindAttributes = map[string][]CheckKind{
+	"probe":           {KindScript, KindTTL},
+	"args":            {KindScript, KindTTL},
+	"command":         {KindScript},
+	"http":            {KindHTTP},
+	"tls_skip_verify": {KindHTTP},
+	"ttl":             {KindTTL},
+}
+
+// check resolves one check; ok is false when it is disabled or has errors.
+func (r *resolver) check(svc *Service, cd *checkDecl) (Check, bool) {
+	a := cd.attrs
+	if !r.boolean(a, "enabled", true) {
+		return Check{}, false
+	}
+	c := Check{
+		ID:       svc.ID + ":" + cd.key,
+		Key:      cd.key,
+		Name:     r.str(a, "name", svc.Name+" "+cd.key),
+		Notes:    r.str(a, "notes", ""),
+		Interval: r.duration(a, "interval", DefaultInterval),
+		Timeout:  r.duration(a, "timeout", DefaultTimeout),
+	}
+	kind, ok := r.kind(cd)
+	if !ok {
+		return Check{}, false
+	}
+	c.Kind = kind
+	before := len(r.diags)
+	for name, kinds := range kindAttributes {
+		at := a[name]
+		if name == "args" && len(cd.args) > 0 {
+			at = cd.args[0]
+		}
+		if at != nil && !containsKind(kinds, kind) {
+			r.errorf(at.NameRange, "Attribute not valid for this check type",
+				"%s is only for %s checks; this check is of type %q.", name, kindList(kinds), kind)
+		}
+	}
+	switch kind {
+	case KindTCP:
+		r.needPort(svc, cd, "tcp")
+		c.TCP = net.JoinHostPort(svc.Address, strconv.Itoa(svc.Port))
+	case KindHTTP:
+		c.HTTP = r.str(a, "http", "/")
+		c.TLSSkipVerify = r.boolean(a, "tls_skip_verify", false)
+		if !strings.HasPrefix(c.HTTP, "http://") && !strings.HasPrefix(c.HTTP, "https://") {
+			r.needPort(svc, cd, "http")
+			c.HTTP = "http://" + net.JoinHostPort(svc.Address, strconv.Itoa(svc.Port)) + "/" + strings.TrimPrefix(c.HTTP, "/")
+		}
+	case KindScript, KindTTL:
+		c.Command = r.strings(a, "command")
+		c.Probe = r.str(a, "probe", "")
+		c.Args = r.args(cd.args)
+		r.probe(cd, &c)
+	}
+	if kind == KindTTL {
+		c.TTL = r.duration(a, "ttl", TTLFactor*c.Interval)
+		if ta, set := a["ttl"]; set && c.TTL <= c.Interval {
+			r.errorf(ta.Expr.Range(), "TTL too short",
+				"ttl (%s) must be longer than interval (%s), or every late update turns the check critical.", c.TTL, c.Interval)
+		}
+	}
+	return c, !r.diags[before:].HasErrors()
+}
+
+// kind reads the type attribute, defaulting to the check's label when the
+// label names a kind (check "tcp" {}).
+func (r *resolver) kind(cd *checkDecl) (CheckKind, bool) {
+	all := []CheckKind{KindTCP, KindHTTP, KindScript, KindTTL}
+	t, ok := cd.attrs["type"]
+	if !ok {
+		if containsKind(all, CheckKind(cd.key)) {
+			return CheckKind(cd.key), true
+		}
+		r.errorf(cd.defRange, "Missing check type",
+			"Check %q needs type = one of %s (or a label that is one of them).", cd.key, kindList(all))
+		return "", false
+	}
+	k := CheckKind(r.str(cd.attrs, "type", ""))
+	if !containsKind(all, k) {
+		r.errorf(t.Expr.Range(), "Unknown check type", "Check type %q is not one of %s.", k, kindList(all))
+		return "", false
+	}
+	return k, true
+}
+
+// probe validates a script or TTL check's probe and args by building it,
+// exactly as the TTL runner and the check command will.
+func (r *resolver) probe(cd *checkDecl, c *Check) {
+	a := cd.attrs
+	if c.Kind == KindScript && len(c.Command) > 0 {
+		if _, ok := a["probe"]; ok {
+			r.errorf(a["probe"].NameRange, "Conflicting attributes", "A script check runs either command or probe, not both.")
+		}
+		return
+	}
+	pa, ok := a["probe"]
+	if !ok {
+		what := "probe"
+		if c.Kind == KindScript {
+			what = "probe or command"
+		}
+		r.errorf(cd.defRange, "Missing "+what, "A %s check needs a %s. Probes: %s.",
+			c.Kind, what, strings.Join(checkscript.ProbeNames(), ", "))
+		return
+	}
+	if _, known := checkscript.Lookup(c.Probe); !known {
+		r.errorf(pa.Expr.Range(), "Unknown probe", "No probe %q. Probes: %s.", c.Probe, strings.Join(checkscript.ProbeNames(), ", "))
+		return
+	}
+	if _, err := checkscript.New(c.Probe, c.Args); err != nil {
+		rng := pa.Expr.Range()
+		if len(cd.args) > 0 {
+			rng = cd.args[len(cd.args)-1].Expr.Range()
+		}
+		var ue *checkscript.UsageError
+		msg := err.Error()
+		if errors.As(err, &ue) {
+			msg = ue.Err.Error()
+		}
+		r.errorf(rng, "Invalid probe arguments", "Probe %q rejects %q: %s.", c.Probe, strings.Join(c.Args, " "), msg)
+	}
+}
+
+func (r *resolver) needPort(svc *Service, cd *checkDecl, kind string) {
+	if svc.Port == 0 {
+		r.errorf(cd.defRange, "Check needs a port",
+			"A %s check connects to the service's port, but service %q declares no port.", kind, svc.Name)
+	}
+}
+
+func containsKind(kinds []CheckKind, k CheckKind) bool {
+	for _, v := range kinds {
+		if v == k {
+			return true
+		}
+	}
+	return false
+}
+
+func kindList(kinds []CheckKind) string {
+	s := make([]string, len(kinds))
+	for i, k := range kinds {
+		s[i] = fmt.Sprintf("%q", string(k))
+	}
+	return strings.Join(s, ", ")
+}

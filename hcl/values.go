@@ -1,0 +1,202 @@
+package hcl
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	hcl2 "github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Typed reads of unevaluated attributes. Each returns the zero value and
+// appends a diagnostic pointing at the expression when the value does not
+// fit. Expressions are literal: no variables or functions are defined.
+
+func (r *resolver) str(attrs hcl2.Attributes, name, def string) string {
+	a, ok := attrs[name]
+	if !ok {
+		return def
+	}
+	var v string
+	r.diags = append(r.diags, gohcl.DecodeExpression(a.Expr, nil, &v)...)
+	return v
+}
+
+func (r *resolver) boolean(attrs hcl2.Attributes, name string, def bool) bool {
+	a, ok := attrs[name]
+	if !ok {
+		return def
+	}
+	var v bool
+	r.diags = append(r.diags, gohcl.DecodeExpression(a.Expr, nil, &v)...)
+	return v
+}
+
+func (r *resolver) strings(attrs hcl2.Attributes, name string) []string {
+	a, ok := attrs[name]
+	if !ok {
+		return nil
+	}
+	var v []string
+	r.diags = append(r.diags, gohcl.DecodeExpression(a.Expr, nil, &v)...)
+	return v
+}
+
+func (r *resolver) strMap(attrs hcl2.Attributes, name string) map[string]string {
+	a, ok := attrs[name]
+	if !ok {
+		return nil
+	}
+	var v map[string]string
+	r.diags = append(r.diags, gohcl.DecodeExpression(a.Expr, nil, &v)...)
+	return v
+}
+
+// port reads a TCP port, 1..65535; 0 when unset, -1 when invalid (so no
+// second error follows about a missing port).
+func (r *resolver) port(attrs hcl2.Attributes) int {
+	a, ok := attrs["port"]
+	if !ok {
+		return 0
+	}
+	var v int
+	if ds := gohcl.DecodeExpression(a.Expr, nil, &v); ds.HasErrors() {
+		r.diags = append(r.diags, ds...)
+		return -1
+	}
+	if v < 1 || v > 65535 {
+		r.errorf(a.Expr.Range(), "Port out of range", "Port %d is not between 1 and 65535.", v)
+		return -1
+	}
+	return v
+}
+
+// duration reads a Go duration string such as "10s" or "1m30s".
+func (r *resolver) duration(attrs hcl2.Attributes, name string, def time.Duration) time.Duration {
+	a, ok := attrs[name]
+	if !ok {
+		return def
+	}
+	var s string
+	if ds := gohcl.DecodeExpression(a.Expr, nil, &s); ds.HasErrors() {
+		r.diags = append(r.diags, ds...)
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		r.errorf(a.Expr.Range(), "Invalid duration",
+			"%s = %q is not a positive duration; write it like \"10s\", \"1m\" or \"1m30s\".", name, s)
+		return def
+	}
+	return d
+}
+
+// args merges the layers of an args attribute key by key (null removes a
+// key) and turns them into probe flags: a one-letter key k becomes -k, a
+// longer one --key; true adds the bare flag, false and null omit it; a list
+// repeats the flag. Keys are sorted, so the command line is stable.
+func (r *resolver) args(layers []*hcl2.Attribute) []string {
+	merged := map[string]cty.Value{}
+	for _, a := range layers {
+		v, ds := a.Expr.Value(nil)
+		r.diags = append(r.diags, ds...)
+		if ds.HasErrors() {
+			continue
+		}
+		if v.IsNull() || !(v.Type().IsObjectType() || v.Type().IsMapType()) {
+			r.errorf(a.Expr.Range(), "Invalid args", "args must be an object of flags, like { w = \"80%%\", c = \"90%%\" }.")
+			continue
+		}
+		for k, e := range v.AsValueMap() {
+			merged[k] = e
+		}
+	}
+	keys := make([]string, 0, len(merged))
+	for k := range merged {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []string
+	for _, k := range keys {
+		flag := "--" + k
+		if len(k) == 1 {
+			flag = "-" + k
+		}
+		vals, err := flagValues(merged[k])
+		if err != nil {
+			r.errorf(layers[len(layers)-1].Expr.Range(), "Invalid args", "args.%s: %s", k, err)
+			continue
+		}
+		for _, v := range vals {
+			if v == "" {
+				out = append(out, flag)
+			} else {
+				out = append(out, flag, v)
+			}
+		}
+	}
+	return out
+}
+
+// flagValues renders one args value; "" stands for a bare boolean flag.
+func flagValues(v cty.Value) ([]string, error) {
+	switch {
+	case v.IsNull():
+		return nil, nil
+	case !v.IsKnown():
+		return nil, fmt.Errorf("value is not known")
+	case v.Type() == cty.String:
+		return []string{v.AsString()}, nil
+	case v.Type() == cty.Number:
+		return []string{v.AsBigFloat().Text('f', -1)}, nil
+	case v.Type() == cty.Bool:
+		if v.True() {
+			return []string{""}, nil
+		}
+		return nil, nil
+	case v.Type().IsTupleType() || v.Type().IsListType():
+		var out []string
+		for _, e := range v.AsValueSlice() {
+			s, err := flagValues(e)
+			if err != nil {
+				return nil, err
+			}
+			if len(s) != 1 || s[0] == "" {
+				return nil, fmt.Errorf("list elements must be strings or numbers")
+			}
+			out = append(out, s...)
+		}
+		return out, nil
+	default:
+		return nil, fmt.Errorf("a flag value must be a string, number, bool or list, not %s", v.Type().FriendlyName())
+	}
+}
+
+func (r *resolver) errorf(rng hcl2.Range, summary, format string, args ...any) {
+	r.diags = append(r.diags, &hcl2.Diagnostic{
+		Severity: hcl2.DiagError,
+		Summary:  summary,
+		Detail:   fmt.Sprintf(format, args...),
+		Subject:  rng.Ptr(),
+	})
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func joinQuoted(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}
