@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/zextras/carbonio-health/checkscript"
 )
 
