@@ -1,0 +1,330 @@
+package checkscript
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func init() {
+	register(Probe{
+		Name:    "tcp",
+		Label:   "TCP",
+		Summary: "A TCP port accepts connections and, with -e, answers the expected banner (like check_tcp).",
+		Define:  defineTCP,
+	})
+}
+
+// tcpCheck connects to host:port, optionally over TLS, sends -s, reads until
+// one of -e matches, sends -q and reports the response time, as check_tcp.
+type tcpCheck struct {
+	host          string
+	port          int
+	send, quit    string
+	expect        []string
+	expectAll     bool
+	refusedState  Status
+	mismatchState Status
+	warn, crit    *float64 // response seconds, strict >
+	useTLS, sni   bool
+	checkCert     bool
+	certWarn      int // days
+	certCrit      int // days
+	// readIdle is how long to wait for more data once some arrived without
+	// matching -e; check_tcp waits about 2 s before calling it a mismatch.
+	readIdle time.Duration
+}
+
+// maxExpectBytes bounds how much of the answer is read while looking for -e.
+const maxExpectBytes = 64 << 10
+
+func defineTCP(fs *flag.FlagSet) func() (Check, error) {
+	c := &tcpCheck{readIdle: 2 * time.Second}
+	var port, refused, mismatch, warn, crit, days string
+	var escape bool
+	stringFlag(fs, &c.host, "H", "hostname", "", "host name or address (required)")
+	stringFlag(fs, &port, "p", "port", "", "port number (required)")
+	stringFlag(fs, &c.send, "s", "send", "", "string to send to the server")
+	listVar(fs, &c.expect, "e", "expect", "string to expect in the answer, substring match (repeatable; any matches unless -A)")
+	stringFlag(fs, &c.quit, "q", "quit", "", "string to send to the server before closing (\\r\\n is appended)")
+	boolFlag(fs, &c.expectAll, "A", "all", "every -e string must match")
+	boolFlag(fs, &escape, "E", "escape", "interpret \\n, \\r, \\t and \\\\ in -s and -q")
+	stringFlag(fs, &refused, "r", "refuse", "crit", "state on connection refused: ok, warn or crit")
+	stringFlag(fs, &mismatch, "M", "mismatch", "warn", "state when the answer does not match -e: ok, warn or crit")
+	stringFlag(fs, &warn, "w", "warning", "", "response time in seconds above which to warn")
+	stringFlag(fs, &crit, "c", "critical", "", "response time in seconds above which to go critical")
+	boolFlag(fs, &c.useTLS, "S", "ssl", "connect with TLS (the certificate chain is not verified, as check_tcp)")
+	fs.BoolVar(&c.sni, "sni", false, "send the host name as TLS SNI (implies -S)")
+	stringFlag(fs, &days, "D", "certificate", "", "WARN[,CRIT] minimum days the certificate must stay valid (implies -S)")
+	return func() (Check, error) {
+		var err error
+		if c.host == "" {
+			return nil, errors.New("-H HOST is required")
+		}
+		if c.port, err = strconv.Atoi(port); err != nil || c.port < 1 || c.port > 65535 {
+			return nil, fmt.Errorf("-p: port %q must be a number in 1..65535", port)
+		}
+		if c.refusedState, err = parseStateName(refused); err != nil {
+			return nil, fmt.Errorf("-r: %w", err)
+		}
+		if c.mismatchState, err = parseStateName(mismatch); err != nil {
+			return nil, fmt.Errorf("-M: %w", err)
+		}
+		if c.warn, err = parseResponseSeconds(warn); err != nil {
+			return nil, fmt.Errorf("-w: %w", err)
+		}
+		if c.crit, err = parseResponseSeconds(crit); err != nil {
+			return nil, fmt.Errorf("-c: %w", err)
+		}
+		if days != "" {
+			if c.certWarn, c.certCrit, err = parseCertDays(days); err != nil {
+				return nil, fmt.Errorf("-D: %w", err)
+			}
+			c.checkCert, c.useTLS = true, true
+		}
+		if c.sni {
+			c.useTLS = true
+		}
+		if escape {
+			c.send, c.quit = unescapeTCP(c.send), unescapeTCP(c.quit)
+		}
+		if c.quit != "" && !escape {
+			c.quit += "\r\n" // check_tcp's default, unless -E asks for exact bytes
+		}
+		return c, nil
+	}
+}
+
+// parseStateName reads check_tcp's -r/-M values.
+func parseStateName(s string) (Status, error) {
+	switch strings.ToLower(s) {
+	case "ok":
+		return OK, nil
+	case "warn", "warning":
+		return Warning, nil
+	case "crit", "critical":
+		return Critical, nil
+	}
+	return Unknown, fmt.Errorf("state %q is not ok, warn or crit", s)
+}
+
+// parseResponseSeconds reads an optional non-negative number of seconds.
+func parseResponseSeconds(s string) (*float64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	v, err := parseNumber(s)
+	if err != nil {
+		return nil, err
+	}
+	if v < 0 {
+		return nil, fmt.Errorf("%q is negative", s)
+	}
+	return &v, nil
+}
+
+// unescapeTCP expands the escapes check_tcp's -E accepts.
+func unescapeTCP(s string) string {
+	return strings.NewReplacer(`\n`, "\n", `\r`, "\r", `\t`, "\t", `\\`, `\`).Replace(s)
+}
+
+func (c *tcpCheck) result(s Status, summary string, pd []Perfdata) Result {
+	return Result{Label: "TCP", Status: s, Summary: summary, Perfdata: pd}
+}
+
+// Run performs one exchange. Without a deadline on ctx it applies
+// DefaultTimeout, so an in-process caller can never hang on a silent peer.
+func (c *tcpCheck) Run(ctx context.Context) Result {
+	ctx, cancel, timeout := withDeadline(ctx)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	start := time.Now()
+	addr := net.JoinHostPort(c.host, strconv.Itoa(c.port))
+	var d net.Dialer
+	raw, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return c.dialFailure(ctx, err, timeout)
+	}
+	defer func() { _ = raw.Close() }()
+	_ = raw.SetDeadline(deadline)
+	// A cancelled (not only expired) ctx unblocks any pending read or write.
+	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	conn := raw
+	if c.useTLS {
+		tc, res, ok := c.handshake(ctx, raw, timeout)
+		if !ok {
+			return res
+		}
+		conn = tc
+	}
+	if c.send != "" {
+		if _, err := io.WriteString(conn, c.send); err != nil {
+			return c.ioFailure(ctx, "send", err, timeout)
+		}
+	}
+	var answer string
+	if len(c.expect) > 0 {
+		data, matched, err := c.readExpect(conn, deadline)
+		answer = firstLine(data)
+		if err != nil && data == "" {
+			return c.ioFailure(ctx, "receive", err, timeout)
+		}
+		if !matched {
+			pd := c.perfdata(time.Since(start).Seconds(), timeout)
+			if answer == "" {
+				return c.result(c.mismatchState, "No data received from host", pd)
+			}
+			return c.result(c.mismatchState, "Unexpected response from host/socket: "+answer, pd)
+		}
+	}
+	if c.quit != "" {
+		_, _ = io.WriteString(conn, c.quit) // best effort, as check_tcp
+	}
+	elapsed := time.Since(start).Seconds()
+	status := OK
+	if c.crit != nil && elapsed > *c.crit {
+		status = Critical
+	} else if c.warn != nil && elapsed > *c.warn {
+		status = Warning
+	}
+	summary := fmt.Sprintf("%.3f second response time on %s port %d", elapsed, c.host, c.port)
+	if len(c.expect) > 0 {
+		summary += " [" + answer + "]"
+	}
+	return c.result(status, summary, c.perfdata(elapsed, timeout))
+}
+
+func (c *tcpCheck) perfdata(elapsed float64, timeout time.Duration) []Perfdata {
+	elapsed = math.Round(elapsed*1e6) / 1e6 // microseconds, as check_tcp's %f
+	pd := Perfdata{Label: "time", Value: elapsed, UOM: "s", Min: "0", Max: FormatFloat(timeout.Seconds())}
+	if c.warn != nil {
+		pd.Warn = FormatFloat(*c.warn)
+	}
+	if c.crit != nil {
+		pd.Crit = FormatFloat(*c.crit)
+	}
+	return []Perfdata{pd}
+}
+
+// handshake runs the TLS handshake and, with -D, the certificate check.
+// ok is false when res is the final answer.
+func (c *tcpCheck) handshake(ctx context.Context, raw net.Conn, timeout time.Duration) (net.Conn, Result, bool) {
+	cfg := &tls.Config{
+		// check_tcp does not verify the chain either: it checks that TLS
+		// works and, with -D, how long the certificate stays valid.
+		InsecureSkipVerify: true, //nolint:gosec // monitoring probe, see above
+	}
+	if c.sni && net.ParseIP(c.host) == nil {
+		cfg.ServerName = c.host
+	}
+	tc := tls.Client(raw, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		if ctx.Err() != nil || isTimeout(err) {
+			return nil, socketTimeout("TCP", timeout), false
+		}
+		return nil, c.result(Critical, "Cannot make SSL connection: "+errText(err), nil), false
+	}
+	if c.checkCert {
+		certs := tc.ConnectionState().PeerCertificates
+		if len(certs) == 0 {
+			return nil, c.result(Critical, "Cannot retrieve server certificate.", nil), false
+		}
+		st, msg := certExpiry(certs[0].Subject.CommonName, certs[0].NotAfter, time.Now(), c.certWarn, c.certCrit)
+		if st != OK {
+			return nil, c.result(st, msg, nil), false
+		}
+	}
+	return tc, Result{}, true
+}
+
+// readExpect reads until the answer matches -e, the peer closes, the peer
+// stays silent for readIdle after sending something, or the deadline passes.
+func (c *tcpCheck) readExpect(conn net.Conn, deadline time.Time) (string, bool, error) {
+	buf := make([]byte, 4096)
+	var got []byte
+	for len(got) < maxExpectBytes {
+		dl := deadline
+		if len(got) > 0 {
+			if idle := time.Now().Add(c.readIdle); idle.Before(dl) {
+				dl = idle
+			}
+		}
+		_ = conn.SetReadDeadline(dl)
+		n, err := conn.Read(buf)
+		got = append(got, buf[:n]...)
+		if matchExpect(string(got), c.expect, c.expectAll) {
+			return string(got), true, nil
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) || (len(got) > 0 && isTimeout(err)) {
+				return string(got), false, nil
+			}
+			return string(got), false, fmt.Errorf("read: %w", err)
+		}
+	}
+	return string(got), false, nil
+}
+
+// matchExpect reports whether data contains any (or, with all, every) of
+// the expected strings, as check_tcp matches them.
+func matchExpect(data string, expect []string, all bool) bool {
+	if len(expect) == 0 {
+		return true
+	}
+	for _, e := range expect {
+		found := strings.Contains(data, e)
+		if found && !all {
+			return true
+		}
+		if !found && all {
+			return false
+		}
+	}
+	return all
+}
+
+// firstLine returns the first line of an answer, made safe for a plugin
+// output line: no control characters and no '|', which starts perfdata.
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimLeft(s, "\r\n"), "\n")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '|':
+			return '/'
+		case r < ' ' || r == 0x7f:
+			return -1
+		}
+		return r
+	}, strings.TrimRight(s, "\r"))
+}
+
+func (c *tcpCheck) dialFailure(ctx context.Context, err error, timeout time.Duration) Result {
+	var dnsErr *net.DNSError
+	switch {
+	case ctx.Err() != nil || isTimeout(err):
+		return socketTimeout("TCP", timeout)
+	case errors.As(err, &dnsErr):
+		return c.result(Critical, "Invalid hostname, address or socket: "+c.host, nil)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return c.result(c.refusedState, fmt.Sprintf("connect to address %s and port %d: Connection refused", c.host, c.port), nil)
+	}
+	return c.result(Critical, fmt.Sprintf("connect to address %s and port %d: %s", c.host, c.port, errText(err)), nil)
+}
+
+func (c *tcpCheck) ioFailure(ctx context.Context, what string, err error, timeout time.Duration) Result {
+	if ctx.Err() != nil || isTimeout(err) {
+		return socketTimeout("TCP", timeout)
+	}
+	return c.result(Critical, fmt.Sprintf("%s to %s port %d failed: %s", what, c.host, c.port, errText(err)), nil)
+}
