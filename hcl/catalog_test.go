@@ -1,0 +1,133 @@
+package hcl
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// everything enables every role and feature of the built-in catalog.
+const everything = `
+node {
+  roles    = ["mta", "proxy", "mailstore", "directory", "replica"]
+  features = ["antivirus", "dkim", "active-replica"]
+}
+`
+
+func loadBuiltin(t *testing.T, node string, exists func(string) bool) *Plan {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "node.hcl"), []byte(node), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Load(Options{ConfigDirs: []string{dir}, PathExists: exists})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+// TestBuiltinCatalogCoversTheDocument checks every endpoint of the Carbonio
+// monitoring document is registered when every role and feature is on.
+func TestBuiltinCatalogCoversTheDocument(t *testing.T) {
+	plan := loadBuiltin(t, everything, func(string) bool { return true })
+	ports := map[int]string{}
+	probes := map[string][]string{} // probe → the args of every check using it
+	kinds := map[CheckKind]int{}
+	for _, s := range plan.Services {
+		if s.Port != 0 {
+			ports[s.Port] = s.Name
+		}
+		for _, c := range s.Checks {
+			kinds[c.Kind]++
+			if c.Probe != "" {
+				probes[c.Probe] = append(probes[c.Probe], strings.Join(c.Args, " "))
+			}
+		}
+	}
+	wantPorts := []int{
+		25, 465, 587, 7026, 3310, 10024, 8465, // MTA
+		143, 993, 110, 995, 80, 443, // Proxy
+		7025, 7110, 7143, 7071, 8730, 8736, 7995, 7993, 8080, // Mailstore
+		5432, 389, 8300, 8500, // Mesh and Directory
+		9308, 7072, 2181, 8008, // Event streaming / HA
+	}
+	for _, p := range wantPorts {
+		if _, ok := ports[p]; !ok {
+			t.Errorf("port %d is not registered", p)
+		}
+	}
+	if len(ports) != len(wantPorts) {
+		t.Errorf("%d ports registered, the document lists %d: %v", len(ports), len(wantPorts), ports)
+	}
+	wantArgs := map[string][]string{
+		"socket": {"-p /run/carbonio/clamd.socket", "-p /run/carbonio/mysql.sock"},
+		"disk": {"/opt ", "/var/lib ", "/var/log ", "/opt/zextras/store ", "/opt/zextras/backup ",
+			"/opt/zextras/incoming ", "/opt/zextras/cache "},
+		"users":   {"-c "},
+		"load":    {"-r"},
+		"ping":    {"-H "},
+		"dns":     {"-H "},
+		"systemd": {"carbonio-postfix.service", "carbonio-nginx.service", "carbonio-appserver.service"},
+	}
+	for probe, wants := range wantArgs {
+		all := strings.Join(probes[probe], "\n") + " "
+		for _, w := range wants {
+			if !strings.Contains(all, w) {
+				t.Errorf("no %s check with %q; have:\n%s", probe, w, all)
+			}
+		}
+	}
+	for _, k := range []CheckKind{KindTCP, KindHTTP, KindScript, KindTTL} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s check in the catalog", k)
+		}
+	}
+	if len(plan.Skipped) != 0 {
+		t.Errorf("skipped with everything enabled: %+v", plan.Skipped)
+	}
+}
+
+// TestBuiltinCatalogConditions checks what a node without roles or
+// features gets, and that each conditional endpoint says why it is left out.
+func TestBuiltinCatalogConditions(t *testing.T) {
+	plan := loadBuiltin(t, `node { roles = ["mta", "replica"] }`, func(p string) bool { return p != "/opt/zextras/cache" })
+	reasons := map[string]string{}
+	for _, s := range plan.Skipped {
+		reasons[s.Name] = s.Reason
+	}
+	want := map[string]string{
+		"carbonio-mta-clamav":     `feature "antivirus" is not enabled on this node`,
+		"carbonio-mta-opendkim":   `feature "dkim" is not enabled on this node`,
+		"carbonio-replica-kafka":  `feature "active-replica" is not enabled on this node`,
+		"carbonio-all-disk-cache": "/opt/zextras/cache is not present on this node",
+		"carbonio-proxy-imap":     `role "proxy" is not enabled on this node`,
+	}
+	for name, reason := range want {
+		if reasons[name] != reason {
+			t.Errorf("%s: reason %q, want %q", name, reasons[name], reason)
+		}
+	}
+	for _, s := range plan.Services {
+		if s.Role != AllRole && s.Role != "mta" {
+			t.Errorf("service %s of role %s registered", s.Name, s.Role)
+		}
+	}
+}
+
+// TestBuiltinCatalogNames checks the Carbonio-style names and tags.
+func TestBuiltinCatalogNames(t *testing.T) {
+	plan := loadBuiltin(t, everything, func(string) bool { return true })
+	for _, s := range plan.Services {
+		if !strings.HasPrefix(s.Name, "carbonio-"+s.Role+"-") {
+			t.Errorf("service %s does not follow carbonio-<role>-<key>", s.Name)
+		}
+		if s.Tags[0] != s.Role {
+			t.Errorf("service %s: first tag %q is not its role", s.Name, s.Tags[0])
+		}
+		if len(s.Checks) == 0 {
+			t.Errorf("service %s has no check", s.Name)
+		}
+	}
+}
