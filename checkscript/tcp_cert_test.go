@@ -1,0 +1,135 @@
+package checkscript
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCertExpiry(t *testing.T) {
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	tests := []struct {
+		name       string
+		left       time.Duration
+		warn, crit int
+		want       Status
+		text       string
+	}{
+		{"far", 90 * day, 30, 7, OK, "Certificate 'cn' will expire on"},
+		{"no -D warn window", 3 * day, 0, 0, OK, "will expire on"},
+		{"warn", 20 * day, 30, 7, Warning, "Certificate 'cn' expires in 20 day(s) ("},
+		{"warn boundary inclusive", 30 * day, 30, 7, Warning, "expires in 30 day(s)"},
+		{"just outside warn", 31 * day, 30, 7, OK, "will expire on"},
+		{"crit", 7 * day, 30, 7, Critical, "expires in 7 day(s)"},
+		{"days truncated", 7*day + 23*time.Hour, 30, 7, Critical, "expires in 7 day(s)"},
+		{"crit above", 8 * day, 30, 7, Warning, "expires in 8 day(s)"},
+		{"hours", 5 * time.Hour, 30, 7, Critical, "expires in 5 hours ("},
+		{"minutes", 42 * time.Minute, 30, 7, Critical, "expires in 42 minutes ("},
+		{"last day even without -D", 5 * time.Hour, 0, 0, Critical, "expires in 5 hours"},
+		{"expired", -2 * day, 30, 7, Critical, "Certificate 'cn' expired on Sun Nov 22 12:00:00 2026 +0000."},
+		{"just expired", 0, 30, 7, Critical, "just expired"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, msg := certExpiry("cn", now.Add(tt.left), now, tt.warn, tt.crit)
+			if st != tt.want || !strings.Contains(msg, tt.text) {
+				t.Errorf("certExpiry = %v %q, want %v containing %q", st, msg, tt.want, tt.text)
+			}
+		})
+	}
+}
+
+func TestParseCertDays(t *testing.T) {
+	tests := []struct {
+		in         string
+		warn, crit int
+		bad        bool
+	}{
+		{in: "30", warn: 30}, {in: "30,7", warn: 30, crit: 7}, {in: " 5 , 5 ", warn: 5, crit: 5},
+		{in: "", bad: true}, {in: "x", bad: true}, {in: "-1", bad: true}, {in: "5,x", bad: true},
+		{in: "5,9", bad: true}, {in: "1.5", bad: true},
+	}
+	for _, tt := range tests {
+		w, c, err := parseCertDays(tt.in)
+		if (err != nil) != tt.bad || (!tt.bad && (w != tt.warn || c != tt.crit)) {
+			t.Errorf("parseCertDays(%q) = %d, %d, %v", tt.in, w, c, err)
+		}
+	}
+}
+
+func TestTCPArguments(t *testing.T) {
+	tests := []struct {
+		args []string
+		bad  string // substring of the error, empty when valid
+	}{
+		{[]string{"-H", "h", "-p", "25"}, ""},
+		{[]string{"--hostname", "h", "--port", "25", "--ssl", "--certificate", "30,7", "--refuse", "ok", "--mismatch", "crit"}, ""},
+		{[]string{"-p", "25"}, "-H HOST is required"},
+		{[]string{"-H", "h"}, "-p: port"},
+		{[]string{"-H", "h", "-p", "0"}, "-p: port"},
+		{[]string{"-H", "h", "-p", "65536"}, "-p: port"},
+		{[]string{"-H", "h", "-p", "x"}, "-p: port"},
+		{[]string{"-H", "h", "-p", "25", "-r", "maybe"}, "-r: state"},
+		{[]string{"-H", "h", "-p", "25", "-M", ""}, "-M: state"},
+		{[]string{"-H", "h", "-p", "25", "-w", "-1"}, "-w:"},
+		{[]string{"-H", "h", "-p", "25", "-c", "NaN"}, "-c:"},
+		{[]string{"-H", "h", "-p", "25", "-D", "1,5"}, "-D:"},
+	}
+	for _, tt := range tests {
+		_, err := New("tcp", tt.args)
+		switch {
+		case tt.bad == "" && err != nil:
+			t.Errorf("New(tcp, %q): %v", tt.args, err)
+		case tt.bad != "" && (err == nil || !strings.Contains(err.Error(), tt.bad)):
+			t.Errorf("New(tcp, %q) error = %v, want %q", tt.args, err, tt.bad)
+		}
+	}
+	c, err := New("tcp", []string{"-H", "h", "-p", "1", "-D", "3", "-q", "QUIT", "-s", "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := c.(*timed).check.(*tcpCheck)
+	if !tc.useTLS || !tc.checkCert || tc.quit != "QUIT\r\n" || tc.send != "x" {
+		t.Errorf("-D should imply TLS and -q get CRLF: %+v", tc)
+	}
+}
+
+func TestMatchExpectAndFirstLine(t *testing.T) {
+	tests := []struct {
+		data   string
+		expect []string
+		all    bool
+		want   bool
+	}{
+		{"220 ok", nil, false, true},
+		{"220 ok", []string{"220"}, false, true},
+		{"220 ok", []string{"ok"}, false, true},
+		{"220 ok", []string{"250", "220"}, false, true},
+		{"220 ok", []string{"250", "220"}, true, false},
+		{"220 ok 250", []string{"250", "220"}, true, true},
+		{"", []string{"x"}, false, false},
+	}
+	for _, tt := range tests {
+		if got := matchExpect(tt.data, tt.expect, tt.all); got != tt.want {
+			t.Errorf("matchExpect(%q, %q, %v) = %v", tt.data, tt.expect, tt.all, got)
+		}
+	}
+	for in, want := range map[string]string{
+		"220 a\r\n250 b\r\n": "220 a",
+		"\r\n* OK x":         "* OK x",
+		"a|b\x00\x1bc":       "a/bc",
+		"":                   "",
+		"\xff\xfe":           "\uFFFD\uFFFD", // invalid UTF-8 is replaced
+	} {
+		if got := firstLine(in); got != want {
+			t.Errorf("firstLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestUnescapeTCP(t *testing.T) {
+	if got := unescapeTCP(`a\r\nb\tc\\n`); got != "a\r\nb\tc\\n" {
+		t.Errorf("unescapeTCP = %q", got)
+	}
+}
