@@ -1,0 +1,125 @@
+package checkscript
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// socketFixtures creates, under a fresh directory, a listening socket, a
+// dead socket file (its listener closed without unlinking it, as after a
+// crash) and a regular file.
+func socketFixtures(t *testing.T) (live, dead, regular, missing string) {
+	t.Helper()
+	dir := t.TempDir()
+	live, dead = filepath.Join(dir, "live.sock"), filepath.Join(dir, "dead.sock")
+	regular, missing = filepath.Join(dir, "file"), filepath.Join(dir, "missing.sock")
+	if len(live) >= 104 { // sun_path is 108 bytes on Linux, 104 on the BSDs
+		t.Skipf("temporary directory too deep for a unix socket: %s", dir)
+	}
+
+	ln, err := net.Listen("unix", live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+
+	dl, err := net.Listen("unix", dead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl.(*net.UnixListener).SetUnlinkOnClose(false)
+	dl.Close()
+
+	if err := os.WriteFile(regular, []byte("not a socket\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return live, dead, regular, missing
+}
+
+func TestSocket(t *testing.T) {
+	live, dead, regular, missing := socketFixtures(t)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name   string
+		ctx    context.Context
+		args   []string
+		status Status
+		want   *regexp.Regexp
+	}{
+		{"present", nil, []string{"-p", live}, OK,
+			exact("SOCKET OK - " + live + " is present")},
+		{"present, long flag", nil, []string{"--path", live}, OK,
+			exact("SOCKET OK - " + live + " is present")},
+		{"accepting", nil, []string{"-p", live, "-C"}, OK,
+			regexp.MustCompile("^" + regexp.QuoteMeta("SOCKET OK - "+live+" accepts connections|time=") + `[0-9.]+s;;;0$`)},
+		{"accepting, long flag", nil, []string{"-p", live, "--connect"}, OK,
+			regexp.MustCompile(`^SOCKET OK - .* accepts connections\|time=[0-9.]+s;;;0$`)},
+		{"missing", nil, []string{"-p", missing}, Critical,
+			exact("SOCKET CRITICAL - " + missing + " is not present: No such file or directory")},
+		{"missing, connect", nil, []string{"-p", missing, "-C"}, Critical,
+			exact("SOCKET CRITICAL - " + missing + " is not present: No such file or directory")},
+		{"regular file", nil, []string{"-p", regular}, Critical,
+			regexp.MustCompile("^" + regexp.QuoteMeta("SOCKET CRITICAL - "+regular+" is not a socket (") + `.*\)$`)},
+		{"directory", nil, []string{"-p", filepath.Dir(live)}, Critical,
+			regexp.MustCompile(`^SOCKET CRITICAL - .* is not a socket \(d.*\)$`)},
+		{"dead socket file, stat only", nil, []string{"-p", dead}, OK,
+			exact("SOCKET OK - " + dead + " is present")},
+		{"dead socket file, connect", nil, []string{"-p", dead, "-C"}, Critical,
+			exact("SOCKET CRITICAL - connect to " + dead + ": Connection refused")},
+		{"path through a file", nil, []string{"-p", regular + "/x.sock"}, Critical,
+			exact("SOCKET CRITICAL - " + regular + "/x.sock is not accessible: Not a directory")},
+		{"deadline already passed", cancelled, []string{"-p", live, "-C"}, Critical,
+			exact("SOCKET CRITICAL - Socket timeout connecting to " + live)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := New("socket", tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := tt.ctx
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			r := c.Run(ctx)
+			if r.Status != tt.status || !tt.want.MatchString(r.String()) {
+				t.Errorf("\ngot  %s (%s)\nwant %s (%s)", r, r.Status, tt.want, tt.status)
+			}
+		})
+	}
+}
+
+func exact(s string) *regexp.Regexp { return regexp.MustCompile("^" + regexp.QuoteMeta(s) + "$") }
+
+func TestSocketArguments(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantErr string
+	}{
+		{nil, "-p PATH is required"},
+		{[]string{"-C"}, "-p PATH is required"},
+		{[]string{"-p", "/x.sock", "extra"}, `unexpected argument "extra"`},
+		{[]string{"-p", "/x.sock", "-C=maybe"}, "invalid boolean"},
+	}
+	for _, tt := range tests {
+		_, err := New("socket", tt.args)
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("%v: error %v, want %q", tt.args, err, tt.wantErr)
+		}
+	}
+}
