@@ -160,6 +160,9 @@ func parseSeconds(s string) (time.Duration, error) {
 
 // Run resolves the host, pings it and evaluates the statistics.
 func (c *pingCheck) Run(ctx context.Context) Result {
+	if ctx.Err() != nil {
+		return pingResult(Critical, fmt.Sprintf("Timeout pinging %s", c.host), nil)
+	}
 	addrs, err := net.DefaultResolver.LookupIP(ctx, c.network, c.host)
 	if err != nil || len(addrs) == 0 {
 		if ctx.Err() != nil {
