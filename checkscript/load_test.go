@@ -1,0 +1,148 @@
+package checkscript
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseLoadTriplet(t *testing.T) {
+	tests := []struct {
+		in   string
+		want [3]float64
+		bad  bool
+	}{
+		{in: "5", want: [3]float64{5, 5, 5}},
+		{in: "5,4", want: [3]float64{5, 4, 4}},
+		{in: "1,2,3", want: [3]float64{1, 2, 3}},
+		{in: " 0.5 , 1.5 ,2.5", want: [3]float64{0.5, 1.5, 2.5}},
+		{in: "0", want: [3]float64{0, 0, 0}},
+		{in: "", bad: true},
+		{in: "a", bad: true},
+		{in: "1,,3", bad: true}, // check_load silently reads 0 here
+		{in: "1,2,3,4", bad: true},
+		{in: "-1", bad: true},
+		{in: "NaN", bad: true},
+	}
+	for _, tt := range tests {
+		got, err := parseLoadTriplet(tt.in)
+		if (err != nil) != tt.bad || (!tt.bad && got != tt.want) {
+			t.Errorf("parseLoadTriplet(%q) = %v, %v", tt.in, got, err)
+		}
+	}
+}
+
+func TestEvaluateLoad(t *testing.T) {
+	w, c := [3]float64{1, 1, 1}, [3]float64{2, 2, 2}
+	tests := []struct {
+		name   string
+		avg    [3]float64
+		cpus   int
+		perCPU bool
+		warn   [3]float64
+		crit   [3]float64
+		want   string
+	}{
+		{"plugins.md", [3]float64{0.04, 0.70, 0.69}, 1, false, w, c,
+			"LOAD OK - total load average: 0.04, 0.70, 0.69|load1=0.04;1;2;0 load5=0.7;1;2;0 load15=0.69;1;2;0"},
+		{"equal is not above", [3]float64{1, 2, 0}, 1, false, w, c, "LOAD WARNING - total load average: 1.00, 2.00, 0.00"},
+		{"any interval warns", [3]float64{0, 0, 1.01}, 1, false, w, c, "LOAD WARNING"},
+		{"critical wins", [3]float64{1.5, 2.5, 0}, 1, false, w, c, "LOAD CRITICAL"},
+		{"critical on 15", [3]float64{0, 0, 2.01}, 1, false, w, c, "LOAD CRITICAL"},
+		{"per cpu", [3]float64{0.04, 0.70, 0.69}, 2, true, w, c,
+			"LOAD OK - scaled load average: 0.02, 0.35, 0.34 - total load average: 0.04, 0.70, 0.69|load1=0.04;;;0 scaled_load1=0.02;1;2;0 load5=0.7;;;0 scaled_load5=0.35;1;2;0 load15=0.69;;;0 scaled_load15=0.345;1;2;0"},
+		{"per cpu scales the decision", [3]float64{3, 3, 3}, 4, true, w, c, "LOAD OK - scaled load average: 0.75, 0.75, 0.75"},
+		{"per cpu without count", [3]float64{3, 0, 0}, 0, true, w, c, "LOAD CRITICAL - scaled load average: 3.00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := evaluateLoad(tt.avg, tt.cpus, tt.perCPU, tt.warn, tt.crit).String(); !strings.HasPrefix(got, tt.want) {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadFromHostProc(t *testing.T) {
+	dir := t.TempDir()
+	cpuinfo := strings.Repeat("processor\t: 0\nmodel name\t: test\n\n", 4)
+	for name, body := range map[string]string{"loadavg": "0.80 4.40 8.20 2/345 6789\n", "cpuinfo": cpuinfo} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("HOST_PROC", dir)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-w", "5", "-c", "10"}, "LOAD WARNING - total load average: 0.80, 4.40, 8.20|load1=0.8;5;10;0"},
+		{[]string{"-w", "1,5,8", "-c", "2,6,8.1"}, "LOAD CRITICAL"},
+		{[]string{"-r", "-w", "1,1.5,2", "-c", "2,2,3"}, "LOAD WARNING - scaled load average: 0.20, 1.10, 2.05 - total load average: 0.80, 4.40, 8.20"},
+	}
+	for _, tt := range tests {
+		if got := runProbe(t, context.Background(), "load", tt.args...).String(); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("load %q:\ngot  %q\nwant %q", tt.args, got, tt.want)
+		}
+	}
+	if n := cpuCount(); n != 4 {
+		t.Errorf("cpuCount() = %d with HOST_PROC, want 4", n)
+	}
+}
+
+func TestLoadArguments(t *testing.T) {
+	tests := []struct {
+		args []string
+		bad  string
+	}{
+		{[]string{"-w", "1", "-c", "2"}, ""},
+		{[]string{"--warning", "1,2,3", "--critical", "1,2,3", "--percpu"}, ""},
+		{[]string{"-w", "5,4", "-c", "3"}, `Parameter inconsistency: 1-minute "warning load" is greater than "critical load"`},
+		{[]string{"-w", "1,4", "-c", "3"}, `Parameter inconsistency: 5-minute`},
+		{[]string{"-w", "1"}, "-c: threshold is required"},
+		{[]string{"-c", "1"}, "-w: threshold is required"},
+		{[]string{"-w", "a", "-c", "3"}, "-w: threshold must be float or float triplet"},
+	}
+	for _, tt := range tests {
+		_, err := New("load", tt.args)
+		switch {
+		case tt.bad == "" && err != nil:
+			t.Errorf("New(load, %q): %v", tt.args, err)
+		case tt.bad != "" && (err == nil || !strings.Contains(err.Error(), tt.bad)):
+			t.Errorf("New(load, %q) error = %v, want %q", tt.args, err, tt.bad)
+		}
+	}
+}
+
+func TestLoadFailures(t *testing.T) {
+	tests := []struct {
+		name string
+		read func(ctx context.Context, perCPU bool) ([3]float64, int, error)
+		want string
+	}{
+		{"read error", func(context.Context, bool) ([3]float64, int, error) {
+			return [3]float64{}, 0, errors.New("no /proc")
+		}, "LOAD UNKNOWN - Error opening load average: no /proc"},
+		{"blocked read", func(ctx context.Context, _ bool) ([3]float64, int, error) {
+			<-ctx.Done()
+			time.Sleep(50 * time.Millisecond)
+			return [3]float64{}, 0, ctx.Err()
+		}, "LOAD CRITICAL - Socket timeout after 0.2 seconds"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := New("load", []string{"-w", "1", "-c", "2", "-t", "0.2"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.(*timed).check.(*loadCheck).read = tt.read
+			if got := c.Run(context.Background()).String(); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
