@@ -74,7 +74,7 @@ func (r *resolver) check(svc *Service, cd *checkDecl) (Check, bool) {
 	case KindScript, KindTTL:
 		c.Command = r.strings(a, "command")
 		c.Probe = r.str(a, "probe", "")
-		c.Args = r.args(cd.args)
+		c.Args = withTimeout(r.args(cd.args), c.Timeout)
 		r.probe(cd, &c)
 	}
 	if kind == KindTTL {
@@ -168,4 +168,16 @@ func kindList(kinds []CheckKind) string {
 		s[i] = fmt.Sprintf("%q", string(k))
 	}
 	return strings.Join(s, ", ")
+}
+
+// withTimeout appends -t with the check's timeout to probe flags that do not
+// set one, so the probe answers (CRITICAL "Socket timeout …") within the
+// check's time instead of being killed by the agent without a word.
+func withTimeout(args []string, timeout time.Duration) []string {
+	for _, a := range args {
+		if a == "-t" || a == "--t" || a == "-timeout" || a == "--timeout" {
+			return args
+		}
+	}
+	return append(args, "-t", checkscript.FormatFloat(timeout.Seconds()))
 }

@@ -140,7 +140,7 @@ func TestLoadConditions(t *testing.T) {
 		{"nothing enabled", "", nil, nil, map[string]string{
 			"carbonio-health:all:cache":  "/opt/cache is not present on this node",
 			"carbonio-health:mta:smtp":   `role "mta" is not enabled on this node`,
-			"carbonio-health:mta:clamav": `feature "antivirus" is not enabled on this node`,
+			"carbonio-health:mta:clamav": `role "mta" is not enabled on this node`,
 		}},
 		{"role without feature", `node { roles = ["mta"] }`, nil,
 			[]string{"carbonio-health:mta:smtp"},
@@ -197,6 +197,11 @@ override "mta" "smtp" {
     probe = "socket"
     args  = { p = "/x", C = true }
   }
+  check "own-timeout" {
+    type  = "script"
+    probe = "socket"
+    args  = { p = "/x", t = 3 }
+  }
 }
 override "mta" "clamav" {
   check "socket" {
@@ -221,14 +226,17 @@ override "mta" "clamav" {
 	if got := strings.Join(smtp.Tags, ","); got != "mta,smtp,custom" {
 		t.Errorf("smtp tags = %s", got)
 	}
-	if len(smtp.Checks) != 2 {
+	if len(smtp.Checks) != 3 {
 		t.Fatalf("smtp checks = %+v", smtp.Checks)
 	}
-	banner, tcp := smtp.Checks[0], smtp.Checks[1]
+	banner, own, tcp := smtp.Checks[0], smtp.Checks[1], smtp.Checks[2]
+	if got := strings.Join(own.Args, " "); got != "-p /x -t 3" {
+		t.Errorf("a declared -t must be kept alone: %q", got)
+	}
 	if tcp.TCP != "10.0.0.5:2525" || tcp.Timeout != 2*time.Second || tcp.Interval != 10*time.Second {
 		t.Errorf("tcp check = %+v", tcp)
 	}
-	if got := strings.Join(banner.ScriptArgs("/usr/bin/carbonio-health"), " "); got != "/usr/bin/carbonio-health check socket -C -p /x" {
+	if got := strings.Join(banner.ScriptArgs("/usr/bin/carbonio-health"), " "); got != "/usr/bin/carbonio-health check socket -C -p /x -t 10" {
 		t.Errorf("banner command = %q", got)
 	}
 	clam := byID["carbonio-health:mta:clamav"]
@@ -236,7 +244,7 @@ override "mta" "clamav" {
 		t.Fatalf("clamav checks = %+v", clam.Checks)
 	}
 	sock := clam.Checks[0]
-	if sock.Kind != KindTTL || strings.Join(sock.Args, " ") != "-p /var/run/clamd.ctl" ||
+	if sock.Kind != KindTTL || strings.Join(sock.Args, " ") != "-p /var/run/clamd.ctl -t 10" ||
 		sock.Interval != 20*time.Second || sock.TTL != 60*time.Second {
 		t.Errorf("socket check = %+v", sock)
 	}

@@ -106,7 +106,9 @@ type Check struct {
 	// instead of Probe when set.
 	Command []string
 	// Interval is how often the check runs (for KindTTL: how often the daemon
-	// evaluates and pushes it); Timeout bounds one run.
+	// evaluates and pushes it); Timeout bounds one run. Probe checks carry it
+	// in Args as -t (unless the declaration sets -t itself), so the agent's
+	// own script timeout should leave the probe a little more.
 	Interval, Timeout time.Duration
 	// TTL is the Consul TTL for KindTTL (default 3×Interval).
 	TTL time.Duration

@@ -46,12 +46,12 @@ func (r *resolver) resolve() *Plan {
 				continue
 			}
 			names[svc.Name] = svc.ID
+			if !r.roles[roleName] {
+				skip = fmt.Sprintf("role %q is not enabled on this node", roleName)
+			}
 			switch {
 			case skip != "":
 				plan.Skipped = append(plan.Skipped, Skipped{ID: svc.ID, Name: svc.Name, Role: roleName, Reason: skip})
-			case !r.roles[roleName]:
-				plan.Skipped = append(plan.Skipped, Skipped{ID: svc.ID, Name: svc.Name, Role: roleName,
-					Reason: fmt.Sprintf("role %q is not enabled on this node", roleName)})
 			default:
 				plan.Services = append(plan.Services, *svc)
 			}

@@ -53,23 +53,22 @@ func writePlan(w io.Writer, plan *hcl.Plan) {
 	fmt.Fprintf(w, "Node: roles %s; features %s; address %s\n\n",
 		strings.Join(n.Roles, ", "), orNone(n.Features), n.Address)
 	fmt.Fprintf(w, "Services to register (%d):\n", len(plan.Services))
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, s := range plan.Services {
-		endpoint := "-"
+		endpoint := "no port"
 		if s.Port != 0 {
 			endpoint = fmt.Sprintf("%s:%d", s.Address, s.Port)
 		}
 		cond := ""
 		if s.Condition != "" {
-			cond = "if " + s.Condition
+			cond = "  if " + s.Condition
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t[%s]\t%s\n", s.Name, endpoint, strings.Join(s.Tags, " "), cond)
+		fmt.Fprintf(w, "  %s  %s  [%s]%s\n", s.Name, endpoint, strings.Join(s.Tags, " "), cond)
 		for _, c := range s.Checks {
-			fmt.Fprintf(tw, "    %s\t%s\t%s\t\n", c.Kind, checkTarget(c), checkTiming(c))
+			fmt.Fprintf(w, "      %-6s  %s  (%s)\n", c.Kind, checkTarget(c), checkTiming(c))
 		}
 	}
-	_ = tw.Flush()
 	fmt.Fprintf(w, "\nNot registered (%d):\n", len(plan.Skipped))
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, s := range plan.Skipped {
 		fmt.Fprintf(tw, "  %s\t%s\n", s.Name, s.Reason)
 	}
