@@ -42,7 +42,7 @@ func (c *socketCheck) Run(ctx context.Context) Result {
 		return c.result(Critical, socketStatError(c.path, err), nil)
 	}
 	if st.Mode().Type() != fs.ModeSocket {
-		return c.result(Critical, fmt.Sprintf("%s is not a socket (%s)", c.path, st.Mode().Type()), nil)
+		return c.result(Critical, fmt.Sprintf("%s is not a socket but %s", c.path, fileKind(st.Mode())), nil)
 	}
 	if !c.connect {
 		return c.result(OK, fmt.Sprintf("%s is present", c.path), nil)
@@ -89,4 +89,22 @@ func errText(err error) string {
 		s = string(s[0]-'a'+'A') + s[1:]
 	}
 	return s
+}
+
+// fileKind names a file type for messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "a regular file"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	default:
+		return "another kind of file"
+	}
 }
