@@ -170,7 +170,7 @@ func (c *tcpCheck) Run(ctx context.Context) Result {
 	}
 	if c.send != "" {
 		if _, err := io.WriteString(conn, c.send); err != nil {
-			return c.ioFailure(ctx, "send", err, timeout)
+			return c.ioFailure(ctx, "sending to", err, timeout)
 		}
 	}
 	var answer string
@@ -178,7 +178,7 @@ func (c *tcpCheck) Run(ctx context.Context) Result {
 		data, matched, err := c.readExpect(conn, deadline)
 		answer = firstLine(data)
 		if err != nil && data == "" {
-			return c.ioFailure(ctx, "receive", err, timeout)
+			return c.ioFailure(ctx, "receiving from", err, timeout)
 		}
 		if !matched {
 			pd := c.perfdata(time.Since(start).Seconds(), timeout)
@@ -326,5 +326,5 @@ func (c *tcpCheck) ioFailure(ctx context.Context, what string, err error, timeou
 	if ctx.Err() != nil || isTimeout(err) {
 		return socketTimeout("TCP", timeout)
 	}
-	return c.result(Critical, fmt.Sprintf("%s to %s port %d failed: %s", what, c.host, c.port, errText(err)), nil)
+	return c.result(Critical, fmt.Sprintf("error %s %s port %d: %s", what, c.host, c.port, errText(err)), nil)
 }

@@ -286,3 +286,16 @@ func TestTCPTLS(t *testing.T) {
 		t.Errorf("SNI sent without --sni: %q", sni[0])
 	}
 }
+
+func TestTCPPeerResets(t *testing.T) {
+	// The peer closes with unread data pending, which makes the kernel send
+	// RST: the probe reports the error instead of hanging or panicking.
+	port := serveTCP(t, nil, func(c net.Conn) {
+		_ = c.(*net.TCPConn).SetLinger(0)
+	})
+	r := runProbe(t, context.Background(), "tcp", "-H", "127.0.0.1", "-p", strconv.Itoa(port), "-e", "220", "-t", "2")
+	t.Logf("reset: %s", r)
+	if r.Status == OK || strings.Contains(r.Summary, "Socket timeout") {
+		t.Errorf("got %q", r)
+	}
+}
