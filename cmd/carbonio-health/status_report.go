@@ -1,0 +1,201 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/hcl"
+)
+
+// The pure half of `status`: which of Consul's health checks are in scope,
+// and how they are answered as a Nagios plugin line, JSON, or Zabbix
+// low-level discovery. No I/O here.
+
+// statusScope selects the checks a status query answers for.
+type statusScope struct {
+	node    string // only checks of this node ("" = any)
+	role    string // only services of this role
+	service string // only this Consul service name
+	checkID string // only this check
+}
+
+// selectChecks keeps the checks in scope: the services this tool owns
+// (IDs carbonio-health:<role>:…) and, for a whole node, the node's own checks
+// (serfHealth, maintenance), since a dead agent makes every other answer stale.
+func selectChecks(all api.HealthChecks, s statusScope) api.HealthChecks {
+	var out api.HealthChecks
+	for _, c := range all {
+		if s.node != "" && c.Node != s.node {
+			continue
+		}
+		if s.checkID != "" {
+			if c.CheckID == s.checkID {
+				out = append(out, c)
+			}
+			continue
+		}
+		owned := strings.HasPrefix(c.ServiceID, hcl.IDPrefix)
+		nodeLevel := c.ServiceID == ""
+		switch {
+		case s.service != "":
+			if c.ServiceName != s.service || !owned {
+				continue
+			}
+		case s.role != "":
+			if !strings.HasPrefix(c.ServiceID, hcl.IDPrefix+s.role+":") {
+				continue
+			}
+		default:
+			if !owned && !(nodeLevel && s.node != "") {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Node != out[j].Node {
+			return out[i].Node < out[j].Node
+		}
+		return out[i].CheckID < out[j].CheckID
+	})
+	return out
+}
+
+// checkState maps Consul's health status to the plugin state; maintenance
+// and anything unknown count as critical, as Consul itself treats them.
+func checkState(status string) checkscript.Status {
+	switch status {
+	case api.HealthPassing:
+		return checkscript.OK
+	case api.HealthWarning:
+		return checkscript.Warning
+	default:
+		return checkscript.Critical
+	}
+}
+
+// maxNamed bounds how many failing checks the one-line answer names.
+const maxNamed = 5
+
+// nagiosReport answers for the checks in scope as one plugin line: the worst
+// state wins, the failing checks are named with their output, and perfdata
+// counts each state. No check at all is UNKNOWN, never a false OK.
+func nagiosReport(checks api.HealthChecks, what string) checkscript.Result {
+	r := checkscript.Result{Label: "HEALTH"}
+	if len(checks) == 0 {
+		r.Status = checkscript.Unknown
+		r.Summary = fmt.Sprintf("no checks found for %s (not registered, or the token may not read them)", what)
+		return r
+	}
+	counts := map[checkscript.Status]int{}
+	var failing []string
+	for _, c := range checks {
+		st := checkState(c.Status)
+		counts[st]++
+		r.Status = checkscript.Worst(r.Status, st)
+		if st != checkscript.OK {
+			failing = append(failing, fmt.Sprintf("%s: %s", checkLabel(c), firstLine(c.Output)))
+		}
+	}
+	n := len(checks)
+	if len(failing) == 0 {
+		r.Summary = fmt.Sprintf("%d checks passing on %s", n, what)
+	} else {
+		more := ""
+		if len(failing) > maxNamed {
+			more = fmt.Sprintf("; and %d more", len(failing)-maxNamed)
+			failing = failing[:maxNamed]
+		}
+		r.Summary = fmt.Sprintf("%d critical, %d warning of %d checks on %s: %s%s",
+			counts[checkscript.Critical], counts[checkscript.Warning], n, what, strings.Join(failing, "; "), more)
+	}
+	max := fmt.Sprint(n)
+	for _, p := range []struct {
+		label string
+		st    checkscript.Status
+	}{{"passing", checkscript.OK}, {"warning", checkscript.Warning}, {"critical", checkscript.Critical}} {
+		r.Perfdata = append(r.Perfdata, checkscript.Perfdata{Label: p.label, Value: float64(counts[p.st]), Min: "0", Max: max})
+	}
+	return r
+}
+
+// checkLabel names a check for people: its service and name.
+func checkLabel(c *api.HealthCheck) string {
+	if c.ServiceName == "" {
+		return c.Node + " " + c.Name
+	}
+	return c.Name
+}
+
+// firstLine keeps a check's output to one short line for the summary.
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.IndexByte(s, '|'); i >= 0 { // drop perfdata of plugin outputs
+		s = strings.TrimSpace(s[:i])
+	}
+	const max = 120
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max-1]) + "…"
+	}
+	if s == "" {
+		return "no output"
+	}
+	return s
+}
+
+// checkJSON is one check in `status -format json`.
+type statusCheckJSON struct {
+	Node        string `json:"node"`
+	CheckID     string `json:"check_id"`
+	Name        string `json:"name"`
+	Status      string `json:"status"`
+	ServiceID   string `json:"service_id,omitempty"`
+	ServiceName string `json:"service_name,omitempty"`
+	Output      string `json:"output"`
+}
+
+// statusJSON is the whole `status -format json` answer.
+type statusJSON struct {
+	Status string            `json:"status"`
+	Code   int               `json:"code"`
+	Line   string            `json:"line"`
+	Counts map[string]int    `json:"counts"`
+	Checks []statusCheckJSON `json:"checks"`
+}
+
+func jsonReport(checks api.HealthChecks, r checkscript.Result) statusJSON {
+	out := statusJSON{Status: r.Status.String(), Code: int(r.Status), Line: r.String(),
+		Counts: map[string]int{api.HealthPassing: 0, api.HealthWarning: 0, api.HealthCritical: 0},
+		Checks: []statusCheckJSON{}}
+	for _, c := range checks {
+		out.Counts[c.Status]++
+		out.Checks = append(out.Checks, statusCheckJSON{Node: c.Node, CheckID: c.CheckID, Name: c.Name,
+			Status: c.Status, ServiceID: c.ServiceID, ServiceName: c.ServiceName, Output: c.Output})
+	}
+	return out
+}
+
+// zabbixDiscovery is Zabbix low-level discovery JSON: one entry per check,
+// so a template's item prototype `carbonio-health status -check {#CHECKID}`
+// gets one item per check.
+func zabbixDiscovery(checks api.HealthChecks) map[string][]map[string]string {
+	data := []map[string]string{}
+	for _, c := range checks {
+		role := ""
+		if rest, ok := strings.CutPrefix(c.ServiceID, hcl.IDPrefix); ok {
+			role, _, _ = strings.Cut(rest, ":")
+		}
+		data = append(data, map[string]string{
+			"{#NODE}": c.Node, "{#CHECKID}": c.CheckID, "{#CHECKNAME}": c.Name,
+			"{#SERVICE}": c.ServiceName, "{#SERVICEID}": c.ServiceID, "{#ROLE}": role,
+		})
+	}
+	return map[string][]map[string]string{"data": data}
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/zextras/carbonio-health/checkscript"
+)
+
+func hc(node, id, svcID, svcName, status, output string) *api.HealthCheck {
+	return &api.HealthCheck{Node: node, CheckID: id, Name: id, ServiceID: svcID, ServiceName: svcName, Status: status, Output: output}
+}
+
+var sample = api.HealthChecks{
+	hc("n1", "serfHealth", "", "", "passing", "Agent alive and reachable"),
+	hc("n1", "carbonio-health:mta:smtp:tcp", "carbonio-health:mta:smtp", "carbonio-mta-smtp", "critical",
+		"dial tcp 127.0.0.1:25: connect: connection refused"),
+	hc("n1", "carbonio-health:all:load:load", "carbonio-health:all:load", "carbonio-all-load", "warning",
+		"LOAD WARNING - total load average: 3.00, 2.00, 1.00|load1=3;2;4;0"),
+	hc("n1", "carbonio-health:all:users:users", "carbonio-health:all:users", "carbonio-all-users", "passing", "USERS OK"),
+	hc("n1", "web:http", "web", "carbonio-mta-smtp", "critical", "not ours, same name"),
+	hc("n2", "carbonio-health:mta:smtp:tcp", "carbonio-health:mta:smtp", "carbonio-mta-smtp", "passing", "ok"),
+}
+
+func TestSelectChecks(t *testing.T) {
+	tests := []struct {
+		name  string
+		scope statusScope
+		want  []string
+	}{
+		{"node: owned and node-level", statusScope{node: "n1"},
+			[]string{"carbonio-health:all:load:load", "carbonio-health:all:users:users", "carbonio-health:mta:smtp:tcp", "serfHealth"}},
+		{"role", statusScope{node: "n1", role: "mta"}, []string{"carbonio-health:mta:smtp:tcp"}},
+		{"service, never a foreign one of the same name", statusScope{service: "carbonio-mta-smtp"},
+			[]string{"carbonio-health:mta:smtp:tcp", "carbonio-health:mta:smtp:tcp"}},
+		{"every node, owned only", statusScope{role: "mta"}, []string{"carbonio-health:mta:smtp:tcp", "carbonio-health:mta:smtp:tcp"}},
+		{"one check", statusScope{node: "n2", checkID: "carbonio-health:mta:smtp:tcp"}, []string{"carbonio-health:mta:smtp:tcp"}},
+		{"nothing", statusScope{node: "n3"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, c := range selectChecks(sample, tt.scope) {
+				got = append(got, c.CheckID)
+			}
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNagiosReport(t *testing.T) {
+	tests := []struct {
+		name   string
+		checks api.HealthChecks
+		status checkscript.Status
+		line   string
+	}{
+		{"worst wins, failing named, perfdata counts", selectChecks(sample, statusScope{node: "n1"}), checkscript.Critical,
+			"HEALTH CRITICAL - 1 critical, 1 warning of 4 checks on node n1: carbonio-health:all:load:load: LOAD WARNING - total load average: 3.00, 2.00, 1.00; " +
+				"carbonio-health:mta:smtp:tcp: dial tcp 127.0.0.1:25: connect: connection refused|passing=2;;;0;4 warning=1;;;0;4 critical=1;;;0;4"},
+		{"all passing", api.HealthChecks{sample[0], sample[3]}, checkscript.OK,
+			"HEALTH OK - 2 checks passing on node n1|passing=2;;;0;2 warning=0;;;0;2 critical=0;;;0;2"},
+		{"maintenance is critical", api.HealthChecks{hc("n1", "_node_maintenance", "", "", "maintenance", "")}, checkscript.Critical, ""},
+		{"nothing is unknown, never OK", nil, checkscript.Unknown,
+			"HEALTH UNKNOWN - no checks found for node n1 (not registered, or the token may not read them)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := nagiosReport(tt.checks, "node n1")
+			if r.Status != tt.status {
+				t.Errorf("status %s, want %s", r.Status, tt.status)
+			}
+			if tt.line != "" && r.String() != tt.line {
+				t.Errorf("line\n got %s\nwant %s", r.String(), tt.line)
+			}
+		})
+	}
+}
+
+func TestNagiosReportNamesAtMostFive(t *testing.T) {
+	var checks api.HealthChecks
+	for i := 0; i < 8; i++ {
+		checks = append(checks, hc("n1", "c"+string(rune('a'+i)), "carbonio-health:all:x", "x", "critical", "down\nsecond line"))
+	}
+	r := nagiosReport(checks, "node n1")
+	if !strings.Contains(r.Summary, "; and 3 more") || strings.Contains(r.Summary, "second line") {
+		t.Errorf("summary %q", r.Summary)
+	}
+}
+
+func TestZabbixDiscovery(t *testing.T) {
+	d := zabbixDiscovery(selectChecks(sample, statusScope{node: "n1", role: "mta"}))
+	if len(d["data"]) != 1 {
+		t.Fatalf("data = %v", d)
+	}
+	e := d["data"][0]
+	if e["{#CHECKID}"] != "carbonio-health:mta:smtp:tcp" || e["{#ROLE}"] != "mta" || e["{#SERVICE}"] != "carbonio-mta-smtp" {
+		t.Errorf("entry = %v", e)
+	}
+}
