@@ -25,6 +25,7 @@ func runPlan(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	var dirs configDirs
 	addConfigDirFlag(fs, &dirs)
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	asMarkdown := fs.Bool("markdown", false, "print the catalog as a Markdown table (the README's)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -40,6 +41,10 @@ func runPlan(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
+		return 0
+	}
+	if *asMarkdown {
+		writeMarkdown(stdout, plan)
 		return 0
 	}
 	writePlan(stdout, plan)
@@ -73,6 +78,26 @@ func writePlan(w io.Writer, plan *hcl.Plan) {
 		fmt.Fprintf(tw, "  %s\t%s\n", s.Name, s.Reason)
 	}
 	_ = tw.Flush()
+}
+
+// writeMarkdown prints one table row per check: the README's catalog table.
+func writeMarkdown(w io.Writer, plan *hcl.Plan) {
+	fmt.Fprintln(w, "| role | service | endpoint | check | kind | what it runs | condition |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	for _, s := range plan.Services {
+		endpoint := ""
+		if s.Port != 0 {
+			endpoint = fmt.Sprintf("%s:%d", s.Address, s.Port)
+		}
+		for _, c := range s.Checks {
+			target := checkTarget(c)
+			if c.Kind == hcl.KindScript || c.Kind == hcl.KindTTL {
+				target = strings.TrimPrefix(target, "carbonio-health check ")
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | `%s` | %s |\n",
+				s.Role, s.Name, endpoint, c.Key, c.Kind, target, s.Condition)
+		}
+	}
 }
 
 // checkTarget says what a check looks at.
