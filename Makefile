@@ -3,7 +3,7 @@
 #   make run    dev Consul agent on loopback + the daemon with the built-in catalog
 #   make test   vet + every test (unit, integration against a real agent, side by
 #               side with Debian's monitoring plugins), under -race
-#   make bench  the benchmarks of the README, results in bench/results.md
+#   make bench  the benchmarks of the README, results in deploy/bench/results.md
 
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -55,7 +55,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=30s ./hcl
 
 bench: consul plugins build
-	bench/run.sh
+	deploy/bench/run.sh
 
 clean:
 	rm -rf $(BIN)
