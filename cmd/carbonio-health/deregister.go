@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/zextras/carbonio-health/registrar"
+)
+
+func init() {
+	commands["deregister"] = command{
+		summary: "remove every service this tool registered from the local Consul agent, and nothing else",
+		run:     runDeregister,
+	}
+}
+
+func runDeregister(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("deregister", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cf := addConsulFlags(fs)
+	agentDir := fs.String("agent-config-dir", "", "the Consul agent's -config-dir; its "+registrar.FragmentName+" is removed too (default "+CarbonioAgentConfigDir+" when it exists)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *agentDir == "" {
+		*agentDir = existingDir(CarbonioAgentConfigDir)
+	}
+	client, err := cf.client()
+	if err != nil {
+		fmt.Fprintf(stderr, "carbonio-health deregister: %v\n", err)
+		return 1
+	}
+	log := hclog.New(&hclog.LoggerOptions{Name: "carbonio-health", Output: stderr, Level: hclog.Warn})
+	out, err := registrar.DeregisterAll(ctx, client, log, *agentDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "carbonio-health deregister: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Deregistered %d services owned by carbonio-health.\n", len(out.Deregistered))
+	if out.FragmentWritten {
+		fmt.Fprintf(stdout, "Removed %s/%s and reloaded the agent.\n", *agentDir, registrar.FragmentName)
+	}
+	return 0
+}

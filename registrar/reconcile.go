@@ -1,0 +1,202 @@
+package registrar
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+	"github.com/hashicorp/go-hclog"
+)
+
+// fragmentReloadPause is the shortest time between two agent reloads asked
+// for because fragment services are missing while the file is unchanged
+// (an agent that keeps dropping them must not be reloaded in a tight loop).
+const fragmentReloadPause = 10 * time.Second
+
+// Reconciler makes the agent's owned services equal to a desired State. It
+// reads the agent's services and checks, and writes only what differs:
+// services it does not own (Meta managed-by) are never touched, even with
+// the same name or ID prefix. It is not safe for concurrent use; the Daemon
+// calls it from one goroutine.
+type Reconciler struct {
+	// Client talks to the local agent.
+	Client *api.Client
+	// Log receives one line per write.
+	Log hclog.Logger
+	// Mode says how services with script checks are delivered.
+	Mode ScriptMode
+	// FragmentPath is the agent config file this tool owns (agent config dir
+	// + FragmentName); empty when no agent config dir was given. With Mode
+	// ScriptConfig it holds the script services; otherwise it is removed.
+	FragmentPath string
+
+	lastFragmentReload time.Time
+}
+
+// Outcome says what one reconcile pass wrote.
+type Outcome struct {
+	// Registered and Deregistered are service IDs written through the API.
+	Registered, Deregistered []string
+	// FragmentWritten is true when the agent config fragment changed;
+	// Reloaded when the agent was asked to reload.
+	FragmentWritten, Reloaded bool
+	// Conflicts are desired service IDs the agent already holds for
+	// someone else (no managed-by meta): left alone, never overwritten.
+	Conflicts []string
+}
+
+// Writes counts the agent writes of the pass.
+func (o Outcome) Writes() int {
+	n := len(o.Registered) + len(o.Deregistered)
+	if o.Reloaded {
+		n++
+	}
+	return n
+}
+
+// Reconcile runs one pass. It stops at the first failed write and returns
+// what it did so far with the error; the next pass picks up from there.
+func (r *Reconciler) Reconcile(ctx context.Context, st State) (Outcome, error) {
+	var out Outcome
+	q := (&api.QueryOptions{}).WithContext(ctx)
+	services, checks, err := r.read(q)
+	if err != nil {
+		return out, err
+	}
+
+	var viaAPI, viaFile []ServiceState
+	for _, s := range st.Services {
+		if s.HasScript && r.Mode == ScriptConfig {
+			viaFile = append(viaFile, s)
+		} else {
+			viaAPI = append(viaAPI, s)
+		}
+	}
+	if err := r.syncFragment(ctx, viaFile, services, checks, &out); err != nil {
+		return out, err
+	}
+	if out.Reloaded {
+		// The reload added or dropped fragment services: look again.
+		if services, checks, err = r.read(q); err != nil {
+			return out, err
+		}
+	}
+
+	for _, s := range viaAPI {
+		have := services[s.ID()]
+		if have != nil && !Owned(have) {
+			// Same ID, someone else's: never overwrite it.
+			out.Conflicts = append(out.Conflicts, s.ID())
+			continue
+		}
+		if inSync(s, have, checks) {
+			continue
+		}
+		opts := api.ServiceRegisterOpts{ReplaceExistingChecks: true}.WithContext(ctx)
+		if err := r.Client.Agent().ServiceRegisterOpts(s.Registration, opts); err != nil {
+			return out, fmt.Errorf("register service %s: %w", s.ID(), err)
+		}
+		r.Log.Info("registered service", "id", s.ID(), "name", s.Registration.Name, "checks", len(s.Registration.Checks))
+		out.Registered = append(out.Registered, s.ID())
+	}
+
+	wanted := make(map[string]bool, len(st.Services))
+	for _, s := range st.Services {
+		wanted[s.ID()] = true
+	}
+	var stale []string
+	for id, svc := range services {
+		if Owned(svc) && !wanted[id] {
+			stale = append(stale, id)
+		}
+	}
+	sort.Strings(stale)
+	for _, id := range stale {
+		if err := r.Client.Agent().ServiceDeregisterOpts(id, q); err != nil {
+			return out, fmt.Errorf("deregister service %s: %w", id, err)
+		}
+		r.Log.Info("deregistered service", "id", id)
+		out.Deregistered = append(out.Deregistered, id)
+	}
+	return out, nil
+}
+
+// read returns the agent's services and checks.
+func (r *Reconciler) read(q *api.QueryOptions) (map[string]*api.AgentService, map[string]*api.AgentCheck, error) {
+	services, err := r.Client.Agent().ServicesWithFilterOpts("", q)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list agent services: %w", err)
+	}
+	checks, err := r.Client.Agent().ChecksWithFilterOpts("", q)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list agent checks: %w", err)
+	}
+	return services, checks, nil
+}
+
+// syncFragment writes the script services into the fragment file and
+// reloads the agent when the file changed, or when the agent lacks some of
+// them although the file is already right (rate limited).
+func (r *Reconciler) syncFragment(ctx context.Context, viaFile []ServiceState, services map[string]*api.AgentService, checks map[string]*api.AgentCheck, out *Outcome) error {
+	if r.FragmentPath == "" {
+		if len(viaFile) > 0 {
+			return fmt.Errorf("%d services with script checks need the agent's config dir, and none was given", len(viaFile))
+		}
+		return nil
+	}
+	changed, err := writeFragment(r.FragmentPath, renderFragment(viaFile))
+	if err != nil {
+		return err
+	}
+	out.FragmentWritten = changed
+	reload := changed
+	if !changed {
+		for _, s := range viaFile {
+			if !inSync(s, services[s.ID()], checks) {
+				reload = time.Since(r.lastFragmentReload) >= fragmentReloadPause
+				break
+			}
+		}
+	}
+	if !reload {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := r.Client.Agent().Reload(); err != nil {
+		return fmt.Errorf("reload agent to read %s: %w", r.FragmentPath, err)
+	}
+	r.lastFragmentReload = time.Now()
+	out.Reloaded = true
+	r.Log.Info("agent reloaded for its config fragment", "path", r.FragmentPath, "services", len(viaFile), "file_changed", changed)
+	return nil
+}
+
+// inSync reports whether the agent holds the service as desired: same
+// definition hash and every desired check present on it.
+func inSync(want ServiceState, have *api.AgentService, checks map[string]*api.AgentCheck) bool {
+	if have == nil || !Owned(have) || have.Meta[MetaHash] != want.Hash {
+		return false
+	}
+	for _, id := range want.CheckIDs() {
+		c, ok := checks[id]
+		if !ok || c.ServiceID != want.ID() {
+			return false
+		}
+	}
+	return true
+}
+
+// DeregisterAll removes every service this tool owns from the agent, and its
+// config fragment from agentConfigDir when given, and nothing else.
+func DeregisterAll(ctx context.Context, client *api.Client, log hclog.Logger, agentConfigDir string) (Outcome, error) {
+	r := Reconciler{Client: client, Log: log}
+	if agentConfigDir != "" {
+		r.FragmentPath = filepath.Join(agentConfigDir, FragmentName)
+	}
+	return r.Reconcile(ctx, State{})
+}

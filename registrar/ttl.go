@@ -1,0 +1,194 @@
+package registrar
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/zextras/carbonio-health/checkscript"
+)
+
+// TTLRunner feeds TTL checks: one goroutine per check evaluates its probe
+// in-process every Interval (and at once when a watched path changes) and
+// pushes the result with the agent's TTL update API when the status or the
+// output changed, when asked to (Kick), and otherwise every TTL/2 so the
+// check never expires while the daemon lives.
+//
+// Set and Kick are called from the Daemon's goroutine; the per-check
+// goroutines live until their check leaves the set or Set's ctx ends. Wait
+// returns once all of them have ended.
+type TTLRunner struct {
+	// Client talks to the local agent.
+	Client *api.Client
+	// Log receives state changes only, never one line per push.
+	Log hclog.Logger
+	// Missing, when set, is signalled (without blocking) when the agent
+	// does not know a check: the service must be registered again.
+	Missing chan<- struct{}
+
+	wg      sync.WaitGroup
+	running map[string]*ttlWorker
+}
+
+// ttlWorker is the goroutine of one TTL check.
+type ttlWorker struct {
+	def    TTLCheck
+	cancel context.CancelFunc
+	kick   chan struct{}
+}
+
+// Set makes the running set equal to checks: new checks start, removed or
+// changed ones stop, unchanged ones go on undisturbed. A check whose probe
+// cannot be built is pushed critical with the reason.
+func (r *TTLRunner) Set(ctx context.Context, checks []TTLCheck) {
+	if r.running == nil {
+		r.running = map[string]*ttlWorker{}
+	}
+	want := make(map[string]TTLCheck, len(checks))
+	for _, c := range checks {
+		want[c.CheckID] = c
+	}
+	for id, w := range r.running {
+		if c, ok := want[id]; !ok || !reflect.DeepEqual(c, w.def) {
+			w.cancel()
+			delete(r.running, id)
+		}
+	}
+	for id, c := range want {
+		if _, ok := r.running[id]; ok {
+			continue
+		}
+		wctx, cancel := context.WithCancel(ctx)
+		w := &ttlWorker{def: c, cancel: cancel, kick: make(chan struct{}, 1)}
+		r.running[id] = w
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.loop(wctx, w)
+		}()
+	}
+}
+
+// Kick makes the named checks (all when none is named) evaluate and push at
+// once, e.g. after their service was registered again.
+func (r *TTLRunner) Kick(checkIDs ...string) {
+	if len(checkIDs) == 0 {
+		for _, w := range r.running {
+			w.poke()
+		}
+		return
+	}
+	for _, id := range checkIDs {
+		if w, ok := r.running[id]; ok {
+			w.poke()
+		}
+	}
+}
+
+// Wait blocks until every check goroutine has ended (after ctx is done).
+func (r *TTLRunner) Wait() { r.wg.Wait() }
+
+func (w *ttlWorker) poke() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// ttlStatus maps a probe status to a Consul check status; UNKNOWN is
+// critical, as Consul treats a script check's exit code 3.
+func ttlStatus(s checkscript.Status) string {
+	switch s {
+	case checkscript.OK:
+		return api.HealthPassing
+	case checkscript.Warning:
+		return api.HealthWarning
+	default:
+		return api.HealthCritical
+	}
+}
+
+// refreshPeriod is how long an unchanged result may go without a push.
+func refreshPeriod(c TTLCheck) time.Duration {
+	if c.TTL <= 0 {
+		return c.Interval
+	}
+	return c.TTL / 2
+}
+
+func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
+	log := r.Log.With("check", w.def.CheckID)
+	check, err := checkscript.New(w.def.Probe, w.def.Args)
+	if err != nil {
+		// The loader validated the probe; this is a bug, reported in Consul.
+		check = failedCheck{checkscript.Unknownf("PROBE", err.Error())}
+	}
+	ticker := time.NewTicker(w.def.Interval)
+	defer ticker.Stop()
+	var last struct {
+		status, output string
+		at             time.Time
+		failed         bool
+	}
+	force := true
+	for {
+		res := check.Run(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		status, output := ttlStatus(res.Status), res.String()
+		if force || status != last.status || output != last.output || time.Since(last.at) >= refreshPeriod(w.def) {
+			q := (&api.QueryOptions{}).WithContext(ctx)
+			err := r.Client.Agent().UpdateTTLOpts(w.def.CheckID, output, status, q)
+			switch {
+			case err != nil && ctx.Err() != nil:
+				return
+			case err != nil:
+				if !last.failed {
+					log.Warn("TTL update failed; will retry", "error", err)
+				}
+				last.failed, force = true, true
+				if isMissingCheck(err) && r.Missing != nil {
+					select {
+					case r.Missing <- struct{}{}:
+					default:
+					}
+				}
+			default:
+				if last.failed {
+					log.Info("TTL updates flowing again")
+				}
+				if status != last.status {
+					log.Debug("check status", "status", status, "output", output)
+				}
+				last.status, last.output, last.at, last.failed, force = status, output, time.Now(), false, false
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		case <-w.kick:
+			force = true
+		}
+	}
+}
+
+// isMissingCheck recognises the agent's answers for an unknown check ID.
+func isMissingCheck(err error) bool {
+	var se api.StatusError
+	if errors.As(err, &se) {
+		return se.Code == 404 || se.Code == 500
+	}
+	return false
+}
+
+// failedCheck answers a fixed result.
+type failedCheck struct{ res checkscript.Result }
+
+func (f failedCheck) Run(context.Context) checkscript.Result { return f.res }
