@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/zextras/carbonio-health/hcl"
+	"github.com/zextras/carbonio-health/registrar"
+	"github.com/zextras/carbonio-health/registrar/consultest"
+)
+
+// TestStatusFollowsTheNode runs the daemon against a real agent and reads
+// the node back with `status` as Nagios would, while an operator stops a
+// listener, deletes a socket and brings them back.
+func TestStatusFollowsTheNode(t *testing.T) {
+	agent := consultest.Start(t, consultest.Options{})
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := tcp.Addr().(*net.TCPAddr).Port
+	serve(tcp)
+	sock := filepath.Join(t.TempDir(), "mysql.sock")
+	unix := listenSocket(t, sock)
+	dir := t.TempDir()
+	decl := fmt.Sprintf(`
+role "t" {
+  service "imap" {
+    port = %d
+    check "tcp" { interval = "1s" }
+  }
+  service "mariadb" {
+    check "socket" {
+      type     = "ttl"
+      probe    = "socket"
+      args     = { p = %q }
+      interval = "1s"
+    }
+  }
+}
+node { roles = ["t"] }
+`, port, sock)
+	if err := os.WriteFile(filepath.Join(dir, "node.hcl"), []byte(decl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := hcl.Options{NoBuiltin: true, ConfigDirs: []string{dir}}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan struct{}), make(chan error, 1)
+	d := &registrar.Daemon{
+		Client: agent.Client(t, ""), Log: hclog.NewNullLogger(), Ready: ready,
+		Load: func() (*hcl.Plan, error) { return hcl.Load(opts) },
+	}
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-ready
+
+	status := func(args ...string) (int, string) {
+		var out bytes.Buffer
+		code := dispatch(context.Background(), append([]string{"status", "-http-addr", agent.Addr}, args...), &out, &out)
+		return code, strings.TrimSpace(out.String())
+	}
+	steps := []struct {
+		name string
+		act  func()
+		code int
+		want string
+	}{
+		{"all up", func() {}, 0, "HEALTH OK"},
+		{"listener stopped", func() { tcp.Close() }, 2, "carbonio-t-imap"},
+		{"socket deleted too", func() { unix.Close(); os.Remove(sock) }, 2, "carbonio-t-mariadb"},
+		{"both back", func() {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			if err != nil {
+				t.Fatal(err)
+			}
+			serve(l)
+			t.Cleanup(func() { l.Close() })
+			listenSocket(t, sock)
+		}, 0, "HEALTH OK"},
+	}
+	for _, s := range steps {
+		s.act()
+		start := time.Now()
+		var code int
+		var out string
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if code, out = status(); code == s.code && strings.Contains(out, s.want) {
+				break
+			}
+		}
+		if code != s.code || !strings.Contains(out, s.want) {
+			t.Fatalf("%s: status exit %d, %q; want %d with %q", s.name, code, out, s.code, s.want)
+		}
+		t.Logf("%s: status answered %d after %v: %s", s.name, code, time.Since(start).Round(time.Millisecond), out)
+	}
+	// One check for a Zabbix item, and the agent gone: UNKNOWN, never OK.
+	if code, out := status("-check", "carbonio-health:t:mariadb:socket", "-format", "json"); code != 0 || !strings.Contains(out, `"code": 0`) {
+		t.Errorf("one check as JSON: %d %s", code, out)
+	}
+	agent.Stop(t)
+	if code, out := status(); code != 3 || !strings.Contains(out, "UNKNOWN") {
+		t.Errorf("agent stopped: %d %s", code, out)
+	}
+}
+
+// serve accepts and closes connections until l is closed.
+func serve(l net.Listener) {
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+}
+
+// listenSocket creates a unix socket at path, closed when the test ends.
+func listenSocket(t *testing.T, path string) net.Listener {
+	t.Helper()
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(l)
+	t.Cleanup(func() { l.Close() })
+	return l
+}
