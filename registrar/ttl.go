@@ -128,6 +128,12 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 		// The loader validated the probe; this is a bug, reported in Consul.
 		check = failedCheck{checkscript.Unknownf("PROBE", err.Error())}
 	}
+	if wt, ok := check.(checkscript.Watcher); ok && len(wt.WatchPaths()) > 0 {
+		// Event-driven: a socket that goes away is reported at once.
+		if err := checkscript.WatchChanges(ctx, wt.WatchPaths(), func(string) { w.poke() }); err != nil {
+			log.Warn("cannot watch paths; the interval alone applies", "error", err)
+		}
+	}
 	ticker := time.NewTicker(w.def.Interval)
 	defer ticker.Stop()
 	var last struct {
