@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/zextras/carbonio-health/hcl"
 )
 
 // countingProxy sits between the daemon and the agent and counts the HTTP
@@ -92,4 +94,10 @@ func clientFor(tb testing.TB, addr string) *api.Client {
 		tb.Fatal(err)
 	}
 	return c
+}
+
+// hclLoader loads dir without the built-in catalog.
+func hclLoader(dir string) func() (*hcl.Plan, error) {
+	opts := hcl.Options{NoBuiltin: true, ConfigDirs: []string{dir}}
+	return func() (*hcl.Plan, error) { return hcl.Load(opts) }
 }
