@@ -1,0 +1,221 @@
+package checkscript
+
+// The cost of one check evaluation, three ways in one process so that the
+// ratios come from the same run on the same (noisy) machine:
+//
+//   - in-process: what the daemon's TTL runner does, Check.Run and the
+//     output line, with the Check built once;
+//   - plugin: fork/exec of Debian's check_disk, check_load, check_users or
+//     check_tcp with the same thresholds, output captured, as a Nagios or
+//     Zabbix agent (or a Consul script check calling them) does;
+//   - command: fork/exec of `carbonio-health check <probe> …`, as a Consul
+//     script check runs ours.
+//
+// Run with `make bench` (deploy/bench/run.sh), or by hand:
+//
+//	go test -run '^$' -bench BenchmarkCheck -benchmem ./checkscript
+//
+// The command variant needs the binary (CARBONIO_HEALTH_BIN, default
+// ../bin/carbonio-health from `make build`), the plugin variant the plugins
+// (CARBONIO_HEALTH_PLUGINS, default /usr/lib/nagios/plugins); each is skipped
+// when missing unless CARBONIO_HEALTH_INTEGRATION=1. No timing is asserted.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// benchCase is one probe with the same thresholds for ours and the plugin.
+type benchCase struct {
+	name   string // probe name and sub-benchmark name
+	plugin string // Debian plugin file name
+	args   []string
+}
+
+// benchCases are the catalog's thresholds (hcl/catalog/all.hcl) for disk,
+// load and users, and a bare connect for tcp, against a listener of this
+// process. check_disk has no "used" thresholds: -w 20% -c 10% of free space
+// is the catalog's --used-warning 80% --used-critical 90%, and both forms are
+// given to ours so that its command line matches the plugin's.
+func benchCases(tcpPort int) []benchCase {
+	port := strconv.Itoa(tcpPort)
+	return []benchCase{
+		{"disk", "check_disk", []string{"-w", "20%", "-c", "10%", "-p", "/"}},
+		{"load", "check_load", []string{"-r", "-w", "1.5,1.25,1", "-c", "3,2.5,2"}},
+		{"users", "check_users", []string{"-w", "1", "-c", "4"}},
+		{"tcp", "check_tcp", []string{"-H", "127.0.0.1", "-p", port}},
+	}
+}
+
+// BenchmarkCheck measures one evaluation of each probe in-process, as the
+// real plugin and as our command. The three variants of a probe run one
+// after the other, so their ratio is measured under the same load.
+func BenchmarkCheck(b *testing.B) {
+	port := benchListener(b)
+	for _, bc := range benchCases(port) {
+		b.Run(bc.name, func(b *testing.B) {
+			b.Run("in-process", func(b *testing.B) { benchInProcess(b, bc) })
+			b.Run("plugin", func(b *testing.B) {
+				benchExec(b, benchPlugin(b, bc.plugin), bc.args)
+			})
+			b.Run("command", func(b *testing.B) {
+				benchExec(b, benchBinary(b), append([]string{"check", bc.name}, bc.args...))
+			})
+		})
+	}
+}
+
+// benchInProcess runs the check as the TTL runner does: Run, then the line
+// it pushes to the agent.
+func benchInProcess(b *testing.B, bc benchCase) {
+	c, err := New(bc.name, bc.args)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	first := c.Run(ctx)
+	if first.Status == Unknown {
+		b.Fatalf("%s: %s", bc.name, first.String())
+	}
+	b.Logf("in-process: %s", first.String())
+	b.ReportAllocs()
+	var n, runs int
+	cpu := startCPU(b)
+	for b.Loop() {
+		n += len(c.Run(ctx).String())
+		runs++
+	}
+	cpu.report(b, runs)
+	if n == 0 {
+		b.Fatal("no output")
+	}
+}
+
+// benchExec runs path with args b.N times, capturing stdout, and fails on
+// anything but a plugin exit code (0..3).
+func benchExec(b *testing.B, path string, args []string) {
+	env := append(os.Environ(), "LC_ALL=C")
+	var out bytes.Buffer
+	run := func() int {
+		out.Reset()
+		cmd := exec.Command(path, args...)
+		cmd.Env = env
+		cmd.Stdout = &out
+		err := cmd.Run()
+		var ee *exec.ExitError
+		switch {
+		case errors.As(err, &ee) && ee.ExitCode() >= 0 && ee.ExitCode() <= 3:
+			return ee.ExitCode()
+		case err != nil:
+			b.Fatalf("%s %s: %v", path, strings.Join(args, " "), err)
+		}
+		return 0
+	}
+	code := run()
+	line, _, _ := strings.Cut(out.String(), "\n")
+	b.Logf("%s → %d %s", filepath.Base(path), code, line)
+	if code == int(Unknown) {
+		b.Fatalf("%s %s answered UNKNOWN: %s", path, strings.Join(args, " "), line)
+	}
+	b.ReportAllocs()
+	runs := 0
+	cpu := startCPU(b)
+	for b.Loop() {
+		run()
+		runs++
+	}
+	cpu.report(b, runs)
+}
+
+// cpuMeter measures the CPU time (user+system) this process and its waited
+// children spend over a benchmark loop: for the exec variants most of the
+// cost is in the child, which ns/op (wall time) only shows in part.
+type cpuMeter struct{ self, children time.Duration }
+
+func startCPU(b *testing.B) cpuMeter {
+	return cpuMeter{rusage(b, syscall.RUSAGE_SELF), rusage(b, syscall.RUSAGE_CHILDREN)}
+}
+
+// report adds cpu-ns/op: the CPU time of the loop divided by its runs.
+func (m cpuMeter) report(b *testing.B, runs int) {
+	if runs == 0 {
+		return
+	}
+	used := rusage(b, syscall.RUSAGE_SELF) - m.self + rusage(b, syscall.RUSAGE_CHILDREN) - m.children
+	b.ReportMetric(float64(used.Nanoseconds())/float64(runs), "cpu-ns/op")
+}
+
+func rusage(b *testing.B, who int) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchListener serves a TCP port on loopback that accepts and closes every
+// connection, for the tcp probe and check_tcp.
+func benchListener(b *testing.B) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.Close()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// benchPlugin returns the path of a Debian plugin, skipping the benchmark
+// when it is missing (failing under CARBONIO_HEALTH_INTEGRATION=1).
+func benchPlugin(b *testing.B, name string) string {
+	dir := os.Getenv("CARBONIO_HEALTH_PLUGINS")
+	if dir == "" {
+		dir = "/usr/lib/nagios/plugins"
+	}
+	return benchExecutable(b, filepath.Join(dir, name), "make plugins")
+}
+
+// benchBinary returns the path of the carbonio-health binary.
+func benchBinary(b *testing.B) string {
+	p := os.Getenv("CARBONIO_HEALTH_BIN")
+	if p == "" {
+		p = filepath.Join("..", "bin", "carbonio-health")
+	}
+	return benchExecutable(b, p, "make build")
+}
+
+func benchExecutable(b *testing.B, path, how string) string {
+	b.Helper()
+	abs, err := filepath.Abs(path)
+	if err == nil {
+		var st os.FileInfo
+		if st, err = os.Stat(abs); err == nil && st.Mode()&0o111 == 0 {
+			err = errors.New("not executable")
+		}
+	}
+	if err != nil {
+		if os.Getenv("CARBONIO_HEALTH_INTEGRATION") == "1" {
+			b.Fatalf("%s missing (CARBONIO_HEALTH_INTEGRATION=1; `%s`): %v", path, how, err)
+		}
+		b.Skipf("%s missing (`%s`): %v", path, how, err)
+	}
+	return abs
+}
