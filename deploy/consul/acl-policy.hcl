@@ -1,0 +1,28 @@
+# Least-privilege ACL policy for the token of `carbonio-health run` and
+# `carbonio-health deregister` (CONSUL_HTTP_TOKEN_FILE in the unit's
+# environment file). Create it once per cluster:
+#
+#   consul acl policy create -name carbonio-health -rules @acl-policy.hcl
+#   consul acl token create -description "carbonio-health on $(hostname)" \
+#       -policy-name carbonio-health
+#
+# Tested against a real ACL-enabled agent (registrar/acl_test.go,
+# deploy/deploy_test.go).
+
+# Register, update and deregister the node's services and feed their TTL
+# checks. Every service the tool declares is named carbonio-<role>-<key>;
+# anything else is out of reach, so the token cannot touch foreign services.
+service_prefix "carbonio-" {
+  policy = "write"
+}
+
+# /v1/agent/self (which script checks the agent allows) is agent:read;
+# /v1/agent/reload (after writing the script-check fragment into the agent's
+# config dir) is agent:write. Scope it to the node's own name in production
+# (agent "mail-1.example.com" { policy = "write" }) when tokens are per node.
+agent_prefix "" {
+  policy = "write"
+}
+
+# Nothing else: no node, key/value or operator rights. (Measured: the agent
+# accepts every call above without node read.)

@@ -1,0 +1,76 @@
+package registrar
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/zextras/carbonio-health/registrar/consultest"
+)
+
+// policyFile is the least-privilege policy shipped for the daemon's token.
+const policyFile = "../deploy/consul/acl-policy.hcl"
+
+// TestDaemonWithLeastPrivilegeToken runs the daemon on an agent with ACLs
+// enabled (default deny) and a token holding only the shipped policy: it
+// registers everything (script checks through the config fragment), feeds
+// its TTL checks, cannot see or touch a foreign service, and never logs
+// its token.
+func TestDaemonWithLeastPrivilegeToken(t *testing.T) {
+	rules, err := os.ReadFile(policyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent := consultest.Start(t, consultest.Options{ACL: true, ScriptChecks: consultest.ScriptChecksLocal})
+	admin := agent.Client(t, agent.ManagementToken)
+	policy, _, err := admin.ACL().PolicyCreate(&api.ACLPolicy{Name: "carbonio-health", Rules: string(rules)}, nil)
+	if err != nil {
+		t.Fatalf("create policy from %s: %v", policyFile, err)
+	}
+	token, _, err := admin.ACL().TokenCreate(&api.ACLToken{Policies: []*api.ACLTokenPolicyLink{{ID: policy.ID}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: "foreign-x", Name: "foreign-x", Meta: map[string]string{MetaManagedBy: ManagedBy}}); err != nil {
+		t.Fatal(err)
+	}
+
+	client := agent.Client(t, token.SecretID)
+	_, port := listenTCP(t)
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	listenUnix(t, sock)
+	load, _ := declDir(t, nodeDecl(port, sock))
+	logs := &testWriter{t: t}
+	d := startDaemon(t, &Daemon{Client: client, Log: loggerTo(t, logs), Load: load, AgentConfigDir: agent.ConfigDir})
+	eventually(t, "TTL and script checks passing under the policy", func() bool {
+		ttl, _ := checkStatus(t, admin, sockChk)
+		sh, _ := checkStatus(t, admin, shChk)
+		return ttl == api.HealthPassing && sh == api.HealthPassing
+	})
+	if err := d.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+	// A foreign service is invisible to the token: deregister leaves it,
+	// even though it carries our meta.
+	if _, err := DeregisterAll(t.Context(), client, testLogger(t), agent.ConfigDir); err != nil {
+		t.Fatalf("deregister under the policy: %v", err)
+	}
+	all, err := admin.Agent().Services()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := all["foreign-x"]; !ok {
+		t.Error("the foreign service was removed")
+	}
+	if len(all) != 1 {
+		t.Errorf("left after deregister: %v", all)
+	}
+	for _, l := range logs.snapshot() {
+		if strings.Contains(l, token.SecretID) {
+			t.Fatalf("token in the logs: %s", l)
+		}
+	}
+}
