@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Daemon footprint (README "Benchmarks", item 2): carbonio-health run with the
+# full built-in catalog (deploy/dev/node.hcl: every role and feature) against a
+# real dev agent for $FOOTPRINT_SECONDS (default 60): peak RSS (VmHWM) and CPU
+# seconds from /proc, next to the Consul agent's own in the same run.
+# Prints one markdown table row per process.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+secs=${FOOTPRINT_SECONDS:-60}
+work=$(mktemp -d)
+port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null || echo 18500)
+mkdir -p "$work/consul.d"
+cat >"$work/consul.d/agent.hcl" <<HCL
+enable_local_script_checks = true
+ports {
+  http     = $port
+  dns      = -1
+  grpc     = -1
+  grpc_tls = -1
+}
+HCL
+"$repo/bin/consul" agent -dev -bind 127.0.0.1 -client 127.0.0.1 -config-dir "$work/consul.d" -log-level error >"$work/consul.log" 2>&1 &
+agent=$!
+trap 'kill $daemon $agent 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+daemon=
+for _ in $(seq 1 100); do
+	curl -fsS "http://127.0.0.1:$port/v1/status/leader" 2>/dev/null | grep -q ':' && break
+	sleep 0.2
+done
+"$repo/bin/carbonio-health" run -http-addr "127.0.0.1:$port" -config-dir "$repo/deploy/dev" \
+	-agent-config-dir "$work/consul.d" -log-level warn 2>"$work/daemon.log" &
+daemon=$!
+
+# CPU ticks (utime+stime) and the clock tick rate.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+sleep 5 # registration done; measure the steady state
+d0=$(ticks "$daemon") a0=$(ticks "$agent")
+sleep "$secs"
+d1=$(ticks "$daemon") a1=$(ticks "$agent")
+hwm() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+services=$(curl -fsS "http://127.0.0.1:$port/v1/agent/services" | grep -o '"carbonio-health:[^"]*":' | wc -l)
+row() { # name pid t0 t1
+	local cpu pct
+	cpu=$(awk -v a="$3" -v b="$4" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')
+	pct=$(awk -v c="$cpu" -v s="$secs" 'BEGIN {printf "%.3f", 100*c/s}')
+	echo "| $1 | $(hwm "$2") | $cpu | $pct |"
+}
+echo "| process ($services services, ${secs} s) | peak RSS MiB | CPU s | % of one core |"
+echo "|---|---|---|---|"
+row "carbonio-health run" "$daemon" "$d0" "$d1"
+row "consul agent (dev), same run" "$agent" "$a0" "$a1"

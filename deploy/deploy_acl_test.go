@@ -1,0 +1,133 @@
+package deploy_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/zextras/carbonio-health/registrar/consultest"
+)
+
+// tokenWith creates a token holding only the policy in file.
+func tokenWith(t *testing.T, admin *api.Client, name, file string) string {
+	t.Helper()
+	rules, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := admin.ACL().PolicyCreate(&api.ACLPolicy{Name: name, Rules: string(rules)}, nil)
+	if err != nil {
+		t.Fatalf("%s: the ACL API refused it: %v", file, err)
+	}
+	tok, _, err := admin.ACL().TokenCreate(&api.ACLToken{Policies: []*api.ACLTokenPolicyLink{{ID: p.ID}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.SecretID
+}
+
+// TestACLPolicies creates the shipped policies through the ACL API of a
+// default-deny agent and exercises what each token may and may not do.
+func TestACLPolicies(t *testing.T) {
+	agent := consultest.Start(t, consultest.Options{ACL: true})
+	admin := agent.Client(t, agent.ManagementToken)
+	daemon := agent.Client(t, tokenWith(t, admin, "carbonio-health", "consul/acl-policy.hcl"))
+	status := agent.Client(t, tokenWith(t, admin, "carbonio-health-status", "consul/acl-status-policy.hcl"))
+	own := &api.AgentServiceRegistration{ID: "carbonio-health:mta:smtp", Name: "carbonio-mta-smtp",
+		Check: &api.AgentServiceCheck{CheckID: "carbonio-health:mta:smtp:ttl", TTL: "30s"}}
+	foreign := &api.AgentServiceRegistration{ID: "foreign-x", Name: "foreign-x"}
+	tests := []struct {
+		name    string
+		call    func() error
+		allowed bool
+	}{
+		{"daemon registers a carbonio- service", func() error { return daemon.Agent().ServiceRegister(own) }, true},
+		{"daemon updates its TTL", func() error {
+			return daemon.Agent().UpdateTTL("carbonio-health:mta:smtp:ttl", "ok", api.HealthPassing)
+		}, true},
+		{"daemon reads agent self", func() error { _, err := daemon.Agent().Self(); return err }, true},
+		{"daemon reloads the agent", func() error { return daemon.Agent().Reload() }, true},
+		{"daemon lists services", func() error { _, err := daemon.Agent().Services(); return err }, true},
+		{"daemon registers a foreign service", func() error { return daemon.Agent().ServiceRegister(foreign) }, false},
+		{"daemon writes the KV store", func() error {
+			_, err := daemon.KV().Put(&api.KVPair{Key: "x", Value: []byte("y")}, nil)
+			return err
+		}, false},
+		{"status reads health", func() error {
+			checks, _, err := status.Health().State(api.HealthAny, nil)
+			if err == nil && len(checks) == 0 {
+				return os.ErrNotExist
+			}
+			return err
+		}, true},
+		{"status reads its node name", func() error { _, err := status.Agent().NodeName(); return err }, true},
+		{"status registers", func() error { return status.Agent().ServiceRegister(own) }, false},
+		{"status deregisters", func() error { return status.Agent().ServiceDeregister(own.ID) }, false},
+	}
+	for _, tt := range tests {
+		err := tt.call()
+		if (err == nil) != tt.allowed {
+			t.Errorf("%s: error %v, want allowed=%v", tt.name, err, tt.allowed)
+		}
+	}
+}
+
+// TestAlertHandlerUnderConsulWatch runs the real `consul watch` with the
+// shipped handler: an owned critical check is reported, a foreign one not.
+func TestAlertHandlerUnderConsulWatch(t *testing.T) {
+	agent := consultest.Start(t, consultest.Options{})
+	c := agent.Client(t, "")
+	for _, reg := range []*api.AgentServiceRegistration{
+		{ID: "carbonio-health:mta:clamav", Name: "carbonio-mta-clamav",
+			Check: &api.AgentServiceCheck{CheckID: "carbonio-health:mta:clamav:socket", TTL: "30s", Status: api.HealthPassing}},
+		{ID: "foreign-db", Name: "foreign-db", Check: &api.AgentServiceCheck{CheckID: "foreign-db:ttl", TTL: "30s", Status: api.HealthPassing}},
+	} {
+		if err := c.Agent().ServiceRegister(reg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Passing → critical: a status change, which the agent syncs to the
+	// catalog at once (output-only changes sync lazily).
+	out := `SOCKET CRITICAL - /run/carbonio/clamd.socket is not present: "No such file"`
+	for _, id := range []string{"carbonio-health:mta:clamav:socket", "foreign-db:ttl"} {
+		if err := c.Agent().UpdateTTL(id, out, api.HealthCritical); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logFile := filepath.Join(t.TempDir(), "alerts.log")
+	handler, err := filepath.Abs("consul/alert-handler.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	watch := exec.CommandContext(ctx, consultest.Binary(t), "watch", "-http-addr", agent.Addr,
+		"-type", "checks", "-state", "critical", handler)
+	watch.Env = append(os.Environ(), "ALERT_LOG="+logFile)
+	var stderr strings.Builder
+	watch.Stderr = &stderr
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = watch.Wait() }()
+	var got string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		b, _ := os.ReadFile(logFile)
+		if got = string(b); strings.Contains(got, "carbonio-health:mta:clamav:socket") {
+			break
+		}
+	}
+	want := `CRITICAL node=` + agent.NodeName + ` service=carbonio-mta-clamav check=carbonio-health:mta:clamav:socket: SOCKET CRITICAL - /run/carbonio/clamd.socket is not present: \"No such file\"`
+	if !strings.Contains(got, want) {
+		t.Fatalf("handler log:\n%s\nwant a line:\n%s\nwatch stderr:\n%s", got, want, stderr.String())
+	}
+	if strings.Contains(got, "foreign-db") {
+		t.Errorf("a foreign check was reported:\n%s", got)
+	}
+}
