@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -86,4 +87,42 @@ func benchSizes() []int {
 		}
 	}
 	return out
+}
+
+// BenchmarkColdRegistrationConfigFile delivers the same services through the
+// agent config fragment and one reload (the path script checks take), for
+// comparison with the API path above.
+func BenchmarkColdRegistrationConfigFile(b *testing.B) {
+	for _, n := range benchSizes() {
+		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
+			agent := consultest.Start(b, consultest.Options{})
+			counter := newCountingProxy(b, agent.Addr)
+			client := clientFor(b, counter.URL())
+			st := syntheticState(n)
+			r := &Reconciler{Client: client, Log: hclog.NewNullLogger(), AllViaFile: true,
+				FragmentPath: filepath.Join(agent.ConfigDir, FragmentName)}
+			ctx := context.Background()
+			var total time.Duration
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				if _, err := r.Reconcile(ctx, State{}); err != nil {
+					b.Fatal(err)
+				}
+				counter.Reset()
+				b.StartTimer()
+				start := time.Now()
+				out, err := r.Reconcile(ctx, st)
+				total += time.Since(start)
+				if err != nil || !out.Reloaded {
+					b.Fatalf("reconcile: %+v, %v", out, err)
+				}
+				if svcs, _ := client.Agent().Services(); len(svcs) < n {
+					b.Fatalf("agent has %d of %d services after the reload", len(svcs), n)
+				}
+			}
+			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/registration")
+			b.ReportMetric(float64(counter.Total())/float64(n), "calls/service")
+			b.ReportMetric(float64(total.Microseconds())/float64(b.N)/float64(n), "µs/service")
+		})
+	}
 }

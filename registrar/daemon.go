@@ -50,6 +50,9 @@ type Daemon struct {
 	// AgentConfigDir is the agent's -config-dir, where the script-check
 	// fragment goes; empty when not given.
 	AgentConfigDir string
+	// AllViaConfig writes every service into the agent config fragment
+	// (needs AgentConfigDir) instead of registering them over the API.
+	AllViaConfig bool
 	// Resync is the comparison period (DefaultResync when zero).
 	Resync time.Duration
 	// DeregisterOnExit removes everything owned when Run ends.
@@ -78,7 +81,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	missing := make(chan struct{}, 1)
-	d.rec = Reconciler{Client: d.Client, Log: d.Log.Named("reconcile"), Mode: d.scriptMode()}
+	if d.AllViaConfig && d.AgentConfigDir == "" {
+		return errors.New("registering through the agent config needs -agent-config-dir")
+	}
+	d.rec = Reconciler{Client: d.Client, Log: d.Log.Named("reconcile"), Mode: d.scriptMode(), AllViaFile: d.AllViaConfig}
 	if d.AgentConfigDir != "" {
 		d.rec.FragmentPath = filepath.Join(d.AgentConfigDir, FragmentName)
 	}

@@ -133,3 +133,31 @@ func TestDaemonDeregisterOnExit(t *testing.T) {
 		t.Error("a foreign service was removed")
 	}
 }
+
+// TestDaemonRegistersViaConfig: -register-via-config puts every service in
+// the fragment; TTL checks defined there are still fed over the API.
+func TestDaemonRegistersViaConfig(t *testing.T) {
+	agent := consultest.Start(t, consultest.Options{ScriptChecks: consultest.ScriptChecksLocal})
+	client := agent.Client(t, agent.ManagementToken)
+	_, port := listenTCP(t)
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	listenUnix(t, sock)
+	load, _ := declDir(t, nodeDecl(port, sock))
+	startDaemon(t, &Daemon{Client: client, Log: testLogger(t), Load: load, AgentConfigDir: agent.ConfigDir, AllViaConfig: true})
+	eventually(t, "the TTL check passing", func() bool {
+		st, _ := checkStatus(t, client, sockChk)
+		return st == api.HealthPassing
+	})
+	b, err := os.ReadFile(filepath.Join(agent.ConfigDir, FragmentName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{webID, sockID, scriptID} {
+		if !strings.Contains(string(b), `"id": "`+id+`"`) {
+			t.Errorf("%s is not in the fragment", id)
+		}
+	}
+	if len(owned(t, client)) != 3 {
+		t.Errorf("owned services %v", owned(t, client))
+	}
+}

@@ -32,6 +32,11 @@ type Reconciler struct {
 	// + FragmentName); empty when no agent config dir was given. With Mode
 	// ScriptConfig it holds the script services; otherwise it is removed.
 	FragmentPath string
+	// AllViaFile delivers every service through the fragment (one reload
+	// per change) instead of one API call per service: about 12× faster
+	// for 1,000 services (deploy/bench/results.md), at the price of a
+	// config reload for any change.
+	AllViaFile bool
 
 	lastFragmentReload time.Time
 }
@@ -69,7 +74,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, st State) (Outcome, error) {
 
 	var viaAPI, viaFile []ServiceState
 	for _, s := range st.Services {
-		if s.HasScript && r.Mode == ScriptConfig {
+		if r.AllViaFile || (s.HasScript && r.Mode == ScriptConfig) {
 			viaFile = append(viaFile, s)
 		} else {
 			viaAPI = append(viaAPI, s)

@@ -36,6 +36,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	cf := addConsulFlags(fs)
 	agentDir := fs.String("agent-config-dir", "", "the Consul agent's -config-dir, where services with script checks are written when the agent only allows local script checks (default "+CarbonioAgentConfigDir+" when it exists)")
 	mode := fs.String("script-checks", string(registrar.ScriptAuto), "how script checks reach the agent: auto, api (enable_script_checks) or config (enable_local_script_checks + -agent-config-dir)")
+	viaConfig := fs.Bool("register-via-config", false, "write every service into the agent's config dir and reload it, instead of one API call per service (faster for very many services; needs -agent-config-dir)")
 	resync := fs.Duration("resync", registrar.DefaultResync, "how often the agent is compared with the declaration (reads only)")
 	deregister := fs.Bool("deregister-on-exit", false, "remove every owned service when stopping (default: keep them; expiring TTL checks are the alarm)")
 	self := fs.String("self", "", "path of this binary as the agent runs it for script checks (default this executable)")
@@ -84,6 +85,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		ScriptMode:       registrar.ScriptMode(*mode),
 		AgentConfigDir:   *agentDir,
 		Resync:           *resync,
+		AllViaConfig:     *viaConfig,
 		DeregisterOnExit: *deregister,
 	}
 	log.Info("starting", "version", version, "config_dirs", opts.ConfigDirs, "agent_config_dir", *agentDir)

@@ -23,7 +23,8 @@ bench() { # name package pattern extra-args…
 bench check-cost ./checkscript BenchmarkCheck -benchtime 200x -count 5 -benchmem
 echo "== footprint" >&2
 deploy/bench/footprint.sh | tee "$raw/footprint.md" >&2
-bench registration ./registrar BenchmarkColdRegistration -benchtime 1x -timeout 30m
+bench registration ./registrar '^BenchmarkColdRegistration$' -benchtime 1x -timeout 30m
+bench registration-config ./registrar '^BenchmarkColdRegistrationConfigFile$' -benchtime 1x -timeout 30m
 bench steady-state ./registrar BenchmarkSteadyState -benchtime 1x
 bench detection ./registrar BenchmarkDetection -benchtime 1x
 
@@ -68,14 +69,17 @@ metric() {
 	echo
 	echo "## 3. Cold registration (5 TTL checks per service)"
 	echo
-	echo "| services | time | per service | agent calls per service |"
-	echo "|---|---|---|---|"
+	echo "| services | API: time | API: per service | API: agent calls per service | config fragment + 1 reload: time | per service | API / fragment |"
+	echo "|---|---|---|---|---|---|---|"
 	for n in 10 100 1000 5000; do
-		f="$raw/registration.txt"
+		f="$raw/registration.txt" g="$raw/registration-config.txt"
 		ms=$(metric "$f" "services=$n-" ms/registration)
 		us=$(metric "$f" "services=$n-" µs/service)
 		calls=$(metric "$f" "services=$n-" calls/service)
-		[ -n "$ms" ] && echo "| $n | ${ms} ms | ${us} µs | $calls |"
+		cms=$(metric "$g" "services=$n-" ms/registration)
+		cus=$(metric "$g" "services=$n-" µs/service)
+		ratio=$(awk -v a="$ms" -v b="$cms" 'BEGIN { if (b > 0) printf "%.1f×", a / b }')
+		[ -n "$ms" ] && echo "| $n | ${ms} ms | ${us} µs | $calls | ${cms} ms | ${cus} µs | $ratio |"
 	done
 	echo
 	echo "## 4. Steady state (nothing changing)"
