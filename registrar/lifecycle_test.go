@@ -113,3 +113,33 @@ node { roles = ["t", "t2"] }
 		eventually(t, s.name, s.check)
 	}
 }
+
+// TestDaemonRestartChangesNothing: a second daemon on the same declaration
+// finds everything in sync: no registration, the passing check stays so.
+func TestDaemonRestartChangesNothing(t *testing.T) {
+	agent := consultest.Start(t, consultest.Options{})
+	client := agent.Client(t, agent.ManagementToken)
+	_, port := listenTCP(t)
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	listenUnix(t, sock)
+	load, _ := declDir(t, ttlOnlyDecl(port, sock))
+	first := startDaemon(t, &Daemon{Client: client, Log: testLogger(t), Load: load})
+	eventually(t, "the TTL check passing", func() bool {
+		st, _ := checkStatus(t, client, sockChk)
+		return st == api.HealthPassing
+	})
+	if err := first.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+	logs := &testWriter{t: t}
+	startDaemon(t, &Daemon{Client: client, Log: loggerTo(t, logs), Load: load})
+	if st, _ := checkStatus(t, client, sockChk); st != api.HealthPassing {
+		t.Errorf("restart reset the passing check to %q", st)
+	}
+	if !logs.contains("registered=0 deregistered=0") || logs.contains("registered service") {
+		t.Errorf("restart wrote to the agent:\n%s", strings.Join(logs.snapshot(), ""))
+	}
+	if n := len(owned(t, client)); n != 2 {
+		t.Errorf("%d owned services after restart, want 2 (no duplicates)", n)
+	}
+}
