@@ -82,15 +82,7 @@ node { roles = ["b"] }
 			if err != nil {
 				b.Fatal(err)
 			}
-			go func() {
-				for {
-					c, err := l.Accept()
-					if err != nil {
-						return
-					}
-					c.Close()
-				}
-			}()
+			go acceptAndClose(l)
 			return func() { l.Close() }
 		}},
 	}

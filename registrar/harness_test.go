@@ -148,15 +148,7 @@ func listenTCP(t *testing.T) (net.Listener, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	go acceptAndClose(l)
 	t.Cleanup(func() { l.Close() })
 	return l, l.Addr().(*net.TCPAddr).Port
 }
@@ -168,17 +160,20 @@ func listenUnix(t *testing.T, path string) net.Listener {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	go acceptAndClose(l)
 	t.Cleanup(func() { l.Close() })
 	return l
+}
+
+// acceptAndClose accepts and closes connections until l is closed.
+func acceptAndClose(l net.Listener) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		c.Close()
+	}
 }
 
 // loggerTo is testLogger writing through w, so lines can be asserted.

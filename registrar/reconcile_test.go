@@ -16,22 +16,7 @@ import (
 // nodeDecl declares a TCP check on port, a TTL socket check on sock (fast
 // interval so tests move quickly) and a script check running /bin/sh.
 func nodeDecl(port int, sock string) string {
-	return fmt.Sprintf(`
-role "t" {
-  service "web" {
-    port = %d
-    tags = ["http"]
-    check "tcp" { interval = "1s" }
-  }
-  service "sock" {
-    check "present" {
-      type     = "ttl"
-      probe    = "socket"
-      args     = { p = %q }
-      interval = "500ms"
-      ttl      = "2s"
-    }
-  }
+	return strings.Replace(ttlOnlyDecl(port, sock), "\n}\nnode {", `
   service "script" {
     check "sh" {
       type     = "script"
@@ -40,8 +25,7 @@ role "t" {
     }
   }
 }
-node { roles = ["t"] }
-`, port, sock)
+node {`, 1)
 }
 
 // ttlOnlyDecl is nodeDecl without the script check, for agents that allow
@@ -51,6 +35,7 @@ func ttlOnlyDecl(port int, sock string) string {
 role "t" {
   service "web" {
     port = %d
+    tags = ["http"]
     check "tcp" { interval = "1s" }
   }
   service "sock" {
