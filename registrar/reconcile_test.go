@@ -35,7 +35,6 @@ func ttlOnlyDecl(port int, sock string) string {
 role "t" {
   service "web" {
     port = %d
-    tags = ["http"]
     check "tcp" { interval = "1s" }
   }
   service "sock" {
