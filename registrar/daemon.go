@@ -70,6 +70,9 @@ type Daemon struct {
 // Run blocks until ctx ends. It fails at once when the declaration is
 // invalid or the agent allows none of the ways to run its script checks.
 func (d *Daemon) Run(ctx context.Context) error {
+	if d.AllViaConfig && d.AgentConfigDir == "" {
+		return errors.New("registering through the agent config needs -agent-config-dir")
+	}
 	plan, err := d.Load()
 	if err != nil {
 		return fmt.Errorf("declaration: %w", err)
@@ -81,9 +84,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	missing := make(chan struct{}, 1)
-	if d.AllViaConfig && d.AgentConfigDir == "" {
-		return errors.New("registering through the agent config needs -agent-config-dir")
-	}
 	d.rec = Reconciler{Client: d.Client, Log: d.Log.Named("reconcile"), Mode: d.scriptMode(), AllViaFile: d.AllViaConfig}
 	if d.AgentConfigDir != "" {
 		d.rec.FragmentPath = filepath.Join(d.AgentConfigDir, FragmentName)
