@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/zextras/carbonio-health/hcl"
 	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
@@ -159,5 +160,28 @@ func TestDaemonRegistersViaConfig(t *testing.T) {
 	}
 	if len(owned(t, client)) != 3 {
 		t.Errorf("owned services %v", owned(t, client))
+	}
+}
+
+// TestDaemonStartErrors: what fails before any agent is asked.
+func TestDaemonStartErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		d    *Daemon
+		want string
+	}{
+		{"via config without the dir", &Daemon{AllViaConfig: true}, "-agent-config-dir"},
+		{"invalid declaration", &Daemon{Load: func() (*hcl.Plan, error) {
+			return hcl.LoadSources(hcl.Options{NoBuiltin: true}, []hcl.Source{{Name: "node.hcl", Src: []byte("node { roles = [\"nope\"] }")}})
+		}}, "node.hcl:1:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.d.Log = testLogger(t)
+			err := tt.d.Run(context.Background())
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Run: %v, want an error containing %q", err, tt.want)
+			}
+		})
 	}
 }
