@@ -100,11 +100,15 @@ func readLoad(ctx context.Context, perCPU bool) ([3]float64, int, error) {
 	return [3]float64{avg.Load1, avg.Load5, avg.Load15}, cpus, nil
 }
 
-// cpuCount counts the "processor" entries of $HOST_PROC/cpuinfo, as
-// gopsutil's cpu.Counts(true) does. That package is not used because it
-// needs modules go.mod does not list (tklauser/go-sysconf, numcpus).
-// Without a readable cpuinfo it falls back to runtime.NumCPU.
+// cpuCount returns the number of online CPUs as check_load gets it:
+// sysconf(_SC_NPROCESSORS_ONLN), which glibc reads from
+// $HOST_SYS/devices/system/cpu/online. Where that file cannot be read it
+// counts the "processor" entries of $HOST_PROC/cpuinfo (as gopsutil's
+// cpu.Counts(true) does), then falls back to runtime.NumCPU.
 func cpuCount() int {
+	if n, err := onlineCPUs(); err == nil && n > 0 {
+		return n
+	}
 	root := os.Getenv("HOST_PROC")
 	if root == "" {
 		root = "/proc"
@@ -126,6 +130,39 @@ func cpuCount() int {
 		n = runtime.NumCPU()
 	}
 	return n
+}
+
+// onlineCPUs reads the kernel's list of online CPUs.
+func onlineCPUs() (int, error) {
+	root := os.Getenv("HOST_SYS")
+	if root == "" {
+		root = "/sys"
+	}
+	data, err := os.ReadFile(filepath.Join(root, "devices", "system", "cpu", "online"))
+	if err != nil {
+		return 0, err
+	}
+	return countCPUList(strings.TrimSpace(string(data)))
+}
+
+// countCPUList counts the CPUs of a kernel CPU list such as "0-3,6,8-9".
+func countCPUList(list string) (int, error) {
+	n := 0
+	for _, part := range strings.Split(list, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			return 0, fmt.Errorf("cpu list %q: %w", list, err)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil || b < a {
+				return 0, fmt.Errorf("cpu list %q: bad range %q", list, part)
+			}
+		}
+		n += b - a + 1
+	}
+	return n, nil
 }
 
 // Run reads the averages and evaluates them.

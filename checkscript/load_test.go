@@ -76,6 +76,7 @@ func TestLoadFromHostProc(t *testing.T) {
 		}
 	}
 	t.Setenv("HOST_PROC", dir)
+	t.Setenv("HOST_SYS", t.TempDir()) // no cpu/online: count cpuinfo
 	tests := []struct {
 		args []string
 		want string
@@ -91,6 +92,40 @@ func TestLoadFromHostProc(t *testing.T) {
 	}
 	if n := cpuCount(); n != 4 {
 		t.Errorf("cpuCount() = %d with HOST_PROC, want 4", n)
+	}
+}
+
+func TestCPUCount(t *testing.T) {
+	tests := []struct {
+		online string // content of cpu/online; "" for no file
+		want   int
+	}{
+		{"0-5\n", 6},
+		{"0\n", 1},
+		{"0-3,6,8-9\n", 7},
+		{"", 3}, // falls back to the cpuinfo fixture
+		{"garbage\n", 3},
+	}
+	proc := t.TempDir()
+	if err := os.WriteFile(filepath.Join(proc, "cpuinfo"), []byte(strings.Repeat("processor\t: 0\n\n", 3)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOST_PROC", proc)
+	for _, tt := range tests {
+		sys := t.TempDir()
+		if tt.online != "" {
+			dir := filepath.Join(sys, "devices", "system", "cpu")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "online"), []byte(tt.online), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Setenv("HOST_SYS", sys)
+		if got := cpuCount(); got != tt.want {
+			t.Errorf("online %q: cpuCount() = %d, want %d", tt.online, got, tt.want)
+		}
 	}
 }
 
