@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/hashicorp/consul/api"
@@ -108,17 +107,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, st State) (Outcome, error) {
 		out.Registered = append(out.Registered, s.ID())
 	}
 
-	wanted := make(map[string]bool, len(st.Services))
-	for _, s := range st.Services {
-		wanted[s.ID()] = true
-	}
-	var stale []string
-	for id, svc := range services {
-		if Owned(svc) && !wanted[id] {
-			stale = append(stale, id)
-		}
-	}
-	sort.Strings(stale)
+	stale := staleOwned(services, st)
 	for _, id := range stale {
 		if err := r.Client.Agent().ServiceDeregisterOpts(id, q); err != nil {
 			return out, fmt.Errorf("deregister service %s: %w", id, err)

@@ -19,13 +19,16 @@ func init() {
 	}
 }
 
-func runPlan(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var dirs configDirs
 	addConfigDirFlag(fs, &dirs)
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
 	asMarkdown := fs.Bool("markdown", false, "print the catalog as a Markdown table (the README's)")
+	diff := fs.Bool("diff", false, "also compare with the local Consul agent: what `run` would add, change and remove")
+	self := fs.String("self", "", "path of carbonio-health as the agent runs it for script checks, as given to run (default this executable)")
+	cf := addConsulFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -48,6 +51,9 @@ func runPlan(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	writePlan(stdout, plan)
+	if *diff {
+		return writeAgentDiff(ctx, stdout, stderr, plan, cf, *self)
+	}
 	return 0
 }
 
