@@ -2,7 +2,6 @@ package registrar
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -24,8 +23,8 @@ func TestDaemonWithLeastPrivilegeToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	agent := consultest.Start(t, consultest.Options{ACL: true, ScriptChecks: consultest.ScriptChecksLocal})
-	admin := agent.Client(t, agent.ManagementToken)
+	n := newNodeFixture(t, consultest.Options{ACL: true, ScriptChecks: consultest.ScriptChecksLocal}, true)
+	agent, admin := n.agent, n.client
 	policy, _, err := admin.ACL().PolicyCreate(&api.ACLPolicy{Name: "carbonio-health", Rules: string(rules)}, nil)
 	if err != nil {
 		t.Fatalf("create policy from %s: %v", policyFile, err)
@@ -39,10 +38,7 @@ func TestDaemonWithLeastPrivilegeToken(t *testing.T) {
 	}
 
 	client := agent.Client(t, token.SecretID)
-	_, port := listenTCP(t)
-	sock := filepath.Join(t.TempDir(), "s.sock")
-	listenUnix(t, sock)
-	load, _ := declDir(t, nodeDecl(port, sock))
+	load, _ := n.declare(t, true)
 	logs := &testWriter{t: t}
 	d := startDaemon(t, &Daemon{Client: client, Log: loggerTo(t, logs), Load: load, AgentConfigDir: agent.ConfigDir})
 	eventually(t, "TTL and script checks passing under the policy", func() bool {

@@ -39,10 +39,9 @@ func TestDaemonScriptChecks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			agent := consultest.Start(t, consultest.Options{ScriptChecks: tt.scripts})
-			client := agent.Client(t, agent.ManagementToken)
-			_, port := listenTCP(t)
-			load, _ := declDir(t, nodeDecl(port, filepath.Join(t.TempDir(), "s.sock")))
+			n := newNodeFixture(t, consultest.Options{ScriptChecks: tt.scripts}, false)
+			agent, client := n.agent, n.client
+			load, _ := n.declare(t, true)
 			d := &Daemon{Client: client, Log: testLogger(t), Load: load}
 			if tt.useDir {
 				d.AgentConfigDir = agent.ConfigDir
@@ -76,12 +75,9 @@ func TestDaemonScriptChecks(t *testing.T) {
 // TestDaemonTTLChecks: the socket probe feeds its TTL check, a removed
 // socket turns it critical, and a killed daemon lets it expire.
 func TestDaemonTTLChecks(t *testing.T) {
-	agent := consultest.Start(t, consultest.Options{})
-	client := agent.Client(t, agent.ManagementToken)
-	_, port := listenTCP(t)
-	sock := filepath.Join(t.TempDir(), "clamd.sock")
-	l := listenUnix(t, sock)
-	load, _ := declDir(t, ttlOnlyDecl(port, sock))
+	n := newNodeFixture(t, consultest.Options{}, true)
+	client, sock, l := n.client, n.sock, n.socket
+	load, _ := n.declare(t, false)
 	d := startDaemon(t, &Daemon{Client: client, Log: testLogger(t), Load: load})
 
 	steps := []struct {
@@ -110,13 +106,12 @@ func TestDaemonTTLChecks(t *testing.T) {
 
 // TestDaemonDeregisterOnExit removes exactly what it owns.
 func TestDaemonDeregisterOnExit(t *testing.T) {
-	agent := consultest.Start(t, consultest.Options{ScriptChecks: consultest.ScriptChecksLocal})
-	client := agent.Client(t, agent.ManagementToken)
+	n := newNodeFixture(t, consultest.Options{ScriptChecks: consultest.ScriptChecksLocal}, false)
+	agent, client := n.agent, n.client
 	if err := client.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: "other", Name: "carbonio-t-web"}); err != nil {
 		t.Fatal(err)
 	}
-	_, port := listenTCP(t)
-	load, _ := declDir(t, nodeDecl(port, filepath.Join(t.TempDir(), "s.sock")))
+	load, _ := n.declare(t, true)
 	d := startDaemon(t, &Daemon{Client: client, Log: testLogger(t), Load: load, AgentConfigDir: agent.ConfigDir, DeregisterOnExit: true})
 	if len(owned(t, client)) != 3 {
 		t.Fatalf("owned before exit: %v", owned(t, client))
@@ -138,12 +133,9 @@ func TestDaemonDeregisterOnExit(t *testing.T) {
 // TestDaemonRegistersViaConfig: -register-via-config puts every service in
 // the fragment; TTL checks defined there are still fed over the API.
 func TestDaemonRegistersViaConfig(t *testing.T) {
-	agent := consultest.Start(t, consultest.Options{ScriptChecks: consultest.ScriptChecksLocal})
-	client := agent.Client(t, agent.ManagementToken)
-	_, port := listenTCP(t)
-	sock := filepath.Join(t.TempDir(), "s.sock")
-	listenUnix(t, sock)
-	load, _ := declDir(t, nodeDecl(port, sock))
+	n := newNodeFixture(t, consultest.Options{ScriptChecks: consultest.ScriptChecksLocal}, true)
+	agent, client := n.agent, n.client
+	load, _ := n.declare(t, true)
 	startDaemon(t, &Daemon{Client: client, Log: testLogger(t), Load: load, AgentConfigDir: agent.ConfigDir, AllViaConfig: true})
 	eventually(t, "the TTL check passing", func() bool {
 		st, _ := checkStatus(t, client, sockChk)

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/zextras/carbonio-health/hcl"
+	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 // Helpers shared by the integration tests: a declaration written to a temp
@@ -198,4 +199,37 @@ func (w *testWriter) contains(s string) bool {
 
 func contextWithCancel() (context.Context, context.CancelFunc) {
 	return context.WithCancel(context.Background())
+}
+
+// nodeFixture is one node of a test: a real agent (client with the management
+// token), a TCP listener for the web service and a socket path for the
+// sock service of nodeDecl / ttlOnlyDecl, with a live socket when asked.
+type nodeFixture struct {
+	agent  *consultest.Agent
+	client *api.Client
+	port   int
+	sock   string
+	socket net.Listener // nil unless started with the socket up
+}
+
+func newNodeFixture(t *testing.T, opts consultest.Options, socketUp bool) *nodeFixture {
+	t.Helper()
+	n := &nodeFixture{agent: consultest.Start(t, opts)}
+	n.client = n.agent.Client(t, n.agent.ManagementToken)
+	_, n.port = listenTCP(t)
+	n.sock = filepath.Join(t.TempDir(), "s.sock")
+	if socketUp {
+		n.socket = listenUnix(t, n.sock)
+	}
+	return n
+}
+
+// declare writes the node's declaration (with the script service or not)
+// and returns its loader and path.
+func (n *nodeFixture) declare(t *testing.T, withScript bool) (func() (*hcl.Plan, error), string) {
+	t.Helper()
+	if withScript {
+		return declDir(t, nodeDecl(n.port, n.sock))
+	}
+	return declDir(t, ttlOnlyDecl(n.port, n.sock))
 }

@@ -2,7 +2,6 @@ package registrar
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,12 +14,9 @@ import (
 // TestDaemonSurvivesAgentDataWipe: stop the agent, delete its data dir,
 // start it: every service and check comes back, without a daemon restart.
 func TestDaemonSurvivesAgentDataWipe(t *testing.T) {
-	agent := consultest.Start(t, consultest.Options{ScriptChecks: consultest.ScriptChecksLocal})
-	client := agent.Client(t, agent.ManagementToken)
-	_, port := listenTCP(t)
-	sock := filepath.Join(t.TempDir(), "s.sock")
-	listenUnix(t, sock)
-	load, _ := declDir(t, nodeDecl(port, sock))
+	n := newNodeFixture(t, consultest.Options{ScriptChecks: consultest.ScriptChecksLocal}, true)
+	agent, client := n.agent, n.client
+	load, _ := n.declare(t, true)
 	startDaemon(t, &Daemon{Client: client, Log: testLogger(t), Load: load, AgentConfigDir: agent.ConfigDir})
 
 	agent.Stop(t)
@@ -41,11 +37,10 @@ func TestDaemonSurvivesAgentDataWipe(t *testing.T) {
 // TestDaemonWaitsForTheAgent: started before its agent, it registers as
 // soon as the agent answers.
 func TestDaemonWaitsForTheAgent(t *testing.T) {
-	agent := consultest.Start(t, consultest.Options{})
-	client := agent.Client(t, agent.ManagementToken)
+	n := newNodeFixture(t, consultest.Options{}, false)
+	agent, client := n.agent, n.client
 	agent.Stop(t)
-	_, port := listenTCP(t)
-	load, _ := declDir(t, ttlOnlyDecl(port, filepath.Join(t.TempDir(), "s.sock")))
+	load, _ := n.declare(t, false)
 	logs := &testWriter{t: t}
 	d := &Daemon{Client: client, Log: loggerTo(t, logs), Load: load}
 	ready := make(chan struct{})
@@ -77,11 +72,9 @@ func TestDaemonWaitsForTheAgent(t *testing.T) {
 // TestDaemonReload: SIGHUP (the Reload channel) applies a valid change as
 // a diff and keeps the last good state on an invalid one.
 func TestDaemonReload(t *testing.T) {
-	agent := consultest.Start(t, consultest.Options{})
-	client := agent.Client(t, agent.ManagementToken)
-	_, port := listenTCP(t)
-	sock := filepath.Join(t.TempDir(), "s.sock")
-	load, path := declDir(t, ttlOnlyDecl(port, sock))
+	n := newNodeFixture(t, consultest.Options{}, false)
+	client, port, sock := n.client, n.port, n.sock
+	load, path := n.declare(t, false)
 	reload := make(chan struct{})
 	logs := &testWriter{t: t}
 	startDaemon(t, &Daemon{Client: client, Log: loggerTo(t, logs), Load: load, Reload: reload})
@@ -117,12 +110,9 @@ node { roles = ["t", "t2"] }
 // TestDaemonRestartChangesNothing: a second daemon on the same declaration
 // finds everything in sync: no registration, the passing check stays so.
 func TestDaemonRestartChangesNothing(t *testing.T) {
-	agent := consultest.Start(t, consultest.Options{})
-	client := agent.Client(t, agent.ManagementToken)
-	_, port := listenTCP(t)
-	sock := filepath.Join(t.TempDir(), "s.sock")
-	listenUnix(t, sock)
-	load, _ := declDir(t, ttlOnlyDecl(port, sock))
+	n := newNodeFixture(t, consultest.Options{}, true)
+	client := n.client
+	load, _ := n.declare(t, false)
 	first := startDaemon(t, &Daemon{Client: client, Log: testLogger(t), Load: load})
 	eventually(t, "the TTL check passing", func() bool {
 		st, _ := checkStatus(t, client, sockChk)

@@ -3,7 +3,6 @@ package registrar
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,10 +51,9 @@ node { roles = ["t"] }
 }
 
 func TestReconcileSteadyStateWritesNothing(t *testing.T) {
-	agent := consultest.Start(t, consultest.Options{ScriptChecks: consultest.ScriptChecksRemote})
-	client := agent.Client(t, agent.ManagementToken)
-	_, port := listenTCP(t)
-	load, _ := declDir(t, nodeDecl(port, filepath.Join(t.TempDir(), "s.sock")))
+	n := newNodeFixture(t, consultest.Options{ScriptChecks: consultest.ScriptChecksRemote}, false)
+	client := n.client
+	load, _ := n.declare(t, true)
 	plan, err := load()
 	if err != nil {
 		t.Fatal(err)
@@ -100,8 +98,8 @@ func TestReconcileSteadyStateWritesNothing(t *testing.T) {
 }
 
 func TestReconcileOnlyTouchesWhatItOwns(t *testing.T) {
-	agent := consultest.Start(t, consultest.Options{})
-	client := agent.Client(t, agent.ManagementToken)
+	n := newNodeFixture(t, consultest.Options{}, false)
+	client := n.client
 	foreign := []*api.AgentServiceRegistration{
 		// Same name as ours, someone else's ID.
 		{ID: "other:web", Name: "carbonio-t-web", Port: 1},
@@ -115,8 +113,7 @@ func TestReconcileOnlyTouchesWhatItOwns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, port := listenTCP(t)
-	load, _ := declDir(t, ttlOnlyDecl(port, filepath.Join(t.TempDir(), "s.sock")))
+	load, _ := n.declare(t, false)
 	plan, err := load()
 	if err != nil {
 		t.Fatal(err)
@@ -148,10 +145,8 @@ func TestReconcileOnlyTouchesWhatItOwns(t *testing.T) {
 }
 
 func TestReconcileAppliesOnlyTheDiff(t *testing.T) {
-	agent := consultest.Start(t, consultest.Options{})
-	client := agent.Client(t, agent.ManagementToken)
-	_, port := listenTCP(t)
-	sock := filepath.Join(t.TempDir(), "s.sock")
+	n := newNodeFixture(t, consultest.Options{}, false)
+	client, port, sock := n.client, n.port, n.sock
 	r := &Reconciler{Client: client, Log: testLogger(t), Mode: ScriptAPI}
 	ctx := context.Background()
 	steps := []struct {
