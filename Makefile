@@ -47,14 +47,18 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-test: consul plugins build lint
+# test and bench first get what they need side by side: the Consul build
+# (minutes, the first time) overlaps the plugin install and the daemon build.
+test:
+	$(MAKE) -j4 consul plugins build lint
 	$(GO) test -race -count=1 ./...
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParseRange -fuzztime=30s ./checkscript
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=30s ./hcl
 
-bench: consul plugins build
+bench:
+	$(MAKE) -j3 consul plugins build
 	deploy/bench/run.sh
 
 clean:
