@@ -12,6 +12,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,7 +58,7 @@ func BenchmarkSteadyState(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	_, chkBefore, err := direct.Health().State("any", nil)
+	before, chkBefore, err := direct.Health().State("any", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -66,7 +67,8 @@ func BenchmarkSteadyState(b *testing.B) {
 	time.Sleep(period)
 	b.StopTimer()
 	_, svcAfter, _ := direct.Catalog().Services(nil)
-	_, chkAfter, _ := direct.Health().State("any", nil)
+	after, chkAfter, _ := direct.Health().State("any", nil)
+	logMovedChecks(b, before, after)
 
 	b.ReportMetric(float64(proxy.Count("register")+proxy.Count("deregister")+proxy.Count("reload")), "writes")
 	b.ReportMetric(float64(proxy.Count("ttl-update")), "ttl-updates")
@@ -100,5 +102,24 @@ func waitFirstRuns(b *testing.B, client *api.Client, limit time.Duration) {
 			b.Fatalf("%d checks have not run after %s", pending, limit)
 		}
 		time.Sleep(time.Second)
+	}
+}
+
+// logMovedChecks names the checks the catalog rewrote between two reads,
+// with their status then and now: a moved checks index is explained, not
+// just counted.
+func logMovedChecks(b *testing.B, before, after api.HealthChecks) {
+	was := map[string]*api.HealthCheck{}
+	for _, c := range before {
+		was[c.CheckID] = c
+	}
+	for _, c := range after {
+		if w := was[c.CheckID]; w == nil || w.ModifyIndex != c.ModifyIndex {
+			from := "new"
+			if w != nil {
+				from = w.Status
+			}
+			b.Logf("check %s: %s → %s (%s)", c.CheckID, from, c.Status, strings.TrimSpace(c.Output))
+		}
 	}
 }

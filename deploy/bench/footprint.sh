@@ -9,12 +9,23 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${FOOTPRINT_SECONDS:-60}
 work=$(mktemp -d)
-port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null || echo 18500)
+# Free loopback ports for every listener of the agent: the catalog checks
+# 127.0.0.1:8300 (the Consul server port), so a dev agent on its default
+# ports would flip that check in any other agent measured at the same time.
+ports=$(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])' 2>/dev/null || echo "18500 18300 18301")
+read -r port server serf <<<"$ports"
 mkdir -p "$work/consul.d"
 cat >"$work/consul.d/agent.hcl" <<HCL
 enable_local_script_checks = true
 ports {
   http     = $port
+  server   = $server
+  serf_lan = $serf
+  serf_wan = -1
   dns      = -1
   grpc     = -1
   grpc_tls = -1
