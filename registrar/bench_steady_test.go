@@ -79,9 +79,10 @@ func BenchmarkSteadyState(b *testing.B) {
 }
 
 // waitFirstRuns waits until every check in the agent has run once (has an
-// output in the agent's local state): the agent runs a script, TCP or HTTP check for the first time at
-// a random point of its first interval (up to 60 s in the catalog), and
-// that first result is a real catalog write, not steady state.
+// output in the agent's local state): the agent runs a script, TCP or HTTP
+// check for the first time at a random point of its first interval (up to
+// 60 s in the catalog), and that first result is a real catalog write, not
+// steady state.
 func waitFirstRuns(b *testing.B, client *api.Client, limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	for {

@@ -32,7 +32,7 @@ type Reconciler struct {
 	// ScriptConfig it holds the script services; otherwise it is removed.
 	FragmentPath string
 	// AllViaFile delivers every service through the fragment (one reload
-	// per change) instead of one API call per service: 8–10× faster
+	// per change) instead of one API call per service: about 10× faster
 	// for 1,000 services (deploy/bench/results.md), at the price of a
 	// config reload for any change.
 	AllViaFile bool

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench: the five measurements of the README's "Benchmarks" table, in one
 # run on this machine, written to deploy/bench/results.md (raw go test output
-# kept next to it under deploy/bench/raw/). About 6 minutes. Needs bin/consul,
+# kept next to it under deploy/bench/raw/). About 7 minutes. Needs bin/consul,
 # bin/carbonio-health and Debian's monitoring plugins (make bench builds and
 # installs them first).
 #
