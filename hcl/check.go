@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	hcl2 "github.com/hashicorp/hcl/v2"
+
 	"github.com/zextras/carbonio-health/checkscript"
 )
 
@@ -18,6 +20,10 @@ const (
 	// TTLFactor sets a TTL check's default TTL to TTLFactor × its interval,
 	// so a missed update or two never flaps it but a dead daemon does.
 	TTLFactor = 3
+	// MinInterval is the shortest interval a check may declare: Consul runs
+	// no check more often (it raises shorter ones to 1 s), and a TTL check's
+	// probe would otherwise spin in the daemon.
+	MinInterval = time.Second
 )
 
 // kindAttributes says which attributes only make sense for some kinds.
@@ -50,6 +56,10 @@ func (r *resolver) check(svc *Service, cd *checkDecl) (Check, bool) {
 	}
 	c.Kind = kind
 	before := len(r.diags)
+	if ia, set := a["interval"]; set && c.Interval < MinInterval {
+		r.errorf(ia.Expr.Range(), "Interval too short",
+			"interval = %q: a check runs at most once a second, so the interval must be at least %s.", c.Interval, MinInterval)
+	}
 	for name, kinds := range kindAttributes {
 		at := a[name]
 		if name == "args" && len(cd.args) > 0 {
@@ -79,12 +89,28 @@ func (r *resolver) check(svc *Service, cd *checkDecl) (Check, bool) {
 	}
 	if kind == KindTTL {
 		c.TTL = r.duration(a, "ttl", TTLFactor*c.Interval)
-		if ta, set := a["ttl"]; set && c.TTL <= c.Interval {
-			r.errorf(ta.Expr.Range(), "TTL too short",
-				"ttl (%s) must be longer than interval (%s), or every late update turns the check critical.", c.TTL, c.Interval)
-		}
+		r.ttlLongerThanInterval(a, c)
 	}
 	return c, !r.diags[before:].HasErrors()
+}
+
+// ttlLongerThanInterval rejects a declared ttl that is not longer than the
+// check's interval. The two may come from different files (a node file that
+// raises the interval of a catalog check with a fixed ttl): the error points
+// at the one read last and names where the other was set.
+func (r *resolver) ttlLongerThanInterval(a hcl2.Attributes, c Check) {
+	ta, ia := a["ttl"], a["interval"]
+	if ta == nil || c.TTL > c.Interval {
+		return
+	}
+	at := r.later(ta, ia)
+	interval := fmt.Sprintf("interval (%s, the default)", c.Interval)
+	if ia != nil {
+		interval = fmt.Sprintf("interval (%s, set at %s)", c.Interval, pos(ia.Expr.Range()))
+	}
+	r.errorf(at.Expr.Range(), "TTL too short",
+		"ttl (%s, set at %s) must be longer than %s, or every late update turns the check critical.",
+		c.TTL, pos(ta.Expr.Range()), interval)
 }
 
 // kind reads the type attribute, defaulting to the check's label when the

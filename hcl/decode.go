@@ -25,7 +25,7 @@ type nodeDecl struct {
 
 type featureDecl struct {
 	name        string
-	description hcl2.Expression
+	description *hcl2.Attribute
 	defRange    hcl2.Range
 }
 
@@ -84,11 +84,7 @@ func (d *decls) addFeature(b *hcl2.Block) hcl2.Diagnostics {
 	if prev, dup := d.features[name]; dup {
 		return append(diags, duplicate("feature", name, b, prev.defRange))
 	}
-	f := &featureDecl{name: name, defRange: b.DefRange}
-	if a, ok := attrs["description"]; ok {
-		f.description = a.Expr
-	}
-	d.features[name] = f
+	d.features[name] = &featureDecl{name: name, defRange: b.DefRange, description: attrs["description"]}
 	return diags
 }
 

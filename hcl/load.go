@@ -64,7 +64,9 @@ func LoadSources(opts Options, srcs []Source) (*Plan, error) {
 	parser := hclparse.NewParser()
 	d := newDecls()
 	var diags hcl2.Diagnostics
-	for _, s := range srcs {
+	order := make(map[string]int, len(srcs))
+	for i, s := range srcs {
+		order[s.Name] = i
 		f, ds := parser.ParseHCL(s.Src, s.Name)
 		diags = append(diags, ds...)
 		if f == nil || ds.HasErrors() {
@@ -81,7 +83,7 @@ func LoadSources(opts Options, srcs []Source) (*Plan, error) {
 		if exists == nil {
 			exists = func(p string) bool { _, err := os.Stat(p); return err == nil }
 		}
-		r := &resolver{d: d, pathExists: exists}
+		r := &resolver{d: d, pathExists: exists, order: order}
 		plan = r.resolve()
 		diags = append(diags, r.diags...)
 	}

@@ -25,6 +25,9 @@ type resolver struct {
 	d          *decls
 	pathExists func(string) bool
 	diags      hcl2.Diagnostics
+	// order ranks the source files as they were read, so that of two
+	// attributes that disagree the later one is blamed.
+	order map[string]int
 
 	roles    map[string]bool
 	features map[string]bool
@@ -32,9 +35,13 @@ type resolver struct {
 
 func (r *resolver) resolve() *Plan {
 	plan := &Plan{Node: r.node()}
+	for _, name := range sortedKeys(r.d.features) {
+		r.text(r.d.features[name].description)
+	}
 	names := map[string]string{} // Consul name → service ID, across roles
 	for _, roleName := range sortedKeys(r.d.roles) {
 		role := r.d.roles[roleName]
+		r.text(role.description) // validated whether or not a node enables the role
 		for _, sd := range role.services {
 			svc, skip := r.service(plan.Node, sd)
 			if svc == nil {

@@ -25,6 +25,15 @@ func (r *resolver) str(attrs hcl2.Attributes, name, def string) string {
 	return v
 }
 
+// text validates an optional free-text attribute (a description) that
+// nothing else reads.
+func (r *resolver) text(a *hcl2.Attribute) string {
+	if a == nil {
+		return ""
+	}
+	return r.str(hcl2.Attributes{a.Name: a}, a.Name, "")
+}
+
 func (r *resolver) boolean(attrs hcl2.Attributes, name string, def bool) bool {
 	a, ok := attrs[name]
 	if !ok {
@@ -173,6 +182,28 @@ func flagValues(v cty.Value) ([]string, error) {
 	default:
 		return nil, fmt.Errorf("a flag value must be a string, number, bool or list, not %s", v.Type().FriendlyName())
 	}
+}
+
+// later returns whichever of two attributes was read last (by file, then by
+// position), or the one that is set; nil when neither is.
+func (r *resolver) later(a, b *hcl2.Attribute) *hcl2.Attribute {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	ra, rb := a.Range, b.Range
+	if oa, ob := r.order[ra.Filename], r.order[rb.Filename]; oa != ob {
+		if oa > ob {
+			return a
+		}
+		return b
+	}
+	if ra.Start.Byte > rb.Start.Byte {
+		return a
+	}
+	return b
 }
 
 func (r *resolver) errorf(rng hcl2.Range, summary, format string, args ...any) {
