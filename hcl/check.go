@@ -32,6 +32,7 @@ var kindAttributes = map[string][]CheckKind{
 	"args":            {KindScript, KindTTL},
 	"command":         {KindScript},
 	"http":            {KindHTTP},
+	"protocol":        {KindHTTP},
 	"tls_skip_verify": {KindHTTP},
 	"ttl":             {KindTTL},
 }
@@ -79,7 +80,10 @@ func (r *resolver) check(svc *Service, cd *checkDecl) (Check, bool) {
 		c.TLSSkipVerify = r.boolean(a, "tls_skip_verify", false)
 		if !strings.HasPrefix(c.HTTP, "http://") && !strings.HasPrefix(c.HTTP, "https://") {
 			r.needPort(svc, cd, "http")
-			c.HTTP = "http://" + net.JoinHostPort(svc.Address, strconv.Itoa(svc.Port)) + "/" + strings.TrimPrefix(c.HTTP, "/")
+			c.HTTP = r.protocol(a) + "://" + net.JoinHostPort(svc.Address, strconv.Itoa(svc.Port)) + "/" + strings.TrimPrefix(c.HTTP, "/")
+		} else if pa, set := a["protocol"]; set {
+			r.errorf(pa.NameRange, "Conflicting attributes",
+				"protocol applies to an http path on the service's port; %q is a URL that names its own scheme.", c.HTTP)
 		}
 	case KindScript, KindTTL:
 		c.Command = r.strings(a, "command")
@@ -170,6 +174,16 @@ func (r *resolver) probe(cd *checkDecl, c *Check) {
 		}
 		r.errorf(rng, "Invalid probe arguments", "Probe %q rejects %q: %s.", c.Probe, strings.Join(c.Args, " "), msg)
 	}
+}
+
+// protocol reads an http check's protocol, "http" (default) or "https",
+// as nomad's service checks name it.
+func (r *resolver) protocol(a hcl2.Attributes) string {
+	p := r.str(a, "protocol", "http")
+	if p != "http" && p != "https" {
+		r.errorf(a["protocol"].Expr.Range(), "Unknown protocol", "protocol = %q is not \"http\" or \"https\".", p)
+	}
+	return p
 }
 
 func (r *resolver) needPort(svc *Service, cd *checkDecl, kind string) {

@@ -52,7 +52,7 @@ var serviceSchema = &hcl2.BodySchema{
 // checkAttributes are the attributes of a check block.
 var checkAttributes = []string{
 	"type", "name", "probe", "args", "command", "interval", "timeout", "ttl",
-	"http", "tls_skip_verify", "notes", "enabled",
+	"http", "protocol", "tls_skip_verify", "notes", "enabled",
 }
 
 // checkSchema is a check (or an override of one).

@@ -35,15 +35,21 @@ role "directory" {
     }
   }
 
-  # The HTTP API answers a leader only when the cluster has one.
+  # Consul's /v1/status/leader answers 200 with "" when the cluster has no
+  # leader, so an http check on it would pass exactly when it should fail:
+  # the leader probe reads the answer. The HTTP API listens on loopback only.
   service "consul-http" {
-    description = "Consul HTTP API (service discover)"
+    description = "Consul HTTP API (service discover) and the cluster's leader"
+    address     = "127.0.0.1"
     port        = 8500
     tags        = ["consul", "http"]
-    check "http" {
-      http     = "/v1/status/leader"
+    check "leader" {
+      type     = "script"
+      probe    = "leader"
+      args     = { H = "127.0.0.1:8500" }
       interval = "10s"
       timeout  = "5s"
+      notes    = "The local Consul server answers and the cluster has a raft leader; critical means the mesh lost quorum and no registration or health change is accepted."
     }
   }
 

@@ -39,14 +39,21 @@ role "mailstore" {
     }
   }
 
+  # The check Carbonio's own carbonio-mailbox-admin service registers: the
+  # admin port's readiness page over HTTPS (its certificate is not for
+  # 127.0.0.1, hence tls_skip_verify).
   service "admin" {
     description = "Mailstore admin (SOAP/HTTPS)"
     address     = "127.0.0.1"
     port        = 7071
     tags        = ["https", "admin", "local"]
-    check "tcp" {
-      interval = "10s"
-      timeout  = "5s"
+    check "http" {
+      protocol        = "https"
+      http            = "/service/health/ready"
+      tls_skip_verify = true
+      interval        = "10s"
+      timeout         = "5s"
+      notes           = "The mailbox admin service answers its readiness page; a failure means the admin console and SOAP admin API are down."
     }
   }
 
@@ -94,14 +101,18 @@ role "mailstore" {
     }
   }
 
+  # The check Carbonio's own carbonio-mailbox service registers: 200 once
+  # the mailbox is ready to serve, not merely listening.
   service "http" {
     description = "Mailstore HTTP"
     address     = "127.0.0.1"
     port        = 8080
     tags        = ["http", "local"]
-    check "tcp" {
+    check "http" {
+      http     = "/service/health/ready"
       interval = "10s"
       timeout  = "5s"
+      notes    = "The mailbox answers its readiness page; a failure means it is down or still starting, and the proxies cannot serve its mailboxes."
     }
   }
 

@@ -16,14 +16,22 @@ role "replica" {
     }
   }
 
-  service "kafka-7072" {
-    description = "Kafka (port 7072)"
+  # The document lists 7072 under Kafka, so it stays in this role; what
+  # listens there on a Carbonio node is the mailbox's nginx lookup endpoint
+  # (Carbonio registers it as carbonio-mailbox-nslookup), checked as Carbonio
+  # checks it.
+  service "nginx-lookup" {
+    description = "Port 7072, listed under Kafka by the monitoring document: the mailbox's nginx lookup endpoint listens there"
     port        = 7072
-    tags        = ["kafka"]
+    tags        = ["nginx-lookup", "https"]
     feature     = "active-replica"
-    check "tcp" {
-      interval = "10s"
-      timeout  = "5s"
+    check "http" {
+      protocol        = "https"
+      http            = "/service/extension/nginx-lookup"
+      tls_skip_verify = true
+      interval        = "10s"
+      timeout         = "5s"
+      notes           = "Port 7072 is the mailbox's nginx lookup (the proxy asks it where each mailbox lives), not Kafka; a failure means the proxies cannot route logins."
     }
   }
 
@@ -48,6 +56,7 @@ role "replica" {
       http     = "/health"
       interval = "10s"
       timeout  = "5s"
+      notes    = "Patroni's REST API answers /health with 200 while its PostgreSQL runs; a failure means this database node is down."
     }
   }
 }

@@ -1,0 +1,94 @@
+package hcl
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestBuiltinCatalogTrustsCarbonio checks the endpoints Carbonio registers
+// itself are checked the way Carbonio checks them (CARBONIO.md), and that
+// the Consul API check is the leader probe, not an http check that passes
+// on an empty leader.
+func TestBuiltinCatalogTrustsCarbonio(t *testing.T) {
+	plan := loadBuiltin(t, everything, func(string) bool { return true })
+	checks := map[string]Check{} // service name → its only check
+	for _, s := range plan.Services {
+		if len(s.Checks) == 1 {
+			checks[s.Name] = s.Checks[0]
+		}
+	}
+	tests := []struct {
+		service string
+		kind    CheckKind
+		target  string // the URL, or the probe's command line
+		skipTLS bool
+	}{
+		{"carbonio-mailstore-http", KindHTTP, "http://127.0.0.1:8080/service/health/ready", false},
+		{"carbonio-mailstore-admin", KindHTTP, "https://127.0.0.1:7071/service/health/ready", true},
+		{"carbonio-replica-nginx-lookup", KindHTTP, "https://127.0.0.1:7072/service/extension/nginx-lookup", true},
+		{"carbonio-replica-patroni", KindHTTP, "http://127.0.0.1:8008/health", false},
+		{"carbonio-directory-consul-http", KindScript, "x check leader -H 127.0.0.1:8500 -t 5", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.service, func(t *testing.T) {
+			c, ok := checks[tt.service]
+			if !ok {
+				t.Fatalf("no single-check service %s", tt.service)
+			}
+			target := c.HTTP
+			if c.Kind == KindScript {
+				target = strings.Join(c.ScriptArgs("x"), " ")
+			}
+			if c.Kind != tt.kind || target != tt.target || c.TLSSkipVerify != tt.skipTLS {
+				t.Errorf("check = %s %q skip-verify %v, want %s %q %v", c.Kind, target, c.TLSSkipVerify, tt.kind, tt.target, tt.skipTLS)
+			}
+		})
+	}
+	for _, s := range plan.Services {
+		if s.Port == 7072 && (s.Role != "replica" || !strings.Contains(s.Description, "nginx lookup")) {
+			t.Errorf("7072 is %s in role %s, described %q: keep it where the document lists it and say what listens", s.Name, s.Role, s.Description)
+		}
+	}
+}
+
+func TestLoadHTTPProtocol(t *testing.T) {
+	decl := func(check string) string {
+		return "role \"x\" {\n  service \"a\" {\n    port = 7071\n    check \"http\" {\n" + check + "\n    }\n  }\n}\nnode { roles = [\"x\"] }\n"
+	}
+	tests := []struct {
+		name  string
+		check string
+		url   string   // when valid
+		want  []string // error substrings when not
+	}{
+		{"default", `      http = "/ready"`, "http://127.0.0.1:7071/ready", nil},
+		{"https", "      protocol = \"https\"\n      http = \"ready\"", "https://127.0.0.1:7071/ready", nil},
+		{"unknown protocol", `      protocol = "ftp"`, "", []string{"node.hcl:5:18", "Unknown protocol", `"ftp"`}},
+		{"protocol with a URL", "      protocol = \"https\"\n      http = \"http://h:1/\"", "",
+			[]string{"node.hcl:5:7", "Conflicting attributes", "names its own scheme"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan, err := loadWith("", decl(tt.check))
+			if tt.want != nil {
+				if err == nil {
+					t.Fatal("loaded without error")
+				}
+				for _, w := range tt.want {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error does not contain %q:\n%s", w, err)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range plan.Services {
+				if s.Role == "x" && s.Checks[0].HTTP != tt.url {
+					t.Errorf("url = %q, want %q", s.Checks[0].HTTP, tt.url)
+				}
+			}
+		})
+	}
+}
