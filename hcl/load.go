@@ -27,8 +27,12 @@ type Options struct {
 	ConfigDirs []string
 	// NoBuiltin leaves the built-in catalog out (tests of the language).
 	NoBuiltin bool
-	// PathExists decides `if_present` conditions; nil means os.Stat.
+	// PathExists decides `if_present` conditions at load; nil means os.Stat.
 	PathExists func(path string) bool
+	// DeferPresence leaves `if_present` undecided: such services stay in
+	// Plan.Services with IfPresent set, for a caller that follows the paths
+	// while it runs (the daemon) to decide with Plan.Present.
+	DeferPresence bool
 }
 
 // Source is one declaration file's name and content.
@@ -79,18 +83,21 @@ func LoadSources(opts Options, srcs []Source) (*Plan, error) {
 	}
 	var plan *Plan
 	if !diags.HasErrors() {
-		exists := opts.PathExists
-		if exists == nil {
-			exists = func(p string) bool { _, err := os.Stat(p); return err == nil }
-		}
-		r := &resolver{d: d, pathExists: exists, order: order}
+		r := &resolver{d: d, order: order}
 		plan = r.resolve()
 		diags = append(diags, r.diags...)
 	}
 	if diags.HasErrors() {
 		return nil, &DiagnosticsError{Diags: diags, Files: parser.Files()}
 	}
-	return plan, nil
+	if opts.DeferPresence {
+		return plan, nil
+	}
+	exists := opts.PathExists
+	if exists == nil {
+		exists = PathExists
+	}
+	return plan.Present(exists), nil
 }
 
 // Builtin returns the embedded catalog's files, named builtin/<file>.hcl.

@@ -60,6 +60,11 @@ type Service struct {
 	// Condition says why the service is enabled, e.g. `feature "antivirus"`;
 	// empty for unconditional services.
 	Condition string
+	// IfPresent is the path whose presence decides, while the node runs,
+	// whether the service is registered (if_present); empty when nothing
+	// does, including on a node whose role requires the path (required_by).
+	// Plan.Present evaluates it.
+	IfPresent string
 	// Checks are the service's checks, sorted by ID.
 	Checks []Check
 	// DeclRange is where the service block starts, for messages.

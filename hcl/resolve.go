@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"sort"
 
@@ -22,9 +23,8 @@ var (
 
 // resolver turns merged declarations into a Plan, collecting diagnostics.
 type resolver struct {
-	d          *decls
-	pathExists func(string) bool
-	diags      hcl2.Diagnostics
+	d     *decls
+	diags hcl2.Diagnostics
 	// order ranks the source files as they were read, so that of two
 	// attributes that disagree the later one is blamed.
 	order map[string]int
@@ -184,17 +184,45 @@ func (r *resolver) conditions(svc *Service, a hcl2.Attributes) string {
 		}
 		svc.Condition = fmt.Sprintf("feature %q", f)
 	}
-	if _, ok := a["if_present"]; ok {
-		p := r.str(a, "if_present", "")
-		if svc.Condition != "" {
-			svc.Condition += " and "
+	r.presence(svc, a)
+	return skip
+}
+
+// presence reads if_present and required_by. The path's presence is not
+// decided here: the service keeps it in IfPresent, for Plan.Present (at load
+// for a snapshot, or by the running daemon). A node with a role named in
+// required_by gets the service unconditionally, so a missing folder is a
+// critical check there rather than no check.
+func (r *resolver) presence(svc *Service, a hcl2.Attributes) {
+	pa, ok := a["if_present"]
+	if !ok {
+		if ra, set := a["required_by"]; set {
+			r.errorf(ra.NameRange, "required_by without if_present",
+				"required_by names the roles on which the if_present path is mandatory; this service has no if_present.")
 		}
-		svc.Condition += fmt.Sprintf("%s is present", p)
-		if skip == "" && !r.pathExists(p) {
-			skip = fmt.Sprintf("%s is not present on this node", p)
+		return
+	}
+	p := r.str(a, "if_present", "")
+	if !filepath.IsAbs(p) {
+		r.errorf(pa.Expr.Range(), "Relative path", "if_present = %q must be an absolute path.", p)
+	}
+	required := map[string]bool{}
+	r.names(a["required_by"], "role", sortedKeys(r.d.roles), required)
+	var on []string
+	for _, role := range sortedKeys(required) {
+		if r.roles[role] {
+			on = append(on, role)
 		}
 	}
-	return skip
+	if svc.Condition != "" {
+		svc.Condition += " and "
+	}
+	if len(on) > 0 {
+		svc.Condition += fmt.Sprintf("%s is required by role %s", p, joinQuoted(on))
+		return
+	}
+	svc.Condition += fmt.Sprintf("%s is present", p)
+	svc.IfPresent = p
 }
 
 func contains(list []string, s string) bool {

@@ -40,7 +40,7 @@ var roleSchema = &hcl2.BodySchema{
 // serviceAttributes are the attributes of a service block; an override block
 // takes the same ones.
 var serviceAttributes = []string{
-	"name", "description", "port", "address", "tags", "meta", "feature", "if_present", "enabled",
+	"name", "description", "port", "address", "tags", "meta", "feature", "if_present", "required_by", "enabled",
 }
 
 // serviceSchema is a service (or an override of one).

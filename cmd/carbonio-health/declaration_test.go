@@ -66,7 +66,7 @@ func TestValidateBrokenFiles(t *testing.T) {
 func TestValidateAndPlanEverything(t *testing.T) {
 	dir := filepath.Join("..", "..", "deploy", "dev")
 	code, out, errOut := runCmd(t, "validate", "-config-dir", dir)
-	if code != 0 || !strings.Contains(out, "The declaration is valid: 45 services") {
+	if code != 0 || !strings.Contains(out, "The declaration is valid: 44 services") {
 		t.Fatalf("validate: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = runCmd(t, "plan", "-config-dir", dir)
@@ -84,7 +84,7 @@ func TestValidateAndPlanEverything(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &plan); err != nil || code != 0 {
 		t.Fatalf("plan -json: exit %d, %v", code, err)
 	}
-	if len(plan.Services) != 45 || plan.Services[0].Checks[0].Interval == "" {
+	if len(plan.Services) != 44 || plan.Services[0].Checks[0].Interval == "" {
 		t.Errorf("plan -json: %d services", len(plan.Services))
 	}
 }

@@ -75,10 +75,16 @@ role "all" {
     }
   }
 
+  # The mail store: mandatory on a mailstore (a missing store is critical
+  # there), checked on other roles only where it exists (an MTA never has
+  # one). Presence is followed by the running daemon: a folder created later
+  # gets its check within one interval, one removed loses it.
   service "disk-store" {
     description = "Disk space used by /opt/zextras/store"
     tags        = ["disk"]
     meta        = { path = "/opt/zextras/store" }
+    if_present  = "/opt/zextras/store"
+    required_by = ["mailstore"]
     check "disk" {
       type     = "ttl"
       probe    = "disk"
@@ -87,10 +93,14 @@ role "all" {
     }
   }
 
+  # Backups: Carbonio Backup is optional and its path configurable, so the
+  # folder is checked wherever it exists and nowhere required. A node that
+  # must have it says so: override "all" "disk-backup" { required_by = ["mailstore"] }
   service "disk-backup" {
     description = "Disk space used by /opt/zextras/backup"
     tags        = ["disk"]
     meta        = { path = "/opt/zextras/backup" }
+    if_present  = "/opt/zextras/backup"
     check "disk" {
       type     = "ttl"
       probe    = "disk"

@@ -1,0 +1,45 @@
+package hcl
+
+import (
+	"fmt"
+	"os"
+	"sort"
+)
+
+// PathExists reports whether path exists (os.Stat succeeds), the default
+// test of `if_present`.
+func PathExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// Present returns a copy of the plan without the services whose IfPresent
+// path does not exist according to exists; they are listed in Skipped with
+// the reason. Services whose path exists keep IfPresent, so calling Present
+// again later (a folder removed) still decides them. It does not modify p.
+func (p *Plan) Present(exists func(path string) bool) *Plan {
+	out := &Plan{Node: p.Node, Skipped: append([]Skipped(nil), p.Skipped...)}
+	out.Services = make([]Service, 0, len(p.Services))
+	for _, s := range p.Services {
+		if s.IfPresent != "" && !exists(s.IfPresent) {
+			out.Skipped = append(out.Skipped, Skipped{ID: s.ID, Name: s.Name, Role: s.Role,
+				Reason: fmt.Sprintf("%s is not present on this node", s.IfPresent)})
+			continue
+		}
+		out.Services = append(out.Services, s)
+	}
+	sort.Slice(out.Skipped, func(i, j int) bool { return out.Skipped[i].ID < out.Skipped[j].ID })
+	return out
+}
+
+// PresencePaths returns the distinct IfPresent paths of the plan's
+// services, sorted: what a caller following presence must watch.
+func (p *Plan) PresencePaths() []string {
+	seen := map[string]bool{}
+	for _, s := range p.Services {
+		if s.IfPresent != "" {
+			seen[s.IfPresent] = true
+		}
+	}
+	return sortedKeys(seen)
+}
