@@ -59,12 +59,19 @@ type Daemon struct {
 	DeregisterOnExit bool
 	// Ready, when set, is closed after the first successful reconcile.
 	Ready chan<- struct{}
+	// PathExists decides the plan's if_present paths while the daemon runs
+	// (nil: os.Stat); Load should defer them (hcl.Options.DeferPresence).
+	PathExists func(path string) bool
 
 	rec    Reconciler
 	ttl    TTLRunner
 	state  State
 	agent  AgentScripts
 	online bool
+
+	plan         *hcl.Plan        // the last good declaration
+	presence     presenceSnapshot // its paths, when state was computed
+	presenceTick presenceTicker
 }
 
 // Run blocks until ctx ends. It fails at once when the declaration is
@@ -96,6 +103,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}()
 	d.reconcile(ctx)
 	d.ttl.Set(runCtx, d.state.TTLChecks())
+	defer d.presenceTick.stop()
 
 	period := d.Resync
 	if period <= 0 {
@@ -115,6 +123,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.reconcile(ctx)
 		case <-ticker.C:
 			d.reconcile(ctx)
+		case <-d.presenceTick.C():
+			d.followPresence(ctx, runCtx)
 		}
 	}
 }
@@ -153,11 +163,12 @@ func (d *Daemon) waitAgent(ctx context.Context) error {
 // setPlan computes the desired state of plan and checks that its script
 // checks can reach the agent.
 func (d *Daemon) setPlan(plan *hcl.Plan) error {
-	st := Desired(plan, d.Options)
+	st, snap := d.desiredNow(plan)
 	if _, err := d.chooseMode(st); err != nil {
 		return err
 	}
-	d.state = st
+	d.state, d.plan, d.presence = st, plan, snap
+	d.presenceTick.reset(presencePeriod(plan))
 	return nil
 }
 

@@ -41,8 +41,8 @@ role "t" {
       type     = "ttl"
       probe    = "socket"
       args     = { p = %q }
-      interval = "500ms"
-      ttl      = "2s"
+      interval = "1s"
+      ttl      = "3s"
     }
   }
 }

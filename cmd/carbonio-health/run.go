@@ -75,6 +75,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	go forwardSignals(ctx, hup, reload)
 
 	opts := loadOptions(dirs)
+	opts.DeferPresence = true // the daemon follows if_present folders while it runs
 	d := &registrar.Daemon{
 		Client:           client,
 		AgentAddress:     cf.config().Address,
