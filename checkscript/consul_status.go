@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 
 	"github.com/hashicorp/consul/api"
@@ -24,14 +25,11 @@ type consulStatus struct {
 }
 
 // client returns a client without keep-alive connections, so that an
-// in-process caller running it every interval holds no idle socket.
+// in-process caller running it every interval holds no idle socket. The
+// rest of Consul's environment (CONSUL_CACERT, …) applies as in the CLI.
 func (s consulStatus) client() (*api.Client, error) {
 	cfg := api.DefaultNonPooledConfig()
-	if s.addr != "" {
-		cfg.Address = withDefaultPort(s.addr, "8500")
-	} else if cfg.Address == "" {
-		cfg.Address = DefaultConsulAddr
-	}
+	cfg.Address = s.where()
 	c, err := api.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("consul client for %s: %w", cfg.Address, err)
@@ -39,13 +37,14 @@ func (s consulStatus) client() (*api.Client, error) {
 	return c, nil
 }
 
-// where names the agent asked, for messages.
+// where is the agent's address: addr, else $CONSUL_HTTP_ADDR, else
+// DefaultConsulAddr.
 func (s consulStatus) where() string {
 	if s.addr != "" {
 		return withDefaultPort(s.addr, "8500")
 	}
-	if c := api.DefaultConfig(); c.Address != "" {
-		return c.Address
+	if env := os.Getenv(api.HTTPAddrEnvName); env != "" {
+		return env
 	}
 	return DefaultConsulAddr
 }
