@@ -109,11 +109,7 @@ func cpuCount() int {
 	if n, err := onlineCPUs(); err == nil && n > 0 {
 		return n
 	}
-	root := os.Getenv("HOST_PROC")
-	if root == "" {
-		root = "/proc"
-	}
-	data, err := os.ReadFile(filepath.Join(root, "cpuinfo"))
+	data, err := os.ReadFile(hostProc("cpuinfo"))
 	n := 0
 	if err == nil {
 		for _, line := range strings.Split(string(data), "\n") {

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/netip"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -20,13 +23,16 @@ func init() {
 	register(Probe{
 		Name:    "ping",
 		Label:   "PING",
-		Summary: "ICMP echo round-trip average and packet loss, like check_ping (-w RTA,PL% -c RTA,PL%).",
+		Summary: "ICMP echo round-trip average and packet loss, like check_ping (-w RTA,PL% -c RTA,PL%), to -H hosts, the Consul servers (--peers) and the default gateway (--gateway).",
 		Define: func(fs *flag.FlagSet) func() (Check, error) {
 			c := &pingCheck{}
 			var warn, crit []string
 			var interval string
 			var v4, v6 bool
-			stringFlag(fs, &c.host, "H", "hostname", "", "host name or address to ping (required)")
+			listVar(fs, &c.hosts, "H", "hostname", "host name or address to ping (repeatable)")
+			fs.BoolVar(&c.peers, "peers", false, "also ping the Consul servers the local agent knows (/v1/status/peers, this node's own addresses left out)")
+			fs.BoolVar(&c.gateway, "gateway", false, "also ping the default gateway ($HOST_PROC/net/route and ipv6_route)")
+			fs.StringVar(&c.consul.addr, "consul-addr", "", "the local agent's HTTP API for --peers (default $CONSUL_HTTP_ADDR, else "+DefaultConsulAddr+")")
 			listVar(fs, &warn, "w", "warning", "warning threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -w")
 			listVar(fs, &crit, "c", "critical", "critical threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -c")
 			fs.IntVar(&c.packets, "p", 5, "number of ICMP echo requests to send")
@@ -42,13 +48,15 @@ func init() {
 }
 
 // pingCheck sends ICMP echo requests with pro-bing and judges the round-trip
-// average and the packet loss as check_ping does.
+// average and the packet loss as check_ping does, for every target.
 type pingCheck struct {
-	host       string
-	packets    int
-	interval   time.Duration
-	network    string // "ip", "ip4" or "ip6"
-	warn, crit pingThreshold
+	hosts          []string
+	peers, gateway bool
+	consul         consulStatus
+	packets        int
+	interval       time.Duration
+	network        string // "ip", "ip4" or "ip6"
+	warn, crit     pingThreshold
 }
 
 // pingThreshold is one -w or -c value: RTA in milliseconds and packet loss
@@ -65,8 +73,8 @@ type pingStats struct {
 }
 
 func (c *pingCheck) build(warn, crit []string, interval string, v4, v6 bool) (Check, error) {
-	if c.host == "" {
-		return nil, errors.New("You must specify a server address or host name (-H)")
+	if len(c.hosts) == 0 && !c.peers && !c.gateway {
+		return nil, errors.New("You must specify a server address or host name (-H), or --peers or --gateway")
 	}
 	if c.packets < 1 || c.packets > 10000 {
 		return nil, fmt.Errorf("-p %d: the number of packets must be between 1 and 10000", c.packets)
@@ -158,15 +166,39 @@ func parseSeconds(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// Run resolves the host, pings it and evaluates the statistics.
+// Run pings every target at once. One -H alone answers exactly as
+// check_ping does; otherwise the answer names each target (see
+// combinePing).
 func (c *pingCheck) Run(ctx context.Context) Result {
-	if ctx.Err() != nil {
-		return pingResult(Critical, fmt.Sprintf("Timeout pinging %s", c.host), nil)
+	if len(c.hosts) == 1 && !c.peers && !c.gateway {
+		return c.pingHost(ctx, c.hosts[0])
 	}
-	addrs, err := net.DefaultResolver.LookupIP(ctx, c.network, c.host)
+	targets, problems := c.targets(ctx)
+	results := make([]Result, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = c.pingHost(ctx, t.host)
+		}()
+	}
+	wg.Wait()
+	return combinePing(targets, results, problems)
+}
+
+// pingHost resolves one host, pings it and evaluates the statistics.
+func (c *pingCheck) pingHost(ctx context.Context, host string) Result {
+	if ctx.Err() != nil {
+		return pingResult(Critical, fmt.Sprintf("Timeout pinging %s", host), nil)
+	}
+	if a, err := netip.ParseAddr(host); err == nil && a.Zone() != "" { // fe80::1%eth0: the resolver drops the zone
+		return c.pingIP(ctx, &net.IPAddr{IP: a.AsSlice(), Zone: a.Zone()})
+	}
+	addrs, err := net.DefaultResolver.LookupIP(ctx, c.network, host)
 	if err != nil || len(addrs) == 0 {
 		if ctx.Err() != nil {
-			return pingResult(Critical, fmt.Sprintf("Timeout resolving %s", c.host), nil)
+			return pingResult(Critical, fmt.Sprintf("Timeout resolving %s", host), nil)
 		}
 		why := "no address"
 		var de *net.DNSError
@@ -175,7 +207,7 @@ func (c *pingCheck) Run(ctx context.Context) Result {
 		} else if err != nil {
 			why = errText(err)
 		}
-		return pingResult(Critical, fmt.Sprintf("Cannot resolve %s: %s", c.host, why), nil)
+		return pingResult(Critical, fmt.Sprintf("Cannot resolve %s: %s", host, why), nil)
 	}
 	ip := addrs[0]
 	for _, a := range addrs { // prefer IPv4, as ping does
@@ -184,11 +216,58 @@ func (c *pingCheck) Run(ctx context.Context) Result {
 			break
 		}
 	}
-	st, res, ok := c.ping(ctx, &net.IPAddr{IP: ip})
+	return c.pingIP(ctx, &net.IPAddr{IP: ip})
+}
+
+func (c *pingCheck) pingIP(ctx context.Context, ip *net.IPAddr) Result {
+	st, res, ok := c.ping(ctx, ip)
 	if !ok {
 		return res
 	}
 	return evaluatePing(st, c.warn, c.crit)
+}
+
+// combinePing joins the results of several targets into one line: the
+// worst state; each target named with check_ping's own text and any source
+// of targets that could not be read (UNKNOWN), the worst first; perfdata
+// rta_<host> and pl_<host> in check_ping's form.
+func combinePing(targets []pingTarget, results []Result, problems []string) Result {
+	if len(targets) == 0 {
+		why := "no target to ping"
+		if len(problems) > 0 {
+			why += ": " + strings.Join(problems, "; ")
+		} else {
+			why += ": no -H, no Consul server but this node, and no default gateway"
+		}
+		return pingResult(Unknown, why, nil)
+	}
+	type part struct {
+		status Status
+		text   string
+	}
+	out := pingResult(OK, "", nil)
+	var parts []part
+	for _, p := range problems {
+		parts = append(parts, part{Unknown, p})
+	}
+	for i, r := range results {
+		out.Status = Worst(out.Status, r.Status)
+		parts = append(parts, part{r.Status, targets[i].name() + ": " + r.Summary})
+		for _, p := range r.Perfdata {
+			p.Label += "_" + targets[i].host
+			out.Perfdata = append(out.Perfdata, p)
+		}
+	}
+	if len(problems) > 0 {
+		out.Status = Worst(out.Status, Unknown)
+	}
+	sort.SliceStable(parts, func(i, j int) bool { return severity(parts[i].status) > severity(parts[j].status) })
+	texts := make([]string, len(parts))
+	for i, p := range parts {
+		texts[i] = p.text
+	}
+	out.Summary = strings.Join(texts, "; ")
+	return out
 }
 
 // ping runs pro-bing unprivileged (a datagram ICMP socket, allowed by

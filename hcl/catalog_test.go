@@ -67,7 +67,7 @@ func TestBuiltinCatalogCoversTheDocument(t *testing.T) {
 			"/opt/zextras/incoming ", "/opt/zextras/cache "},
 		"users":   {"-c "},
 		"load":    {"-r"},
-		"ping":    {"-H "},
+		"ping":    {"--gateway -p 5 --peers"},
 		"dns":     {"-H "},
 		"systemd": {"carbonio-postfix.service", "carbonio-nginx.service", "carbonio-appserver.service"},
 	}

@@ -135,26 +135,26 @@ role "all" {
     }
   }
 
-  # Reachability and latency (check_ping). The default target is the node
-  # itself; point H at the gateway or a peer node, and add checks for more:
+  # Reachability and latency (check_ping) of what this node depends on: the
+  # Consul servers its agent knows (/v1/status/peers, this node's own
+  # addresses left out) and the default gateway, looked up each time the
+  # check runs, so a server added to the cluster is pinged with no change
+  # here. One check names every target with its loss and RTA; the worst
+  # decides. Replace the targets from the node file (lists repeat -H):
   #
   #   override "all" "ping" {
-  #     check "ping" { args = { H = "10.0.0.1" } }
-  #     check "ping-peer" {
-  #       type  = "script"
-  #       probe = "ping"
-  #       args  = { H = "10.0.0.2", w = "100,20%", c = "500,60%" }
-  #     }
+  #     check "ping" { args = { peers = false, gateway = false, H = ["10.0.0.1", "10.0.0.2"] } }
   #   }
   service "ping" {
-    description = "Reachability and round-trip time"
+    description = "Reachability and round-trip time of the Consul servers and the default gateway"
     tags        = ["network", "icmp"]
     check "ping" {
       type     = "script"
       probe    = "ping"
-      args     = { H = "127.0.0.1", w = "100,20%", c = "500,60%", p = 5 }
+      args     = { peers = true, gateway = true, w = "100,20%", c = "500,60%", p = 5 }
       interval = "60s"
       timeout  = "15s"
+      notes    = "ICMP echo to each Consul server and the default gateway, with loss and round-trip time per target; critical means this node cannot reach the cluster or its network."
     }
   }
 
