@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+	"github.com/hashicorp/consul/sdk/testutil/retry"
 
 	"github.com/zextras/carbonio-health/registrar/consultest"
 )
@@ -79,17 +80,15 @@ func voters(c *api.Client) int {
 	return n
 }
 
-// waitFor polls cond until it holds; the deadline catches a hang, it is not
-// a timing claim.
+// waitFor retries cond with consul/sdk's retry until it holds; the
+// deadline catches a hang, it is not a timing claim.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	retry.RunWith(&retry.Timer{Timeout: 60 * time.Second, Wait: 100 * time.Millisecond}, t, func(r *retry.R) {
+		if !cond() {
+			r.Fatalf("still waiting for %s", what)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	})
 }
 
 func TestLeaderArguments(t *testing.T) {
