@@ -11,24 +11,27 @@ import (
 func TestBuiltinCatalogDiskFolders(t *testing.T) {
 	tests := []struct {
 		name    string
-		roles   string
+		node    string
 		present []string
 		want    map[string]string // service → its IfPresent path ("" = unconditional)
 		skipped []string
 	}{
-		{"mta without folders", `["mta"]`, nil, map[string]string{"carbonio-all-disk-opt": ""},
+		{"mta without folders", `node { roles = ["mta"] }`, nil, map[string]string{"carbonio-all-disk-opt": ""},
 			[]string{"carbonio-all-disk-store", "carbonio-all-disk-backup", "carbonio-all-disk-incoming", "carbonio-all-disk-cache"}},
-		{"mta that has a store", `["mta"]`, []string{"/opt/zextras/store"},
+		{"mta that has a store", `node { roles = ["mta"] }`, []string{"/opt/zextras/store"},
 			map[string]string{"carbonio-all-disk-store": "/opt/zextras/store"}, []string{"carbonio-all-disk-backup"}},
-		{"mailstore without its store", `["mailstore"]`, nil, map[string]string{"carbonio-all-disk-store": ""},
+		{"mailstore without its store", `node { roles = ["mailstore"] }`, nil, map[string]string{"carbonio-all-disk-store": ""},
 			[]string{"carbonio-all-disk-backup"}},
-		{"mailstore with backups", `["mailstore"]`, []string{"/opt/zextras/backup"},
+		{"mailstore with backups", `node { roles = ["mailstore"] }`, []string{"/opt/zextras/backup"},
 			map[string]string{"carbonio-all-disk-store": "", "carbonio-all-disk-backup": "/opt/zextras/backup"}, nil},
+		{"mailstore that requires backups", `node { roles = ["mailstore"] }
+override "all" "disk-backup" { required_by = ["mailstore"] }`, nil,
+			map[string]string{"carbonio-all-disk-store": "", "carbonio-all-disk-backup": ""}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			exists := func(p string) bool { return contains(tt.present, p) }
-			plan := loadBuiltin(t, "node { roles = "+tt.roles+" }", exists)
+			plan := loadBuiltin(t, tt.node, exists)
 			got := map[string]Service{}
 			for _, s := range plan.Services {
 				got[s.Name] = s
