@@ -92,3 +92,30 @@ func TestLoadHTTPProtocol(t *testing.T) {
 		})
 	}
 }
+
+// TestBuiltinPingTargets: by default the ping probe finds its targets when
+// it runs; a node file replaces them with its own list.
+func TestBuiltinPingTargets(t *testing.T) {
+	tests := []struct {
+		name, node, want string
+	}{
+		{"default", "", "-c 500,60% --gateway -p 5 --peers -w 100,20% -t 15"},
+		{"replaced", `override "all" "ping" {
+  check "ping" { args = { peers = false, gateway = false, H = ["10.0.0.1", "10.0.0.2"] } }
+}`, "-H 10.0.0.1 -H 10.0.0.2 -c 500,60% -p 5 -w 100,20% -t 15"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan := loadBuiltin(t, tt.node, func(string) bool { return false })
+			for _, s := range plan.Services {
+				if s.Name == "carbonio-all-ping" {
+					if got := strings.Join(s.Checks[0].Args, " "); got != tt.want {
+						t.Errorf("args %q, want %q", got, tt.want)
+					}
+					return
+				}
+			}
+			t.Fatal("no ping service")
+		})
+	}
+}
