@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -225,49 +224,6 @@ func (c *pingCheck) pingIP(ctx context.Context, ip *net.IPAddr) Result {
 		return res
 	}
 	return evaluatePing(st, c.warn, c.crit)
-}
-
-// combinePing joins the results of several targets into one line: the
-// worst state; each target named with check_ping's own text and any source
-// of targets that could not be read (UNKNOWN), the worst first; perfdata
-// rta_<host> and pl_<host> in check_ping's form.
-func combinePing(targets []pingTarget, results []Result, problems []string) Result {
-	if len(targets) == 0 {
-		why := "no target to ping"
-		if len(problems) > 0 {
-			why += ": " + strings.Join(problems, "; ")
-		} else {
-			why += ": no -H, no Consul server but this node, and no default gateway"
-		}
-		return pingResult(Unknown, why, nil)
-	}
-	type part struct {
-		status Status
-		text   string
-	}
-	out := pingResult(OK, "", nil)
-	var parts []part
-	for _, p := range problems {
-		parts = append(parts, part{Unknown, p})
-	}
-	for i, r := range results {
-		out.Status = Worst(out.Status, r.Status)
-		parts = append(parts, part{r.Status, targets[i].name() + ": " + r.Summary})
-		for _, p := range r.Perfdata {
-			p.Label += "_" + targets[i].host
-			out.Perfdata = append(out.Perfdata, p)
-		}
-	}
-	if len(problems) > 0 {
-		out.Status = Worst(out.Status, Unknown)
-	}
-	sort.SliceStable(parts, func(i, j int) bool { return severity(parts[i].status) > severity(parts[j].status) })
-	texts := make([]string, len(parts))
-	for i, p := range parts {
-		texts[i] = p.text
-	}
-	out.Summary = strings.Join(texts, "; ")
-	return out
 }
 
 // ping runs pro-bing unprivileged (a datagram ICMP socket, allowed by

@@ -15,11 +15,11 @@ import (
 	"strings"
 )
 
-// Where the ping probe's targets come from besides -H: the Consul servers
-// the local agent knows (--peers) and the default gateway (--gateway). Both
-// are looked up when the probe runs, so the declaration stays static while
-// the cluster changes, and nothing flows back from the agent into the
-// desired state.
+// Where the ping probe's targets come from besides -H, and how their
+// results make one answer. The Consul servers the local agent knows
+// (--peers) and the default gateway (--gateway) are looked up when the probe
+// runs, so the declaration stays static while the cluster changes, and
+// nothing flows back from the agent into the desired state.
 
 // pingTarget is one host to ping and where it came from.
 type pingTarget struct {
@@ -74,6 +74,49 @@ func (c *pingCheck) targets(ctx context.Context) ([]pingTarget, []string) {
 		}
 	}
 	return out, problems
+}
+
+// combinePing joins the results of several targets into one line: the
+// worst state; each target named with check_ping's own text and any source
+// of targets that could not be read (UNKNOWN), the worst first; perfdata
+// rta_<host> and pl_<host> in check_ping's form.
+func combinePing(targets []pingTarget, results []Result, problems []string) Result {
+	if len(targets) == 0 {
+		why := "no target to ping"
+		if len(problems) > 0 {
+			why += ": " + strings.Join(problems, "; ")
+		} else {
+			why += ": no -H, no Consul server but this node, and no default gateway"
+		}
+		return pingResult(Unknown, why, nil)
+	}
+	type part struct {
+		status Status
+		text   string
+	}
+	out := pingResult(OK, "", nil)
+	var parts []part
+	for _, p := range problems {
+		parts = append(parts, part{Unknown, p})
+	}
+	for i, r := range results {
+		out.Status = Worst(out.Status, r.Status)
+		parts = append(parts, part{r.Status, targets[i].name() + ": " + r.Summary})
+		for _, p := range r.Perfdata {
+			p.Label += "_" + targets[i].host
+			out.Perfdata = append(out.Perfdata, p)
+		}
+	}
+	if len(problems) > 0 {
+		out.Status = Worst(out.Status, Unknown)
+	}
+	sort.SliceStable(parts, func(i, j int) bool { return severity(parts[i].status) > severity(parts[j].status) })
+	texts := make([]string, len(parts))
+	for i, p := range parts {
+		texts[i] = p.text
+	}
+	out.Summary = strings.Join(texts, "; ")
+	return out
 }
 
 // peerHosts strips the port from raft peer addresses (host:port) and drops
