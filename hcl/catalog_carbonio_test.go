@@ -71,14 +71,7 @@ func TestLoadHTTPProtocol(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			plan, err := loadWith("", decl(tt.check))
 			if tt.want != nil {
-				if err == nil {
-					t.Fatal("loaded without error")
-				}
-				for _, w := range tt.want {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error does not contain %q:\n%s", w, err)
-					}
-				}
+				wantDiagnostics(t, plan, err, tt.want)
 				return
 			}
 			if err != nil {

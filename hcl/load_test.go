@@ -1,7 +1,6 @@
 package hcl
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -109,22 +108,7 @@ func TestLoadDiagnostics(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			plan, err := load(t, tt.node)
-			if err == nil {
-				t.Fatalf("loaded without error: %+v", plan)
-			}
-			var de *DiagnosticsError
-			if !errors.As(err, &de) {
-				t.Fatalf("error is %T, want *DiagnosticsError: %v", err, err)
-			}
-			if plan != nil {
-				t.Errorf("a plan came back with the error")
-			}
-			msg := err.Error()
-			for _, w := range tt.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("error does not contain %q:\n%s", w, msg)
-				}
-			}
+			wantDiagnostics(t, plan, err, tt.want)
 		})
 	}
 }

@@ -127,15 +127,8 @@ func TestLoadPresenceDiagnostics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := loadWith("", svc(tt.attrs))
-			if err == nil {
-				t.Fatal("loaded without error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error does not contain %q:\n%s", w, err)
-				}
-			}
+			plan, err := loadWith("", svc(tt.attrs))
+			wantDiagnostics(t, plan, err, tt.want)
 		})
 	}
 }

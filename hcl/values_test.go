@@ -53,19 +53,7 @@ func TestLoadRejectsWrongValues(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			plan, err := loadWith(tt.roles, tt.node)
-			if err == nil {
-				t.Fatalf("loaded without error: %+v", plan)
-			}
-			var de *DiagnosticsError
-			if !errors.As(err, &de) {
-				t.Fatalf("error is %T, want *DiagnosticsError: %v", err, err)
-			}
-			msg := err.Error()
-			for _, w := range tt.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("error does not contain %q:\n%s", w, msg)
-				}
-			}
+			wantDiagnostics(t, plan, err, tt.want)
 		})
 	}
 }
@@ -114,4 +102,25 @@ func loadWith(roles, node string) (*Plan, error) {
 	}
 	srcs = append(srcs, Source{Name: "node.hcl", Src: []byte(node)})
 	return LoadSources(Options{NoBuiltin: true, PathExists: func(string) bool { return false }}, srcs)
+}
+
+// wantDiagnostics asserts that a load failed with a *DiagnosticsError, no
+// plan, and a message holding every one of want.
+func wantDiagnostics(t *testing.T, plan *Plan, err error, want []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("loaded without error: %+v", plan)
+	}
+	var de *DiagnosticsError
+	if !errors.As(err, &de) {
+		t.Fatalf("error is %T, want *DiagnosticsError: %v", err, err)
+	}
+	if plan != nil {
+		t.Errorf("a plan came back with the error")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not contain %q:\n%s", w, err)
+		}
+	}
 }
