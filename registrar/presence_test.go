@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/consul/api"
 
@@ -100,5 +101,31 @@ func TestDaemonFollowsFolders(t *testing.T) {
 	}
 	if !w.contains("folders changed") {
 		t.Error("the daemon did not log the folder changes")
+	}
+}
+
+func TestPresencePeriod(t *testing.T) {
+	svc := func(ifPresent string, intervals ...time.Duration) hcl.Service {
+		s := hcl.Service{IfPresent: ifPresent}
+		for _, i := range intervals {
+			s.Checks = append(s.Checks, hcl.Check{Interval: i})
+		}
+		return s
+	}
+	tests := []struct {
+		name     string
+		services []hcl.Service
+		want     time.Duration
+	}{
+		{"nothing conditional", []hcl.Service{svc("", time.Second)}, 0},
+		{"the shortest conditional interval", []hcl.Service{svc("", time.Second), svc("/a", time.Minute, 30*time.Second), svc("/b", 45*time.Second)}, 30 * time.Second},
+		{"a conditional service without checks", []hcl.Service{svc("/a")}, hcl.DefaultInterval},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := presencePeriod(&hcl.Plan{Services: tt.services}); got != tt.want {
+				t.Errorf("period %s, want %s", got, tt.want)
+			}
+		})
 	}
 }
