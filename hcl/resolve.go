@@ -28,13 +28,19 @@ type resolver struct {
 
 	roles    map[string]bool
 	features map[string]bool
+	// excluded are the units of features the node does not have.
+	excluded []ExcludedUnit
 }
 
 func (r *resolver) resolve() *Plan {
 	plan := &Plan{Node: r.node()}
+	r.excluded = r.excludedUnits()
 	names := map[string]string{} // Consul name → service ID, across roles
 	for _, roleName := range sortedKeys(r.d.roles) {
 		role := r.d.roles[roleName]
+		if role.target != "" && r.roles[roleName] {
+			plan.Targets = append(plan.Targets, Target{Role: roleName, Unit: role.target})
+		}
 		for _, sd := range role.services {
 			svc, skip := r.service(plan.Node, sd)
 			if svc == nil {
@@ -56,6 +62,9 @@ func (r *resolver) resolve() *Plan {
 				plan.Services = append(plan.Services, *svc)
 			}
 		}
+	}
+	if len(plan.Targets) > 0 {
+		plan.ExcludedUnits = r.excluded
 	}
 	sort.Slice(plan.Services, func(i, j int) bool { return plan.Services[i].ID < plan.Services[j].ID })
 	sort.Slice(plan.Skipped, func(i, j int) bool { return plan.Skipped[i].ID < plan.Skipped[j].ID })

@@ -4,6 +4,11 @@
 role "directory" {
   description = "Mesh and Directory: PostgreSQL, LDAP, Consul servers"
 
+  # systemd: the role's target and every unit it wants or requires, read
+  # from systemd at each run (service "units", check "target"). Units of
+  # features this node does not have are left out (see features.hcl).
+  target = "carbonio-directory-server.target"
+
   service "postgresql" {
     description = "PostgreSQL (checked locally)"
     address     = "127.0.0.1"
@@ -44,21 +49,6 @@ role "directory" {
       http     = "/v1/status/leader"
       interval = "10s"
       timeout  = "5s"
-    }
-  }
-
-  service "units" {
-    description = "systemd units of the mesh and directory"
-    tags        = ["systemd"]
-    check "carbonio-openldap" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-openldap.service" }
-    }
-    check "postgresql" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "postgresql.service" }
     }
   }
 }

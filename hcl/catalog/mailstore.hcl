@@ -6,6 +6,11 @@
 role "mailstore" {
   description = "Mailstore: LMTP, internal IMAP/POP3, admin, HTTP, MariaDB"
 
+  # systemd: the role's target and every unit it wants or requires, read
+  # from systemd at each run (service "units", check "target"). Units of
+  # features this node does not have are left out (see features.hcl).
+  target = "carbonio-appserver.target"
+
   service "lmtp" {
     description = "LMTP delivery"
     address     = "127.0.0.1"
@@ -115,21 +120,6 @@ role "mailstore" {
       probe    = "socket"
       args     = { p = "/run/carbonio/mysql.sock" }
       interval = "10s"
-    }
-  }
-
-  service "units" {
-    description = "systemd units of the mailstore"
-    tags        = ["systemd"]
-    check "carbonio-appserver" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-appserver.service" }
-    }
-    check "carbonio-appserver-db" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-appserver-db.service" }
     }
   }
 }

@@ -4,6 +4,11 @@
 role "mta" {
   description = "Mail transfer agent: SMTP, milter, Amavisd, ClamAV, OpenDKIM"
 
+  # systemd: the role's target and every unit it wants or requires, read
+  # from systemd at each run (service "units", check "target"). Units of
+  # features this node does not have are left out (see features.hcl).
+  target = "carbonio-mta.target"
+
   service "smtp" {
     description = "SMTP"
     port        = 25
@@ -61,11 +66,6 @@ role "mta" {
       args     = { p = "/run/carbonio/clamd.socket" }
       interval = "10s"
     }
-    check "unit" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-clamd.service" }
-    }
   }
 
   service "amavis" {
@@ -86,38 +86,6 @@ role "mta" {
     check "tcp" {
       interval = "10s"
       timeout  = "5s"
-    }
-    check "unit" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-opendkim.service" }
-    }
-  }
-
-  # systemd units of the MTA. Add or disable units with an override:
-  #   override "mta" "units" { check "carbonio-saslauthd" { enabled = false } }
-  service "units" {
-    description = "systemd units of the MTA"
-    tags        = ["systemd"]
-    check "carbonio-postfix" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-postfix.service" }
-    }
-    check "carbonio-milter" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-milter.service" }
-    }
-    check "carbonio-amavisd" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-amavisd.service" }
-    }
-    check "carbonio-saslauthd" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-saslauthd.service" }
     }
   }
 }

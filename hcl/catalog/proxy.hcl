@@ -4,6 +4,11 @@
 role "proxy" {
   description = "Proxy: IMAP(S), POP3(S), HTTP(S)"
 
+  # systemd: the role's target and every unit it wants or requires, read
+  # from systemd at each run (service "units", check "target"). Units of
+  # features this node does not have are left out (see features.hcl).
+  target = "carbonio-proxy.target"
+
   service "imap" {
     description = "IMAP"
     port        = 143
@@ -61,21 +66,6 @@ role "proxy" {
     check "tcp" {
       interval = "10s"
       timeout  = "5s"
-    }
-  }
-
-  service "units" {
-    description = "systemd units of the proxy"
-    tags        = ["systemd"]
-    check "carbonio-nginx" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-nginx.service" }
-    }
-    check "carbonio-memcached" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-memcached.service" }
     }
   }
 }

@@ -50,4 +50,21 @@ role "replica" {
       timeout  = "5s"
     }
   }
+
+  # Units outside any role target: Kafka (KRaft) and Patroni.
+  service "units" {
+    description = "systemd units of event streaming and HA"
+    tags        = ["systemd"]
+    feature     = "active-replica"
+    check "carbonio-kafka" {
+      type  = "script"
+      probe = "systemd"
+      args  = { u = "carbonio-kafka.service" }
+    }
+    check "patroni" {
+      type  = "script"
+      probe = "systemd"
+      args  = { u = "patroni.service" }
+    }
+  }
 }
