@@ -2,8 +2,8 @@ package hcl
 
 import (
 	"os"
-	"slices"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -66,10 +66,10 @@ func TestBuiltinCatalogCoversTheDocument(t *testing.T) {
 		"socket": {"-p /run/carbonio/clamd.socket", "-p /run/carbonio/mysql.sock"},
 		"disk": {"/opt ", "/var/lib ", "/var/log ", "/opt/zextras/store ", "/opt/zextras/backup ",
 			"/opt/zextras/incoming ", "/opt/zextras/cache "},
-		"users":   {"-c "},
-		"load":    {"-r"},
-		"ping":    {"-H "},
-		"dns":     {"-H "},
+		"users": {"-c "},
+		"load":  {"-r"},
+		"ping":  {"-H "},
+		"dns":   {"-H "},
 		"systemd": {"-u service-discover.service ", "-u carbonio-mta.target ", "-u carbonio-proxy.target ",
 			"-u carbonio-appserver.target ", "-u carbonio-directory-server.target ", "-u carbonio-kafka.service ",
 			"-u patroni.service "},
