@@ -187,3 +187,18 @@ func TestBuiltinCatalogTargets(t *testing.T) {
 		}
 	}
 }
+
+// TestBuiltinCatalogNotes checks every check of the catalog carries notes
+// for the Consul UI: one or two sentences, what it watches and what a
+// failure means.
+func TestBuiltinCatalogNotes(t *testing.T) {
+	plan := loadBuiltin(t, everything, func(string) bool { return true })
+	for _, s := range plan.Services {
+		for _, c := range s.Checks {
+			sentences := strings.Count(c.Notes, ". ") + 1
+			if c.Notes == "" || !strings.HasSuffix(c.Notes, ".") || sentences > 2 {
+				t.Errorf("%s: notes %q, want one or two sentences", c.ID, c.Notes)
+			}
+		}
+	}
+}

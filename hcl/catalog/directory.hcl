@@ -15,6 +15,7 @@ role "directory" {
     port        = 5432
     tags        = ["postgresql", "database", "local"]
     check "tcp" {
+      notes    = "Connects locally to PostgreSQL on port 5432. A failure means the Carbonio services that keep their data there (Files, Docs, Chats, …) stop working."
       interval = "10s"
       timeout  = "5s"
     }
@@ -25,6 +26,7 @@ role "directory" {
     port        = 389
     tags        = ["ldap"]
     check "tcp" {
+      notes    = "Connects to OpenLDAP on port 389, the directory of accounts and configuration. A failure means logins and mail routing fail across the infrastructure."
       interval = "10s"
       timeout  = "5s"
     }
@@ -35,6 +37,7 @@ role "directory" {
     port        = 8300
     tags        = ["consul", "rpc"]
     check "tcp" {
+      notes    = "Connects to the Consul server RPC port 8300 (service discover). A failure means agents cannot reach this server, and with too few servers the mesh loses its leader."
       interval = "10s"
       timeout  = "5s"
     }
@@ -46,6 +49,7 @@ role "directory" {
     port        = 8500
     tags        = ["consul", "http"]
     check "http" {
+      notes    = "Asks Consul's HTTP API on port 8500 for the cluster leader; the document reads every service's health from Consul. A failure means the health of the services cannot be read."
       http     = "/v1/status/leader"
       interval = "10s"
       timeout  = "5s"

@@ -17,6 +17,7 @@ role "mailstore" {
     port        = 7025
     tags        = ["lmtp", "local"]
     check "tcp" {
+      notes    = "Connects locally to LMTP on port 7025, where the MTAs deliver mail into the mailboxes. A failure means incoming mail queues on the MTAs."
       interval = "10s"
       timeout  = "5s"
     }
@@ -28,6 +29,7 @@ role "mailstore" {
     port        = 7110
     tags        = ["pop3", "local"]
     check "tcp" {
+      notes    = "Connects locally to the mailstore's POP3 on port 7110, behind the proxy. A failure means POP3 users of this mailstore cannot read their mail."
       interval = "10s"
       timeout  = "5s"
     }
@@ -39,6 +41,7 @@ role "mailstore" {
     port        = 7143
     tags        = ["imap", "local"]
     check "tcp" {
+      notes    = "Connects locally to the mailstore's IMAP on port 7143, behind the proxy. A failure means IMAP users of this mailstore cannot read their mail."
       interval = "10s"
       timeout  = "5s"
     }
@@ -50,6 +53,7 @@ role "mailstore" {
     port        = 7071
     tags        = ["https", "admin", "local"]
     check "tcp" {
+      notes    = "Connects locally to the admin port 7071 (SOAP over HTTPS). A failure means the admin console and provisioning cannot reach this mailstore."
       interval = "10s"
       timeout  = "5s"
     }
@@ -61,6 +65,7 @@ role "mailstore" {
     port        = 8730
     tags        = ["local"]
     check "tcp" {
+      notes    = "Connects locally to port 8730, a mailstore service the monitoring document lists. A failure means that service of the mailstore is down."
       interval = "10s"
       timeout  = "5s"
     }
@@ -72,6 +77,7 @@ role "mailstore" {
     port        = 8736
     tags        = ["local"]
     check "tcp" {
+      notes    = "Connects locally to port 8736, a mailstore service the monitoring document lists. A failure means that service of the mailstore is down."
       interval = "10s"
       timeout  = "5s"
     }
@@ -83,6 +89,7 @@ role "mailstore" {
     port        = 7995
     tags        = ["pop3s", "tls", "local"]
     check "tcp" {
+      notes    = "Connects locally to the mailstore's POP3 over TLS on port 7995, behind the proxy. A failure means POP3S users of this mailstore cannot read their mail."
       interval = "10s"
       timeout  = "5s"
     }
@@ -94,6 +101,7 @@ role "mailstore" {
     port        = 7993
     tags        = ["imaps", "tls", "local"]
     check "tcp" {
+      notes    = "Connects locally to the mailstore's IMAP over TLS on port 7993, behind the proxy. A failure means IMAPS users of this mailstore cannot read their mail."
       interval = "10s"
       timeout  = "5s"
     }
@@ -105,6 +113,7 @@ role "mailstore" {
     port        = 8080
     tags        = ["http", "local"]
     check "tcp" {
+      notes    = "Connects locally to the mailstore's HTTP port 8080, behind the proxy. A failure means the web client and the APIs of this mailstore are down."
       interval = "10s"
       timeout  = "5s"
     }
@@ -116,6 +125,7 @@ role "mailstore" {
     tags        = ["mariadb", "database"]
     meta        = { socket = "/run/carbonio/mysql.sock" }
     check "socket" {
+      notes    = "The presence of MariaDB's socket /run/carbonio/mysql.sock means the database is up. A missing socket means the mailstore cannot read or store mail metadata."
       type     = "ttl"
       probe    = "socket"
       args     = { p = "/run/carbonio/mysql.sock" }

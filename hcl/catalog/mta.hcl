@@ -14,6 +14,7 @@ role "mta" {
     port        = 25
     tags        = ["smtp"]
     check "tcp" {
+      notes    = "Connects to the SMTP port 25 (Postfix). A failure means this MTA accepts no mail from other servers."
       interval = "10s"
       timeout  = "5s"
     }
@@ -24,6 +25,7 @@ role "mta" {
     port        = 465
     tags        = ["smtps", "tls"]
     check "tcp" {
+      notes    = "Connects to port 465, SMTP over implicit TLS. A failure means mail clients cannot submit mail over SMTPS."
       interval = "10s"
       timeout  = "5s"
     }
@@ -34,6 +36,7 @@ role "mta" {
     port        = 587
     tags        = ["submission", "smtp"]
     check "tcp" {
+      notes    = "Connects to the submission port 587. A failure means users' mail clients cannot send mail."
       interval = "10s"
       timeout  = "5s"
     }
@@ -44,6 +47,7 @@ role "mta" {
     port        = 7026
     tags        = ["milter"]
     check "tcp" {
+      notes    = "Connects to the Carbonio milter on port 7026. A failure means Postfix cannot pass mail through the milter and defers it."
       interval = "10s"
       timeout  = "5s"
     }
@@ -57,10 +61,12 @@ role "mta" {
     meta        = { socket = "/run/carbonio/clamd.socket" }
     feature     = "antivirus"
     check "tcp" {
+      notes    = "Connects to ClamAV's clamd on port 3310 (antivirus enabled only). A failure means mail cannot be scanned for viruses."
       interval = "10s"
       timeout  = "5s"
     }
     check "socket" {
+      notes    = "The presence of clamd's socket /run/carbonio/clamd.socket means the process is up and running correctly. A missing socket means ClamAV is down and mail is not scanned."
       type     = "ttl"
       probe    = "socket"
       args     = { p = "/run/carbonio/clamd.socket" }
@@ -73,6 +79,7 @@ role "mta" {
     port        = 10024
     tags        = ["amavis", "smtp"]
     check "tcp" {
+      notes    = "Connects to the Amavisd content filter (carbonio-mailthreat) on port 10024. A failure means mail is not filtered for spam and viruses, and Postfix defers it."
       interval = "10s"
       timeout  = "5s"
     }
@@ -84,6 +91,7 @@ role "mta" {
     tags        = ["dkim", "milter"]
     feature     = "dkim"
     check "tcp" {
+      notes    = "Connects to OpenDKIM on port 8465 (DKIM signing enabled only). A failure means outgoing mail is not DKIM-signed."
       interval = "10s"
       timeout  = "5s"
     }

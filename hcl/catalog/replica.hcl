@@ -11,6 +11,7 @@ role "replica" {
     tags        = ["kafka"]
     feature     = "active-replica"
     check "tcp" {
+      notes    = "Connects to port 9308, listed by the document for the Kafka cluster (the usual port of kafka_exporter). A failure means Kafka's state cannot be monitored (Active Replica)."
       interval = "10s"
       timeout  = "5s"
     }
@@ -22,6 +23,7 @@ role "replica" {
     tags        = ["kafka"]
     feature     = "active-replica"
     check "tcp" {
+      notes    = "Connects to port 7072, listed by the document for Kafka; in Carbonio's code it is the mailbox's nginx lookup endpoint. A failure means that listener is down (Active Replica)."
       interval = "10s"
       timeout  = "5s"
     }
@@ -33,6 +35,7 @@ role "replica" {
     tags        = ["zookeeper"]
     feature     = "active-replica"
     check "tcp" {
+      notes    = "Connects to Zookeeper on port 2181 (Active Replica). A failure means Kafka's coordination is down; recent Carbonio releases run Kafka without Zookeeper (KRaft)."
       interval = "10s"
       timeout  = "5s"
     }
@@ -45,6 +48,7 @@ role "replica" {
     tags        = ["patroni", "http"]
     feature     = "active-replica"
     check "http" {
+      notes    = "Asks Patroni's REST API on port 8008 for /health, which answers 200 while PostgreSQL runs. A failure means this node's PostgreSQL is out of the HA cluster."
       http     = "/health"
       interval = "10s"
       timeout  = "5s"
@@ -57,11 +61,13 @@ role "replica" {
     tags        = ["systemd"]
     feature     = "active-replica"
     check "carbonio-kafka" {
+      notes = "The systemd unit of Kafka (carbonio-kafka.service, KRaft), outside any role target. If it is not active, event streaming for Active Replica stops on this node."
       type  = "script"
       probe = "systemd"
       args  = { u = "carbonio-kafka.service" }
     }
     check "patroni" {
+      notes = "The systemd unit of Patroni, which runs PostgreSQL in HA. If it is not active, this node's database takes no part in the cluster."
       type  = "script"
       probe = "systemd"
       args  = { u = "patroni.service" }
