@@ -12,14 +12,7 @@ import (
 // API) and reads every check back: each carries its notes, the text the
 // Consul UI shows under the check.
 func TestCatalogNotesReachTheAgent(t *testing.T) {
-	plan, err := hcl.LoadSources(hcl.Options{PathExists: func(string) bool { return true }}, append(mustBuiltin(t),
-		hcl.Source{Name: "node.hcl", Src: []byte(`node {
-  roles    = ["mta", "proxy", "mailstore", "directory", "replica"]
-  features = ["antivirus", "dkim", "active-replica"]
-}`)}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := builtinEverything(t)
 	want := map[string]string{} // check ID → notes
 	for _, s := range plan.Services {
 		for _, c := range s.Checks {
