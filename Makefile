@@ -19,7 +19,7 @@ export CARBONIO_HEALTH_CONSUL      := $(CONSUL)
 export CARBONIO_HEALTH_PLUGINS     := $(PLUGINS)
 export CARBONIO_HEALTH_INTEGRATION := 1
 
-.PHONY: all build consul plugins run test fuzz bench lint clean
+.PHONY: all build consul plugins dbus run test fuzz bench lint clean
 
 all: build
 
@@ -40,6 +40,15 @@ $(PLUGINS)/check_disk:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		monitoring-plugins-basic monitoring-plugins-standard
 
+# Debian's D-Bus daemon: the systemd probe's tests start a private bus with a
+# stand-in systemd on it. After the plugins, so only one apt-get runs at a time.
+DBUS_DAEMON := /usr/bin/dbus-daemon
+dbus: $(DBUS_DAEMON)
+$(DBUS_DAEMON): | $(PLUGINS)/check_disk
+	@if [ "$$(id -u)" != 0 ]; then echo "make dbus: run as root to apt-get install dbus" >&2; exit 1; fi
+	apt-get -o DPkg::Lock::Timeout=600 update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends dbus
+
 run: build consul
 	deploy/dev/run.sh
 
@@ -50,7 +59,7 @@ lint:
 # test and bench first get what they need side by side: the Consul build
 # (minutes, the first time) overlaps the plugin install and the daemon build.
 test:
-	$(MAKE) -j4 consul plugins build lint
+	$(MAKE) -j4 consul plugins dbus build lint
 	$(GO) test -race -count=1 ./...
 
 fuzz:

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -43,7 +44,6 @@ func parseUnit(t *testing.T, path string) unit {
 func TestSystemdUnit(t *testing.T) {
 	u := parseUnit(t, "systemd/carbonio-health.service")
 	want := []struct{ section, key, value string }{
-		{"Unit", "After", "carbonio-service-discover.service"},
 		{"Service", "Restart", "on-failure"},
 		{"Service", "ExecReload", "/bin/kill -HUP $MAINPID"},
 		{"Service", "User", "carbonio-health"},
@@ -54,11 +54,21 @@ func TestSystemdUnit(t *testing.T) {
 		{"Service", "CapabilityBoundingSet", "CAP_NET_RAW"},
 		{"Service", "AmbientCapabilities", "CAP_NET_RAW"},
 		{"Service", "ReadWritePaths", "/etc/zextras/service-discover"},
-		{"Install", "WantedBy", "multi-user.target"},
 	}
 	for _, w := range want {
 		if got := strings.Join(u[w.section][w.key], " "); !strings.Contains(got, w.value) {
 			t.Errorf("[%s] %s = %q, want it to contain %q", w.section, w.key, got, w.value)
+		}
+	}
+	// Like Carbonio's sidecar units: after the agent, part of and wanted by
+	// its target (whole unit names, not substrings of another unit's).
+	for _, w := range []struct{ section, key, unit string }{
+		{"Unit", "After", "service-discover.service"},
+		{"Unit", "PartOf", "service-discover.target"},
+		{"Install", "WantedBy", "service-discover.target"},
+	} {
+		if got := strings.Fields(strings.Join(u[w.section][w.key], " ")); !slices.Contains(got, w.unit) {
+			t.Errorf("[%s] %s = %v, want it to name %s", w.section, w.key, got, w.unit)
 		}
 	}
 	exec := strings.Fields(strings.Join(u["Service"]["ExecStart"], " "))

@@ -3,6 +3,7 @@ package hcl
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -65,11 +66,13 @@ func TestBuiltinCatalogCoversTheDocument(t *testing.T) {
 		"socket": {"-p /run/carbonio/clamd.socket", "-p /run/carbonio/mysql.sock"},
 		"disk": {"/opt ", "/var/lib ", "/var/log ", "/opt/zextras/store ", "/opt/zextras/backup ",
 			"/opt/zextras/incoming ", "/opt/zextras/cache "},
-		"users":   {"-c "},
-		"load":    {"-r"},
-		"ping":    {"--gateway -p 5 --peers"},
-		"dns":     {"-H "},
-		"systemd": {"carbonio-postfix.service", "carbonio-nginx.service", "carbonio-appserver.service"},
+		"users": {"-c "},
+		"load":  {"-r"},
+		"ping":  {"--gateway -p 5 --peers"},
+		"dns":   {"-H "},
+		"systemd": {"-u service-discover.service ", "-u carbonio-mta.target ", "-u carbonio-proxy.target ",
+			"-u carbonio-appserver.target ", "-u carbonio-directory-server.target ", "-u carbonio-kafka.service ",
+			"-u patroni.service "},
 	}
 	for probe, wants := range wantArgs {
 		all := strings.Join(probes[probe], "\n") + " "
@@ -128,6 +131,74 @@ func TestBuiltinCatalogNames(t *testing.T) {
 		}
 		if len(s.Checks) == 0 {
 			t.Errorf("service %s has no check", s.Name)
+		}
+	}
+}
+
+// TestBuiltinCatalogTargets checks each role's systemd target, that every
+// systemd check names a target or a unit outside any target, and that a
+// node without a feature leaves that feature's units out and says so.
+func TestBuiltinCatalogTargets(t *testing.T) {
+	wantTargets := []Target{
+		{Role: "directory", Unit: "carbonio-directory-server.target"},
+		{Role: "mailstore", Unit: "carbonio-appserver.target"},
+		{Role: "mta", Unit: "carbonio-mta.target"},
+		{Role: "proxy", Unit: "carbonio-proxy.target"},
+	}
+	plan := loadBuiltin(t, everything, func(string) bool { return true })
+	if !slices.Equal(plan.Targets, wantTargets) || len(plan.ExcludedUnits) != 0 {
+		t.Errorf("targets %v, excluded %v", plan.Targets, plan.ExcludedUnits)
+	}
+	var units []string
+	for _, s := range plan.Services {
+		for _, c := range s.Checks {
+			if c.Probe == "systemd" {
+				units = append(units, c.Args[1])
+			}
+		}
+	}
+	slices.Sort(units)
+	want := []string{"carbonio-appserver.target", "carbonio-directory-server.target", "carbonio-kafka.service",
+		"carbonio-mta.target", "carbonio-proxy.target", "patroni.service", "service-discover.service"}
+	if !slices.Equal(units, want) {
+		t.Errorf("systemd checks on %v, want %v", units, want)
+	}
+
+	plan = loadBuiltin(t, `node { roles = ["mta", "proxy"] }`, func(string) bool { return true })
+	wantExcluded := []ExcludedUnit{
+		{Unit: "carbonio-antivirus.service", Feature: "antivirus"},
+		{Unit: "carbonio-freshclam.service", Feature: "antivirus"},
+		{Unit: "carbonio-opendkim.service", Feature: "dkim"},
+	}
+	if !slices.Equal(plan.ExcludedUnits, wantExcluded) {
+		t.Errorf("excluded %v, want %v", plan.ExcludedUnits, wantExcluded)
+	}
+	if !slices.Equal(plan.Targets, []Target{wantTargets[2], wantTargets[3]}) {
+		t.Errorf("targets %v", plan.Targets)
+	}
+	for _, s := range plan.Services {
+		if s.Key != TargetServiceKey || s.Role == AllRole {
+			continue
+		}
+		args := strings.Join(s.Checks[0].Args, " ")
+		wantArgs := "-u carbonio-" + s.Role + ".target -x carbonio-antivirus.service -x carbonio-freshclam.service -x carbonio-opendkim.service -t 10"
+		if args != wantArgs || s.Checks[0].Key != TargetCheckKey || s.Checks[0].Kind != KindScript {
+			t.Errorf("%s: %s %s %q, want %q", s.Name, s.Checks[0].Key, s.Checks[0].Kind, args, wantArgs)
+		}
+	}
+}
+
+// TestBuiltinCatalogNotes checks every check of the catalog carries notes
+// for the Consul UI: one or two sentences, what it watches and what a
+// failure means.
+func TestBuiltinCatalogNotes(t *testing.T) {
+	plan := loadBuiltin(t, everything, func(string) bool { return true })
+	for _, s := range plan.Services {
+		for _, c := range s.Checks {
+			sentences := strings.Count(c.Notes, ". ") + 1
+			if c.Notes == "" || !strings.HasSuffix(c.Notes, ".") || sentences > 2 {
+				t.Errorf("%s: notes %q, want one or two sentences", c.ID, c.Notes)
+			}
 		}
 	}
 }

@@ -88,7 +88,11 @@ func (r *resolver) check(svc *Service, cd *checkDecl) (Check, bool) {
 	case KindScript, KindTTL:
 		c.Command = r.strings(a, "command")
 		c.Probe = r.str(a, "probe", "")
-		c.Args = withTimeout(r.args(cd.args), c.Timeout)
+		args := r.args(cd.args)
+		if cd.target {
+			args = append(args, r.excludeArgs()...)
+		}
+		c.Args = withTimeout(args, c.Timeout)
 		r.probe(cd, &c)
 	}
 	if kind == KindTTL {

@@ -26,14 +26,17 @@ type nodeDecl struct {
 type featureDecl struct {
 	name        string
 	description *hcl2.Attribute
+	units       *hcl2.Attribute
 	defRange    hcl2.Range
 }
 
 type roleDecl struct {
 	name        string
 	description *hcl2.Attribute
-	defRange    hcl2.Range
-	services    []*serviceDecl
+	// target is the role's systemd target, "" when it has none.
+	target   string
+	defRange hcl2.Range
+	services []*serviceDecl
 }
 
 type serviceDecl struct {
@@ -47,6 +50,9 @@ type checkDecl struct {
 	key      string
 	defRange hcl2.Range
 	attrs    hcl2.Attributes
+	// target is set on the check a role's target declares: the units of
+	// features the node does not have are left out of it.
+	target bool
 	// args are the layers of the args attribute: the declaration's first,
 	// then each override's, merged key by key at resolution.
 	args []*hcl2.Attribute
@@ -84,7 +90,7 @@ func (d *decls) addFeature(b *hcl2.Block) hcl2.Diagnostics {
 	if prev, dup := d.features[name]; dup {
 		return append(diags, duplicate("feature", name, b, prev.defRange))
 	}
-	d.features[name] = &featureDecl{name: name, defRange: b.DefRange, description: attrs["description"]}
+	d.features[name] = &featureDecl{name: name, defRange: b.DefRange, description: attrs["description"], units: attrs["units"]}
 	return diags
 }
 
@@ -96,6 +102,15 @@ func (d *decls) addRole(b *hcl2.Block) hcl2.Diagnostics {
 	content, diags := b.Body.Content(roleSchema)
 	r := &roleDecl{name: name, defRange: b.DefRange, description: content.Attributes["description"]}
 	seen := map[string]hcl2.Range{}
+	if ta, ok := content.Attributes["target"]; ok {
+		unit, s, ds := targetService(name, ta)
+		diags = append(diags, ds...)
+		if s != nil {
+			r.target = unit
+			r.services = append(r.services, s)
+			seen[s.key] = ta.Range
+		}
+	}
 	for _, sb := range content.Blocks {
 		key := sb.Labels[0]
 		if prev, dup := seen[key]; dup {

@@ -27,6 +27,26 @@ type Plan struct {
 	Services []Service
 	// Skipped lists the declared endpoints left out and why, sorted by ID.
 	Skipped []Skipped
+	// Targets are the systemd targets of the node's roles, sorted by role.
+	Targets []Target
+	// ExcludedUnits are the units left out of the targets' checks: those of
+	// the features this node does not have.
+	ExcludedUnits []ExcludedUnit
+}
+
+// Target is a role's systemd target, checked with every unit it wants or
+// requires.
+type Target struct {
+	Role string `json:"role"`
+	// Unit is the target's name, e.g. carbonio-mta.target.
+	Unit string `json:"unit"`
+}
+
+// ExcludedUnit is a unit a target may pull in that is not checked, because
+// the feature it belongs to is not enabled on this node.
+type ExcludedUnit struct {
+	Unit    string `json:"unit"`
+	Feature string `json:"feature"`
 }
 
 // Node holds what the node file says about this node.

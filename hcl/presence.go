@@ -18,7 +18,9 @@ func PathExists(path string) bool {
 // the reason. Services whose path exists keep IfPresent, so calling Present
 // again later (a folder removed) still decides them. It does not modify p.
 func (p *Plan) Present(exists func(path string) bool) *Plan {
-	out := &Plan{Node: p.Node, Skipped: append([]Skipped(nil), p.Skipped...)}
+	cp := *p // every other field of the plan stays as it is
+	out := &cp
+	out.Skipped = append([]Skipped(nil), p.Skipped...)
 	out.Services = make([]Service, 0, len(p.Services))
 	for _, s := range p.Services {
 		if s.IfPresent != "" && !exists(s.IfPresent) {

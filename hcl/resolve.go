@@ -31,6 +31,8 @@ type resolver struct {
 
 	roles    map[string]bool
 	features map[string]bool
+	// excluded are the units of features the node does not have.
+	excluded []ExcludedUnit
 }
 
 func (r *resolver) resolve() *Plan {
@@ -38,10 +40,14 @@ func (r *resolver) resolve() *Plan {
 	for _, name := range sortedKeys(r.d.features) {
 		r.text(r.d.features[name].description)
 	}
+	r.excluded = r.excludedUnits()
 	names := map[string]string{} // Consul name → service ID, across roles
 	for _, roleName := range sortedKeys(r.d.roles) {
 		role := r.d.roles[roleName]
 		r.text(role.description) // validated whether or not a node enables the role
+		if role.target != "" && r.roles[roleName] {
+			plan.Targets = append(plan.Targets, Target{Role: roleName, Unit: role.target})
+		}
 		for _, sd := range role.services {
 			svc, skip := r.service(plan.Node, sd)
 			if svc == nil {
@@ -63,6 +69,9 @@ func (r *resolver) resolve() *Plan {
 				plan.Services = append(plan.Services, *svc)
 			}
 		}
+	}
+	if len(plan.Targets) > 0 {
+		plan.ExcludedUnits = r.excluded
 	}
 	sort.Slice(plan.Services, func(i, j int) bool { return plan.Services[i].ID < plan.Services[j].ID })
 	sort.Slice(plan.Skipped, func(i, j int) bool { return plan.Skipped[i].ID < plan.Skipped[j].ID })

@@ -26,14 +26,15 @@ var nodeSchema = &hcl2.BodySchema{
 	},
 }
 
-// featureSchema declares an optional feature services can depend on.
+// featureSchema declares an optional feature services can depend on, and
+// the systemd units that only run with it.
 var featureSchema = &hcl2.BodySchema{
-	Attributes: []hcl2.AttributeSchema{{Name: "description"}},
+	Attributes: []hcl2.AttributeSchema{{Name: "description"}, {Name: "units"}},
 }
 
-// roleSchema declares a role and its services.
+// roleSchema declares a role, its systemd target and its services.
 var roleSchema = &hcl2.BodySchema{
-	Attributes: []hcl2.AttributeSchema{{Name: "description"}},
+	Attributes: []hcl2.AttributeSchema{{Name: "description"}, {Name: "target"}},
 	Blocks:     []hcl2.BlockHeaderSchema{{Type: "service", LabelNames: []string{"key"}}},
 }
 

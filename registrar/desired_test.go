@@ -123,14 +123,7 @@ func TestDesiredIsPure(t *testing.T) {
 // TestDesiredBuiltinCatalog: the whole catalog becomes registrations that
 // the fragment renderer accepts, every check of a known kind.
 func TestDesiredBuiltinCatalog(t *testing.T) {
-	plan, err := hcl.LoadSources(hcl.Options{PathExists: func(string) bool { return true }}, append(mustBuiltin(t),
-		hcl.Source{Name: "node.hcl", Src: []byte(`node {
-  roles    = ["mta", "proxy", "mailstore", "directory", "replica"]
-  features = ["antivirus", "dkim", "active-replica"]
-}`)}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := builtinEverything(t)
 	st := Desired(plan, Options{Self: "/usr/bin/carbonio-health"})
 	checks := 0
 	for _, s := range st.Services {
@@ -153,6 +146,21 @@ func TestDesiredBuiltinCatalog(t *testing.T) {
 	if b := renderFragment(st.Services); !strings.Contains(string(b), `"args": [`) {
 		t.Errorf("fragment lacks script args:\n%s", b)
 	}
+}
+
+// builtinEverything is the built-in catalog's plan with every role, feature
+// and folder.
+func builtinEverything(t *testing.T) *hcl.Plan {
+	t.Helper()
+	plan, err := hcl.LoadSources(hcl.Options{PathExists: func(string) bool { return true }}, append(mustBuiltin(t),
+		hcl.Source{Name: "node.hcl", Src: []byte(`node {
+  roles    = ["mta", "proxy", "mailstore", "directory", "replica"]
+  features = ["antivirus", "dkim", "active-replica"]
+}`)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }
 
 func mustBuiltin(t *testing.T) []hcl.Source {

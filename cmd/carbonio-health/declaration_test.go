@@ -66,7 +66,7 @@ func TestValidateBrokenFiles(t *testing.T) {
 func TestValidateAndPlanEverything(t *testing.T) {
 	dir := filepath.Join("..", "..", "deploy", "dev")
 	code, out, errOut := runCmd(t, "validate", "-config-dir", dir)
-	if code != 0 || !strings.Contains(out, "The declaration is valid: 44 services") {
+	if code != 0 || !strings.Contains(out, "The declaration is valid: 45 services") {
 		t.Fatalf("validate: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = runCmd(t, "plan", "-config-dir", dir)
@@ -74,7 +74,11 @@ func TestValidateAndPlanEverything(t *testing.T) {
 		t.Fatalf("plan: exit %d\n%s", code, errOut)
 	}
 	for _, w := range []string{"carbonio-mta-smtp  127.0.0.1:25  [mta smtp]", `if feature "antivirus"`,
-		"carbonio-health check socket -p /run/carbonio/mysql.sock -t 10", "Not registered ("} {
+		"carbonio-health check socket -p /run/carbonio/mysql.sock -t 10", "Not registered (",
+		"systemd targets, each checked with every unit it wants or requires (4):",
+		"role directory  carbonio-directory-server.target", "role mailstore  carbonio-appserver.target",
+		"role mta        carbonio-mta.target", "role proxy      carbonio-proxy.target",
+		"carbonio-health check systemd -u carbonio-mta.target -t 10"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("plan does not contain %q", w)
 		}
@@ -84,7 +88,10 @@ func TestValidateAndPlanEverything(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &plan); err != nil || code != 0 {
 		t.Fatalf("plan -json: exit %d, %v", code, err)
 	}
-	if len(plan.Services) != 44 || plan.Services[0].Checks[0].Interval == "" {
+	if len(plan.Targets) != 4 || len(plan.ExcludedUnits) != 0 {
+		t.Errorf("plan -json: targets %v, excluded units %v", plan.Targets, plan.ExcludedUnits)
+	}
+	if len(plan.Services) != 45 || plan.Services[0].Checks[0].Interval == "" {
 		t.Errorf("plan -json: %d services", len(plan.Services))
 	}
 }

@@ -84,6 +84,30 @@ func writePlan(w io.Writer, plan *hcl.Plan) {
 		fmt.Fprintf(tw, "  %s\t%s\n", s.Name, s.Reason)
 	}
 	_ = tw.Flush()
+	writeTargets(w, plan)
+}
+
+// writeTargets names each role's systemd target and the units left out of
+// the targets' checks.
+func writeTargets(w io.Writer, plan *hcl.Plan) {
+	if len(plan.Targets) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nsystemd targets, each checked with every unit it wants or requires (%d):\n", len(plan.Targets))
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, t := range plan.Targets {
+		fmt.Fprintf(tw, "  role %s\t%s\n", t.Role, t.Unit)
+	}
+	_ = tw.Flush()
+	if len(plan.ExcludedUnits) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nUnits not checked in the targets (%d):\n", len(plan.ExcludedUnits))
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, x := range plan.ExcludedUnits {
+		fmt.Fprintf(tw, "  %s\tfeature %q is not enabled on this node\n", x.Unit, x.Feature)
+	}
+	_ = tw.Flush()
 }
 
 // writeMarkdown prints one table row per check: the README's catalog table.
@@ -135,9 +159,11 @@ func orNone(s []string) string {
 // The JSON form of a plan, with durations as strings.
 type (
 	planJSON struct {
-		Node     hcl.Node      `json:"node"`
-		Services []serviceJSON `json:"services"`
-		Skipped  []hcl.Skipped `json:"skipped"`
+		Node          hcl.Node           `json:"node"`
+		Services      []serviceJSON      `json:"services"`
+		Skipped       []hcl.Skipped      `json:"skipped"`
+		Targets       []hcl.Target       `json:"targets"`
+		ExcludedUnits []hcl.ExcludedUnit `json:"excluded_units"`
 	}
 	serviceJSON struct {
 		ID          string            `json:"id"`
@@ -165,7 +191,8 @@ type (
 )
 
 func planView(p *hcl.Plan) planJSON {
-	out := planJSON{Node: p.Node, Skipped: p.Skipped, Services: []serviceJSON{}}
+	out := planJSON{Node: p.Node, Skipped: p.Skipped, Services: []serviceJSON{},
+		Targets: append([]hcl.Target{}, p.Targets...), ExcludedUnits: append([]hcl.ExcludedUnit{}, p.ExcludedUnits...)}
 	for _, s := range p.Services {
 		sj := serviceJSON{ID: s.ID, Name: s.Name, Role: s.Role, Description: s.Description, Address: s.Address,
 			Port: s.Port, Tags: s.Tags, Meta: s.Meta, Condition: s.Condition, Declared: s.DeclRange.String()}

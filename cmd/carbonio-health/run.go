@@ -34,6 +34,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	var dirs configDirs
 	addConfigDirFlag(fs, &dirs)
 	cf := addConsulFlags(fs)
+	cf.defaultTokenFile = DaemonTokenFile
 	agentDir := fs.String("agent-config-dir", "", "the Consul agent's -config-dir, where services with script checks are written when the agent only allows local script checks (default "+CarbonioAgentConfigDir+" when it exists)")
 	mode := fs.String("script-checks", string(registrar.ScriptAuto), "how script checks reach the agent: auto, api (enable_script_checks) or config (enable_local_script_checks + -agent-config-dir)")
 	viaConfig := fs.Bool("register-via-config", false, "write every service into the agent's config dir and reload it, instead of one API call per service (faster for very many services; needs -agent-config-dir)")

@@ -17,6 +17,7 @@ role "all" {
     description = "Logged-in users (SSH)"
     tags        = ["system", "ssh"]
     check "users" {
+      notes    = "Users logged in to the node (SSH). The document asks to watch them because several people working on the same files at once can create issues: WARNING from 2, CRITICAL from 5."
       type     = "script"
       probe    = "users"
       args     = { w = "1", c = "4" }
@@ -29,6 +30,7 @@ role "all" {
     description = "CPU load average"
     tags        = ["system", "load"]
     check "load" {
+      notes    = "CPU load average per CPU over 1, 5 and 15 minutes, the health of the VM running the services. A high value means the node is overloaded and its services slow down."
       type     = "script"
       probe    = "load"
       args     = { r = true, w = "1.5,1.25,1", c = "3,2.5,2" }
@@ -44,6 +46,7 @@ role "all" {
     tags        = ["disk"]
     meta        = { path = "/opt" }
     check "disk" {
+      notes    = "Space used on the filesystem holding /opt, in percent: one of the folders the document asks to watch. At 90% used the services writing there are about to fail."
       type     = "ttl"
       probe    = "disk"
       args     = { p = "/opt", used-warning = "80%", used-critical = "90%" }
@@ -56,6 +59,7 @@ role "all" {
     tags        = ["disk"]
     meta        = { path = "/var/lib" }
     check "disk" {
+      notes    = "Space used on the filesystem holding /var/lib, in percent: one of the folders the document asks to watch. At 90% used the services writing there are about to fail."
       type     = "ttl"
       probe    = "disk"
       args     = { p = "/var/lib", used-warning = "80%", used-critical = "90%" }
@@ -68,6 +72,7 @@ role "all" {
     tags        = ["disk"]
     meta        = { path = "/var/log" }
     check "disk" {
+      notes    = "Space used on the filesystem holding /var/log, in percent: one of the folders the document asks to watch. At 90% used the services writing there are about to fail."
       type     = "ttl"
       probe    = "disk"
       args     = { p = "/var/log", used-warning = "80%", used-critical = "90%" }
@@ -86,6 +91,7 @@ role "all" {
     if_present  = "/opt/zextras/store"
     required_by = ["mailstore"]
     check "disk" {
+      notes    = "Space used on the filesystem holding /opt/zextras/store, in percent: one of the folders the document asks to watch. At 90% used the services writing there are about to fail."
       type     = "ttl"
       probe    = "disk"
       args     = { p = "/opt/zextras/store", used-warning = "80%", used-critical = "90%" }
@@ -102,6 +108,7 @@ role "all" {
     meta        = { path = "/opt/zextras/backup" }
     if_present  = "/opt/zextras/backup"
     check "disk" {
+      notes    = "Space used on the filesystem holding /opt/zextras/backup, in percent: one of the folders the document asks to watch. At 90% used the services writing there are about to fail."
       type     = "ttl"
       probe    = "disk"
       args     = { p = "/opt/zextras/backup", used-warning = "80%", used-critical = "90%" }
@@ -115,6 +122,7 @@ role "all" {
     meta        = { path = "/opt/zextras/incoming" }
     if_present  = "/opt/zextras/incoming"
     check "disk" {
+      notes    = "Space used on the filesystem holding /opt/zextras/incoming, in percent: one of the folders the document asks to watch. At 90% used the services writing there are about to fail."
       type     = "ttl"
       probe    = "disk"
       args     = { p = "/opt/zextras/incoming", used-warning = "80%", used-critical = "90%" }
@@ -128,6 +136,7 @@ role "all" {
     meta        = { path = "/opt/zextras/cache" }
     if_present  = "/opt/zextras/cache"
     check "disk" {
+      notes    = "Space used on the filesystem holding /opt/zextras/cache, in percent: one of the folders the document asks to watch. At 90% used the services writing there are about to fail."
       type     = "ttl"
       probe    = "disk"
       args     = { p = "/opt/zextras/cache", used-warning = "80%", used-critical = "90%" }
@@ -163,6 +172,7 @@ role "all" {
     description = "Resolution of external names"
     tags        = ["network", "dns"]
     check "dns" {
+      notes    = "Resolution of an external name with the node's resolver. A failure means the node cannot resolve external names: outgoing mail and updates fail."
       type     = "script"
       probe    = "dns"
       args     = { H = "www.zextras.com", w = "1", c = "5" }
@@ -175,6 +185,7 @@ role "all" {
     description = "systemd units common to every node"
     tags        = ["systemd"]
     check "service-discover" {
+      notes = "The systemd unit of the Consul agent (Carbonio Mesh), service-discover.service. If it is not active, this node's services drop out of the mesh and their checks stop updating."
       type  = "script"
       probe = "systemd"
       args  = { u = "service-discover.service" }

@@ -6,12 +6,18 @@
 role "mailstore" {
   description = "Mailstore: LMTP, internal IMAP/POP3, admin, HTTP, MariaDB"
 
+  # systemd: the role's target and every unit it wants or requires, read
+  # from systemd at each run (service "units", check "target"). Units of
+  # features this node does not have are left out (see features.hcl).
+  target = "carbonio-appserver.target"
+
   service "lmtp" {
     description = "LMTP delivery"
     address     = "127.0.0.1"
     port        = 7025
     tags        = ["lmtp", "local"]
     check "tcp" {
+      notes    = "Connects locally to LMTP on port 7025, where the MTAs deliver mail into the mailboxes. A failure means incoming mail queues on the MTAs."
       interval = "10s"
       timeout  = "5s"
     }
@@ -23,6 +29,7 @@ role "mailstore" {
     port        = 7110
     tags        = ["pop3", "local"]
     check "tcp" {
+      notes    = "Connects locally to the mailstore's POP3 on port 7110, behind the proxy. A failure means POP3 users of this mailstore cannot read their mail."
       interval = "10s"
       timeout  = "5s"
     }
@@ -34,6 +41,7 @@ role "mailstore" {
     port        = 7143
     tags        = ["imap", "local"]
     check "tcp" {
+      notes    = "Connects locally to the mailstore's IMAP on port 7143, behind the proxy. A failure means IMAP users of this mailstore cannot read their mail."
       interval = "10s"
       timeout  = "5s"
     }
@@ -63,6 +71,7 @@ role "mailstore" {
     port        = 8730
     tags        = ["local"]
     check "tcp" {
+      notes    = "Connects locally to port 8730, a mailstore service the monitoring document lists. A failure means that service of the mailstore is down."
       interval = "10s"
       timeout  = "5s"
     }
@@ -74,6 +83,7 @@ role "mailstore" {
     port        = 8736
     tags        = ["local"]
     check "tcp" {
+      notes    = "Connects locally to port 8736, a mailstore service the monitoring document lists. A failure means that service of the mailstore is down."
       interval = "10s"
       timeout  = "5s"
     }
@@ -85,6 +95,7 @@ role "mailstore" {
     port        = 7995
     tags        = ["pop3s", "tls", "local"]
     check "tcp" {
+      notes    = "Connects locally to the mailstore's POP3 over TLS on port 7995, behind the proxy. A failure means POP3S users of this mailstore cannot read their mail."
       interval = "10s"
       timeout  = "5s"
     }
@@ -96,6 +107,7 @@ role "mailstore" {
     port        = 7993
     tags        = ["imaps", "tls", "local"]
     check "tcp" {
+      notes    = "Connects locally to the mailstore's IMAP over TLS on port 7993, behind the proxy. A failure means IMAPS users of this mailstore cannot read their mail."
       interval = "10s"
       timeout  = "5s"
     }
@@ -122,25 +134,11 @@ role "mailstore" {
     tags        = ["mariadb", "database"]
     meta        = { socket = "/run/carbonio/mysql.sock" }
     check "socket" {
+      notes    = "The presence of MariaDB's socket /run/carbonio/mysql.sock means the database is up. A missing socket means the mailstore cannot read or store mail metadata."
       type     = "ttl"
       probe    = "socket"
       args     = { p = "/run/carbonio/mysql.sock" }
       interval = "10s"
-    }
-  }
-
-  service "units" {
-    description = "systemd units of the mailstore"
-    tags        = ["systemd"]
-    check "carbonio-appserver" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-appserver.service" }
-    }
-    check "carbonio-appserver-db" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-appserver-db.service" }
     }
   }
 }

@@ -4,11 +4,17 @@
 role "mta" {
   description = "Mail transfer agent: SMTP, milter, Amavisd, ClamAV, OpenDKIM"
 
+  # systemd: the role's target and every unit it wants or requires, read
+  # from systemd at each run (service "units", check "target"). Units of
+  # features this node does not have are left out (see features.hcl).
+  target = "carbonio-mta.target"
+
   service "smtp" {
     description = "SMTP"
     port        = 25
     tags        = ["smtp"]
     check "tcp" {
+      notes    = "Connects to the SMTP port 25 (Postfix). A failure means this MTA accepts no mail from other servers."
       interval = "10s"
       timeout  = "5s"
     }
@@ -19,6 +25,7 @@ role "mta" {
     port        = 465
     tags        = ["smtps", "tls"]
     check "tcp" {
+      notes    = "Connects to port 465, SMTP over implicit TLS. A failure means mail clients cannot submit mail over SMTPS."
       interval = "10s"
       timeout  = "5s"
     }
@@ -29,6 +36,7 @@ role "mta" {
     port        = 587
     tags        = ["submission", "smtp"]
     check "tcp" {
+      notes    = "Connects to the submission port 587. A failure means users' mail clients cannot send mail."
       interval = "10s"
       timeout  = "5s"
     }
@@ -39,6 +47,7 @@ role "mta" {
     port        = 7026
     tags        = ["milter"]
     check "tcp" {
+      notes    = "Connects to the Carbonio milter on port 7026. A failure means Postfix cannot pass mail through the milter and defers it."
       interval = "10s"
       timeout  = "5s"
     }
@@ -52,19 +61,16 @@ role "mta" {
     meta        = { socket = "/run/carbonio/clamd.socket" }
     feature     = "antivirus"
     check "tcp" {
+      notes    = "Connects to ClamAV's clamd on port 3310 (antivirus enabled only). A failure means mail cannot be scanned for viruses."
       interval = "10s"
       timeout  = "5s"
     }
     check "socket" {
+      notes    = "The presence of clamd's socket /run/carbonio/clamd.socket means the process is up and running correctly. A missing socket means ClamAV is down and mail is not scanned."
       type     = "ttl"
       probe    = "socket"
       args     = { p = "/run/carbonio/clamd.socket" }
       interval = "10s"
-    }
-    check "unit" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-clamd.service" }
     }
   }
 
@@ -73,6 +79,7 @@ role "mta" {
     port        = 10024
     tags        = ["amavis", "smtp"]
     check "tcp" {
+      notes    = "Connects to the Amavisd content filter (carbonio-mailthreat) on port 10024. A failure means mail is not filtered for spam and viruses, and Postfix defers it."
       interval = "10s"
       timeout  = "5s"
     }
@@ -84,40 +91,9 @@ role "mta" {
     tags        = ["dkim", "milter"]
     feature     = "dkim"
     check "tcp" {
+      notes    = "Connects to OpenDKIM on port 8465 (DKIM signing enabled only). A failure means outgoing mail is not DKIM-signed."
       interval = "10s"
       timeout  = "5s"
-    }
-    check "unit" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-opendkim.service" }
-    }
-  }
-
-  # systemd units of the MTA. Add or disable units with an override:
-  #   override "mta" "units" { check "carbonio-saslauthd" { enabled = false } }
-  service "units" {
-    description = "systemd units of the MTA"
-    tags        = ["systemd"]
-    check "carbonio-postfix" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-postfix.service" }
-    }
-    check "carbonio-milter" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-milter.service" }
-    }
-    check "carbonio-amavisd" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-amavisd.service" }
-    }
-    check "carbonio-saslauthd" {
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "carbonio-saslauthd.service" }
     }
   }
 }

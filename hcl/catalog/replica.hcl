@@ -11,6 +11,7 @@ role "replica" {
     tags        = ["kafka"]
     feature     = "active-replica"
     check "tcp" {
+      notes    = "Connects to port 9308, listed by the document for the Kafka cluster (the usual port of kafka_exporter). A failure means Kafka's state cannot be monitored (Active Replica)."
       interval = "10s"
       timeout  = "5s"
     }
@@ -41,6 +42,7 @@ role "replica" {
     tags        = ["zookeeper"]
     feature     = "active-replica"
     check "tcp" {
+      notes    = "Connects to Zookeeper on port 2181 (Active Replica). A failure means Kafka's coordination is down; recent Carbonio releases run Kafka without Zookeeper (KRaft)."
       interval = "10s"
       timeout  = "5s"
     }
@@ -57,6 +59,25 @@ role "replica" {
       interval = "10s"
       timeout  = "5s"
       notes    = "Patroni's REST API answers /health with 200 while its PostgreSQL runs; a failure means this database node is down."
+    }
+  }
+
+  # Units outside any role target: Kafka (KRaft) and Patroni.
+  service "units" {
+    description = "systemd units of event streaming and HA"
+    tags        = ["systemd"]
+    feature     = "active-replica"
+    check "carbonio-kafka" {
+      notes = "The systemd unit of Kafka (carbonio-kafka.service, KRaft), outside any role target. If it is not active, event streaming for Active Replica stops on this node."
+      type  = "script"
+      probe = "systemd"
+      args  = { u = "carbonio-kafka.service" }
+    }
+    check "patroni" {
+      notes = "The systemd unit of Patroni, which runs PostgreSQL in HA. If it is not active, this node's database takes no part in the cluster."
+      type  = "script"
+      probe = "systemd"
+      args  = { u = "patroni.service" }
     }
   }
 }

@@ -1,0 +1,134 @@
+package checkscript
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The systemd probe's verdicts, from unit states already read: no I/O here.
+
+// evaluateUnit maps a unit's state to a result: an expected ActiveState is
+// OK, a transition towards running (activating, reloading, refreshing) is
+// WARNING, anything else and a unit systemd does not know are CRITICAL. Not
+// being able to ask systemd at all is UNKNOWN.
+func evaluateUnit(unit string, st unitState, err error, expected []string) Result {
+	switch {
+	case errors.Is(err, errUnitNotFound) || err == nil && st.Load == "not-found":
+		return systemdResult(Critical, fmt.Sprintf("%s not found", unit))
+	case err != nil:
+		return busFailure(unit, err)
+	case st.Active == "":
+		return Unknownf("SYSTEMD", fmt.Sprintf("systemd reported no ActiveState for %s", unit))
+	}
+	return systemdResult(unitStatus(st, expected), describeUnit(unit, st, expected))
+}
+
+// busFailure is the UNKNOWN answer when systemd could not be asked.
+func busFailure(unit string, err error) Result {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return Unknownf("SYSTEMD", fmt.Sprintf("no answer from systemd over D-Bus about %s before the timeout", unit))
+	}
+	return Unknownf("SYSTEMD", err.Error())
+}
+
+// unitStatus ranks one unit's ActiveState.
+func unitStatus(st unitState, expected []string) Status {
+	switch {
+	case st.Load == "not-found" || st.Active == "":
+		return Critical
+	case slices.Contains(expected, st.Active):
+		return OK
+	case st.Active == "activating" || st.Active == "reloading" || st.Active == "refreshing":
+		return Warning
+	default:
+		return Critical
+	}
+}
+
+// describeUnit says a unit's state as systemctl would: "x.service is failed
+// (failed)", with its load state when it is not loaded.
+func describeUnit(unit string, st unitState, expected []string) string {
+	if st.Load == "not-found" {
+		return unit + " not found"
+	}
+	s := fmt.Sprintf("%s is %s", unit, st.Active)
+	if st.Sub != "" {
+		s += " (" + st.Sub + ")"
+	}
+	if st.Load != "" && st.Load != "loaded" {
+		s += ", load state " + st.Load
+	}
+	if unitStatus(st, expected) == Critical && !slices.Equal(expected, []string{"active"}) {
+		s += ", expected " + strings.Join(expected, " or ")
+	}
+	return s
+}
+
+// targetUnits returns the units a target pulls in (Wants and Requires,
+// once each, sorted) without the excluded ones, and the excluded ones it
+// does pull in.
+func targetUnits(target unitState, exclude []string) (members, excluded []string) {
+	all := append(slices.Clone(target.Wants), target.Requires...)
+	slices.Sort(all)
+	for _, u := range slices.Compact(all) {
+		if slices.Contains(exclude, u) {
+			excluded = append(excluded, u)
+		} else {
+			members = append(members, u)
+		}
+	}
+	return members, excluded
+}
+
+// evaluateTarget judges a target by its units: one line naming every unit
+// that failed or is still starting, and perfdata counting them. A target
+// that is itself not active while all its units are is a WARNING.
+func evaluateTarget(target string, st unitState, members []string, states []unitState, excluded, expected []string) Result {
+	var failed, starting []string
+	for i, m := range members {
+		switch unitStatus(states[i], expected) {
+		case Critical:
+			failed = append(failed, describeUnit(m, states[i], expected))
+		case Warning:
+			starting = append(starting, describeUnit(m, states[i], expected))
+		}
+	}
+	n := len(members)
+	active := n - len(failed) - len(starting)
+	status := OK
+	var parts []string
+	if len(failed) > 0 {
+		status = Critical
+		parts = append(parts, fmt.Sprintf("%d of %d units failed: %s", len(failed), n, strings.Join(failed, ", ")))
+	}
+	if len(starting) > 0 {
+		status = Worst(status, Warning)
+		parts = append(parts, fmt.Sprintf("%d of %d units starting: %s", len(starting), n, strings.Join(starting, ", ")))
+	}
+	if status == OK {
+		parts = append(parts, fmt.Sprintf("%d of %d units active", active, n))
+		if st.Active != "active" {
+			status = Warning
+			parts = append(parts, fmt.Sprintf("but the target itself is %s", st.Active))
+		}
+	}
+	summary := target + ": " + strings.Join(parts, "; ")
+	if len(excluded) > 0 {
+		summary += " (not checked: " + strings.Join(excluded, ", ") + ")"
+	}
+	count := func(label string, v int) Perfdata {
+		return Perfdata{Label: label, Value: float64(v), Min: "0", Max: strconv.Itoa(n)}
+	}
+	return Result{Label: "SYSTEMD", Status: status, Summary: summary, Perfdata: []Perfdata{
+		count("active", active), count("starting", len(starting)), count("failed", len(failed)),
+		{Label: "total", Value: float64(n)},
+	}}
+}
+
+func systemdResult(s Status, summary string) Result {
+	return Result{Label: "SYSTEMD", Status: s, Summary: summary}
+}
