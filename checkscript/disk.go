@@ -12,13 +12,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func init() {
-	register(Probe{
-		Name:    "disk",
-		Label:   "DISK",
-		Summary: "Free space and inodes of the filesystems holding -p paths (like check_disk; --used-* for used %).",
-		Define:  defineDisk,
-	})
+// diskProbe is the disk probe's entry in the registry (probes).
+var diskProbe = Probe{
+	Name:    "disk",
+	Label:   "DISK",
+	Summary: "Free space and inodes of the filesystems holding -p paths (like check_disk; --used-* for used %).",
+	Define:  defineDisk,
 }
 
 // diskCheck evaluates free space on the filesystem of every -p path.

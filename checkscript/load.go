@@ -15,13 +15,12 @@ import (
 	"github.com/shirou/gopsutil/v3/load"
 )
 
-func init() {
-	register(Probe{
-		Name:    "load",
-		Label:   "LOAD",
-		Summary: "The 1, 5 and 15 minute load averages, optionally per CPU (like check_load).",
-		Define:  defineLoad,
-	})
+// loadProbe is the load probe's entry in the registry (probes).
+var loadProbe = Probe{
+	Name:    "load",
+	Label:   "LOAD",
+	Summary: "The 1, 5 and 15 minute load averages, optionally per CPU (like check_load).",
+	Define:  defineLoad,
 }
 
 // loadCheck compares the load averages with per-interval thresholds.

@@ -16,29 +16,28 @@ import (
 	probing "github.com/prometheus-community/pro-bing"
 )
 
-func init() {
-	register(Probe{
-		Name:    "ping",
-		Label:   "PING",
-		Summary: "ICMP echo round-trip average and packet loss, like check_ping (-w RTA,PL% -c RTA,PL%).",
-		Define: func(fs *flag.FlagSet) func() (Check, error) {
-			c := &pingCheck{}
-			var warn, crit []string
-			var interval string
-			var v4, v6 bool
-			stringFlag(fs, &c.host, "H", "hostname", "", "host name or address to ping (required)")
-			listVar(fs, &warn, "w", "warning", "warning threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -w")
-			listVar(fs, &crit, "c", "critical", "critical threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -c")
-			fs.IntVar(&c.packets, "p", 5, "number of ICMP echo requests to send")
-			fs.IntVar(&c.packets, "packets", 5, "same as -p")
-			stringFlag(fs, &interval, "i", "interval", "1", "seconds (or a duration) between requests")
-			boolFlag(fs, &v4, "4", "use-ipv4", "use IPv4")
-			boolFlag(fs, &v6, "6", "use-ipv6", "use IPv6")
-			return func() (Check, error) {
-				return c.build(warn, crit, interval, v4, v6)
-			}
-		},
-	})
+// pingProbe is the ping probe's entry in the registry (probes).
+var pingProbe = Probe{
+	Name:    "ping",
+	Label:   "PING",
+	Summary: "ICMP echo round-trip average and packet loss, like check_ping (-w RTA,PL% -c RTA,PL%).",
+	Define: func(fs *flag.FlagSet) func() (Check, error) {
+		c := &pingCheck{}
+		var warn, crit []string
+		var interval string
+		var v4, v6 bool
+		stringFlag(fs, &c.host, "H", "hostname", "", "host name or address to ping (required)")
+		listVar(fs, &warn, "w", "warning", "warning threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -w")
+		listVar(fs, &crit, "c", "critical", "critical threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -c")
+		fs.IntVar(&c.packets, "p", 5, "number of ICMP echo requests to send")
+		fs.IntVar(&c.packets, "packets", 5, "same as -p")
+		stringFlag(fs, &interval, "i", "interval", "1", "seconds (or a duration) between requests")
+		boolFlag(fs, &v4, "4", "use-ipv4", "use IPv4")
+		boolFlag(fs, &v6, "6", "use-ipv6", "use IPv6")
+		return func() (Check, error) {
+			return c.build(warn, crit, interval, v4, v6)
+		}
+	},
 }
 
 // pingCheck sends ICMP echo requests with pro-bing and judges the round-trip

@@ -1,12 +1,14 @@
 package checkscript
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,39 +38,36 @@ type Probe struct {
 	Define func(fs *flag.FlagSet) func() (Check, error)
 }
 
-var registry = map[string]Probe{}
-
-// register adds a probe; called from each probe file's init.
-func register(p Probe) {
-	if _, dup := registry[p.Name]; dup {
-		panic("checkscript: probe registered twice: " + p.Name)
-	}
-	registry[p.Name] = p
+// probes is every probe, by name: the one place a probe is added (one line
+// each, as blackbox_exporter's prober table). Each value is defined beside
+// its probe; TestProbesTable checks that the keys match the names.
+var probes = map[string]Probe{
+	"disk":    diskProbe,
+	"dns":     dnsProbe,
+	"load":    loadProbe,
+	"ping":    pingProbe,
+	"socket":  socketProbe,
+	"systemd": systemdProbe,
+	"tcp":     tcpProbe,
+	"users":   usersProbe,
 }
 
 // Lookup returns the probe with the given name.
 func Lookup(name string) (Probe, bool) {
-	p, ok := registry[name]
+	p, ok := probes[name]
 	return p, ok
 }
 
-// Probes returns every registered probe sorted by name.
+// Probes returns every probe sorted by name.
 func Probes() []Probe {
-	out := make([]Probe, 0, len(registry))
-	for _, p := range registry {
-		out = append(out, p)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	out := slices.Collect(maps.Values(probes))
+	slices.SortFunc(out, func(a, b Probe) int { return cmp.Compare(a.Name, b.Name) })
 	return out
 }
 
-// ProbeNames returns the registered probe names, sorted.
+// ProbeNames returns the probe names, sorted.
 func ProbeNames() []string {
-	var names []string
-	for _, p := range Probes() {
-		names = append(names, p.Name)
-	}
-	return names
+	return slices.Sorted(maps.Keys(probes))
 }
 
 // UsageError reports bad arguments; the command answers UNKNOWN with Usage.

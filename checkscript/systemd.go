@@ -14,21 +14,20 @@ import (
 	godbus "github.com/godbus/dbus/v5"
 )
 
-func init() {
-	register(Probe{
-		Name:    "systemd",
-		Label:   "SYSTEMD",
-		Summary: "A systemd unit's ActiveState over D-Bus: active OK, activating/reloading WARNING, otherwise CRITICAL.",
-		Define: func(fs *flag.FlagSet) func() (Check, error) {
-			c := &systemdCheck{stater: dbusStater{}}
-			var states []string
-			stringFlag(fs, &c.unit, "u", "unit", "", "unit name (required); without a type suffix .service is assumed")
-			listVar(fs, &states, "s", "state", "expected ActiveState(s), repeatable or comma-separated (default active)")
-			return func() (Check, error) {
-				return c.build(states)
-			}
-		},
-	})
+// systemdProbe is the systemd probe's entry in the registry (probes).
+var systemdProbe = Probe{
+	Name:    "systemd",
+	Label:   "SYSTEMD",
+	Summary: "A systemd unit's ActiveState over D-Bus: active OK, activating/reloading WARNING, otherwise CRITICAL.",
+	Define: func(fs *flag.FlagSet) func() (Check, error) {
+		c := &systemdCheck{stater: dbusStater{}}
+		var states []string
+		stringFlag(fs, &c.unit, "u", "unit", "", "unit name (required); without a type suffix .service is assumed")
+		listVar(fs, &states, "s", "state", "expected ActiveState(s), repeatable or comma-separated (default active)")
+		return func() (Check, error) {
+			return c.build(states)
+		}
+	},
 }
 
 // unitStater reads one unit's state from systemd. dbusStater is the real

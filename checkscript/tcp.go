@@ -15,13 +15,12 @@ import (
 	"time"
 )
 
-func init() {
-	register(Probe{
-		Name:    "tcp",
-		Label:   "TCP",
-		Summary: "A TCP port accepts connections and, with -e, answers the expected banner (like check_tcp).",
-		Define:  defineTCP,
-	})
+// tcpProbe is the tcp probe's entry in the registry (probes).
+var tcpProbe = Probe{
+	Name:    "tcp",
+	Label:   "TCP",
+	Summary: "A TCP port accepts connections and, with -e, answers the expected banner (like check_tcp).",
+	Define:  defineTCP,
 }
 
 // tcpCheck connects to host:port, optionally over TLS, sends -s, reads until

@@ -10,13 +10,12 @@ import (
 	"github.com/shirou/gopsutil/v3/host"
 )
 
-func init() {
-	register(Probe{
-		Name:    "users",
-		Label:   "USERS",
-		Summary: "The number of logged-in users, from utmp (like check_users).",
-		Define:  defineUsers,
-	})
+// usersProbe is the users probe's entry in the registry (probes).
+var usersProbe = Probe{
+	Name:    "users",
+	Label:   "USERS",
+	Summary: "The number of logged-in users, from utmp (like check_users).",
+	Define:  defineUsers,
 }
 
 // usersCheck counts utmp USER_PROCESS entries against -w/-c ranges.

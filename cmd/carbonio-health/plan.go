@@ -12,13 +12,6 @@ import (
 	"github.com/zextras/carbonio-health/hcl"
 )
 
-func init() {
-	commands["plan"] = command{
-		summary: "print every service and check that would be registered, and why others are not",
-		run:     runPlan,
-	}
-}
-
 func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -21,13 +21,6 @@ import (
 // configuration (service-discover); the script-check fragment goes there.
 const CarbonioAgentConfigDir = "/etc/zextras/service-discover"
 
-func init() {
-	commands["run"] = command{
-		summary: "the node daemon: register the declared services in the local Consul agent and keep them true",
-		run:     runDaemon,
-	}
-}
-
 func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -15,13 +15,6 @@ import (
 	"github.com/zextras/carbonio-health/checkscript"
 )
 
-func init() {
-	commands["status"] = command{
-		summary: "read Consul's health for a node, role, service or check; answer as a Nagios plugin, JSON or Zabbix discovery",
-		run:     runStatus,
-	}
-}
-
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
