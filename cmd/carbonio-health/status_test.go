@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/zextras/carbonio-health/hcl"
@@ -62,6 +63,13 @@ node { roles = ["t"] }
 	go func() { done <- d.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	<-ready
+	// Someone else's failing service whose ID looks like ours but carries
+	// no managed-by meta: status and Zabbix discovery must not see it.
+	foreign := &api.AgentServiceRegistration{ID: hcl.IDPrefix + "t:foreign", Name: "carbonio-t-foreign",
+		Check: &api.AgentServiceCheck{CheckID: hcl.IDPrefix + "t:foreign:ttl", TTL: "1h", Status: api.HealthCritical}}
+	if err := agent.Client(t, "").Agent().ServiceRegister(foreign); err != nil {
+		t.Fatal(err)
+	}
 
 	status := func(args ...string) (int, string) {
 		var out bytes.Buffer
@@ -101,6 +109,13 @@ node { roles = ["t"] }
 			t.Fatalf("%s: status exit %d, %q; want %d with %q", s.name, code, out, s.code, s.want)
 		}
 		t.Logf("%s: status answered %d after %v: %s", s.name, code, time.Since(start).Round(time.Millisecond), out)
+	}
+	if code, out := status("-format", "zabbix-discovery"); code != 0 || strings.Contains(out, "foreign") ||
+		!strings.Contains(out, "carbonio-health:t:imap") {
+		t.Errorf("zabbix discovery lists a foreign service or misses ours: %d %s", code, out)
+	}
+	if code, out := status("-check", hcl.IDPrefix+"t:foreign:ttl"); code != 3 {
+		t.Errorf("status -check of a foreign check: %d %s, want UNKNOWN (no such check of ours)", code, out)
 	}
 	// One check for a Zabbix item, and the agent gone: UNKNOWN, never OK.
 	if code, out := status("-check", "carbonio-health:t:mariadb:socket", "-format", "json"); code != 0 || !strings.Contains(out, `"code": 0`) {
