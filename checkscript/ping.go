@@ -71,7 +71,7 @@ func (c *pingCheck) build(warn, crit []string, interval string, v4, v6 bool) (Ch
 		return nil, fmt.Errorf("-p %d: the number of packets must be between 1 and 10000", c.packets)
 	}
 	var err error
-	if c.interval, err = parseSeconds(interval); err != nil {
+	if c.interval, err = parseSeconds(interval, time.Hour); err != nil {
 		return nil, fmt.Errorf("-i: %w", err)
 	}
 	c.network = "ip"
@@ -140,21 +140,6 @@ func parsePingThreshold(s string, t *pingThreshold) error {
 		t.pl = n
 	}
 	return nil
-}
-
-// parseSeconds reads plugin-style seconds ("0.2") or a Go duration ("200ms").
-func parseSeconds(s string) (time.Duration, error) {
-	if n, err := strconv.ParseFloat(s, 64); err == nil {
-		if n <= 0 || n > 3600 {
-			return 0, fmt.Errorf("%q must be between 0 and 3600 seconds", s)
-		}
-		return time.Duration(n * float64(time.Second)), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 || d > time.Hour {
-		return 0, fmt.Errorf("%q is neither seconds nor a positive duration", s)
-	}
-	return d, nil
 }
 
 // Run resolves the host, pings it and evaluates the statistics.

@@ -3,13 +3,11 @@ package checkscript
 import (
 	"cmp"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -146,16 +144,9 @@ type timeoutFlag time.Duration
 func (f *timeoutFlag) String() string { return time.Duration(*f).String() }
 
 func (f *timeoutFlag) Set(s string) error {
-	if n, err := strconv.ParseFloat(s, 64); err == nil {
-		if n <= 0 {
-			return errors.New("timeout must be positive")
-		}
-		*f = timeoutFlag(time.Duration(n * float64(time.Second)))
-		return nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return fmt.Errorf("timeout %q is neither seconds nor a positive duration", s)
+	d, err := parseSeconds(s, 0)
+	if err != nil {
+		return fmt.Errorf("timeout %w", err)
 	}
 	*f = timeoutFlag(d)
 	return nil

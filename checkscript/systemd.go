@@ -163,22 +163,13 @@ type dbusStater struct {
 
 // UnitState returns the unit's LoadState, ActiveState and SubState. It
 // returns when ctx ends even if the bus never answers.
+// The bus connection is bound to ctx and closes when blocking gives up.
 func (d dbusStater) UnitState(ctx context.Context, name string) (unitState, error) {
-	type answer struct {
-		st  unitState
-		err error
+	st, err := blocking(ctx, func() (unitState, error) { return d.query(ctx, name) })
+	if err != nil && ctx.Err() != nil {
+		return unitState{}, fmt.Errorf("asking systemd about %s: %w", name, err)
 	}
-	ch := make(chan answer, 1)
-	go func() {
-		st, err := d.query(ctx, name)
-		ch <- answer{st, err}
-	}()
-	select {
-	case a := <-ch:
-		return a.st, a.err
-	case <-ctx.Done(): // the bus connection is bound to ctx and closes too
-		return unitState{}, fmt.Errorf("asking systemd about %s: %w", name, ctx.Err())
-	}
+	return st, err
 }
 
 func (d dbusStater) query(ctx context.Context, name string) (unitState, error) {

@@ -175,7 +175,7 @@ func (c *tcpCheck) Run(ctx context.Context) Result {
 	var answer string
 	if len(c.expect) > 0 {
 		data, matched, err := c.readExpect(conn, deadline)
-		answer = firstLine(data)
+		answer = FirstLine(data)
 		if err != nil && data == "" {
 			return c.ioFailure(ctx, "receiving from", err, timeout)
 		}
@@ -291,21 +291,6 @@ func matchExpect(data string, expect []string, all bool) bool {
 		}
 	}
 	return all
-}
-
-// firstLine returns the first line of an answer, made safe for a plugin
-// output line: no control characters and no '|', which starts perfdata.
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimLeft(s, "\r\n"), "\n")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '|':
-			return '/'
-		case r < ' ' || r == 0x7f:
-			return -1
-		}
-		return r
-	}, strings.TrimRight(s, "\r"))
 }
 
 func (c *tcpCheck) dialFailure(ctx context.Context, err error, timeout time.Duration) Result {

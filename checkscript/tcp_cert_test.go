@@ -122,8 +122,8 @@ func TestMatchExpectAndFirstLine(t *testing.T) {
 		"":                   "",
 		"\xff\xfe":           "\uFFFD\uFFFD", // invalid UTF-8 is replaced
 	} {
-		if got := firstLine(in); got != want {
-			t.Errorf("firstLine(%q) = %q, want %q", in, got, want)
+		if got := FirstLine(in); got != want {
+			t.Errorf("FirstLine(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var dirs configDirs
+	var dirs []string
 	addConfigDirFlag(fs, &dirs)
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
 	asMarkdown := fs.Bool("markdown", false, "print the catalog as a Markdown table (the README's)")

@@ -24,7 +24,7 @@ const CarbonioAgentConfigDir = "/etc/zextras/service-discover"
 func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var dirs configDirs
+	var dirs []string
 	addConfigDirFlag(fs, &dirs)
 	cf := addConsulFlags(fs)
 	agentDir := fs.String("agent-config-dir", "", "the Consul agent's -config-dir, where services with script checks are written when the agent only allows local script checks (default "+CarbonioAgentConfigDir+" when it exists)")
@@ -42,16 +42,10 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		Name: "carbonio-health", Level: hclog.LevelFromString(*logLevel),
 		Output: stderr, JSONFormat: *logJSON,
 	})
-	if *self == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			log.Error("cannot find this executable; pass -self", "error", err)
-			return 1
-		}
-		*self = exe
-	}
-	if abs, err := filepath.Abs(*self); err == nil {
-		*self = abs
+	selfPath, err := resolveSelf(*self)
+	if err != nil {
+		log.Error("cannot find this executable; pass -self", "error", err)
+		return 1
 	}
 	if *agentDir == "" {
 		*agentDir = existingDir(CarbonioAgentConfigDir)
@@ -74,7 +68,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		Log:              log,
 		Load:             func() (*hcl.Plan, error) { return hcl.Load(opts) },
 		Reload:           reload,
-		Options:          registrar.Options{Self: *self},
+		Options:          registrar.Options{Self: selfPath},
 		ScriptMode:       registrar.ScriptMode(*mode),
 		AgentConfigDir:   *agentDir,
 		Resync:           *resync,
@@ -102,6 +96,22 @@ func forwardSignals(ctx context.Context, in <-chan os.Signal, out chan<- struct{
 			}
 		}
 	}
+}
+
+// resolveSelf returns the absolute path of the binary the agent runs for
+// script checks: the -self flag, or this executable when it is empty.
+func resolveSelf(self string) (string, error) {
+	if self == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return "", err
+		}
+		self = exe
+	}
+	if abs, err := filepath.Abs(self); err == nil {
+		self = abs
+	}
+	return self, nil
 }
 
 // existingDir returns dir when it is a directory, else "".

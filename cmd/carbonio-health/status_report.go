@@ -118,7 +118,7 @@ func nagiosReport(checks api.HealthChecks, what string) checkscript.Result {
 		counts[st]++
 		r.Status = checkscript.Worst(r.Status, st)
 		if st != checkscript.OK {
-			failing = append(failing, fmt.Sprintf("%s: %s", checkLabel(c), firstLine(c.Output)))
+			failing = append(failing, fmt.Sprintf("%s: %s", checkLabel(c), outputSummary(c.Output)))
 		}
 	}
 	n := len(checks)
@@ -151,15 +151,11 @@ func checkLabel(c *api.HealthCheck) string {
 	return c.Name
 }
 
-// firstLine keeps a check's output to one short line for the summary.
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if i := strings.IndexByte(s, '|'); i >= 0 { // drop perfdata of plugin outputs
-		s = strings.TrimSpace(s[:i])
-	}
+// outputSummary keeps a check's output to one short line for the summary:
+// the text of its first line without the perfdata of plugin outputs.
+func outputSummary(s string) string {
+	text, _, _ := strings.Cut(s, "|")
+	s = strings.TrimSpace(checkscript.FirstLine(strings.TrimSpace(text)))
 	const max = 120
 	if r := []rune(s); len(r) > max {
 		s = string(r[:max-1]) + "…"

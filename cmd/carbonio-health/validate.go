@@ -12,7 +12,7 @@ import (
 func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var dirs configDirs
+	var dirs []string
 	addConfigDirFlag(fs, &dirs)
 	if err := fs.Parse(args); err != nil {
 		return 2
