@@ -20,7 +20,9 @@ var loadProbe = Probe{
 	Name:    "load",
 	Label:   "LOAD",
 	Summary: "The 1, 5 and 15 minute load averages, optionally per CPU (like check_load).",
-	Define:  defineLoad,
+	Define: func(fs *flag.FlagSet) func() (Check, error) {
+		return loadFlags(fs, &loadCheck{read: readLoad})
+	},
 }
 
 // loadCheck compares the load averages with per-interval thresholds.
@@ -33,8 +35,9 @@ type loadCheck struct {
 
 var loadIntervals = [3]string{"1", "5", "15"}
 
-func defineLoad(fs *flag.FlagSet) func() (Check, error) {
-	c := &loadCheck{read: readLoad}
+// loadFlags declares the flags of the load probe on fs, parsed into c,
+// which holds the probe's inputs.
+func loadFlags(fs *flag.FlagSet, c *loadCheck) func() (Check, error) {
 	var warn, crit string
 	stringFlag(fs, &warn, "w", "warning", "", "WLOAD1[,WLOAD5[,WLOAD15]]: warn above these loads (required)")
 	stringFlag(fs, &crit, "c", "critical", "", "CLOAD1[,CLOAD5[,CLOAD15]]: critical above these loads (required)")

@@ -92,7 +92,15 @@ func New(name string, args []string) (Check, error) {
 	if !ok {
 		return nil, &UsageError{Err: fmt.Errorf("unknown probe %q (known: %s)", name, strings.Join(ProbeNames(), ", "))}
 	}
-	fs, build := p.flagSet()
+	return p.build(p.Define, args)
+}
+
+// build parses args with the flags define declares, and wraps the check in
+// its -t timeout. New passes p.Define; a test passes the same flags on a
+// check value holding stand-in inputs (probes' <name>Flags functions).
+func (p Probe) build(define func(fs *flag.FlagSet) func() (Check, error), args []string) (Check, error) {
+	name := p.Name
+	fs, build := p.flagSet(define)
 	timeout := DefaultTimeout
 	fs.Var((*timeoutFlag)(&timeout), "t", "timeout in seconds (or a duration like 1500ms)")
 	fs.Var((*timeoutFlag)(&timeout), "timeout", "same as -t")
@@ -109,15 +117,15 @@ func New(name string, args []string) (Check, error) {
 	return &timed{check: c, timeout: timeout}, nil
 }
 
-func (p Probe) flagSet() (*flag.FlagSet, func() (Check, error)) {
+func (p Probe) flagSet(define func(fs *flag.FlagSet) func() (Check, error)) (*flag.FlagSet, func() (Check, error)) {
 	fs := flag.NewFlagSet(p.Name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	return fs, p.Define(fs)
+	return fs, define(fs)
 }
 
 // Usage returns the probe's help: its summary and its flags.
 func (p Probe) Usage() string {
-	fs, _ := p.flagSet()
+	fs, _ := p.flagSet(p.Define)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Usage: carbonio-health check %s [flags]\n%s\n\nFlags:\n", p.Name, p.Summary)
 	fs.SetOutput(&b)

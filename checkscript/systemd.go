@@ -20,14 +20,19 @@ var systemdProbe = Probe{
 	Label:   "SYSTEMD",
 	Summary: "A systemd unit's ActiveState over D-Bus: active OK, activating/reloading WARNING, otherwise CRITICAL.",
 	Define: func(fs *flag.FlagSet) func() (Check, error) {
-		c := &systemdCheck{stater: dbusStater{}}
-		var states []string
-		stringFlag(fs, &c.unit, "u", "unit", "", "unit name (required); without a type suffix .service is assumed")
-		listVar(fs, &states, "s", "state", "expected ActiveState(s), repeatable or comma-separated (default active)")
-		return func() (Check, error) {
-			return c.build(states)
-		}
+		return systemdFlags(fs, &systemdCheck{stater: dbusStater{}})
 	},
+}
+
+// systemdFlags declares the flags of the systemd probe on fs, parsed into
+// c, which holds the probe's inputs.
+func systemdFlags(fs *flag.FlagSet, c *systemdCheck) func() (Check, error) {
+	var states []string
+	stringFlag(fs, &c.unit, "u", "unit", "", "unit name (required); without a type suffix .service is assumed")
+	listVar(fs, &states, "s", "state", "expected ActiveState(s), repeatable or comma-separated (default active)")
+	return func() (Check, error) {
+		return c.build(states)
+	}
 }
 
 // unitStater reads one unit's state from systemd. dbusStater is the real

@@ -3,6 +3,7 @@ package checkscript
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -74,11 +75,9 @@ func TestSystemdStates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			c, err := New("systemd", tt.args)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.(*timed).check.(*systemdCheck).stater = fake
+			c := newWith(t, "systemd", tt.args, func(fs *flag.FlagSet) func() (Check, error) {
+				return systemdFlags(fs, &systemdCheck{stater: fake})
+			})
 			if got := c.Run(context.Background()).String(); got != tt.want {
 				t.Errorf("\ngot  %s\nwant %s", got, tt.want)
 			}

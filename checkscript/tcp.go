@@ -20,7 +20,9 @@ var tcpProbe = Probe{
 	Name:    "tcp",
 	Label:   "TCP",
 	Summary: "A TCP port accepts connections and, with -e, answers the expected banner (like check_tcp).",
-	Define:  defineTCP,
+	Define: func(fs *flag.FlagSet) func() (Check, error) {
+		return tcpFlags(fs, &tcpCheck{readIdle: 2 * time.Second})
+	},
 }
 
 // tcpCheck connects to host:port, optionally over TLS, sends -s, reads until
@@ -46,8 +48,9 @@ type tcpCheck struct {
 // maxExpectBytes bounds how much of the answer is read while looking for -e.
 const maxExpectBytes = 64 << 10
 
-func defineTCP(fs *flag.FlagSet) func() (Check, error) {
-	c := &tcpCheck{readIdle: 2 * time.Second}
+// tcpFlags declares the flags of the tcp probe on fs, parsed into c,
+// which holds the probe's inputs.
+func tcpFlags(fs *flag.FlagSet, c *tcpCheck) func() (Check, error) {
 	var port, refused, mismatch, warn, crit, days string
 	var escape bool
 	stringFlag(fs, &c.host, "H", "hostname", "", "host name or address (required)")

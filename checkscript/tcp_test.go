@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"flag"
 	"io"
 	"math/big"
 	"net"
@@ -206,11 +207,9 @@ func TestTCPMismatchIdle(t *testing.T) {
 		_, _ = c.Write([]byte("220 wrong\r\n"))
 		_, _ = io.Copy(io.Discard, c)
 	})
-	c, err := New("tcp", []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port), "-e", "* OK"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.(*timed).check.(*tcpCheck).readIdle = 100 * time.Millisecond
+	c := newWith(t, "tcp", []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port), "-e", "* OK"}, func(fs *flag.FlagSet) func() (Check, error) {
+		return tcpFlags(fs, &tcpCheck{readIdle: 100 * time.Millisecond})
+	})
 	r := c.Run(context.Background())
 	if r.Status != Warning || r.Summary != "Unexpected response from host/socket: 220 wrong" {
 		t.Errorf("got %q", r)
