@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"sync"
 
 	hcl2 "github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 )
 
 // AllRole is the role every node has, whatever its node file says.
@@ -15,9 +15,12 @@ const AllRole = "all"
 // DefaultAddress is where checks connect when the node file names no address.
 const DefaultAddress = "127.0.0.1"
 
+// The name rules, compiled on first use: every exec of the binary (a
+// script check runs `carbonio-health check …`) would pay for compiling them
+// at start-up, metaKeyRe's {1,128} alone is some 1700 allocations.
 var (
-	serviceNameRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
-	metaKeyRe     = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+	serviceNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`) })
+	metaKeyRe     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`) })
 )
 
 // resolver turns merged declarations into a Plan, collecting diagnostics.
@@ -97,7 +100,7 @@ func (r *resolver) names(a *hcl2.Attribute, what string, known []string, into ma
 	}
 	for _, e := range elems {
 		var name string
-		if ds := gohcl.DecodeExpression(e, nil, &name); ds.HasErrors() {
+		if ds := decodeExpression(e, nil, &name); ds.HasErrors() {
 			r.diags = append(r.diags, ds...)
 			continue
 		}
@@ -128,7 +131,7 @@ func (r *resolver) service(node Node, sd *serviceDecl) (*Service, string) {
 		Meta:        r.strMap(a, "meta"),
 		DeclRange:   sd.defRange,
 	}
-	if !serviceNameRe.MatchString(svc.Name) {
+	if !serviceNameRe().MatchString(svc.Name) {
 		rng := sd.defRange
 		if na, ok := a["name"]; ok {
 			rng = na.Expr.Range()
@@ -141,7 +144,7 @@ func (r *resolver) service(node Node, sd *serviceDecl) (*Service, string) {
 	}
 	if ma, ok := a["meta"]; ok {
 		for k := range svc.Meta {
-			if !metaKeyRe.MatchString(k) {
+			if !metaKeyRe().MatchString(k) {
 				r.errorf(ma.Expr.Range(), "Invalid meta key", "Meta key %q must be 1-128 letters, digits, '-' or '_'.", k)
 			}
 		}
