@@ -32,7 +32,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	viaConfig := fs.Bool("register-via-config", false, "write every service into the agent's config dir and reload it, instead of one API call per service (faster for very many services; needs -agent-config-dir)")
 	resync := fs.Duration("resync", registrar.DefaultResync, "how often the agent is compared with the declaration (reads only)")
 	deregister := fs.Bool("deregister-on-exit", false, "remove every owned service when stopping (default: keep them; expiring TTL checks are the alarm)")
-	self := fs.String("self", "", "path of this binary as the agent runs it for script checks (default this executable)")
+	self := fs.String("self", "", "path of the binary the agent runs for script checks, given `check <probe> …` (default "+CheckBinary+" next to this executable, else this executable)")
 	logLevel := fs.String("log-level", "info", "trace, debug, info, warn or error")
 	logJSON := fs.Bool("log-json", false, "log as JSON lines")
 	if err := fs.Parse(args); err != nil {
@@ -98,8 +98,14 @@ func forwardSignals(ctx context.Context, in <-chan os.Signal, out chan<- struct{
 	}
 }
 
+// CheckBinary is the slim entry point for script checks
+// (cmd/carbonio-health-check), installed next to carbonio-health.
+const CheckBinary = "carbonio-health-check"
+
 // resolveSelf returns the absolute path of the binary the agent runs for
-// script checks: the -self flag, or this executable when it is empty.
+// script checks (with `check <probe> …`): the -self flag; else
+// carbonio-health-check next to this executable when it is there, as it
+// costs less per exec; else this executable.
 func resolveSelf(self string) (string, error) {
 	if self == "" {
 		exe, err := os.Executable()
@@ -107,6 +113,10 @@ func resolveSelf(self string) (string, error) {
 			return "", err
 		}
 		self = exe
+		slim := filepath.Join(filepath.Dir(exe), CheckBinary)
+		if st, err := os.Stat(slim); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			self = slim
+		}
 	}
 	if abs, err := filepath.Abs(self); err == nil {
 		self = abs
