@@ -203,20 +203,8 @@ func rusage(b *testing.B, who int) time.Duration {
 // benchListener serves a TCP port on loopback that accepts and closes every
 // connection, for the tcp probe and check_tcp.
 func benchListener(b *testing.B) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.Close()
-		}
-	}()
+	l := listen(b, "tcp", "127.0.0.1:0")
+	serveConns(b, l, hangUp)
 	return l.Addr().(*net.TCPAddr).Port
 }
 

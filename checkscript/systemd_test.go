@@ -159,26 +159,13 @@ func TestSystemdBusMisbehaves(t *testing.T) {
 		handle func(net.Conn)
 		want   string
 	}{
-		{"hangs up", func(c net.Conn) { c.Close() }, "cannot reach systemd over D-Bus"},
-		{"never answers", func(c net.Conn) { t.Cleanup(func() { c.Close() }) }, "before the timeout"},
+		{"hangs up", hangUp, "cannot reach systemd over D-Bus"},
+		{"never answers", func(net.Conn) { time.Sleep(time.Second) }, "before the timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "bus")
-			ln, err := net.Listen("unix", path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { ln.Close() })
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					tt.handle(c)
-				}
-			}()
+			serveConns(t, listen(t, "unix", path), tt.handle)
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
 			start := time.Now()
