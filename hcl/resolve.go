@@ -1,9 +1,10 @@
 package hcl
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
-	"sort"
+	"slices"
 	"sync"
 
 	hcl2 "github.com/hashicorp/hcl/v2"
@@ -60,8 +61,8 @@ func (r *resolver) resolve() *Plan {
 			}
 		}
 	}
-	sort.Slice(plan.Services, func(i, j int) bool { return plan.Services[i].ID < plan.Services[j].ID })
-	sort.Slice(plan.Skipped, func(i, j int) bool { return plan.Skipped[i].ID < plan.Skipped[j].ID })
+	slices.SortFunc(plan.Services, func(a, b Service) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(plan.Skipped, func(a, b Skipped) int { return cmp.Compare(a.ID, b.ID) })
 	return plan
 }
 
@@ -104,7 +105,7 @@ func (r *resolver) names(a *hcl2.Attribute, what string, known []string, into ma
 			r.diags = append(r.diags, ds...)
 			continue
 		}
-		if !contains(known, name) {
+		if !slices.Contains(known, name) {
 			r.errorf(e.Range(), "Unknown "+what, "No %s %q is declared. Known %ss: %s.", what, name, what, joinQuoted(known))
 			continue
 		}
@@ -139,7 +140,7 @@ func (r *resolver) service(node Node, sd *serviceDecl) (*Service, string) {
 		r.errorf(rng, "Invalid service name",
 			"Service name %q must be lower-case letters, digits and dashes, to be usable in Consul DNS.", svc.Name)
 	}
-	if !contains(svc.Tags, sd.role) {
+	if !slices.Contains(svc.Tags, sd.role) {
 		svc.Tags = append([]string{sd.role}, svc.Tags...)
 	}
 	if ma, ok := a["meta"]; ok {
@@ -155,7 +156,7 @@ func (r *resolver) service(node Node, sd *serviceDecl) (*Service, string) {
 			svc.Checks = append(svc.Checks, c)
 		}
 	}
-	sort.Slice(svc.Checks, func(i, j int) bool { return svc.Checks[i].ID < svc.Checks[j].ID })
+	slices.SortFunc(svc.Checks, func(a, b Check) int { return cmp.Compare(a.ID, b.ID) })
 	if len(r.diags) > before && r.diags[before:].HasErrors() {
 		return nil, ""
 	}
@@ -191,13 +192,4 @@ func (r *resolver) conditions(svc *Service, a hcl2.Attributes) string {
 		}
 	}
 	return skip
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -2,7 +2,8 @@ package hcl
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -141,13 +142,8 @@ func (r *resolver) args(layers []*hcl2.Attribute) []string {
 			merged[k] = e
 		}
 	}
-	keys := make([]string, 0, len(merged))
-	for k := range merged {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var out []string
-	for _, k := range keys {
+	for _, k := range sortedKeys(merged) {
 		flag := "--" + k
 		if len(k) == 1 {
 			flag = "-" + k
@@ -212,12 +208,7 @@ func (r *resolver) errorf(rng hcl2.Range, summary, format string, args ...any) {
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
 
 func joinQuoted(items []string) string {
