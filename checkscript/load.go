@@ -105,8 +105,13 @@ func readLoad(ctx context.Context, perCPU bool) ([3]float64, int, error) {
 // cpuCount returns the number of online CPUs as check_load gets it:
 // sysconf(_SC_NPROCESSORS_ONLN), which glibc reads from
 // $HOST_SYS/devices/system/cpu/online. Where that file cannot be read it
-// counts the "processor" entries of $HOST_PROC/cpuinfo (as gopsutil's
-// cpu.Counts(true) does), then falls back to runtime.NumCPU.
+// counts the "processor" entries of $HOST_PROC/cpuinfo, then falls back to
+// runtime.NumCPU.
+//
+// gopsutil's cpu.Counts(true) is not used: it counts cpuinfo (every CPU
+// present, not the online ones), and importing gopsutil/v3/cpu runs an
+// init() that reads /proc/stat twice and calls sysconf, 0.16-0.2 ms
+// (GODEBUG=inittrace=1) at every exec of every probe of carbonio-health-check.
 func cpuCount() int {
 	if n, err := onlineCPUs(); err == nil && n > 0 {
 		return n
