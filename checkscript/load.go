@@ -108,10 +108,11 @@ func readLoad(ctx context.Context, perCPU bool) ([3]float64, int, error) {
 // counts the "processor" entries of $HOST_PROC/cpuinfo, then falls back to
 // runtime.NumCPU.
 //
-// gopsutil's cpu.Counts(true) is not used: it counts cpuinfo (every CPU
-// present, not the online ones), and importing gopsutil/v3/cpu runs an
-// init() that reads /proc/stat twice and calls sysconf, 0.16-0.2 ms
-// (GODEBUG=inittrace=1) at every exec of every probe of carbonio-health-check.
+// gopsutil's cpu.Counts(true) reads the same cpuinfo entries as the
+// fallback here (then /proc/stat), but it is not used: importing
+// gopsutil/v3/cpu runs an init() that reads /proc/stat twice and calls
+// sysconf, 0.16-0.2 ms (GODEBUG=inittrace=1) at every exec of every probe of
+// carbonio-health-check.
 func cpuCount() int {
 	if n, err := onlineCPUs(); err == nil && n > 0 {
 		return n
