@@ -11,6 +11,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 BIN      := $(CURDIR)/bin
 CONSUL   := $(BIN)/consul
 DAEMON   := $(BIN)/carbonio-health
+CHECK    := $(BIN)/carbonio-health-check
 PLUGINS  := /usr/lib/nagios/plugins
 
 # Integration tests read these; with CARBONIO_HEALTH_INTEGRATION=1 a missing
@@ -23,8 +24,11 @@ export CARBONIO_HEALTH_INTEGRATION := 1
 
 all: build
 
+# Static (CGO_ENABLED=0): no dynamic loader and libc at every exec of a
+# script check; the pure Go DNS resolver reads the same /etc files.
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(DAEMON) ./cmd/carbonio-health
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(DAEMON) ./cmd/carbonio-health
+	CGO_ENABLED=0 $(GO) build -o $(CHECK) ./cmd/carbonio-health-check
 
 # The pinned Consul agent, built once from the nested module (about 4 minutes).
 consul: $(CONSUL)
@@ -55,6 +59,9 @@ run: build consul
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@# The test harness stays out of the product: only _test.go files import it.
+	@out=$$($(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -v '^[^:]*/consultest:' | grep '/registrar/consultest' || true); \
+		if [ -n "$$out" ]; then echo "non-test packages import registrar/consultest:"; echo "$$out"; exit 1; fi
 
 # test and bench first get what they need side by side: the Consul build
 # (minutes, the first time) overlaps the plugin install and the daemon build.

@@ -1,21 +1,26 @@
 package checkscript
 
-// The cost of one check evaluation, three ways in one process so that the
+// The cost of one check evaluation, five ways in one process so that the
 // ratios come from the same run on the same (noisy) machine:
 //
 //   - in-process: what the daemon's TTL runner does, Check.Run and the
 //     output line, with the Check built once;
+//   - minimal-go: fork/exec of a Go program that prints one line, built by
+//     the benchmark (static, as make build): the floor of any Go binary;
 //   - plugin: fork/exec of Debian's check_disk, check_load, check_users or
 //     check_tcp with the same thresholds, output captured, as a Nagios or
 //     Zabbix agent (or a Consul script check calling them) does;
-//   - command: fork/exec of `carbonio-health check <probe> …`, as a Consul
-//     script check runs ours.
+//   - command: fork/exec of `carbonio-health-check check <probe> …`, as a
+//     Consul script check runs ours;
+//   - full: the same through `carbonio-health check <probe> …`, the whole
+//     binary.
 //
 // Run with `make bench` (deploy/bench/run.sh), or by hand:
 //
 //	go test -run '^$' -bench BenchmarkCheck -benchmem ./checkscript
 //
-// The command variant needs the binary (CARBONIO_HEALTH_BIN, default
+// The command and full variants need the binaries (CARBONIO_HEALTH_CHECK_BIN
+// and CARBONIO_HEALTH_BIN, default ../bin/carbonio-health-check and
 // ../bin/carbonio-health from `make build`), the plugin variant the plugins
 // (CARBONIO_HEALTH_PLUGINS, default /usr/lib/nagios/plugins); each is skipped
 // when missing unless CARBONIO_HEALTH_INTEGRATION=1. No timing is asserted.
@@ -62,17 +67,49 @@ func benchCases(tcpPort int) []benchCase {
 // after the other, so their ratio is measured under the same load.
 func BenchmarkCheck(b *testing.B) {
 	port := benchListener(b)
+	minimal := buildMinimalGo(b)
 	for _, bc := range benchCases(port) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.Run("in-process", func(b *testing.B) { benchInProcess(b, bc) })
+			b.Run("minimal-go", func(b *testing.B) { benchExec(b, minimal, nil) })
 			b.Run("plugin", func(b *testing.B) {
 				benchExec(b, benchPlugin(b, bc.plugin), bc.args)
 			})
 			b.Run("command", func(b *testing.B) {
-				benchExec(b, benchBinary(b), append([]string{"check", bc.name}, bc.args...))
+				benchExec(b, benchBinary(b, "CARBONIO_HEALTH_CHECK_BIN", "carbonio-health-check"), append([]string{"check", bc.name}, bc.args...))
+			})
+			b.Run("full", func(b *testing.B) {
+				benchExec(b, benchBinary(b, "CARBONIO_HEALTH_BIN", "carbonio-health"), append([]string{"check", bc.name}, bc.args...))
 			})
 		})
 	}
+}
+
+// minimalGo is the floor of a Go exec: a program that prints one line.
+const minimalGo = `package main
+
+import "os"
+
+func main() { os.Stdout.WriteString("OK - a minimal Go program\n") }
+`
+
+// buildMinimalGo builds minimalGo, static like make build, and returns the
+// binary's path.
+func buildMinimalGo(b *testing.B) string {
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "minimal")
+	for name, text := range map[string]string{"main.go": minimalGo, "go.mod": "module minimal\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("build the minimal Go program: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // benchInProcess runs the check as the TTL runner does: Run, then the line
@@ -166,20 +203,8 @@ func rusage(b *testing.B, who int) time.Duration {
 // benchListener serves a TCP port on loopback that accepts and closes every
 // connection, for the tcp probe and check_tcp.
 func benchListener(b *testing.B) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.Close()
-		}
-	}()
+	l := listen(b, "tcp", "127.0.0.1:0")
+	serveConns(b, l, hangUp)
 	return l.Addr().(*net.TCPAddr).Port
 }
 
@@ -193,11 +218,12 @@ func benchPlugin(b *testing.B, name string) string {
 	return benchExecutable(b, filepath.Join(dir, name), "make plugins")
 }
 
-// benchBinary returns the path of the carbonio-health binary.
-func benchBinary(b *testing.B) string {
-	p := os.Getenv("CARBONIO_HEALTH_BIN")
+// benchBinary returns the path of one of our binaries: $env, else
+// ../bin/<name>.
+func benchBinary(b *testing.B, env, name string) string {
+	p := os.Getenv(env)
 	if p == "" {
-		p = filepath.Join("..", "bin", "carbonio-health")
+		p = filepath.Join("..", "bin", name)
 	}
 	return benchExecutable(b, p, "make build")
 }

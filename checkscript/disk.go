@@ -12,13 +12,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func init() {
-	register(Probe{
-		Name:    "disk",
-		Label:   "DISK",
-		Summary: "Free space and inodes of the filesystems holding -p paths (like check_disk; --used-* for used %).",
-		Define:  defineDisk,
-	})
+// diskProbe is the disk probe's entry in the registry (probes).
+var diskProbe = Probe{
+	Name:    "disk",
+	Label:   "DISK",
+	Summary: "Free space and inodes of the filesystems holding -p paths (like check_disk; --used-* for used %).",
+	Define: func(fs *flag.FlagSet) func() (Check, error) {
+		return diskFlags(fs, &diskCheck{statfs: statfsPath})
+	},
 }
 
 // diskCheck evaluates free space on the filesystem of every -p path.
@@ -63,8 +64,9 @@ type fsStats struct {
 	Files, FilesFree   uint64
 }
 
-func defineDisk(fs *flag.FlagSet) func() (Check, error) {
-	c := &diskCheck{statfs: statfsPath}
+// diskFlags declares the flags of the disk probe on fs, parsed into c,
+// which holds the probe's inputs.
+func diskFlags(fs *flag.FlagSet, c *diskCheck) func() (Check, error) {
 	var warn, crit, iwarn, icrit, unit, usedWarn, usedCrit string
 	// Unlike check_disk, where a threshold applies only to the -p paths that
 	// follow it (and -p before any threshold is an error), Go's flag package

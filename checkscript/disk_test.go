@@ -2,6 +2,7 @@ package checkscript
 
 import (
 	"context"
+	"flag"
 	"strings"
 	"syscall"
 	"testing"
@@ -190,11 +191,9 @@ func TestDiskRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := New("disk", tt.args)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.(*timed).check.(*diskCheck).statfs = fakeStatfs(fs, release)
+			c := newWith(t, "disk", tt.args, func(flags *flag.FlagSet) func() (Check, error) {
+				return diskFlags(flags, &diskCheck{statfs: fakeStatfs(fs, release)})
+			})
 			start := time.Now()
 			if got := c.Run(context.Background()).String(); got != tt.want {
 				t.Errorf("got  %q\nwant %q", got, tt.want)

@@ -14,25 +14,29 @@ import (
 	"github.com/miekg/dns"
 )
 
-func init() {
-	register(Probe{
-		Name:    "dns",
-		Label:   "DNS",
-		Summary: "A name resolves (A and AAAA, or PTR for an address), optionally to the expected addresses, like check_dns.",
-		Define: func(fs *flag.FlagSet) func() (Check, error) {
-			c := &dnsCheck{resolvConf: "/etc/resolv.conf"}
-			var warn, crit string
-			var expected []string
-			stringFlag(fs, &c.name, "H", "hostname", "", "name to look up (required); an address is looked up as PTR")
-			stringFlag(fs, &c.server, "s", "server", "", "DNS server as host or host:port (default: the nameservers of /etc/resolv.conf)")
-			listVar(fs, &expected, "a", "expected-address", "expected address(es), repeatable or comma-separated; the answer must be exactly this set")
-			stringFlag(fs, &warn, "w", "warning", "", "warning range for the response time in seconds")
-			stringFlag(fs, &crit, "c", "critical", "", "critical range for the response time in seconds")
-			return func() (Check, error) {
-				return c.build(warn, crit, expected)
-			}
-		},
-	})
+// dnsProbe is the dns probe's entry in the registry (probes).
+var dnsProbe = Probe{
+	Name:    "dns",
+	Label:   "DNS",
+	Summary: "A name resolves (A and AAAA, or PTR for an address), optionally to the expected addresses, like check_dns.",
+	Define: func(fs *flag.FlagSet) func() (Check, error) {
+		return dnsFlags(fs, &dnsCheck{resolvConf: "/etc/resolv.conf"})
+	},
+}
+
+// dnsFlags declares the flags of the dns probe on fs, parsed into c, which
+// holds the probe's inputs.
+func dnsFlags(fs *flag.FlagSet, c *dnsCheck) func() (Check, error) {
+	var warn, crit string
+	var expected []string
+	stringFlag(fs, &c.name, "H", "hostname", "", "name to look up (required); an address is looked up as PTR")
+	stringFlag(fs, &c.server, "s", "server", "", "DNS server as host or host:port (default: the nameservers of /etc/resolv.conf)")
+	listVar(fs, &expected, "a", "expected-address", "expected address(es), repeatable or comma-separated; the answer must be exactly this set")
+	stringFlag(fs, &warn, "w", "warning", "", "warning range for the response time in seconds")
+	stringFlag(fs, &crit, "c", "critical", "", "critical range for the response time in seconds")
+	return func() (Check, error) {
+		return c.build(warn, crit, expected)
+	}
 }
 
 // dnsCheck queries a DNS server directly with miekg/dns, as check_dns does

@@ -2,6 +2,7 @@ package checkscript
 
 import (
 	"context"
+	"flag"
 	"net"
 	"os"
 	"path/filepath"
@@ -192,16 +193,12 @@ func TestDNSSystemResolver(t *testing.T) {
 	if err := os.WriteFile(conf, []byte("search example.test\nnameserver 127.42.0.1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c, err := New("dns", []string{"-H", "www.example.test", "-a", "192.0.2.10,192.0.2.11"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.(*timed).check.(*dnsCheck).resolvConf = conf
+	withConf := func(fs *flag.FlagSet) func() (Check, error) { return dnsFlags(fs, &dnsCheck{resolvConf: conf}) }
+	c := newWith(t, "dns", []string{"-H", "www.example.test", "-a", "192.0.2.10,192.0.2.11"}, withConf)
 	if r := c.Run(context.Background()); r.Status != OK {
 		t.Fatalf("via %s: %s", srv, r)
 	}
-	c, _ = New("dns", []string{"-H", "nx.example.test"})
-	c.(*timed).check.(*dnsCheck).resolvConf = conf
+	c = newWith(t, "dns", []string{"-H", "nx.example.test"}, withConf)
 	if r := c.Run(context.Background()); r.String() != "DNS CRITICAL - Domain 'nx.example.test' was not found by the server" {
 		t.Fatalf("got %s", r)
 	}

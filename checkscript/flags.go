@@ -2,7 +2,9 @@ package checkscript
 
 import (
 	"flag"
-	"strings"
+	"fmt"
+	"strconv"
+	"time"
 )
 
 // stringFlag declares a string flag under a short and a long name, as the
@@ -22,20 +24,34 @@ func boolFlag(fs *flag.FlagSet, p *bool, short, long string, usage string) {
 	}
 }
 
-// listFlag is a repeatable flag (-p /a -p /b).
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-
-func (l *listFlag) Set(s string) error {
-	*l = append(*l, s)
-	return nil
+// listVar declares a repeatable flag (-p /a -p /b) under a short and a
+// long name; each use appends to *p.
+func listVar(fs *flag.FlagSet, p *[]string, short, long, usage string) {
+	add := func(s string) error {
+		*p = append(*p, s)
+		return nil
+	}
+	fs.Func(short, usage, add)
+	if long != "" {
+		fs.Func(long, "same as -"+short, add)
+	}
 }
 
-// listVar declares a repeatable flag under a short and a long name.
-func listVar(fs *flag.FlagSet, p *[]string, short, long, usage string) {
-	fs.Var((*listFlag)(p), short, usage)
-	if long != "" {
-		fs.Var((*listFlag)(p), long, "same as -"+short)
+// parseSeconds reads plugin-style seconds ("0.2") or a Go duration
+// ("200ms"): positive, and at most max unless max is 0.
+func parseSeconds(s string, max time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if n, ferr := strconv.ParseFloat(s, 64); ferr == nil {
+		d, err = time.Duration(n*float64(time.Second)), nil
 	}
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is neither seconds nor a duration", s)
+	case d <= 0 || (max > 0 && d > max):
+		if max > 0 {
+			return 0, fmt.Errorf("%q must be more than 0 and at most %v", s, max)
+		}
+		return 0, fmt.Errorf("%q must be positive", s)
+	}
+	return d, nil
 }

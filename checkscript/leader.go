@@ -6,18 +6,17 @@ import (
 	"fmt"
 )
 
-func init() {
-	register(Probe{
-		Name:    "leader",
-		Label:   "LEADER",
-		Summary: "The Consul cluster has a raft leader (CRITICAL without one, UNKNOWN when the agent does not answer).",
-		Define: func(fs *flag.FlagSet) func() (Check, error) {
-			c := &leaderCheck{}
-			stringFlag(fs, &c.consul.addr, "H", "hostname", "",
-				"Consul HTTP API: host[:port] or URL (default $CONSUL_HTTP_ADDR, else "+DefaultConsulAddr+")")
-			return func() (Check, error) { return c, nil }
-		},
-	})
+// leaderProbe is the leader probe's entry in the registry (probes).
+var leaderProbe = Probe{
+	Name:    "leader",
+	Label:   "LEADER",
+	Summary: "The Consul cluster has a raft leader (CRITICAL without one, UNKNOWN when the agent does not answer).",
+	Define: func(fs *flag.FlagSet) func() (Check, error) {
+		c := &leaderCheck{}
+		stringFlag(fs, &c.consul.addr, "H", "hostname", "",
+			"Consul HTTP API: host[:port] or URL (default $CONSUL_HTTP_ADDR, else "+DefaultConsulAddr+")")
+		return func() (Check, error) { return c, nil }
+	},
 }
 
 // leaderCheck asks a Consul agent for the cluster's raft leader. Consul's

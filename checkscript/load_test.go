@@ -3,6 +3,7 @@ package checkscript
 import (
 	"context"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,11 +171,9 @@ func TestLoadFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := New("load", []string{"-w", "1", "-c", "2", "-t", "0.2"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.(*timed).check.(*loadCheck).read = tt.read
+			c := newWith(t, "load", []string{"-w", "1", "-c", "2", "-t", "0.2"}, func(fs *flag.FlagSet) func() (Check, error) {
+				return loadFlags(fs, &loadCheck{read: tt.read})
+			})
 			if got := c.Run(context.Background()).String(); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}

@@ -18,32 +18,31 @@ import (
 	probing "github.com/prometheus-community/pro-bing"
 )
 
-func init() {
-	register(Probe{
-		Name:    "ping",
-		Label:   "PING",
-		Summary: "ICMP echo round-trip average and packet loss, like check_ping (-w RTA,PL% -c RTA,PL%), to -H hosts, the Consul servers (--peers) and the default gateway (--gateway).",
-		Define: func(fs *flag.FlagSet) func() (Check, error) {
-			c := &pingCheck{}
-			var warn, crit []string
-			var interval string
-			var v4, v6 bool
-			listVar(fs, &c.hosts, "H", "hostname", "host name or address to ping (repeatable)")
-			fs.BoolVar(&c.peers, "peers", false, "also ping the Consul servers the local agent knows (/v1/status/peers, this node's own addresses left out)")
-			fs.BoolVar(&c.gateway, "gateway", false, "also ping the default gateway ($HOST_PROC/net/route and ipv6_route)")
-			fs.StringVar(&c.consul.addr, "consul-addr", "", "the local agent's HTTP API for --peers (default $CONSUL_HTTP_ADDR, else "+DefaultConsulAddr+")")
-			listVar(fs, &warn, "w", "warning", "warning threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -w")
-			listVar(fs, &crit, "c", "critical", "critical threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -c")
-			fs.IntVar(&c.packets, "p", 5, "number of ICMP echo requests to send")
-			fs.IntVar(&c.packets, "packets", 5, "same as -p")
-			stringFlag(fs, &interval, "i", "interval", "1", "seconds (or a duration) between requests")
-			boolFlag(fs, &v4, "4", "use-ipv4", "use IPv4")
-			boolFlag(fs, &v6, "6", "use-ipv6", "use IPv6")
-			return func() (Check, error) {
-				return c.build(warn, crit, interval, v4, v6)
-			}
-		},
-	})
+// pingProbe is the ping probe's entry in the registry (probes).
+var pingProbe = Probe{
+	Name:    "ping",
+	Label:   "PING",
+	Summary: "ICMP echo round-trip average and packet loss, like check_ping (-w RTA,PL% -c RTA,PL%), to -H hosts, the Consul servers (--peers) and the default gateway (--gateway).",
+	Define: func(fs *flag.FlagSet) func() (Check, error) {
+		c := &pingCheck{}
+		var warn, crit []string
+		var interval string
+		var v4, v6 bool
+		listVar(fs, &c.hosts, "H", "hostname", "host name or address to ping (repeatable)")
+		fs.BoolVar(&c.peers, "peers", false, "also ping the Consul servers the local agent knows (/v1/status/peers, this node's own addresses left out)")
+		fs.BoolVar(&c.gateway, "gateway", false, "also ping the default gateway ($HOST_PROC/net/route and ipv6_route)")
+		fs.StringVar(&c.consul.addr, "consul-addr", "", "the local agent's HTTP API for --peers (default $CONSUL_HTTP_ADDR, else "+DefaultConsulAddr+")")
+		listVar(fs, &warn, "w", "warning", "warning threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -w")
+		listVar(fs, &crit, "c", "critical", "critical threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -c")
+		fs.IntVar(&c.packets, "p", 5, "number of ICMP echo requests to send")
+		fs.IntVar(&c.packets, "packets", 5, "same as -p")
+		stringFlag(fs, &interval, "i", "interval", "1", "seconds (or a duration) between requests")
+		boolFlag(fs, &v4, "4", "use-ipv4", "use IPv4")
+		boolFlag(fs, &v6, "6", "use-ipv6", "use IPv6")
+		return func() (Check, error) {
+			return c.build(warn, crit, interval, v4, v6)
+		}
+	},
 }
 
 // pingCheck sends ICMP echo requests with pro-bing and judges the round-trip
@@ -79,7 +78,7 @@ func (c *pingCheck) build(warn, crit []string, interval string, v4, v6 bool) (Ch
 		return nil, fmt.Errorf("-p %d: the number of packets must be between 1 and 10000", c.packets)
 	}
 	var err error
-	if c.interval, err = parseSeconds(interval); err != nil {
+	if c.interval, err = parseSeconds(interval, time.Hour); err != nil {
 		return nil, fmt.Errorf("-i: %w", err)
 	}
 	c.network = "ip"
@@ -148,21 +147,6 @@ func parsePingThreshold(s string, t *pingThreshold) error {
 		t.pl = n
 	}
 	return nil
-}
-
-// parseSeconds reads plugin-style seconds ("0.2") or a Go duration ("200ms").
-func parseSeconds(s string) (time.Duration, error) {
-	if n, err := strconv.ParseFloat(s, 64); err == nil {
-		if n <= 0 || n > 3600 {
-			return 0, fmt.Errorf("%q must be between 0 and 3600 seconds", s)
-		}
-		return time.Duration(n * float64(time.Second)), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 || d > time.Hour {
-		return 0, fmt.Errorf("%q is neither seconds nor a positive duration", s)
-	}
-	return d, nil
 }
 
 // Run pings every target at once. One -H alone answers exactly as

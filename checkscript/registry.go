@@ -1,13 +1,13 @@
 package checkscript
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"sort"
-	"strconv"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -36,39 +36,37 @@ type Probe struct {
 	Define func(fs *flag.FlagSet) func() (Check, error)
 }
 
-var registry = map[string]Probe{}
-
-// register adds a probe; called from each probe file's init.
-func register(p Probe) {
-	if _, dup := registry[p.Name]; dup {
-		panic("checkscript: probe registered twice: " + p.Name)
-	}
-	registry[p.Name] = p
+// probes is every probe, by name: the one place a probe is added (one line
+// each, as blackbox_exporter's prober table). Each value is defined beside
+// its probe; TestProbesTable checks that the keys match the names.
+var probes = map[string]Probe{
+	"disk":    diskProbe,
+	"dns":     dnsProbe,
+	"leader":  leaderProbe,
+	"load":    loadProbe,
+	"ping":    pingProbe,
+	"socket":  socketProbe,
+	"systemd": systemdProbe,
+	"tcp":     tcpProbe,
+	"users":   usersProbe,
 }
 
 // Lookup returns the probe with the given name.
 func Lookup(name string) (Probe, bool) {
-	p, ok := registry[name]
+	p, ok := probes[name]
 	return p, ok
 }
 
-// Probes returns every registered probe sorted by name.
+// Probes returns every probe sorted by name.
 func Probes() []Probe {
-	out := make([]Probe, 0, len(registry))
-	for _, p := range registry {
-		out = append(out, p)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	out := slices.Collect(maps.Values(probes))
+	slices.SortFunc(out, func(a, b Probe) int { return cmp.Compare(a.Name, b.Name) })
 	return out
 }
 
-// ProbeNames returns the registered probe names, sorted.
+// ProbeNames returns the probe names, sorted.
 func ProbeNames() []string {
-	var names []string
-	for _, p := range Probes() {
-		names = append(names, p.Name)
-	}
-	return names
+	return slices.Sorted(maps.Keys(probes))
 }
 
 // UsageError reports bad arguments; the command answers UNKNOWN with Usage.
@@ -95,7 +93,15 @@ func New(name string, args []string) (Check, error) {
 	if !ok {
 		return nil, &UsageError{Err: fmt.Errorf("unknown probe %q (known: %s)", name, strings.Join(ProbeNames(), ", "))}
 	}
-	fs, build := p.flagSet()
+	return p.build(p.Define, args)
+}
+
+// build parses args with the flags define declares, and wraps the check in
+// its -t timeout. New passes p.Define; a test passes the same flags on a
+// check value holding stand-in inputs (probes' <name>Flags functions).
+func (p Probe) build(define func(fs *flag.FlagSet) func() (Check, error), args []string) (Check, error) {
+	name := p.Name
+	fs, build := p.flagSet(define)
 	timeout := DefaultTimeout
 	fs.Var((*timeoutFlag)(&timeout), "t", "timeout in seconds (or a duration like 1500ms)")
 	fs.Var((*timeoutFlag)(&timeout), "timeout", "same as -t")
@@ -112,15 +118,15 @@ func New(name string, args []string) (Check, error) {
 	return &timed{check: c, timeout: timeout}, nil
 }
 
-func (p Probe) flagSet() (*flag.FlagSet, func() (Check, error)) {
+func (p Probe) flagSet(define func(fs *flag.FlagSet) func() (Check, error)) (*flag.FlagSet, func() (Check, error)) {
 	fs := flag.NewFlagSet(p.Name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	return fs, p.Define(fs)
+	return fs, define(fs)
 }
 
 // Usage returns the probe's help: its summary and its flags.
 func (p Probe) Usage() string {
-	fs, _ := p.flagSet()
+	fs, _ := p.flagSet(p.Define)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Usage: carbonio-health check %s [flags]\n%s\n\nFlags:\n", p.Name, p.Summary)
 	fs.SetOutput(&b)
@@ -147,16 +153,9 @@ type timeoutFlag time.Duration
 func (f *timeoutFlag) String() string { return time.Duration(*f).String() }
 
 func (f *timeoutFlag) Set(s string) error {
-	if n, err := strconv.ParseFloat(s, 64); err == nil {
-		if n <= 0 {
-			return errors.New("timeout must be positive")
-		}
-		*f = timeoutFlag(time.Duration(n * float64(time.Second)))
-		return nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return fmt.Errorf("timeout %q is neither seconds nor a positive duration", s)
+	d, err := parseSeconds(s, 0)
+	if err != nil {
+		return fmt.Errorf("timeout %w", err)
 	}
 	*f = timeoutFlag(d)
 	return nil

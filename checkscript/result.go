@@ -103,3 +103,18 @@ func (r Result) String() string {
 func Unknownf(label, summary string) Result {
 	return Result{Label: label, Status: Unknown, Summary: summary}
 }
+
+// FirstLine returns the first line of s (a banner, another tool's output), made safe for a plugin
+// output line: no control characters and no '|', which starts perfdata.
+func FirstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimLeft(s, "\r\n"), "\n")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '|':
+			return '/'
+		case r < ' ' || r == 0x7f:
+			return -1
+		}
+		return r
+	}, strings.TrimRight(s, "\r"))
+}

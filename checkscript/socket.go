@@ -11,23 +11,22 @@ import (
 	"time"
 )
 
-func init() {
-	register(Probe{
-		Name:    "socket",
-		Label:   "SOCKET",
-		Summary: "A unix socket exists and, with -connect, accepts a connection (ClamAV, MariaDB).",
-		Define: func(fs *flag.FlagSet) func() (Check, error) {
-			c := &socketCheck{}
-			stringFlag(fs, &c.path, "p", "path", "", "socket path (required)")
-			boolFlag(fs, &c.connect, "C", "connect", "also connect to the socket")
-			return func() (Check, error) {
-				if c.path == "" {
-					return nil, errors.New("-p PATH is required")
-				}
-				return c, nil
+// socketProbe is the socket probe's entry in the registry (probes).
+var socketProbe = Probe{
+	Name:    "socket",
+	Label:   "SOCKET",
+	Summary: "A unix socket exists and, with -connect, accepts a connection (ClamAV, MariaDB).",
+	Define: func(fs *flag.FlagSet) func() (Check, error) {
+		c := &socketCheck{}
+		stringFlag(fs, &c.path, "p", "path", "", "socket path (required)")
+		boolFlag(fs, &c.connect, "C", "connect", "also connect to the socket")
+		return func() (Check, error) {
+			if c.path == "" {
+				return nil, errors.New("-p PATH is required")
 			}
-		},
-	})
+			return c, nil
+		}
+	},
 }
 
 // socketCheck verifies a unix socket is present (and optionally accepting).

@@ -22,25 +22,9 @@ func socketFixtures(t *testing.T) (live, dead, regular, missing string) {
 		t.Skipf("temporary directory too deep for a unix socket: %s", dir)
 	}
 
-	ln, err := net.Listen("unix", live)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	serveConns(t, listen(t, "unix", live), hangUp)
 
-	dl, err := net.Listen("unix", dead)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dl := listen(t, "unix", dead)
 	dl.(*net.UnixListener).SetUnlinkOnClose(false)
 	dl.Close()
 

@@ -9,22 +9,26 @@ import (
 	"strings"
 )
 
-func init() {
-	register(Probe{
-		Name:    "systemd",
-		Label:   "SYSTEMD",
-		Summary: "A systemd unit's ActiveState over D-Bus: active OK, activating/reloading WARNING, otherwise CRITICAL. A target is checked with every unit it Wants or Requires.",
-		Define: func(fs *flag.FlagSet) func() (Check, error) {
-			c := &systemdCheck{}
-			var states, exclude []string
-			stringFlag(fs, &c.unit, "u", "unit", "", "unit name (required); without a type suffix .service is assumed; a .target is checked with every unit it Wants or Requires")
-			listVar(fs, &states, "s", "state", "expected ActiveState(s), repeatable or comma-separated (default active)")
-			listVar(fs, &exclude, "x", "exclude", "with a target: a unit it wants that is not checked (a feature this node does not have), repeatable or comma-separated")
-			return func() (Check, error) {
-				return c.build(states, exclude)
-			}
-		},
-	})
+// systemdProbe is the systemd probe's entry in the registry (probes).
+var systemdProbe = Probe{
+	Name:    "systemd",
+	Label:   "SYSTEMD",
+	Summary: "A systemd unit's ActiveState over D-Bus: active OK, activating/reloading WARNING, otherwise CRITICAL. A target is checked with every unit it Wants or Requires.",
+	Define: func(fs *flag.FlagSet) func() (Check, error) {
+		return systemdFlags(fs, &systemdCheck{})
+	},
+}
+
+// systemdFlags declares the flags of the systemd probe on fs, parsed into
+// c, which holds the probe's inputs.
+func systemdFlags(fs *flag.FlagSet, c *systemdCheck) func() (Check, error) {
+	var states, exclude []string
+	stringFlag(fs, &c.unit, "u", "unit", "", "unit name (required); without a type suffix .service is assumed; a .target is checked with every unit it Wants or Requires")
+	listVar(fs, &states, "s", "state", "expected ActiveState(s), repeatable or comma-separated (default active)")
+	listVar(fs, &exclude, "x", "exclude", "with a target: a unit it wants that is not checked (a feature this node does not have), repeatable or comma-separated")
+	return func() (Check, error) {
+		return c.build(states, exclude)
+	}
 }
 
 // unitActiveStates are the ActiveState values systemd defines.
@@ -110,14 +114,12 @@ func unitName(s string) (string, error) {
 // Run asks systemd for the unit's state, and for a target's units' states,
 // and evaluates them. It returns when ctx ends even if the bus never answers.
 func (c *systemdCheck) Run(ctx context.Context) Result {
-	ch := make(chan Result, 1)
-	go func() { ch <- c.run(ctx) }()
-	select {
-	case r := <-ch:
-		return r
-	case <-ctx.Done(): // the bus connection is bound to ctx and closes too
+	// The bus connection is bound to ctx and closes when blocking gives up.
+	r, err := blocking(ctx, func() (Result, error) { return c.run(ctx), nil })
+	if err != nil {
 		return busFailure(c.unit, ctx.Err())
 	}
+	return r
 }
 
 func (c *systemdCheck) run(ctx context.Context) Result {

@@ -15,13 +15,14 @@ import (
 	"time"
 )
 
-func init() {
-	register(Probe{
-		Name:    "tcp",
-		Label:   "TCP",
-		Summary: "A TCP port accepts connections and, with -e, answers the expected banner (like check_tcp).",
-		Define:  defineTCP,
-	})
+// tcpProbe is the tcp probe's entry in the registry (probes).
+var tcpProbe = Probe{
+	Name:    "tcp",
+	Label:   "TCP",
+	Summary: "A TCP port accepts connections and, with -e, answers the expected banner (like check_tcp).",
+	Define: func(fs *flag.FlagSet) func() (Check, error) {
+		return tcpFlags(fs, &tcpCheck{readIdle: 2 * time.Second})
+	},
 }
 
 // tcpCheck connects to host:port, optionally over TLS, sends -s, reads until
@@ -47,8 +48,9 @@ type tcpCheck struct {
 // maxExpectBytes bounds how much of the answer is read while looking for -e.
 const maxExpectBytes = 64 << 10
 
-func defineTCP(fs *flag.FlagSet) func() (Check, error) {
-	c := &tcpCheck{readIdle: 2 * time.Second}
+// tcpFlags declares the flags of the tcp probe on fs, parsed into c,
+// which holds the probe's inputs.
+func tcpFlags(fs *flag.FlagSet, c *tcpCheck) func() (Check, error) {
 	var port, refused, mismatch, warn, crit, days string
 	var escape bool
 	stringFlag(fs, &c.host, "H", "hostname", "", "host name or address (required)")
@@ -176,7 +178,7 @@ func (c *tcpCheck) Run(ctx context.Context) Result {
 	var answer string
 	if len(c.expect) > 0 {
 		data, matched, err := c.readExpect(conn, deadline)
-		answer = firstLine(data)
+		answer = FirstLine(data)
 		if err != nil && data == "" {
 			return c.ioFailure(ctx, "receiving from", err, timeout)
 		}
@@ -292,21 +294,6 @@ func matchExpect(data string, expect []string, all bool) bool {
 		}
 	}
 	return all
-}
-
-// firstLine returns the first line of an answer, made safe for a plugin
-// output line: no control characters and no '|', which starts perfdata.
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimLeft(s, "\r\n"), "\n")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '|':
-			return '/'
-		case r < ' ' || r == 0x7f:
-			return -1
-		}
-		return r
-	}, strings.TrimRight(s, "\r"))
 }
 
 func (c *tcpCheck) dialFailure(ctx context.Context, err error, timeout time.Duration) Result {

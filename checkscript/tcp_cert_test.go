@@ -1,6 +1,7 @@
 package checkscript
 
 import (
+	"flag"
 	"strings"
 	"testing"
 	"time"
@@ -85,11 +86,10 @@ func TestTCPArguments(t *testing.T) {
 			t.Errorf("New(tcp, %q) error = %v, want %q", tt.args, err, tt.bad)
 		}
 	}
-	c, err := New("tcp", []string{"-H", "h", "-p", "1", "-D", "3", "-q", "QUIT", "-s", "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tc := c.(*timed).check.(*tcpCheck)
+	tc := &tcpCheck{}
+	newWith(t, "tcp", []string{"-H", "h", "-p", "1", "-D", "3", "-q", "QUIT", "-s", "x"}, func(fs *flag.FlagSet) func() (Check, error) {
+		return tcpFlags(fs, tc)
+	})
 	if !tc.useTLS || !tc.checkCert || tc.quit != "QUIT\r\n" || tc.send != "x" {
 		t.Errorf("-D should imply TLS and -q get CRLF: %+v", tc)
 	}
@@ -122,8 +122,8 @@ func TestMatchExpectAndFirstLine(t *testing.T) {
 		"":                   "",
 		"\xff\xfe":           "\uFFFD\uFFFD", // invalid UTF-8 is replaced
 	} {
-		if got := firstLine(in); got != want {
-			t.Errorf("firstLine(%q) = %q, want %q", in, got, want)
+		if got := FirstLine(in); got != want {
+			t.Errorf("FirstLine(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"flag"
 	"io"
 	"math/big"
 	"net"
@@ -20,36 +21,16 @@ import (
 )
 
 // serveTCP runs handler for every connection to a fresh 127.0.0.1 listener
-// and returns its port. ln may wrap the listener (TLS).
+// and returns its port. wrap may wrap the listener (TLS).
 func serveTCP(t *testing.T, wrap func(net.Listener) net.Listener, handler func(net.Conn)) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listen(t, "tcp", "127.0.0.1:0")
+	port := ln.Addr().(*net.TCPAddr).Port
 	if wrap != nil {
 		ln = wrap(ln)
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { _ = conn.Close() }()
-				_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-				handler(conn)
-			}()
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
+	serveConns(t, ln, handler)
+	return port
 }
 
 // bannerServer greets with banner, then echoes one line back as "echo:<line>"
@@ -206,11 +187,9 @@ func TestTCPMismatchIdle(t *testing.T) {
 		_, _ = c.Write([]byte("220 wrong\r\n"))
 		_, _ = io.Copy(io.Discard, c)
 	})
-	c, err := New("tcp", []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port), "-e", "* OK"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.(*timed).check.(*tcpCheck).readIdle = 100 * time.Millisecond
+	c := newWith(t, "tcp", []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port), "-e", "* OK"}, func(fs *flag.FlagSet) func() (Check, error) {
+		return tcpFlags(fs, &tcpCheck{readIdle: 100 * time.Millisecond})
+	})
 	r := c.Run(context.Background())
 	if r.Status != Warning || r.Summary != "Unexpected response from host/socket: 220 wrong" {
 		t.Errorf("got %q", r)

@@ -10,13 +10,14 @@ import (
 	"github.com/shirou/gopsutil/v3/host"
 )
 
-func init() {
-	register(Probe{
-		Name:    "users",
-		Label:   "USERS",
-		Summary: "The number of logged-in users, from utmp (like check_users).",
-		Define:  defineUsers,
-	})
+// usersProbe is the users probe's entry in the registry (probes).
+var usersProbe = Probe{
+	Name:    "users",
+	Label:   "USERS",
+	Summary: "The number of logged-in users, from utmp (like check_users).",
+	Define: func(fs *flag.FlagSet) func() (Check, error) {
+		return usersFlags(fs, &usersCheck{count: countUsers})
+	},
 }
 
 // usersCheck counts utmp USER_PROCESS entries against -w/-c ranges.
@@ -26,8 +27,9 @@ type usersCheck struct {
 	count func(ctx context.Context) (int, error)
 }
 
-func defineUsers(fs *flag.FlagSet) func() (Check, error) {
-	c := &usersCheck{count: countUsers}
+// usersFlags declares the flags of the users probe on fs, parsed into c,
+// which holds the probe's inputs.
+func usersFlags(fs *flag.FlagSet, c *usersCheck) func() (Check, error) {
 	var warn, crit string
 	// check_users 2.3.3 requires both and crashes (SIGSEGV) with only -w;
 	// here either may be left out.

@@ -3,6 +3,7 @@ package checkscript
 import (
 	"context"
 	"encoding/binary"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,14 +111,13 @@ func TestUsersWithoutUtmp(t *testing.T) {
 }
 
 func TestUsersDeadlineAndArguments(t *testing.T) {
-	c, err := New("users", []string{"-w", "1", "-t", "0.2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.(*timed).check.(*usersCheck).count = func(ctx context.Context) (int, error) {
+	blocked := func(ctx context.Context) (int, error) {
 		<-ctx.Done()
 		return 0, ctx.Err()
 	}
+	c := newWith(t, "users", []string{"-w", "1", "-t", "0.2"}, func(fs *flag.FlagSet) func() (Check, error) {
+		return usersFlags(fs, &usersCheck{count: blocked})
+	})
 	if got := c.Run(context.Background()).String(); got != "USERS CRITICAL - Socket timeout after 0.2 seconds" {
 		t.Errorf("got %q", got)
 	}

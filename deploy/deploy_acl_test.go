@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+	"github.com/hashicorp/consul/sdk/testutil/retry"
 
 	"github.com/zextras/carbonio-health/registrar/consultest"
 )
@@ -117,12 +118,12 @@ func TestAlertHandlerUnderConsulWatch(t *testing.T) {
 	}
 	defer func() { cancel(); _ = watch.Wait() }()
 	var got string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	retry.RunWith(consultest.Wait(), t, func(r *retry.R) {
 		b, _ := os.ReadFile(logFile)
-		if got = string(b); strings.Contains(got, "carbonio-health:mta:clamav:socket") {
-			break
+		if got = string(b); !strings.Contains(got, "carbonio-health:mta:clamav:socket") {
+			r.Fatalf("no alert for the clamav socket yet in the handler log:\n%s", got)
 		}
-	}
+	})
 	want := `CRITICAL node=` + agent.NodeName + ` service=carbonio-mta-clamav check=carbonio-health:mta:clamav:socket: SOCKET CRITICAL - /run/carbonio/clamd.socket is not present: \"No such file\"`
 	if !strings.Contains(got, want) {
 		t.Fatalf("handler log:\n%s\nwant a line:\n%s\nwatch stderr:\n%s", got, want, stderr.String())

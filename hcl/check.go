@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -66,7 +67,7 @@ func (r *resolver) check(svc *Service, cd *checkDecl) (Check, bool) {
 		if name == "args" && len(cd.args) > 0 {
 			at = cd.args[0]
 		}
-		if at != nil && !containsKind(kinds, kind) {
+		if at != nil && !slices.Contains(kinds, kind) {
 			r.errorf(at.NameRange, "Attribute not valid for this check type",
 				"%s is only for %s checks; this check is of type %q.", name, kindList(kinds), kind)
 		}
@@ -127,7 +128,7 @@ func (r *resolver) kind(cd *checkDecl) (CheckKind, bool) {
 	all := []CheckKind{KindTCP, KindHTTP, KindScript, KindTTL}
 	t, ok := cd.attrs["type"]
 	if !ok {
-		if containsKind(all, CheckKind(cd.key)) {
+		if slices.Contains(all, CheckKind(cd.key)) {
 			return CheckKind(cd.key), true
 		}
 		r.errorf(cd.defRange, "Missing check type",
@@ -135,7 +136,7 @@ func (r *resolver) kind(cd *checkDecl) (CheckKind, bool) {
 		return "", false
 	}
 	k := CheckKind(r.str(cd.attrs, "type", ""))
-	if !containsKind(all, k) {
+	if !slices.Contains(all, k) {
 		r.errorf(t.Expr.Range(), "Unknown check type", "Check type %q is not one of %s.", k, kindList(all))
 		return "", false
 	}
@@ -195,15 +196,6 @@ func (r *resolver) needPort(svc *Service, cd *checkDecl, kind string) {
 		r.errorf(cd.defRange, "Check needs a port",
 			"A %s check connects to the service's port, but service %q declares no port.", kind, svc.Name)
 	}
-}
-
-func containsKind(kinds []CheckKind, k CheckKind) bool {
-	for _, v := range kinds {
-		if v == k {
-			return true
-		}
-	}
-	return false
 }
 
 func kindList(kinds []CheckKind) string {

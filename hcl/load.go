@@ -8,7 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 
 	hcl2 "github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -106,7 +106,7 @@ func Builtin() ([]Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing the built-in catalog: %w", err)
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	out := make([]Source, 0, len(names))
 	for _, n := range names {
 		b, err := catalogFS.ReadFile(n)
@@ -130,7 +130,7 @@ func readDir(dir string) ([]Source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("config dir %s: %w", dir, err)
 		}
-		sort.Strings(files)
+		slices.Sort(files)
 		if len(files) == 0 {
 			return nil, errors.New("config dir " + dir + " holds no *.hcl file")
 		}

@@ -1,6 +1,7 @@
 package hcl
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -30,7 +31,7 @@ override "all" "disk-backup" { required_by = ["mailstore"] }`, nil,
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			exists := func(p string) bool { return contains(tt.present, p) }
+			exists := func(p string) bool { return slices.Contains(tt.present, p) }
 			plan := loadBuiltin(t, tt.node, exists)
 			got := map[string]Service{}
 			for _, s := range plan.Services {

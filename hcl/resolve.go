@@ -1,13 +1,14 @@
 package hcl
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
+	"sync"
 
 	hcl2 "github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 )
 
 // AllRole is the role every node has, whatever its node file says.
@@ -16,9 +17,12 @@ const AllRole = "all"
 // DefaultAddress is where checks connect when the node file names no address.
 const DefaultAddress = "127.0.0.1"
 
+// The name rules, compiled on first use: every exec of the binary (a
+// script check runs `carbonio-health check …`) would pay for compiling them
+// at start-up, metaKeyRe's {1,128} alone is some 1700 allocations.
 var (
-	serviceNameRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
-	metaKeyRe     = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+	serviceNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`) })
+	metaKeyRe     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`) })
 )
 
 // resolver turns merged declarations into a Plan, collecting diagnostics.
@@ -73,8 +77,8 @@ func (r *resolver) resolve() *Plan {
 	if len(plan.Targets) > 0 {
 		plan.ExcludedUnits = r.excluded
 	}
-	sort.Slice(plan.Services, func(i, j int) bool { return plan.Services[i].ID < plan.Services[j].ID })
-	sort.Slice(plan.Skipped, func(i, j int) bool { return plan.Skipped[i].ID < plan.Skipped[j].ID })
+	slices.SortFunc(plan.Services, func(a, b Service) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(plan.Skipped, func(a, b Skipped) int { return cmp.Compare(a.ID, b.ID) })
 	return plan
 }
 
@@ -113,11 +117,11 @@ func (r *resolver) names(a *hcl2.Attribute, what string, known []string, into ma
 	}
 	for _, e := range elems {
 		var name string
-		if ds := gohcl.DecodeExpression(e, nil, &name); ds.HasErrors() {
+		if ds := decodeExpression(e, nil, &name); ds.HasErrors() {
 			r.diags = append(r.diags, ds...)
 			continue
 		}
-		if !contains(known, name) {
+		if !slices.Contains(known, name) {
 			r.errorf(e.Range(), "Unknown "+what, "No %s %q is declared. Known %ss: %s.", what, name, what, joinQuoted(known))
 			continue
 		}
@@ -144,7 +148,7 @@ func (r *resolver) service(node Node, sd *serviceDecl) (*Service, string) {
 		Meta:        r.strMap(a, "meta"),
 		DeclRange:   sd.defRange,
 	}
-	if !serviceNameRe.MatchString(svc.Name) {
+	if !serviceNameRe().MatchString(svc.Name) {
 		rng := sd.defRange
 		if na, ok := a["name"]; ok {
 			rng = na.Expr.Range()
@@ -152,12 +156,12 @@ func (r *resolver) service(node Node, sd *serviceDecl) (*Service, string) {
 		r.errorf(rng, "Invalid service name",
 			"Service name %q must be lower-case letters, digits and dashes, to be usable in Consul DNS.", svc.Name)
 	}
-	if !contains(svc.Tags, sd.role) {
+	if !slices.Contains(svc.Tags, sd.role) {
 		svc.Tags = append([]string{sd.role}, svc.Tags...)
 	}
 	if ma, ok := a["meta"]; ok {
 		for k := range svc.Meta {
-			if !metaKeyRe.MatchString(k) {
+			if !metaKeyRe().MatchString(k) {
 				r.errorf(ma.Expr.Range(), "Invalid meta key", "Meta key %q must be 1-128 letters, digits, '-' or '_'.", k)
 			}
 		}
@@ -168,7 +172,7 @@ func (r *resolver) service(node Node, sd *serviceDecl) (*Service, string) {
 			svc.Checks = append(svc.Checks, c)
 		}
 	}
-	sort.Slice(svc.Checks, func(i, j int) bool { return svc.Checks[i].ID < svc.Checks[j].ID })
+	slices.SortFunc(svc.Checks, func(a, b Check) int { return cmp.Compare(a.ID, b.ID) })
 	if len(r.diags) > before && r.diags[before:].HasErrors() {
 		return nil, ""
 	}
@@ -232,13 +236,4 @@ func (r *resolver) presence(svc *Service, a hcl2.Attributes) {
 	}
 	svc.Condition += fmt.Sprintf("%s is present", p)
 	svc.IfPresent = p
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -2,14 +2,42 @@ package hcl
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	hcl2 "github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/gocty"
 )
+
+// decodeExpression evaluates a literal expression into the Go value target
+// points to, as gohcl.DecodeExpression does (same diagnostics). gohcl is not
+// imported because it links hclwrite and, through it, go-cmp, whose
+// package initialisation every exec of the binary would pay (0.5 ms of a
+// `carbonio-health check`).
+func decodeExpression(expr hcl2.Expression, ctx *hcl2.EvalContext, target any) hcl2.Diagnostics {
+	val, diags := expr.Value(ctx)
+	ty, err := gocty.ImpliedType(target)
+	if err != nil {
+		panic(fmt.Sprintf("unsuitable decodeExpression target: %s", err))
+	}
+	if val, err = convert.Convert(val, ty); err == nil {
+		err = gocty.FromCtyValue(val, target)
+	}
+	if err != nil {
+		diags = append(diags, &hcl2.Diagnostic{
+			Severity: hcl2.DiagError,
+			Summary:  "Unsuitable value type",
+			Detail:   fmt.Sprintf("Unsuitable value: %s", err.Error()),
+			Subject:  expr.StartRange().Ptr(),
+			Context:  expr.Range().Ptr(),
+		})
+	}
+	return diags
+}
 
 // Typed reads of unevaluated attributes. Each returns the zero value and
 // appends a diagnostic pointing at the expression when the value does not
@@ -21,7 +49,7 @@ func (r *resolver) str(attrs hcl2.Attributes, name, def string) string {
 		return def
 	}
 	var v string
-	r.diags = append(r.diags, gohcl.DecodeExpression(a.Expr, nil, &v)...)
+	r.diags = append(r.diags, decodeExpression(a.Expr, nil, &v)...)
 	return v
 }
 
@@ -40,7 +68,7 @@ func (r *resolver) boolean(attrs hcl2.Attributes, name string, def bool) bool {
 		return def
 	}
 	var v bool
-	r.diags = append(r.diags, gohcl.DecodeExpression(a.Expr, nil, &v)...)
+	r.diags = append(r.diags, decodeExpression(a.Expr, nil, &v)...)
 	return v
 }
 
@@ -50,7 +78,7 @@ func (r *resolver) strings(attrs hcl2.Attributes, name string) []string {
 		return nil
 	}
 	var v []string
-	r.diags = append(r.diags, gohcl.DecodeExpression(a.Expr, nil, &v)...)
+	r.diags = append(r.diags, decodeExpression(a.Expr, nil, &v)...)
 	return v
 }
 
@@ -60,7 +88,7 @@ func (r *resolver) strMap(attrs hcl2.Attributes, name string) map[string]string 
 		return nil
 	}
 	var v map[string]string
-	r.diags = append(r.diags, gohcl.DecodeExpression(a.Expr, nil, &v)...)
+	r.diags = append(r.diags, decodeExpression(a.Expr, nil, &v)...)
 	return v
 }
 
@@ -72,7 +100,7 @@ func (r *resolver) port(attrs hcl2.Attributes) int {
 		return 0
 	}
 	var v int
-	if ds := gohcl.DecodeExpression(a.Expr, nil, &v); ds.HasErrors() {
+	if ds := decodeExpression(a.Expr, nil, &v); ds.HasErrors() {
 		r.diags = append(r.diags, ds...)
 		return -1
 	}
@@ -90,7 +118,7 @@ func (r *resolver) duration(attrs hcl2.Attributes, name string, def time.Duratio
 		return def
 	}
 	var s string
-	if ds := gohcl.DecodeExpression(a.Expr, nil, &s); ds.HasErrors() {
+	if ds := decodeExpression(a.Expr, nil, &s); ds.HasErrors() {
 		r.diags = append(r.diags, ds...)
 		return def
 	}
@@ -123,13 +151,8 @@ func (r *resolver) args(layers []*hcl2.Attribute) []string {
 			merged[k] = e
 		}
 	}
-	keys := make([]string, 0, len(merged))
-	for k := range merged {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var out []string
-	for _, k := range keys {
+	for _, k := range sortedKeys(merged) {
 		flag := "--" + k
 		if len(k) == 1 {
 			flag = "-" + k
@@ -216,12 +239,7 @@ func (r *resolver) errorf(rng hcl2.Range, summary, format string, args ...any) {
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
 
 func joinQuoted(items []string) string {

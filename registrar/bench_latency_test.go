@@ -78,11 +78,7 @@ node { roles = ["b"] }
 			return func() { l.Close(); os.Remove(sock) }
 		}},
 		{"tcp-closed", "carbonio-b-smtp", func() func() {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-			if err != nil {
-				b.Fatal(err)
-			}
-			go acceptAndClose(l)
+			l := consultest.Listen(b, "tcp", fmt.Sprintf("127.0.0.1:%d", port))
 			return func() { l.Close() }
 		}},
 	}

@@ -66,12 +66,16 @@ type Daemon struct {
 	rec    Reconciler
 	ttl    TTLRunner
 	state  State
-	agent  AgentScripts
 	online bool
 
 	plan         *hcl.Plan        // the last good declaration
 	presence     presenceSnapshot // its paths, when state was computed
 	presenceTick presenceTicker
+	// choice is what the agent and its config dir allow, read once per
+	// agent (re)connection (connected says it is current); every
+	// declaration is checked against it without new probes.
+	choice    ScriptChoice
+	connected bool
 }
 
 // Run blocks until ctx ends. It fails at once when the declaration is
@@ -87,11 +91,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.waitAgent(ctx); err != nil {
 		return err
 	}
+	d.rec = Reconciler{Client: d.Client, Log: d.Log.Named("reconcile"), AllViaFile: d.AllViaConfig}
 	if err := d.setPlan(plan); err != nil {
 		return err
 	}
 	missing := make(chan struct{}, 1)
-	d.rec = Reconciler{Client: d.Client, Log: d.Log.Named("reconcile"), Mode: d.scriptMode(), AllViaFile: d.AllViaConfig}
 	if d.AgentConfigDir != "" {
 		d.rec.FragmentPath = filepath.Join(d.AgentConfigDir, FragmentName)
 	}
@@ -135,14 +139,14 @@ func (d *Daemon) waitAgent(ctx context.Context) error {
 	wait := 250 * time.Millisecond
 	logged := false
 	for {
-		self, err := d.Client.Agent().Self()
+		err := d.connect()
 		if err == nil {
-			d.agent, err = ParseAgentScripts(self)
-			if err != nil {
-				return err
-			}
-			d.Log.Info("consul agent is up", "address", d.AgentAddress, "enable_script_checks", d.agent.Remote, "enable_local_script_checks", d.agent.Local)
+			d.Log.Info("consul agent is up", "address", d.AgentAddress, "enable_script_checks", d.choice.Agent.Remote, "enable_local_script_checks", d.choice.Agent.Local)
 			return nil
+		}
+		var pe *parseError
+		if errors.As(err, &pe) {
+			return err
 		}
 		if isPermission(err) {
 			return fmt.Errorf("consul agent refused /v1/agent/self (the token needs agent:read): %w", err)
@@ -160,20 +164,51 @@ func (d *Daemon) waitAgent(ctx context.Context) error {
 	}
 }
 
-// setPlan computes the desired state of plan and checks that its script
-// checks can reach the agent.
-func (d *Daemon) setPlan(plan *hcl.Plan) error {
-	st, snap := d.desiredNow(plan)
-	if _, err := d.chooseMode(st); err != nil {
+// parseError is an answer of /v1/agent/self that cannot be used: waiting
+// longer does not help.
+type parseError struct{ err error }
+
+func (e *parseError) Error() string { return e.err.Error() }
+func (e *parseError) Unwrap() error { return e.err }
+
+// connect reads, once per agent (re)connection, what the agent allows and
+// whether a fragment can be written into its config dir (one probe file).
+func (d *Daemon) connect() error {
+	self, err := d.Client.Agent().Self()
+	if err != nil {
 		return err
 	}
-	d.state, d.plan, d.presence = st, plan, snap
+	agent, err := ParseAgentScripts(self)
+	if err != nil {
+		return &parseError{err}
+	}
+	d.choice = ScriptChoice{Want: d.ScriptMode, Agent: agent, ConfigDir: d.AgentConfigDir}
+	if d.AgentConfigDir != "" {
+		d.choice.ConfigDirErr = dirWritable(d.AgentConfigDir)
+	}
+	d.connected = true
+	return nil
+}
+
+// setPlan computes the desired state of plan with the folders present now,
+// and the way its script checks reach the agent, from what connect read; it
+// does no I/O but looking at the plan's if_present paths.
+func (d *Daemon) setPlan(plan *hcl.Plan) error {
+	st, snap := d.desiredNow(plan)
+	mode, err := d.chooseMode(st)
+	if err != nil {
+		return err
+	}
+	d.state, d.rec.Mode = st, mode
+	d.plan, d.presence = plan, snap
 	d.presenceTick.reset(presencePeriod(plan))
 	return nil
 }
 
+// chooseMode decides the script mode of st against the agent as connect
+// last read it.
 func (d *Daemon) chooseMode(st State) (ScriptMode, error) {
-	c := ScriptChoice{Want: d.ScriptMode, Agent: d.agent, ConfigDir: d.AgentConfigDir}
+	c := d.choice
 	for _, s := range st.Services {
 		for _, ck := range s.Registration.Checks {
 			if len(ck.Args) > 0 {
@@ -181,25 +216,45 @@ func (d *Daemon) chooseMode(st State) (ScriptMode, error) {
 			}
 		}
 	}
-	if c.ConfigDir != "" {
-		c.ConfigDirErr = dirWritable(c.ConfigDir)
-	}
 	return ChooseScriptMode(c)
 }
 
-// scriptMode is the mode of the current state (already validated).
-func (d *Daemon) scriptMode() ScriptMode {
-	m, _ := d.chooseMode(d.state)
-	return m
+// reconnect decides the script mode again after the agent was unavailable:
+// it may have come back with another configuration, or its config dir may
+// have turned unwritable. When no mode works any more the error is logged
+// and the last mode kept.
+func (d *Daemon) reconnect() error {
+	if err := d.connect(); err != nil {
+		return err
+	}
+	mode, err := d.chooseMode(d.state)
+	if err != nil {
+		d.Log.Error("script checks cannot reach the agent any more; keeping the last way", "mode", d.rec.Mode, "error", err)
+		return nil
+	}
+	if mode != d.rec.Mode {
+		d.Log.Info("script checks reach the agent another way now", "mode", mode, "was", d.rec.Mode)
+		d.rec.Mode = mode
+	}
+	return nil
 }
 
 // reconcile runs one pass and logs agent availability once per change.
+// After an outage it first reads the agent's settings again (reconnect).
 func (d *Daemon) reconcile(ctx context.Context) {
-	out, err := d.rec.Reconcile(ctx, d.state)
+	var out Outcome
+	var err error
+	if !d.connected {
+		err = d.reconnect()
+	}
+	if err == nil {
+		out, err = d.rec.Reconcile(ctx, d.state)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return
 		}
+		d.connected = false
 		if d.online {
 			d.Log.Warn("consul agent unavailable; will retry", "error", err)
 			d.online = false
@@ -227,18 +282,12 @@ func (d *Daemon) reconcile(ctx context.Context) {
 func (d *Daemon) reload(ctx context.Context) {
 	plan, err := d.Load()
 	if err == nil {
-		if self, serr := d.Client.Agent().Self(); serr == nil {
-			if a, perr := ParseAgentScripts(self); perr == nil {
-				d.agent = a
-			}
-		}
 		err = d.setPlan(plan)
 	}
 	if err != nil {
 		d.Log.Error("reload failed; the last good declaration stays registered", "error", strings.TrimSpace(err.Error()))
 		return
 	}
-	d.rec.Mode = d.scriptMode()
 	d.Log.Info("declaration reloaded", "services", len(d.state.Services))
 	d.reconcile(ctx)
 	d.ttl.Set(ctx, d.state.TTLChecks())

@@ -88,7 +88,7 @@ func TestDaemonTTLChecks(t *testing.T) {
 	}{
 		{"socket present", func() {}, api.HealthPassing, "is present"},
 		{"socket removed", func() { l.Close(); os.Remove(sock) }, api.HealthCritical, "no such file"},
-		{"socket back", func() { listenUnix(t, sock) }, api.HealthPassing, "is present"},
+		{"socket back", func() { consultest.Listen(t, "unix", sock) }, api.HealthPassing, "is present"},
 		{"daemon killed: the TTL expires", func() { d.Stop(t) }, api.HealthCritical, "TTL expired"},
 	}
 	for _, s := range steps {

@@ -9,10 +9,11 @@
 package registrar
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/consul/api"
@@ -93,7 +94,7 @@ func (s State) TTLChecks() []TTLCheck {
 	for _, svc := range s.Services {
 		out = append(out, svc.TTL...)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].CheckID < out[j].CheckID })
+	slices.SortFunc(out, func(a, b TTLCheck) int { return cmp.Compare(a.CheckID, b.CheckID) })
 	return out
 }
 
@@ -114,7 +115,7 @@ func Desired(plan *hcl.Plan, opts Options) State {
 	for _, svc := range plan.Services {
 		st.Services = append(st.Services, desiredService(svc, opts))
 	}
-	sort.Slice(st.Services, func(i, j int) bool { return st.Services[i].ID() < st.Services[j].ID() })
+	slices.SortFunc(st.Services, func(a, b ServiceState) int { return cmp.Compare(a.ID(), b.ID()) })
 	return st
 }
 

@@ -2,7 +2,7 @@ package registrar
 
 import (
 	"context"
-	"sort"
+	"slices"
 
 	"github.com/hashicorp/consul/api"
 )
@@ -65,6 +65,6 @@ func staleOwned(services map[string]*api.AgentService, st State) []string {
 			stale = append(stale, id)
 		}
 	}
-	sort.Strings(stale)
+	slices.Sort(stale)
 	return stale
 }

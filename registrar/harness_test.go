@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+	"github.com/hashicorp/consul/sdk/testutil/retry"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/zextras/carbonio-health/hcl"
@@ -20,17 +21,15 @@ import (
 // Helpers shared by the integration tests: a declaration written to a temp
 // dir, a daemon running in the background, and polling of the agent.
 
-// eventually polls cond every 50 ms until it holds or the deadline passes.
-// The deadline is generous: it catches a hang, it is not a timing claim.
+// eventually retries cond with consultest.Wait until it holds, and fails
+// the test naming what it waited for.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	retry.RunWith(consultest.Wait(), t, func(r *retry.R) {
+		if !cond() {
+			r.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	})
 }
 
 // testLogger writes to the test log.
@@ -87,8 +86,8 @@ func startDaemon(t *testing.T, d *Daemon) *runningDaemon {
 	select {
 	case <-ready:
 	case err := <-r.done:
+		r.done <- err // for Stop in the cleanup, which would wait 30 s otherwise
 		t.Fatalf("daemon ended before it was ready: %v", err)
-		r.done <- err
 	case <-time.After(30 * time.Second):
 		t.Fatal("daemon not ready after 30 s")
 	}
@@ -141,42 +140,6 @@ func checkStatus(t *testing.T, c *api.Client, id string) (string, string) {
 	return "", ""
 }
 
-// listenTCP opens a loopback listener that accepts and closes connections,
-// and returns its port.
-func listenTCP(t *testing.T) (net.Listener, int) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go acceptAndClose(l)
-	t.Cleanup(func() { l.Close() })
-	return l, l.Addr().(*net.TCPAddr).Port
-}
-
-// listenUnix creates a unix socket at path that accepts connections.
-func listenUnix(t *testing.T, path string) net.Listener {
-	t.Helper()
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go acceptAndClose(l)
-	t.Cleanup(func() { l.Close() })
-	return l
-}
-
-// acceptAndClose accepts and closes connections until l is closed.
-func acceptAndClose(l net.Listener) {
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		c.Close()
-	}
-}
-
 // loggerTo is testLogger writing through w, so lines can be asserted.
 func loggerTo(t *testing.T, w *testWriter) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Name: t.Name(), Output: w, Level: hclog.Debug})
@@ -216,10 +179,10 @@ func newNodeFixture(t *testing.T, opts consultest.Options, socketUp bool) *nodeF
 	t.Helper()
 	n := &nodeFixture{agent: consultest.Start(t, opts)}
 	n.client = n.agent.Client(t, n.agent.ManagementToken)
-	_, n.port = listenTCP(t)
+	n.port = consultest.Listen(t, "tcp", "").Addr().(*net.TCPAddr).Port
 	n.sock = filepath.Join(t.TempDir(), "s.sock")
 	if socketUp {
-		n.socket = listenUnix(t, n.sock)
+		n.socket = consultest.Listen(t, "unix", n.sock)
 	}
 	return n
 }

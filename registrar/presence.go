@@ -116,14 +116,11 @@ func (d *Daemon) followPresence(ctx, checksCtx context.Context) {
 	if d.plan == nil || lookPresence(d.plan, d.pathExists).key() == d.presence.key() {
 		return
 	}
-	st, snap := d.desiredNow(d.plan)
-	if _, err := d.chooseMode(st); err != nil {
+	if err := d.setPlan(d.plan); err != nil {
 		d.Log.Error("a folder changed, but its services cannot be registered; will retry", "error", err)
 		return
 	}
-	d.Log.Info("folders changed", "present", snap.present(), "services", len(st.Services))
-	d.state, d.presence = st, snap
-	d.rec.Mode = d.scriptMode()
+	d.Log.Info("folders changed", "present", d.presence.present(), "services", len(d.state.Services))
 	d.reconcile(ctx)
 	d.ttl.Set(checksCtx, d.state.TTLChecks())
 }

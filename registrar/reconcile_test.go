@@ -79,8 +79,9 @@ func TestReconcileSteadyStateWritesNothing(t *testing.T) {
 			t.Fatalf("pass %d with nothing changed wrote: %+v, %v", i+2, out, err)
 		}
 	}
-	time.Sleep(2 * time.Second) // let any sync the passes would have caused happen
-	_, meta, err := client.Catalog().Services(nil)
+	// A blocking query on the index: it answers at once if the passes caused
+	// any catalog sync, else after 2 s with the same index.
+	_, meta, err := client.Catalog().Services(&api.QueryOptions{WaitIndex: index, WaitTime: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 // TestMain lets the test binary stand in for carbonio-health: with
@@ -52,25 +53,8 @@ var numbers = regexp.MustCompile(`[0-9]+(\.[0-9]+)?`)
 func TestCheckCommandMatchesInProcess(t *testing.T) {
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "s.sock")
-	ul, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ul.Close()
-	tl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tl.Close()
-	go func() {
-		for {
-			c, err := tl.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.Close()
-		}
-	}()
+	consultest.Listen(t, "unix", sock)
+	tl := consultest.Listen(t, "tcp", "")
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"os"
-	"strings"
 
 	"github.com/zextras/carbonio-health/hcl"
 )
@@ -11,27 +10,22 @@ import (
 // DefaultConfigDir holds the node's own declaration files in production.
 const DefaultConfigDir = "/etc/carbonio-health"
 
-// configDirs is the repeatable -config-dir flag.
-type configDirs []string
-
-func (c *configDirs) String() string { return strings.Join(*c, ",") }
-
-func (c *configDirs) Set(s string) error {
-	*c = append(*c, s)
-	return nil
-}
-
-// addConfigDirFlag declares -config-dir on fs.
-func addConfigDirFlag(fs *flag.FlagSet, dirs *configDirs) {
-	fs.Var(dirs, "config-dir", "directory (or file) of node declarations, *.hcl; repeatable (default "+DefaultConfigDir+" when it exists)")
+// addConfigDirFlag declares the repeatable -config-dir on fs; each use
+// appends to *dirs.
+func addConfigDirFlag(fs *flag.FlagSet, dirs *[]string) {
+	fs.Func("config-dir", "directory (or file) of node declarations, *.hcl; repeatable (default "+DefaultConfigDir+" when it exists)",
+		func(s string) error {
+			*dirs = append(*dirs, s)
+			return nil
+		})
 }
 
 // loadOptions returns the loader options for the given -config-dir values:
 // the default directory is read when none is given and it exists.
-func loadOptions(dirs configDirs) hcl.Options {
+func loadOptions(dirs []string) hcl.Options {
 	if len(dirs) == 0 {
 		if _, err := os.Stat(DefaultConfigDir); err == nil {
-			dirs = configDirs{DefaultConfigDir}
+			dirs = []string{DefaultConfigDir}
 		}
 	}
 	return hcl.Options{ConfigDirs: dirs}

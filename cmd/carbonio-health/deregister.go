@@ -11,13 +11,6 @@ import (
 	"github.com/zextras/carbonio-health/registrar"
 )
 
-func init() {
-	commands["deregister"] = command{
-		summary: "remove every service this tool registered from the local Consul agent, and nothing else",
-		run:     runDeregister,
-	}
-}
-
 func runDeregister(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("deregister", flag.ContinueOnError)
 	fs.SetOutput(stderr)

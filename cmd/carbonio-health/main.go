@@ -7,23 +7,32 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
-	"sort"
+	"slices"
 	"syscall"
 )
 
 // version is stamped by the Makefile (-ldflags -X main.version=…).
 var version = "dev"
 
-// command is one subcommand; each lives in its own file and adds itself to
-// commands from init.
+// command is one subcommand: one line of help and the function that runs it.
 type command struct {
 	summary string
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
-var commands = map[string]command{}
+// commands is the command table: every subcommand by name, each run
+// function in its own file.
+var commands = map[string]command{
+	"check":      {"run one probe and answer as a Nagios plugin (exit 0/1/2/3)", runCheck},
+	"deregister": {"remove every service this tool registered from the local Consul agent, and nothing else", runDeregister},
+	"plan":       {"print every service and check that would be registered, and why others are not", runPlan},
+	"run":        {"the node daemon: register the declared services in the local Consul agent and keep them true", runDaemon},
+	"status":     {"read Consul's health for a node, role, service or check; answer as a Nagios plugin, JSON or Zabbix discovery", runStatus},
+	"validate":   {"check the declarations; print diagnostics and exit 1 on error", runValidate},
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -52,12 +61,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: carbonio-health <command> [flags]\n\nCommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(commands)) {
 		fmt.Fprintf(w, "  %-11s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "  version     print the version\n\nRun `carbonio-health <command> -h` for a command's flags.")

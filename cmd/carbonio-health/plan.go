@@ -12,22 +12,15 @@ import (
 	"github.com/zextras/carbonio-health/hcl"
 )
 
-func init() {
-	commands["plan"] = command{
-		summary: "print every service and check that would be registered, and why others are not",
-		run:     runPlan,
-	}
-}
-
 func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var dirs configDirs
+	var dirs []string
 	addConfigDirFlag(fs, &dirs)
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
 	asMarkdown := fs.Bool("markdown", false, "print the catalog as a Markdown table (the README's)")
 	diff := fs.Bool("diff", false, "also compare with the local Consul agent: what `run` would add, change and remove")
-	self := fs.String("self", "", "path of carbonio-health as the agent runs it for script checks, as given to run (default this executable)")
+	self := fs.String("self", "", "path of the binary the agent runs for script checks, as given to run (default "+CheckBinary+" next to this executable, else this executable)")
 	cf := addConsulFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2

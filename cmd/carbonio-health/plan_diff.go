@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/zextras/carbonio-health/hcl"
 	"github.com/zextras/carbonio-health/registrar"
@@ -16,16 +14,10 @@ import (
 // someone else holds its ID (!). Exit 0 when nothing would change, 2 when
 // something would (like `terraform plan -detailed-exitcode`), 1 on error.
 func writeAgentDiff(ctx context.Context, stdout, stderr io.Writer, plan *hcl.Plan, cf *consulFlags, self string) int {
-	if self == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			fmt.Fprintf(stderr, "carbonio-health plan: %v; pass -self\n", err)
-			return 1
-		}
-		self = exe
-	}
-	if abs, err := filepath.Abs(self); err == nil {
-		self = abs
+	self, err := resolveSelf(self)
+	if err != nil {
+		fmt.Fprintf(stderr, "carbonio-health plan: %v; pass -self\n", err)
+		return 1
 	}
 	client, err := cf.client()
 	if err != nil {

@@ -21,17 +21,10 @@ import (
 // configuration (service-discover); the script-check fragment goes there.
 const CarbonioAgentConfigDir = "/etc/zextras/service-discover"
 
-func init() {
-	commands["run"] = command{
-		summary: "the node daemon: register the declared services in the local Consul agent and keep them true",
-		run:     runDaemon,
-	}
-}
-
 func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var dirs configDirs
+	var dirs []string
 	addConfigDirFlag(fs, &dirs)
 	cf := addConsulFlags(fs)
 	cf.defaultTokenFile = DaemonTokenFile
@@ -40,7 +33,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	viaConfig := fs.Bool("register-via-config", false, "write every service into the agent's config dir and reload it, instead of one API call per service (faster for very many services; needs -agent-config-dir)")
 	resync := fs.Duration("resync", registrar.DefaultResync, "how often the agent is compared with the declaration (reads only)")
 	deregister := fs.Bool("deregister-on-exit", false, "remove every owned service when stopping (default: keep them; expiring TTL checks are the alarm)")
-	self := fs.String("self", "", "path of this binary as the agent runs it for script checks (default this executable)")
+	self := fs.String("self", "", "path of the binary the agent runs for script checks, given `check <probe> …` (default "+CheckBinary+" next to this executable, else this executable)")
 	logLevel := fs.String("log-level", "info", "trace, debug, info, warn or error")
 	logJSON := fs.Bool("log-json", false, "log as JSON lines")
 	if err := fs.Parse(args); err != nil {
@@ -50,16 +43,10 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		Name: "carbonio-health", Level: hclog.LevelFromString(*logLevel),
 		Output: stderr, JSONFormat: *logJSON,
 	})
-	if *self == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			log.Error("cannot find this executable; pass -self", "error", err)
-			return 1
-		}
-		*self = exe
-	}
-	if abs, err := filepath.Abs(*self); err == nil {
-		*self = abs
+	selfPath, err := resolveSelf(*self)
+	if err != nil {
+		log.Error("cannot find this executable; pass -self", "error", err)
+		return 1
 	}
 	if *agentDir == "" {
 		*agentDir = existingDir(CarbonioAgentConfigDir)
@@ -83,7 +70,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		Log:              log,
 		Load:             func() (*hcl.Plan, error) { return hcl.Load(opts) },
 		Reload:           reload,
-		Options:          registrar.Options{Self: *self},
+		Options:          registrar.Options{Self: selfPath},
 		ScriptMode:       registrar.ScriptMode(*mode),
 		AgentConfigDir:   *agentDir,
 		Resync:           *resync,
@@ -111,6 +98,32 @@ func forwardSignals(ctx context.Context, in <-chan os.Signal, out chan<- struct{
 			}
 		}
 	}
+}
+
+// CheckBinary is the slim entry point for script checks
+// (cmd/carbonio-health-check), installed next to carbonio-health.
+const CheckBinary = "carbonio-health-check"
+
+// resolveSelf returns the absolute path of the binary the agent runs for
+// script checks (with `check <probe> …`): the -self flag; else
+// carbonio-health-check next to this executable when it is there, as it
+// costs less per exec; else this executable.
+func resolveSelf(self string) (string, error) {
+	if self == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return "", err
+		}
+		self = exe
+		slim := filepath.Join(filepath.Dir(exe), CheckBinary)
+		if st, err := os.Stat(slim); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			self = slim
+		}
+	}
+	if abs, err := filepath.Abs(self); err == nil {
+		self = abs
+	}
+	return self, nil
 }
 
 // existingDir returns dir when it is a directory, else "".

@@ -7,20 +7,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 
 	"github.com/hashicorp/consul/api"
 
 	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/registrar"
 )
-
-func init() {
-	commands["status"] = command{
-		summary: "read Consul's health for a node, role, service or check; answer as a Nagios plugin, JSON or Zabbix discovery",
-		run:     runStatus,
-	}
-}
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
@@ -45,7 +41,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stdout, "HEALTH UNKNOWN - -format must be nagios, json or zabbix-discovery, not %q\n", *format)
 		return int(checkscript.Unknown)
 	}
-	checks, what, err := queryHealth(ctx, cf, &s)
+	checks, owned, what, err := queryHealth(ctx, cf, &s)
 	if err != nil {
 		// Never a false OK: whatever stops us from reading is UNKNOWN.
 		r := checkscript.Unknownf("HEALTH", err.Error())
@@ -56,7 +52,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		return int(checkscript.Unknown)
 	}
-	checks = selectChecks(checks, s)
+	checks = selectChecks(checks, owned, s)
 	r := nagiosReport(checks, what)
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
@@ -73,18 +69,19 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 // queryHealth reads the health checks the scope needs with as narrow a
-// query as Consul offers, and says in words what was asked for.
-func queryHealth(ctx context.Context, cf *consulFlags, s *statusScope) (api.HealthChecks, string, error) {
+// query as Consul offers, which of their services this tool owns, and says
+// in words what was asked for.
+func queryHealth(ctx context.Context, cf *consulFlags, s *statusScope) (api.HealthChecks, ownedSet, string, error) {
 	client, err := cf.client()
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	addr := cf.config().Address
 	q := (&api.QueryOptions{}).WithContext(ctx)
 	if s.node == "" {
 		self, err := client.Agent().NodeName()
 		if err != nil {
-			return nil, "", consulError(addr, err)
+			return nil, nil, "", consulError(addr, err)
 		}
 		s.node = self
 	}
@@ -110,20 +107,54 @@ func queryHealth(ctx context.Context, cf *consulFlags, s *statusScope) (api.Heal
 		what = "check " + s.checkID
 	}
 	if err != nil {
-		return nil, "", consulError(addr, err)
+		return nil, nil, "", consulError(addr, err)
 	}
-	return checks, what, nil
+	owned, err := ownedServices(client.Catalog(), checks, q)
+	if err != nil {
+		return nil, nil, "", consulError(addr, err)
+	}
+	return checks, owned, what, nil
+}
+
+// ownedServices reads the Meta of the services the checks belong to, one
+// catalog read per node, and keeps those registrar.Owned recognises.
+func ownedServices(catalog *api.Catalog, checks api.HealthChecks, q *api.QueryOptions) (ownedSet, error) {
+	owned := ownedSet{}
+	read := map[string]bool{}
+	for _, c := range checks {
+		if c.ServiceID == "" || read[c.Node] {
+			continue
+		}
+		read[c.Node] = true
+		ns, _, err := catalog.NodeServiceList(c.Node, q)
+		if err != nil {
+			return nil, err
+		}
+		if ns == nil {
+			continue // the node left between the two reads
+		}
+		for _, svc := range ns.Services {
+			if registrar.Owned(svc) {
+				owned[serviceRef{c.Node, svc.ID}] = true
+			}
+		}
+	}
+	return owned, nil
 }
 
 // consulError words a failed read for the operator: unreachable agent, ACL
 // denial, or anything else Consul said.
 func consulError(addr string, err error) error {
-	var se api.StatusError
+	var (
+		se     api.StatusError
+		dnsErr *net.DNSError
+		netErr net.Error
+	)
 	switch {
 	case errors.As(err, &se) && se.Code == http.StatusForbidden:
 		return fmt.Errorf("Consul at %s denied the read (ACL): %s; the token needs node_prefix and service_prefix read", addr, strings.TrimSpace(se.Body))
-	case strings.Contains(err.Error(), "connection refused"), strings.Contains(err.Error(), "no such host"),
-		strings.Contains(err.Error(), "i/o timeout"):
+	case errors.Is(err, syscall.ECONNREFUSED), errors.As(err, &dnsErr),
+		errors.As(err, &netErr) && netErr.Timeout():
 		return fmt.Errorf("Consul at %s is unreachable: %w", addr, err)
 	default:
 		return fmt.Errorf("Consul at %s: %w", addr, err)

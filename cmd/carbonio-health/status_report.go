@@ -1,8 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/consul/api"
@@ -23,46 +24,65 @@ type statusScope struct {
 	checkID string // only this check
 }
 
-// selectChecks keeps the checks in scope: the services this tool owns
-// (IDs carbonio-health:<role>:…) and, for a whole node, the node's own checks
-// (serfHealth, maintenance), since a dead agent makes every other answer stale.
-func selectChecks(all api.HealthChecks, s statusScope) api.HealthChecks {
+// serviceRef names one service instance: its node and its service ID.
+type serviceRef struct{ node, id string }
+
+// ownedSet holds the service instances carbonio-health owns, by the one rule
+// the daemon uses too: their Meta (registrar.Owned). An ID that merely starts
+// with hcl.IDPrefix does not make a service ours.
+type ownedSet map[serviceRef]bool
+
+// owns reports whether c belongs to a service this tool owns.
+func (o ownedSet) owns(c *api.HealthCheck) bool {
+	return c.ServiceID != "" && o[serviceRef{c.Node, c.ServiceID}]
+}
+
+// selectChecks keeps the checks in scope: those of the services this tool
+// owns and, for a whole node, the node's own checks (serfHealth,
+// maintenance), since a dead agent makes every other answer stale.
+func selectChecks(all api.HealthChecks, owned ownedSet, s statusScope) api.HealthChecks {
 	var out api.HealthChecks
 	for _, c := range all {
 		if s.node != "" && c.Node != s.node {
 			continue
 		}
-		if s.checkID != "" {
-			if c.CheckID == s.checkID {
-				out = append(out, c)
-			}
-			continue
-		}
-		owned := strings.HasPrefix(c.ServiceID, hcl.IDPrefix)
+		ours := owned.owns(c)
 		nodeLevel := c.ServiceID == ""
 		switch {
+		case s.checkID != "":
+			if c.CheckID != s.checkID || !(ours || nodeLevel) {
+				continue
+			}
 		case s.service != "":
-			if c.ServiceName != s.service || !owned {
+			if c.ServiceName != s.service || !ours {
 				continue
 			}
 		case s.role != "":
-			if !strings.HasPrefix(c.ServiceID, hcl.IDPrefix+s.role+":") {
+			if !ours || roleOf(c) != s.role {
 				continue
 			}
 		default:
-			if !owned && !(nodeLevel && s.node != "") {
+			if !ours && !(nodeLevel && s.node != "") {
 				continue
 			}
 		}
 		out = append(out, c)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Node != out[j].Node {
-			return out[i].Node < out[j].Node
-		}
-		return out[i].CheckID < out[j].CheckID
+	slices.SortFunc(out, func(a, b *api.HealthCheck) int {
+		return cmp.Or(cmp.Compare(a.Node, b.Node), cmp.Compare(a.CheckID, b.CheckID))
 	})
 	return out
+}
+
+// roleOf is the role of a check of an owned service, from its ID
+// (carbonio-health:<role>:<key>); "" for any other check.
+func roleOf(c *api.HealthCheck) string {
+	rest, ok := strings.CutPrefix(c.ServiceID, hcl.IDPrefix)
+	if !ok {
+		return ""
+	}
+	role, _, _ := strings.Cut(rest, ":")
+	return role
 }
 
 // checkState maps Consul's health status to the plugin state; maintenance
@@ -98,7 +118,7 @@ func nagiosReport(checks api.HealthChecks, what string) checkscript.Result {
 		counts[st]++
 		r.Status = checkscript.Worst(r.Status, st)
 		if st != checkscript.OK {
-			failing = append(failing, fmt.Sprintf("%s: %s", checkLabel(c), firstLine(c.Output)))
+			failing = append(failing, fmt.Sprintf("%s: %s", checkLabel(c), outputSummary(c.Output)))
 		}
 	}
 	n := len(checks)
@@ -131,15 +151,11 @@ func checkLabel(c *api.HealthCheck) string {
 	return c.Name
 }
 
-// firstLine keeps a check's output to one short line for the summary.
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if i := strings.IndexByte(s, '|'); i >= 0 { // drop perfdata of plugin outputs
-		s = strings.TrimSpace(s[:i])
-	}
+// outputSummary keeps a check's output to one short line for the summary:
+// the text of its first line without the perfdata of plugin outputs.
+func outputSummary(s string) string {
+	text, _, _ := strings.Cut(s, "|")
+	s = strings.TrimSpace(checkscript.FirstLine(strings.TrimSpace(text)))
 	const max = 120
 	if r := []rune(s); len(r) > max {
 		s = string(r[:max-1]) + "…"
@@ -182,19 +198,16 @@ func jsonReport(checks api.HealthChecks, r checkscript.Result) statusJSON {
 	return out
 }
 
-// zabbixDiscovery is Zabbix low-level discovery JSON: one entry per check,
-// so a template's item prototype `carbonio-health status -check {#CHECKID}`
-// gets one item per check.
+// zabbixDiscovery is Zabbix low-level discovery JSON: one entry per check
+// selectChecks kept (never a foreign service's), so a template's item
+// prototype `carbonio-health status -check {#CHECKID}` gets one item per
+// check.
 func zabbixDiscovery(checks api.HealthChecks) map[string][]map[string]string {
 	data := []map[string]string{}
 	for _, c := range checks {
-		role := ""
-		if rest, ok := strings.CutPrefix(c.ServiceID, hcl.IDPrefix); ok {
-			role, _, _ = strings.Cut(rest, ":")
-		}
 		data = append(data, map[string]string{
 			"{#NODE}": c.Node, "{#CHECKID}": c.CheckID, "{#CHECKNAME}": c.Name,
-			"{#SERVICE}": c.ServiceName, "{#SERVICEID}": c.ServiceID, "{#ROLE}": role,
+			"{#SERVICE}": c.ServiceName, "{#SERVICEID}": c.ServiceID, "{#ROLE}": roleOf(c),
 		})
 	}
 	return map[string][]map[string]string{"data": data}

@@ -22,6 +22,15 @@ var sample = api.HealthChecks{
 	hc("n1", "carbonio-health:all:users:users", "carbonio-health:all:users", "carbonio-all-users", "passing", "USERS OK"),
 	hc("n1", "web:http", "web", "carbonio-mta-smtp", "critical", "not ours, same name"),
 	hc("n2", "carbonio-health:mta:smtp:tcp", "carbonio-health:mta:smtp", "carbonio-mta-smtp", "passing", "ok"),
+	// Someone else's service whose ID only looks like ours (no managed-by meta).
+	hc("n1", "carbonio-health:mta:fake:tcp", "carbonio-health:mta:fake", "carbonio-mta-fake", "critical", "not ours, our prefix"),
+}
+
+// sampleOwned is what the services' Meta says: everything of ours but the
+// foreign look-alike.
+var sampleOwned = ownedSet{
+	{"n1", "carbonio-health:mta:smtp"}: true, {"n1", "carbonio-health:all:load"}: true,
+	{"n1", "carbonio-health:all:users"}: true, {"n2", "carbonio-health:mta:smtp"}: true,
 }
 
 func TestSelectChecks(t *testing.T) {
@@ -37,12 +46,14 @@ func TestSelectChecks(t *testing.T) {
 			[]string{"carbonio-health:mta:smtp:tcp", "carbonio-health:mta:smtp:tcp"}},
 		{"every node, owned only", statusScope{role: "mta"}, []string{"carbonio-health:mta:smtp:tcp", "carbonio-health:mta:smtp:tcp"}},
 		{"one check", statusScope{node: "n2", checkID: "carbonio-health:mta:smtp:tcp"}, []string{"carbonio-health:mta:smtp:tcp"}},
+		{"a foreign check named like ours", statusScope{node: "n1", checkID: "carbonio-health:mta:fake:tcp"}, nil},
+		{"a foreign service named like ours", statusScope{service: "carbonio-mta-fake"}, nil},
 		{"nothing", statusScope{node: "n3"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, c := range selectChecks(sample, tt.scope) {
+			for _, c := range selectChecks(sample, sampleOwned, tt.scope) {
 				got = append(got, c.CheckID)
 			}
 			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
@@ -59,7 +70,7 @@ func TestNagiosReport(t *testing.T) {
 		status checkscript.Status
 		line   string
 	}{
-		{"worst wins, failing named, perfdata counts", selectChecks(sample, statusScope{node: "n1"}), checkscript.Critical,
+		{"worst wins, failing named, perfdata counts", selectChecks(sample, sampleOwned, statusScope{node: "n1"}), checkscript.Critical,
 			"HEALTH CRITICAL - 1 critical, 1 warning of 4 checks on node n1: carbonio-health:all:load:load: LOAD WARNING - total load average: 3.00, 2.00, 1.00; " +
 				"carbonio-health:mta:smtp:tcp: dial tcp 127.0.0.1:25: connect: connection refused|passing=2;;;0;4 warning=1;;;0;4 critical=1;;;0;4"},
 		{"all passing", api.HealthChecks{sample[0], sample[3]}, checkscript.OK,
@@ -93,8 +104,8 @@ func TestNagiosReportNamesAtMostFive(t *testing.T) {
 }
 
 func TestZabbixDiscovery(t *testing.T) {
-	d := zabbixDiscovery(selectChecks(sample, statusScope{node: "n1", role: "mta"}))
-	if len(d["data"]) != 1 {
+	d := zabbixDiscovery(selectChecks(sample, sampleOwned, statusScope{node: "n1", role: "mta"}))
+	if len(d["data"]) != 1 { // never carbonio-health:mta:fake, a foreign service
 		t.Fatalf("data = %v", d)
 	}
 	e := d["data"][0]

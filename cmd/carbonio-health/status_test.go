@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/consul/api"
+	"github.com/hashicorp/consul/sdk/testutil/retry"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/zextras/carbonio-health/hcl"
@@ -23,14 +25,10 @@ import (
 // listener, deletes a socket and brings them back.
 func TestStatusFollowsTheNode(t *testing.T) {
 	agent := consultest.Start(t, consultest.Options{})
-	tcp, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tcp := consultest.Listen(t, "tcp", "")
 	port := tcp.Addr().(*net.TCPAddr).Port
-	serve(tcp)
 	sock := filepath.Join(t.TempDir(), "mysql.sock")
-	unix := listenSocket(t, sock)
+	unix := consultest.Listen(t, "unix", sock)
 	dir := t.TempDir()
 	decl := fmt.Sprintf(`
 role "t" {
@@ -62,6 +60,13 @@ node { roles = ["t"] }
 	go func() { done <- d.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	<-ready
+	// Someone else's failing service whose ID looks like ours but carries
+	// no managed-by meta: status and Zabbix discovery must not see it.
+	foreign := &api.AgentServiceRegistration{ID: hcl.IDPrefix + "t:foreign", Name: "carbonio-t-foreign",
+		Check: &api.AgentServiceCheck{CheckID: hcl.IDPrefix + "t:foreign:ttl", TTL: "1h", Status: api.HealthCritical}}
+	if err := agent.Client(t, "").Agent().ServiceRegister(foreign); err != nil {
+		t.Fatal(err)
+	}
 
 	status := func(args ...string) (int, string) {
 		var out bytes.Buffer
@@ -78,13 +83,8 @@ node { roles = ["t"] }
 		{"listener stopped", func() { tcp.Close() }, 2, "carbonio-t-imap"},
 		{"socket deleted too", func() { unix.Close(); os.Remove(sock) }, 2, "carbonio-t-mariadb"},
 		{"both back", func() {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-			if err != nil {
-				t.Fatal(err)
-			}
-			serve(l)
-			t.Cleanup(func() { l.Close() })
-			listenSocket(t, sock)
+			consultest.Listen(t, "tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			consultest.Listen(t, "unix", sock)
 		}, 0, "HEALTH OK"},
 	}
 	for _, s := range steps {
@@ -92,15 +92,19 @@ node { roles = ["t"] }
 		start := time.Now()
 		var code int
 		var out string
-		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			if code, out = status(); code == s.code && strings.Contains(out, s.want) {
-				break
+		retry.RunWith(consultest.Wait(), t, func(r *retry.R) {
+			if code, out = status(); code != s.code || !strings.Contains(out, s.want) {
+				r.Fatalf("%s: status exit %d, %q; want %d with %q", s.name, code, out, s.code, s.want)
 			}
-		}
-		if code != s.code || !strings.Contains(out, s.want) {
-			t.Fatalf("%s: status exit %d, %q; want %d with %q", s.name, code, out, s.code, s.want)
-		}
+		})
 		t.Logf("%s: status answered %d after %v: %s", s.name, code, time.Since(start).Round(time.Millisecond), out)
+	}
+	if code, out := status("-format", "zabbix-discovery"); code != 0 || strings.Contains(out, "foreign") ||
+		!strings.Contains(out, "carbonio-health:t:imap") {
+		t.Errorf("zabbix discovery lists a foreign service or misses ours: %d %s", code, out)
+	}
+	if code, out := status("-check", hcl.IDPrefix+"t:foreign:ttl"); code != 3 {
+		t.Errorf("status -check of a foreign check: %d %s, want UNKNOWN (no such check of ours)", code, out)
 	}
 	// One check for a Zabbix item, and the agent gone: UNKNOWN, never OK.
 	if code, out := status("-check", "carbonio-health:t:mariadb:socket", "-format", "json"); code != 0 || !strings.Contains(out, `"code": 0`) {
@@ -110,29 +114,4 @@ node { roles = ["t"] }
 	if code, out := status(); code != 3 || !strings.Contains(out, "UNKNOWN") {
 		t.Errorf("agent stopped: %d %s", code, out)
 	}
-}
-
-// serve accepts and closes connections until l is closed.
-func serve(l net.Listener) {
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-}
-
-// listenSocket creates a unix socket at path, closed when the test ends.
-func listenSocket(t *testing.T, path string) net.Listener {
-	t.Helper()
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serve(l)
-	t.Cleanup(func() { l.Close() })
-	return l
 }

@@ -9,17 +9,10 @@ import (
 	"github.com/zextras/carbonio-health/hcl"
 )
 
-func init() {
-	commands["validate"] = command{
-		summary: "check the declarations; print diagnostics and exit 1 on error",
-		run:     runValidate,
-	}
-}
-
 func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var dirs configDirs
+	var dirs []string
 	addConfigDirFlag(fs, &dirs)
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -18,6 +18,7 @@ out=deploy/bench/results.md
 raw=deploy/bench/raw
 mkdir -p "$raw"
 export CARBONIO_HEALTH_BIN="$repo/bin/carbonio-health"
+export CARBONIO_HEALTH_CHECK_BIN="$repo/bin/carbonio-health-check"
 
 bench() { # name package pattern extra-args…
 	local name=$1 pkg=$2 pattern=$3
@@ -71,8 +72,11 @@ timing() {
 	echo
 	echo "## 1. One check evaluation (median of 5 runs × 200 evaluations)"
 	echo
-	echo "| probe | in-process | exec Debian plugin | exec carbonio-health check | plugin / in-process | our exec / in-process |"
-	echo "|---|---|---|---|---|---|"
+	echo "Exec variants: a minimal Go program that prints one line (built by the benchmark, static), Debian's plugin,"
+	echo "\`carbonio-health-check check <probe>\` (what the agent execs for a script check) and \`carbonio-health check <probe>\`."
+	echo
+	echo "| probe | in-process | exec minimal Go | exec Debian plugin | exec carbonio-health-check | exec carbonio-health check | ours / minimal Go | ours / plugin | full / minimal Go |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	awk '
 		/^BenchmarkCheck\// {
 			split($1, p, "/"); probe = p[2]; variant = p[3]; sub(/-[0-9]+$/, "", variant)
@@ -88,8 +92,9 @@ timing() {
 		function human(ns) { return ns >= 1e6 ? sprintf("%.2f ms", ns / 1e6) : sprintf("%.1f µs", ns / 1e3) }
 		END {
 			for (probe in probes) {
-				ip = median(probe, "in-process"); pl = median(probe, "plugin"); cm = median(probe, "command")
-				printf "| %s | %s | %s | %s | %.0f× | %.0f× |\n", probe, human(ip), human(pl), human(cm), pl / ip, cm / ip
+				ip = median(probe, "in-process"); mg = median(probe, "minimal-go"); pl = median(probe, "plugin")
+				cm = median(probe, "command"); fu = median(probe, "full")
+				printf "| %s | %s | %s | %s | %s | %s | %.2f× | %.2f× | %.2f× |\n", probe, human(ip), human(mg), human(pl), human(cm), human(fu), cm / mg, cm / pl, fu / mg
 			}
 		}' "$raw/check-cost.txt" | sort
 	echo

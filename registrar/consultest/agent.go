@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hashicorp/consul/api"
+	"github.com/hashicorp/consul/sdk/freeport"
 )
 
 // ScriptChecks is the script-check setting an agent gets.
@@ -72,10 +74,10 @@ type Agent struct {
 func Start(t testing.TB, opts Options) *Agent {
 	t.Helper()
 	bin := Binary(t)
-	ports, err := freePorts(3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// freeport reserves a block of ports per test process, so agents of
+	// packages tested in parallel never get the same ones; serf's UDP port
+	// is the TCP one of the same number.
+	ports := freeport.GetN(t, 3)
 	base := t.TempDir()
 	a := &Agent{
 		Addr:      fmt.Sprintf("127.0.0.1:%d", ports[0]),
@@ -85,10 +87,10 @@ func Start(t testing.TB, opts Options) *Agent {
 		bin:       bin,
 	}
 	if a.NodeName == "" {
-		a.NodeName = "node-" + uuid()[:8]
+		a.NodeName = "node-" + uuid.NewString()[:8]
 	}
 	if opts.ACL {
-		a.ManagementToken = uuid()
+		a.ManagementToken = uuid.NewString()
 	}
 	for _, d := range []string{a.ConfigDir, a.DataDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {

@@ -1,19 +1,32 @@
 // Package consultest starts real Consul agents (the pinned build in bin/)
-// for integration tests: single-node servers on random loopback ports, with a
-// data dir and a config dir of their own, in the script-check and ACL
-// configurations the tests need. Agents can be stopped, wiped and started
-// again on the same ports, as an operator would.
+// for integration tests, on top of Consul's own test SDK
+// (github.com/hashicorp/consul/sdk): ports come from sdk/freeport, waiting
+// is sdk/testutil/retry. It adds only what the SDK's TestServer lacks:
+// an agent that can be stopped, have its data dir wiped and be started again
+// on the same ports and configuration, as an operator would, in the
+// script-check and ACL configurations the tests need.
+//
+// The exported API, for the tests of every package:
+//
+//   - Binary: the Consul binary, or a failure under make test;
+//   - Start, Options, ScriptChecks: a single-node server agent;
+//   - Agent: its addresses and dirs, Client, Stop, Start (same ports),
+//     WipeDataDir, WaitReady, Log;
+//   - Wait: the retryer tests poll the agent (or a daemon) with;
+//   - Listen: a TCP or unix listener that accepts and closes connections.
+//
+// Only _test.go files import it; `make test` checks that no other package
+// does.
 package consultest
 
 import (
-	"crypto/rand"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
-	"sync"
 	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/sdk/testutil/retry"
 )
 
 // Binary returns the Consul binary: $CARBONIO_HEALTH_CONSUL, else bin/consul
@@ -56,48 +69,9 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// portMu serialises port picking within one test binary; across binaries
-// (packages tested in parallel) the kernel's ephemeral port allocation
-// makes collisions unlikely, and Start retries once on a bind failure.
-var portMu sync.Mutex
-
-// freePorts returns n distinct loopback TCP ports that were free a moment
-// ago (each also free for UDP, which serf needs).
-func freePorts(n int) ([]int, error) {
-	portMu.Lock()
-	defer portMu.Unlock()
-	var ports []int
-	var closers []func()
-	defer func() {
-		for _, c := range closers {
-			c()
-		}
-	}()
-	for len(ports) < n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("pick a port: %w", err)
-		}
-		closers = append(closers, func() { l.Close() })
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
-		if err != nil {
-			continue // taken for UDP: try another
-		}
-		closers = append(closers, func() { u.Close() })
-		ports = append(ports, port)
-	}
-	return ports, nil
-}
-
-// uuid returns a random RFC 4122 version 4 UUID, the token format Consul
-// expects.
-func uuid() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+// Wait returns the retryer for waiting on an agent or a daemon to reach a
+// state: every 50 ms for up to 30 s. The deadline catches a hang; it is not
+// a timing claim.
+func Wait() *retry.Timer {
+	return &retry.Timer{Timeout: 30 * time.Second, Wait: 50 * time.Millisecond}
 }
