@@ -59,6 +59,8 @@ type Daemon struct {
 	DeregisterOnExit bool
 	// Ready, when set, is closed after the first successful reconcile.
 	Ready chan<- struct{}
+	// Metrics, when set, is told every reconcile pass and TTL evaluation.
+	Metrics Recorder
 
 	rec    Reconciler
 	ttl    TTLRunner
@@ -88,7 +90,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.AgentConfigDir != "" {
 		d.rec.FragmentPath = filepath.Join(d.AgentConfigDir, FragmentName)
 	}
-	d.ttl = TTLRunner{Client: d.Client, Log: d.Log.Named("ttl"), Missing: missing}
+	d.ttl = TTLRunner{Client: d.Client, Log: d.Log.Named("ttl"), Missing: missing, Metrics: d.Metrics}
 	runCtx, stopChecks := context.WithCancel(ctx)
 	defer func() {
 		stopChecks()
@@ -189,12 +191,14 @@ func (d *Daemon) reconcile(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		recorderOr(d.Metrics).Reconciled(d.state, out, err)
 		if d.online {
 			d.Log.Warn("consul agent unavailable; will retry", "error", err)
 			d.online = false
 		}
 		return
 	}
+	recorderOr(d.Metrics).Reconciled(d.state, out, nil)
 	if !d.online {
 		d.Log.Info("in sync with the consul agent", "services", len(d.state.Services), "registered", len(out.Registered), "deregistered", len(out.Deregistered))
 		d.online = true

@@ -40,6 +40,9 @@ type Options struct {
 	// Self is the path of the carbonio-health binary the agent runs for
 	// script checks (absolute, as the agent's working directory is not ours).
 	Self string
+	// Exporter, when set, adds the daemon's metrics endpoint as service
+	// ExporterName (see exporter.go).
+	Exporter *Exporter
 }
 
 // State is the desired agent state of one node.
@@ -113,6 +116,9 @@ func Desired(plan *hcl.Plan, opts Options) State {
 	st := State{Services: make([]ServiceState, 0, len(plan.Services))}
 	for _, svc := range plan.Services {
 		st.Services = append(st.Services, desiredService(svc, opts))
+	}
+	if opts.Exporter != nil {
+		st.Services = append(st.Services, exporterService(*opts.Exporter))
 	}
 	sort.Slice(st.Services, func(i, j int) bool { return st.Services[i].ID() < st.Services[j].ID() })
 	return st
