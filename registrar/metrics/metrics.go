@@ -7,9 +7,9 @@
 // script, TCP and HTTP checks are reported alike, as Consul reports them, at
 // no extra agent call); probe durations and TTL pushes from the TTL runner;
 // reconcile writes and agent reachability from each pass. Perfdata is parsed
-// only when a check's output changed. A scrape does no I/O and no parsing:
-// the check series are rebuilt at the first scrape after a change, and
-// reused until the next one.
+// only when a check's output changed. A scrape does no parsing and one read
+// of /proc/self/stat: a check's series are rebuilt at the first scrape after
+// it changed, and reused until its next change.
 package metrics
 
 import (
@@ -27,9 +27,6 @@ import (
 	"github.com/zextras/carbonio-health/checkscript"
 	"github.com/zextras/carbonio-health/registrar"
 )
-
-// statuses are the Consul check states, one series each per check.
-var statuses = []string{api.HealthPassing, api.HealthWarning, api.HealthCritical}
 
 // durationBuckets cover the probes from an in-process stat (µs) to a ping
 // or DNS timeout (s).
@@ -67,6 +64,8 @@ type checkState struct {
 	// probe is set for TTL checks, whose durations are observed.
 	probe string
 	seen  uint64
+	// series are its rendered metrics; nil after a change.
+	series []prometheus.Metric
 }
 
 // perfValue is one perfdata item in its family's base unit.
@@ -122,16 +121,19 @@ func New(version string) *Collector {
 	})
 	build.Set(1)
 	c.reg.MustRegister(c.agentUp, c.passes, c.passErrors, c.writes, c.pushes, c.pushFails, c.durations,
-		build, checkCollector{c},
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		build, checkCollector{c}, newProcessCollector(), collectors.NewGoCollector())
 	return c
 }
 
 // Handler serves the metrics (Prometheus text format, gzip when asked).
 func (c *Collector) Handler() http.Handler {
 	// A series that fails to render is left out; the others are served.
-	return promhttp.HandlerFor(c.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	// No gzip: 30 kB of a full catalog cost nothing to send on a LAN, and
+	// compressing them doubled the CPU of a scrape (deploy/bench/results.md).
+	return promhttp.HandlerFor(c.reg, promhttp.HandlerOpts{
+		ErrorHandling:       promhttp.ContinueOnError,
+		OfferedCompressions: []promhttp.Compression{promhttp.Identity},
+	})
 }
 
 // Gatherer returns the registry, for tests and benchmarks.
@@ -189,7 +191,7 @@ func (c *Collector) observeChecks(st registrar.State, agent map[string]*api.Agen
 			if cs == nil {
 				cs = &checkState{service: svc.Registration.Name, parsed: len(def.Args) > 0 || def.TTL != ""}
 				c.checks[def.CheckID] = cs
-				c.cache = nil
+				c.changed(cs)
 			}
 			cs.seen = gen
 			c.update(cs, agent[def.CheckID])
@@ -219,7 +221,7 @@ func (c *Collector) update(cs *checkState, ac *api.AgentCheck) {
 	}
 	if status != cs.status {
 		cs.status = status
-		c.cache = nil
+		c.changed(cs)
 	}
 	if output == cs.output {
 		return
@@ -228,7 +230,7 @@ func (c *Collector) update(cs *checkState, ac *api.AgentCheck) {
 	if !cs.parsed {
 		return
 	}
-	c.cache = nil
+	c.changed(cs)
 	cs.perf = cs.perf[:0]
 	pd, _ := checkscript.ParseOutput(output) // a bad item is left out
 	type key struct {
@@ -247,6 +249,12 @@ func (c *Collector) update(cs *checkState, ac *api.AgentCheck) {
 	}
 }
 
+// changed drops the rendered series of cs and of the whole set.
+func (c *Collector) changed(cs *checkState) {
+	cs.series = nil
+	c.cache = nil
+}
+
 // checkDescs describe the per-check series built at scrape time.
 type checkDescs struct {
 	status *prometheus.Desc
@@ -255,7 +263,7 @@ type checkDescs struct {
 
 func newCheckDescs() checkDescs {
 	d := checkDescs{status: prometheus.NewDesc("carbonio_health_check_status",
-		"Status of a declared check as the local Consul agent reports it: 1 for the current status, 0 for the others.",
+		"Status of a declared check as the local Consul agent reports it (passing, warning or critical), always 1: one series per check, its label the current status.",
 		[]string{"check", "service", "status"}, nil)}
 	for _, f := range perfFamilies {
 		d.perf = append(d.perf, prometheus.NewDesc(f.name, f.help, []string{"check", "service", "label"}, nil))
@@ -289,29 +297,37 @@ func (cc checkCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// buildSeries renders every check's status and perfdata; c.mu is held.
+// buildSeries renders every check's status and perfdata, reusing the
+// series of the checks that did not change; c.mu is held.
 func (c *Collector) buildSeries() []prometheus.Metric {
 	ids := make([]string, 0, len(c.checks))
-	for id := range c.checks {
+	n := 0
+	for id, cs := range c.checks {
 		ids = append(ids, id)
+		if cs.series == nil {
+			cs.series = c.checkSeries(id, cs)
+		}
+		n += len(cs.series)
 	}
 	sort.Strings(ids)
-	out := make([]prometheus.Metric, 0, len(ids)*len(statuses))
+	out := make([]prometheus.Metric, 0, n)
 	for _, id := range ids {
-		cs := c.checks[id]
-		for _, s := range statuses {
-			v := 0.0
-			if cs.status == s {
-				v = 1
-			}
-			out = append(out, prometheus.MustNewConstMetric(c.checkDesc.status, prometheus.GaugeValue, v, id, cs.service, s))
-		}
-		for _, p := range cs.perf {
-			f := perfFamilies[p.family]
-			m, err := prometheus.NewConstMetric(c.checkDesc.perf[p.family], f.kind, p.value, id, cs.service, p.label)
-			if err == nil { // a label that is not valid UTF-8 is left out
-				out = append(out, m)
-			}
+		out = append(out, c.checks[id].series...)
+	}
+	return out
+}
+
+// checkSeries renders the status and perfdata of one check.
+func (c *Collector) checkSeries(id string, cs *checkState) []prometheus.Metric {
+	out := make([]prometheus.Metric, 0, 1+len(cs.perf))
+	if cs.status != "" { // not in the agent yet: no series
+		out = append(out, prometheus.MustNewConstMetric(c.checkDesc.status, prometheus.GaugeValue, 1, id, cs.service, cs.status))
+	}
+	for _, p := range cs.perf {
+		f := perfFamilies[p.family]
+		m, err := prometheus.NewConstMetric(c.checkDesc.perf[p.family], f.kind, p.value, id, cs.service, p.label)
+		if err == nil { // a label that is not valid UTF-8 is left out
+			out = append(out, m)
 		}
 	}
 	return out

@@ -38,21 +38,16 @@ func agentChecks(m map[string][2]string) map[string]*api.AgentCheck {
 	return out
 }
 
-const statusHelp = `# HELP carbonio_health_check_status Status of a declared check as the local Consul agent reports it: 1 for the current status, 0 for the others.
+const statusHelp = `# HELP carbonio_health_check_status Status of a declared check as the local Consul agent reports it (passing, warning or critical), always 1: one series per check, its label the current status.
 # TYPE carbonio_health_check_status gauge
 `
 
-// statusLines renders the three series of one check.
+// statusLines renders the series of one check ("" when it has none).
 func statusLines(check, status string) string {
-	var b strings.Builder
-	for _, s := range statuses {
-		v := "0"
-		if s == status {
-			v = "1"
-		}
-		b.WriteString(`carbonio_health_check_status{check="` + check + `",service="carbonio-all-x",status="` + s + `"} ` + v + "\n")
+	if status == "" {
+		return ""
 	}
-	return b.String()
+	return `carbonio_health_check_status{check="` + check + `",service="carbonio-all-x",status="` + status + `"} 1` + "\n"
 }
 
 func TestCollectorChecks(t *testing.T) {
@@ -61,7 +56,7 @@ func TestCollectorChecks(t *testing.T) {
 		"x:script": {api.HealthWarning, "LOAD WARNING - high|load1=2.5;1;3;0; rta=250ms;;; pl=20%;; up=3c U=U"},
 		"x:ttl":    {api.HealthPassing, "DISK OK - free|/var=2MB;;;0;10 /var=1MB /srv=1KB time=1500us odd=3XB"},
 		"x:http":   {api.HealthCritical, "HTTP GET: 500 Output: a|b=1"},
-		// x:tcp not in the agent yet: every status 0.
+		// x:tcp not in the agent yet: no status series.
 	})}, nil)
 
 	want := statusHelp + statusLines("x:http", api.HealthCritical) + statusLines("x:script", api.HealthWarning) +
