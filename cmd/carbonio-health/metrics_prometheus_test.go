@@ -28,9 +28,10 @@ import (
 const prometheusJob = "../../deploy/prometheus/carbonio-health.yml"
 
 // TestPrometheusScrapesTheDaemon runs `run -metrics-addr` (with a token of
-// the shipped daemon policy) against a real default-deny agent and a real Prometheus (bin/prometheus) with deploy/prometheus's job
-// (consul_sd_configs: server, read-only token, services, tags): Prometheus
-// must discover the daemon through the agent, scrape it, and answer a query.
+// the shipped daemon policy) against a real default-deny agent, and a real
+// Prometheus (bin/prometheus) with deploy/prometheus's job (consul_sd_configs:
+// server, read-only token, services, tags): Prometheus must discover the
+// daemon through the agent, scrape it, and answer queries.
 func TestPrometheusScrapesTheDaemon(t *testing.T) {
 	prom := prometheusBinary(t)
 	agent := consultest.Start(t, consultest.Options{ACL: true, ScriptChecks: consultest.ScriptChecksLocal})

@@ -113,8 +113,10 @@ carbonio_health_perfdata{check="x:script",label="load1",service="carbonio-all-x"
 		t.Errorf("probe duration histograms: %d, want 1", n)
 	}
 
-	// A TTL check no longer declared loses its histogram.
+	// A TTL check no longer declared loses its histogram, and a last
+	// evaluation that ends after that does not bring it back.
 	c.Reconciled(registrar.State{}, registrar.Outcome{AgentChecks: map[string]*api.AgentCheck{}}, nil)
+	c.Probed(registrar.TTLCheck{CheckID: "x:ttl", Probe: "disk"}, 20*time.Microsecond)
 	if n := testutil.CollectAndCount(c.durations); n != 0 {
 		t.Errorf("probe duration histograms after the check left: %d, want 0", n)
 	}
