@@ -36,8 +36,8 @@ func TestPrometheusScrapesTheDaemon(t *testing.T) {
 	prom := prometheusBinary(t)
 	agent := consultest.Start(t, consultest.Options{ACL: true, ScriptChecks: consultest.ScriptChecksLocal})
 	admin := agent.Client(t, agent.ManagementToken)
-	readToken := tokenWithPolicy(t, admin, "prometheus-read", "../../deploy/consul/acl-status-policy.hcl")
-	daemonToken := tokenWithPolicy(t, admin, "carbonio-health", "../../deploy/consul/acl-policy.hcl")
+	readToken := consultest.PolicyToken(t, admin, "prometheus-read", "../../deploy/consul/acl-status-policy.hcl")
+	daemonToken := consultest.PolicyToken(t, admin, "carbonio-health", "../../deploy/consul/acl-policy.hcl")
 
 	// The node: the built-in "all" role (script checks run by the agent
 	// through a wrapper that makes this test binary the real command) and a
@@ -236,24 +236,6 @@ func promAPI(t *testing.T, addr, path string, v any) {
 	if err := json.Unmarshal(body.Data, v); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-}
-
-// tokenWithPolicy creates a token holding only the ACL policy in file.
-func tokenWithPolicy(t *testing.T, admin *api.Client, name, file string) string {
-	t.Helper()
-	rules, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _, err := admin.ACL().PolicyCreate(&api.ACLPolicy{Name: name, Rules: string(rules)}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, _, err := admin.ACL().TokenCreate(&api.ACLToken{Policies: []*api.ACLTokenPolicyLink{{ID: p.ID}}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok.SecretID
 }
 
 // mustReplace replaces the one match of re in s, failing when there is none.
