@@ -4,6 +4,10 @@ import (
 	"net"
 	"reflect"
 	"testing"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 func TestExporterAt(t *testing.T) {
@@ -60,5 +64,48 @@ func TestDesiredExporter(t *testing.T) {
 		if s.ID() == ExporterName && s.Hash == exp.Hash {
 			t.Error("another port, same hash: a moved endpoint would not be re-registered")
 		}
+	}
+}
+
+// TestExporterFollowsTheFlag: the metrics endpoint's service is owned like
+// the declared ones: registered while the daemon has an Exporter, moved
+// with its port, gone when it runs without one, and a foreign service with
+// the same ID is never touched.
+func TestExporterFollowsTheFlag(t *testing.T) {
+	n := newNodeFixture(t, consultest.Options{}, true)
+	load, _ := n.declare(t, false)
+	run := func(e *Exporter) {
+		r := startDaemon(t, &Daemon{Client: n.client, Log: testLogger(t), Load: load, Options: Options{Exporter: e}})
+		if err := r.Stop(t); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exporter := func() *api.AgentService { return owned(t, n.client)[ExporterName] }
+
+	run(&Exporter{Address: "127.0.0.1", Port: 9171})
+	if e := exporter(); e == nil || e.Port != 9171 || e.Meta[MetaPromPort] != "9171" || len(e.Tags) != 1 || e.Tags[0] != ExporterTag {
+		t.Fatalf("with -metrics-addr: %+v", e)
+	}
+	run(&Exporter{Address: "127.0.0.1", Port: 9172})
+	if e := exporter(); e == nil || e.Port != 9172 {
+		t.Fatalf("moved to 9172: %+v", e)
+	}
+	run(nil)
+	if e := exporter(); e != nil {
+		t.Fatalf("without -metrics-addr the service stays: %+v", e)
+	}
+
+	foreign := &api.AgentServiceRegistration{ID: ExporterName, Name: ExporterName, Port: 1234}
+	if err := n.client.Agent().ServiceRegister(foreign); err != nil {
+		t.Fatal(err)
+	}
+	run(&Exporter{Address: "127.0.0.1", Port: 9171})
+	run(nil)
+	all, err := n.client.Agent().Services()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := all[ExporterName]; s == nil || Owned(s) || s.Port != 1234 {
+		t.Errorf("foreign carbonio-health service touched: %+v", s)
 	}
 }
