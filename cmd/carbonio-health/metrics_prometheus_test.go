@@ -136,6 +136,9 @@ node { roles = ["t"] }
 		{`carbonio_health_check_status{service="carbonio-t-db",status="passing"}`, "1"},
 		{`count(carbonio_health_perfdata_seconds{service="carbonio-t-db",label="time"})`, "1"},
 		{`carbonio_health_reconcile_writes_total{kind="register"} > 0`, ""},
+		{`carbonio_health_ttl_pushes_total > 0`, ""},
+		{`carbonio_health_probe_duration_seconds_count{probe="socket"} > 0`, ""},
+		{`carbonio_health_build_info{version="` + version + `"}`, "1"},
 	}
 	for _, q := range queries {
 		eventuallyTrue(t, "the query "+q.query, func() bool {

@@ -169,3 +169,21 @@ carbonio_health_ttl_pushes_total 2
 }
 
 func goVersion() string { return runtime.Version() }
+
+// TestMetricNamesLint runs Prometheus's own naming linter (promlint, what
+// `promtool check metrics` runs) over a full-catalog scrape.
+func TestMetricNamesLint(t *testing.T) {
+	c := New("dev")
+	st, checks := fullCatalog(t, 0)
+	c.Reconciled(st, registrar.Outcome{AgentChecks: checks}, nil)
+	for _, ck := range st.TTLChecks() {
+		c.Probed(ck, time.Millisecond)
+	}
+	problems, err := testutil.GatherAndLint(c.Gatherer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("%s: %s", p.Metric, p.Text)
+	}
+}
