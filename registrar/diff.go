@@ -2,6 +2,7 @@ package registrar
 
 import (
 	"context"
+	"slices"
 	"sort"
 
 	"github.com/hashicorp/consul/api"
@@ -48,7 +49,9 @@ func DiffAgent(ctx context.Context, client *api.Client, st State) (Diff, error) 
 			d.Change = append(d.Change, s.ID())
 		}
 	}
-	d.Remove = staleOwned(services, st)
+	// The metrics endpoint follows run's -metrics-addr, which a plan does
+	// not know: its registration is not reported as one to remove.
+	d.Remove = slices.DeleteFunc(staleOwned(services, st), func(id string) bool { return id == ExporterName })
 	return d, nil
 }
 

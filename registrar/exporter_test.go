@@ -86,6 +86,13 @@ func TestExporterFollowsTheFlag(t *testing.T) {
 	if e := exporter(); e == nil || e.Port != 9171 || e.Meta[MetaPromPort] != "9171" || len(e.Tags) != 1 || e.Tags[0] != ExporterTag {
 		t.Fatalf("with -metrics-addr: %+v", e)
 	}
+	plan, err := load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := DiffAgent(t.Context(), n.client, Desired(plan, Options{})); err != nil || !d.Empty() {
+		t.Errorf("plan -diff, which knows no -metrics-addr: %+v, %v; want nothing to change", d, err)
+	}
 	run(&Exporter{Address: "127.0.0.1", Port: 9172})
 	if e := exporter(); e == nil || e.Port != 9172 {
 		t.Fatalf("moved to 9172: %+v", e)
