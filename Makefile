@@ -10,6 +10,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 BIN      := $(CURDIR)/bin
 CONSUL   := $(BIN)/consul
+PROMETHEUS := $(BIN)/prometheus
 DAEMON   := $(BIN)/carbonio-health
 CHECK    := $(BIN)/carbonio-health-check
 PLUGINS  := /usr/lib/nagios/plugins
@@ -17,10 +18,11 @@ PLUGINS  := /usr/lib/nagios/plugins
 # Integration tests read these; with CARBONIO_HEALTH_INTEGRATION=1 a missing
 # Consul binary or plugin is a failure, never a skip.
 export CARBONIO_HEALTH_CONSUL      := $(CONSUL)
+export CARBONIO_HEALTH_PROMETHEUS  := $(PROMETHEUS)
 export CARBONIO_HEALTH_PLUGINS     := $(PLUGINS)
 export CARBONIO_HEALTH_INTEGRATION := 1
 
-.PHONY: all build consul plugins dbus run test fuzz bench lint clean
+.PHONY: all build consul prometheus plugins dbus run test fuzz bench lint clean
 
 all: build
 
@@ -35,6 +37,14 @@ consul: $(CONSUL)
 $(CONSUL): deploy/consul-dev/go.mod deploy/consul-dev/go.sum
 	cd deploy/consul-dev && $(GO) build -o $(CONSUL) github.com/hashicorp/consul
 	@touch $(CONSUL)
+
+# The pinned Prometheus server that scrapes the daemon in the metrics test,
+# built from the nested module with Consul discovery only (Debian's
+# prometheus 2.42 package is built without Consul discovery).
+prometheus: $(PROMETHEUS)
+$(PROMETHEUS): deploy/prometheus-dev/go.mod deploy/prometheus-dev/go.sum
+	cd deploy/prometheus-dev && $(GO) build -tags remove_all_sd,enable_consul_sd -o $(PROMETHEUS) github.com/prometheus/prometheus/cmd/prometheus
+	@touch $(PROMETHEUS)
 
 # Debian's monitoring plugins, the reference our probes are compared with.
 plugins: $(PLUGINS)/check_disk
@@ -66,7 +76,7 @@ lint:
 # test and bench first get what they need side by side: the Consul build
 # (minutes, the first time) overlaps the plugin install and the daemon build.
 test:
-	$(MAKE) -j4 consul plugins dbus build lint
+	$(MAKE) -j4 consul prometheus plugins dbus build lint
 	$(GO) test -race -count=1 ./...
 
 fuzz:

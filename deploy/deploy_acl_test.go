@@ -17,20 +17,7 @@ import (
 
 // tokenWith creates a token holding only the policy in file.
 func tokenWith(t *testing.T, admin *api.Client, name, file string) string {
-	t.Helper()
-	rules, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _, err := admin.ACL().PolicyCreate(&api.ACLPolicy{Name: name, Rules: string(rules)}, nil)
-	if err != nil {
-		t.Fatalf("%s: the ACL API refused it: %v", file, err)
-	}
-	tok, _, err := admin.ACL().TokenCreate(&api.ACLToken{Policies: []*api.ACLTokenPolicyLink{{ID: p.ID}}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok.SecretID
+	return consultest.PolicyToken(t, admin, name, file)
 }
 
 // TestACLPolicies creates the shipped policies through the ACL API of a

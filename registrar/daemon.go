@@ -62,6 +62,8 @@ type Daemon struct {
 	// PathExists decides the plan's if_present paths while the daemon runs
 	// (nil: os.Stat); Load should defer them (hcl.Options.DeferPresence).
 	PathExists func(path string) bool
+	// Metrics, when set, is told every reconcile pass and TTL evaluation.
+	Metrics Recorder
 
 	rec    Reconciler
 	ttl    TTLRunner
@@ -99,7 +101,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.AgentConfigDir != "" {
 		d.rec.FragmentPath = filepath.Join(d.AgentConfigDir, FragmentName)
 	}
-	d.ttl = TTLRunner{Client: d.Client, Log: d.Log.Named("ttl"), Missing: missing}
+	d.ttl = TTLRunner{Client: d.Client, Log: d.Log.Named("ttl"), Missing: missing, Metrics: d.Metrics}
 	runCtx, stopChecks := context.WithCancel(ctx)
 	defer func() {
 		stopChecks()
@@ -254,6 +256,7 @@ func (d *Daemon) reconcile(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		recorderOr(d.Metrics).Reconciled(d.state, out, err)
 		d.connected = false
 		if d.online {
 			d.Log.Warn("consul agent unavailable; will retry", "error", err)
@@ -261,6 +264,7 @@ func (d *Daemon) reconcile(ctx context.Context) {
 		}
 		return
 	}
+	recorderOr(d.Metrics).Reconciled(d.state, out, nil)
 	if !d.online {
 		d.Log.Info("in sync with the consul agent", "services", len(d.state.Services), "registered", len(out.Registered), "deregistered", len(out.Deregistered))
 		d.online = true

@@ -41,6 +41,9 @@ type Options struct {
 	// Self is the path of the carbonio-health binary the agent runs for
 	// script checks (absolute, as the agent's working directory is not ours).
 	Self string
+	// Exporter, when set, adds the daemon's metrics endpoint as service
+	// ExporterName (see exporter.go).
+	Exporter *Exporter
 }
 
 // State is the desired agent state of one node.
@@ -114,6 +117,9 @@ func Desired(plan *hcl.Plan, opts Options) State {
 	st := State{Services: make([]ServiceState, 0, len(plan.Services))}
 	for _, svc := range plan.Services {
 		st.Services = append(st.Services, desiredService(svc, opts))
+	}
+	if opts.Exporter != nil {
+		st.Services = append(st.Services, exporterService(*opts.Exporter))
 	}
 	slices.SortFunc(st.Services, func(a, b ServiceState) int { return cmp.Compare(a.ID(), b.ID()) })
 	return st

@@ -48,7 +48,9 @@ func DiffAgent(ctx context.Context, client *api.Client, st State) (Diff, error) 
 			d.Change = append(d.Change, s.ID())
 		}
 	}
-	d.Remove = staleOwned(services, st)
+	// The metrics endpoint follows run's -metrics-addr, which a plan does
+	// not know: its registration is not reported as one to remove.
+	d.Remove = slices.DeleteFunc(staleOwned(services, st), func(id string) bool { return id == ExporterName })
 	return d, nil
 }
 

@@ -44,12 +44,19 @@ type Reconciler struct {
 type Outcome struct {
 	// Registered and Deregistered are service IDs written through the API.
 	Registered, Deregistered []string
+	// Replaced are the IDs of Registered that the agent already held (a
+	// changed definition); the others were new.
+	Replaced []string
 	// FragmentWritten is true when the agent config fragment changed;
 	// Reloaded when the agent was asked to reload.
 	FragmentWritten, Reloaded bool
 	// Conflicts are desired service IDs the agent already holds for
 	// someone else (no managed-by meta): left alone, never overwritten.
 	Conflicts []string
+	// AgentChecks are the agent's checks as the pass last read them (nil
+	// when it could not read them): status and output of every check,
+	// whoever runs it, for metrics.
+	AgentChecks map[string]*api.AgentCheck
 }
 
 // Writes counts the agent writes of the pass.
@@ -70,6 +77,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, st State) (Outcome, error) {
 	if err != nil {
 		return out, err
 	}
+	out.AgentChecks = checks
 
 	var viaAPI, viaFile []ServiceState
 	for _, s := range st.Services {
@@ -87,6 +95,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, st State) (Outcome, error) {
 		if services, checks, err = r.read(q); err != nil {
 			return out, err
 		}
+		out.AgentChecks = checks
 	}
 
 	for _, s := range viaAPI {
@@ -105,6 +114,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, st State) (Outcome, error) {
 		}
 		r.Log.Info("registered service", "id", s.ID(), "name", s.Registration.Name, "checks", len(s.Registration.Checks))
 		out.Registered = append(out.Registered, s.ID())
+		if have != nil {
+			out.Replaced = append(out.Replaced, s.ID())
+		}
 	}
 
 	stale := staleOwned(services, st)

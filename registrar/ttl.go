@@ -30,6 +30,8 @@ type TTLRunner struct {
 	// Missing, when set, is signalled (without blocking) when the agent
 	// does not know a check: the service must be registered again.
 	Missing chan<- struct{}
+	// Metrics, when set, is told every evaluation and push.
+	Metrics Recorder
 
 	wg      sync.WaitGroup
 	running map[string]*ttlWorker
@@ -142,15 +144,21 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 		failed         bool
 	}
 	force := true
+	rec := recorderOr(r.Metrics)
 	for {
+		start := time.Now()
 		res := check.Run(ctx)
 		if ctx.Err() != nil {
 			return
 		}
+		rec.Probed(w.def, time.Since(start))
 		status, output := ttlStatus(res.Status), res.String()
 		if force || status != last.status || output != last.output || time.Since(last.at) >= refreshPeriod(w.def) {
 			q := (&api.QueryOptions{}).WithContext(ctx)
 			err := r.Client.Agent().UpdateTTLOpts(w.def.CheckID, output, status, q)
+			if err == nil || ctx.Err() == nil {
+				rec.Pushed(w.def, err)
+			}
 			switch {
 			case err != nil && ctx.Err() != nil:
 				return

@@ -36,6 +36,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	self := fs.String("self", "", "path of the binary the agent runs for script checks, given `check <probe> …` (default "+CheckBinary+" next to this executable, else this executable)")
 	logLevel := fs.String("log-level", "info", "trace, debug, info, warn or error")
 	logJSON := fs.Bool("log-json", false, "log as JSON lines")
+	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (host:port) and register that endpoint in Consul as service carbonio-health tagged prometheus-exporter (default: off)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -76,6 +77,17 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		Resync:           *resync,
 		AllViaConfig:     *viaConfig,
 		DeregisterOnExit: *deregister,
+	}
+	if *metricsAddr != "" {
+		m, err := listenMetrics(*metricsAddr)
+		if err != nil {
+			log.Error("metrics endpoint", "error", err)
+			return 1
+		}
+		d.Metrics, d.Options.Exporter = m.collector, &m.exporter
+		mctx, stopMetrics := context.WithCancel(ctx)
+		defer stopMetrics() // also when Run fails
+		go m.serve(mctx, log.Named("metrics"))
 	}
 	log.Info("starting", "version", version, "config_dirs", opts.ConfigDirs, "agent_config_dir", *agentDir)
 	if err := d.Run(ctx); err != nil && ctx.Err() == nil {

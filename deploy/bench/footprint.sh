@@ -4,6 +4,11 @@
 # real dev agent for $FOOTPRINT_SECONDS (default 60): peak RSS (VmHWM) and CPU
 # seconds from /proc, next to the Consul agent's own in the same run.
 # Prints one markdown table row per process.
+#
+# FOOTPRINT_METRICS=1 runs the daemon with -metrics-addr on a free port and
+# scrapes its /metrics $FOOTPRINT_SCRAPES times (default 1000, with curl, as
+# Prometheus asks: text format, gzip accepted) at the start of the window;
+# run.sh runs it beside a run without metrics to get what metrics add.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,10 +19,10 @@ work=$(mktemp -d)
 # ports would flip that check in any other agent measured at the same time.
 ports=$(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(3)]
+socks = [socket.socket() for _ in range(4)]
 for s in socks: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])' 2>/dev/null || echo "18500 18300 18301")
-read -r port server serf <<<"$ports"
+print(*[s.getsockname()[1] for s in socks])' 2>/dev/null || echo "18500 18300 18301 18302")
+read -r port server serf mport <<<"$ports"
 mkdir -p "$work/consul.d"
 cat >"$work/consul.d/agent.hcl" <<HCL
 enable_local_script_checks = true
@@ -39,8 +44,14 @@ for _ in $(seq 1 100); do
 	curl -fsS "http://127.0.0.1:$port/v1/status/leader" 2>/dev/null | grep -q ':' && break
 	sleep 0.2
 done
+metrics=() label="carbonio-health run"
+scrapes=${FOOTPRINT_SCRAPES:-1000}
+if [ "${FOOTPRINT_METRICS:-0}" = 1 ]; then
+	metrics=(-metrics-addr "127.0.0.1:$mport")
+	label="carbonio-health run -metrics-addr, $scrapes scrapes"
+fi
 "$repo/bin/carbonio-health" run -http-addr "127.0.0.1:$port" -config-dir "$repo/deploy/dev" \
-	-agent-config-dir "$work/consul.d" -log-level warn 2>"$work/daemon.log" &
+	-agent-config-dir "$work/consul.d" -log-level warn "${metrics[@]}" 2>"$work/daemon.log" &
 daemon=$!
 
 # CPU ticks (utime+stime) and the clock tick rate.
@@ -48,7 +59,14 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 sleep 5 # registration done; measure the steady state
 d0=$(ticks "$daemon") a0=$(ticks "$agent")
-sleep "$secs"
+start=$(date +%s)
+if [ ${#metrics[@]} -gt 0 ]; then
+	# One connection kept alive, as Prometheus keeps it.
+	for _ in $(seq 1 "$scrapes"); do echo "url = \"http://127.0.0.1:$mport/metrics\""; done >"$work/scrapes.curl"
+	curl -fsS -K "$work/scrapes.curl" -H 'Accept: text/plain;version=0.0.4' -H 'Accept-Encoding: gzip' >/dev/null
+fi
+rest=$((secs - ($(date +%s) - start)))
+if [ "$rest" -gt 0 ]; then sleep "$rest"; fi
 d1=$(ticks "$daemon") a1=$(ticks "$agent")
 hwm() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 services=$(curl -fsS "http://127.0.0.1:$port/v1/agent/services" | grep -o '"carbonio-health:[^"]*":' | wc -l)
@@ -60,5 +78,5 @@ row() { # name pid t0 t1
 }
 echo "| process ($services services, ${secs} s) | peak RSS MiB | CPU s | % of one core |"
 echo "|---|---|---|---|"
-row "carbonio-health run" "$daemon" "$d0" "$d1"
+row "$label" "$daemon" "$d0" "$d1"
 row "consul agent (dev), same run" "$agent" "$a0" "$a1"

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# make bench: the five measurements of the README's "Benchmarks" table, in one
+# make bench: the six measurements of the README's "Benchmarks" table, in one
 # run on this machine, written to deploy/bench/results.md (raw go test output
-# kept next to it under deploy/bench/raw/). About 7 minutes. Needs bin/consul,
+# kept next to it under deploy/bench/raw/). About 9 minutes. Needs bin/consul,
 # bin/carbonio-health and Debian's monitoring plugins (make bench builds and
-# installs them first).
+# installs them first). BENCH_ONLY="metrics …" runs only the named
+# measurements (check-cost registration waiting metrics) and writes
+# results.md from the raw output of this run and of the last run of the others
+# (BENCH_ONLY=none: no measurement, results.md rewritten from raw/).
 #
 # The CPU-bound measurements (check cost, cold registration) run alone. The
 # three that mostly wait (footprint and steady state: 60 s of a quiet node;
@@ -27,23 +30,46 @@ bench() { # name package pattern extra-args…
 	go test -run '^$' -bench "$pattern" "$@" "$pkg" | tee "$raw/$name.txt" >&2
 }
 
-bench check-cost ./checkscript BenchmarkCheck -benchtime 200x -count 5 -benchmem
-bench registration ./registrar '^BenchmarkColdRegistration$' -benchtime 1x -timeout 30m
-bench registration-config ./registrar '^BenchmarkColdRegistrationConfigFile$' -benchtime 1x -timeout 30m
+# want NAME: whether this run measures NAME.
+want() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
 
-echo "== footprint, steady-state, detection (side by side)" >&2
-deploy/bench/footprint.sh >"$raw/footprint.md" &
-footprint=$!
-go test -run '^$' -bench BenchmarkSteadyState -benchtime 1x ./registrar >"$raw/steady-state.txt" &
-steady=$!
-go test -run '^$' -bench BenchmarkDetection -benchtime 1x ./registrar >"$raw/detection.txt" &
-detection=$!
-failed=0
-for job in "$footprint:footprint.md" "$steady:steady-state.txt" "$detection:detection.txt"; do
-	wait "${job%%:*}" || { echo "bench: ${job#*:} failed" >&2; failed=1; }
-	cat "$raw/${job#*:}" >&2
-done
-[ "$failed" = 0 ]
+if want check-cost; then
+	bench check-cost ./checkscript BenchmarkCheck -benchtime 200x -count 5 -benchmem
+fi
+if want registration; then
+	bench registration ./registrar '^BenchmarkColdRegistration$' -benchtime 1x -timeout 30m
+	bench registration-config ./registrar '^BenchmarkColdRegistrationConfigFile$' -benchtime 1x -timeout 30m
+fi
+
+if want waiting; then
+	echo "== footprint, steady-state, detection (side by side)" >&2
+	deploy/bench/footprint.sh >"$raw/footprint.md" &
+	footprint=$!
+	go test -run '^$' -bench BenchmarkSteadyState -benchtime 1x ./registrar >"$raw/steady-state.txt" &
+	steady=$!
+	go test -run '^$' -bench BenchmarkDetection -benchtime 1x ./registrar >"$raw/detection.txt" &
+	detection=$!
+	failed=0
+	for job in "$footprint:footprint.md" "$steady:steady-state.txt" "$detection:detection.txt"; do
+		wait "${job%%:*}" || { echo "bench: ${job#*:} failed" >&2; failed=1; }
+		cat "$raw/${job#*:}" >&2
+	done
+	[ "$failed" = 0 ]
+fi
+
+# Metrics: the cost of one scrape in-process (CPU-bound, alone), then the
+# daemon with -metrics-addr scraped 1,000 times beside one without, each
+# against its own agent, for 60 s.
+if want metrics; then
+	bench metrics-scrape ./registrar/metrics BenchmarkScrape -benchtime 2000x -count 5 -benchmem
+	echo "== metrics on and off (side by side)" >&2
+	FOOTPRINT_METRICS=1 FOOTPRINT_SCRAPES=1000 deploy/bench/footprint.sh >"$raw/footprint-metrics-on.md" &
+	on=$!
+	deploy/bench/footprint.sh >"$raw/footprint-metrics-off.md" &
+	off=$!
+	wait "$on" && wait "$off"
+	cat "$raw/footprint-metrics-on.md" "$raw/footprint-metrics-off.md" >&2
+fi
 
 # metric FILE NAME UNIT: the value printed before UNIT on the line of NAME.
 metric() {
@@ -69,6 +95,9 @@ timing() {
 	echo
 	echo "Written by \`make bench\` (deploy/bench/run.sh) on $(date -u +%Y-%m-%d), $(nproc) cores, $(go version | cut -d' ' -f3)."
 	echo "Every ratio compares figures of this same run. Raw output: deploy/bench/raw/."
+	if [ -n "${BENCH_ONLY:-}" ]; then
+		echo "Measured on this date: ${BENCH_ONLY} (BENCH_ONLY); the other sections are from the raw output of an earlier full run."
+	fi
 	echo
 	echo "## 1. One check evaluation (median of 5 runs × 200 evaluations)"
 	echo
@@ -132,6 +161,42 @@ timing() {
 	echo "|---|---|---|"
 	echo "| socket removed (TTL check, inotify) | $(metric "$f" BenchmarkDetection socket-removed-median-ms) ms | $(metric "$f" BenchmarkDetection socket-removed-max-ms) ms |"
 	echo "| TCP listener closed (agent TCP check, 1 s interval) | $(metric "$f" BenchmarkDetection tcp-closed-median-ms) ms | $(metric "$f" BenchmarkDetection tcp-closed-max-ms) ms |"
+	echo
+	echo "## 6. Metrics (-metrics-addr), full catalog"
+	echo
+	echo "One scrape of the handler in-process (median of 5 runs × 2,000 scrapes; CPU = getrusage, garbage collection included):"
+	echo
+	echo "| variant | CPU per scrape | wall per scrape | series | bytes | allocations |"
+	echo "|---|---|---|---|---|---|"
+	awk '
+		/^BenchmarkScrape\// {
+			split($1, p, "/"); v = p[2]; sub(/-[0-9]+$/, "", v); k = ++n[v]; vs[v] = 1
+			for (i = 2; i <= NF; i++) {
+				if ($i == "cpu-µs/scrape") cpu[v, k] = $(i-1)
+				if ($i == "ns/op") ns[v, k] = $(i-1)
+				if ($i == "series") series[v] = $(i-1)
+				if ($i == "bytes/scrape") bytes[v] = $(i-1)
+				if ($i == "allocs/op") allocs[v] = $(i-1)
+			}
+		}
+		function median(arr, v,   m, a, i, j, t) {
+			m = n[v]; for (i = 1; i <= m; i++) a[i] = arr[v, i] + 0
+			for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return a[int((m + 1) / 2)]
+		}
+		END { for (v in vs) printf "| %s | %.0f µs | %.0f µs | %d | %d | %d |\n", v, median(cpu, v), median(ns, v) / 1000, series[v], bytes[v], allocs[v] }
+	' "$raw/metrics-scrape.txt" | sort
+	echo
+	echo "The daemon side by side, metrics on (scraped 1,000 times over one kept-alive connection, as Prometheus scrapes) and off, each against its own agent:"
+	echo
+	cat "$raw/footprint-metrics-on.md"
+	grep '^| carbonio-health run |' "$raw/footprint-metrics-off.md" || true
+	echo
+	awk -F'|' '
+		FNR == 1 { f++ }
+		/carbonio-health run/ { rss[f] = $3 + 0; cpu[f] = $4 + 0; if (match($2, /[0-9]+ scrapes/)) scrapes = substr($2, RSTART, RLENGTH) + 0 }
+		END { printf "Metrics add %.1f MiB peak RSS and %.2f ms of daemon CPU per scrape (CPU on − CPU off over the same 60 s, ÷ %d).\n", rss[1] - rss[2], (cpu[1] - cpu[2]) * 1000 / scrapes, scrapes }
+	' "$raw/footprint-metrics-on.md" "$raw/footprint-metrics-off.md"
 } >"$out"
 echo "wrote $out" >&2
 cat "$out"

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+	"github.com/hashicorp/consul/sdk/freeport"
+
+	"github.com/zextras/carbonio-health/registrar"
+	"github.com/zextras/carbonio-health/registrar/consultest"
+)
+
+// prometheusJob is the scrape job the README quotes.
+const prometheusJob = "../../deploy/prometheus/carbonio-health.yml"
+
+// TestPrometheusScrapesTheDaemon runs `run -metrics-addr` (with a token of
+// the shipped daemon policy) against a real default-deny agent, and a real
+// Prometheus (bin/prometheus) with deploy/prometheus's job (consul_sd_configs:
+// server, read-only token, services, tags): Prometheus must discover the
+// daemon through the agent, scrape it, and answer queries.
+func TestPrometheusScrapesTheDaemon(t *testing.T) {
+	prom := prometheusBinary(t)
+	agent := consultest.Start(t, consultest.Options{ACL: true, ScriptChecks: consultest.ScriptChecksLocal})
+	admin := agent.Client(t, agent.ManagementToken)
+	readToken := consultest.PolicyToken(t, admin, "prometheus-read", "../../deploy/consul/acl-status-policy.hcl")
+	daemonToken := consultest.PolicyToken(t, admin, "carbonio-health", "../../deploy/consul/acl-policy.hcl")
+
+	// The node: the built-in "all" role (script checks run by the agent
+	// through a wrapper that makes this test binary the real command) and a
+	// socket TTL check evaluated in-process.
+	tmp := t.TempDir()
+	sock := filepath.Join(tmp, "db.sock")
+	consultest.Listen(t, "unix", sock)
+	confDir := filepath.Join(tmp, "etc")
+	writeFile(t, filepath.Join(confDir, "node.hcl"), fmt.Sprintf(`
+role "t" {
+  service "db" {
+    check "socket" {
+      type     = "ttl"
+      probe    = "socket"
+      args     = { p = %q, C = true }
+      interval = "1s"
+    }
+  }
+}
+node { roles = ["t"] }
+`, sock))
+	self := filepath.Join(tmp, "carbonio-health")
+	writeFile(t, self, fmt.Sprintf("#!/bin/sh\nCARBONIO_HEALTH_AS_BINARY=1 exec %q \"$@\"\n", os.Args[0]))
+	if err := os.Chmod(self, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tokenFile := filepath.Join(tmp, "token")
+	writeFile(t, tokenFile, daemonToken)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- dispatch(ctx, []string{"run", "-http-addr", agent.Addr, "-token-file", tokenFile,
+			"-config-dir", confDir, "-agent-config-dir", agent.ConfigDir, "-self", self,
+			"-metrics-addr", "127.0.0.1:0", "-log-level", "warn"}, io.Discard, &logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", logs.String())
+		}
+	})
+
+	// The daemon registered its endpoint, owned like its other services.
+	var exporter *api.AgentService
+	eventuallyTrue(t, "the carbonio-health service in the agent", func() bool {
+		exporter, _, _ = admin.Agent().Service(registrar.ExporterName, nil)
+		return exporter != nil
+	})
+	if !registrar.Owned(exporter) || exporter.Tags[0] != registrar.ExporterTag || exporter.Meta[registrar.MetaPromPort] != fmt.Sprint(exporter.Port) {
+		t.Errorf("exporter registration: tags %v, meta %v, port %d", exporter.Tags, exporter.Meta, exporter.Port)
+	}
+
+	// Prometheus with the shipped job, the test's agent and token.
+	job, err := os.ReadFile(prometheusJob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := mustReplace(t, string(job), regexp.MustCompile(`server: localhost:8500`), "server: "+agent.Addr)
+	cfg = mustReplace(t, cfg, regexp.MustCompile(`token: ".*"`), fmt.Sprintf("token: %q", readToken))
+	cfg = "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n" + cfg
+	promAddr := startPrometheus(t, prom, cfg)
+
+	// Its own view: the target discovered through Consul, and up.
+	eventuallyTrue(t, "Prometheus to scrape carbonio-health successfully", func() bool {
+		var targets struct {
+			ActiveTargets []struct {
+				DiscoveredLabels map[string]string `json:"discoveredLabels"`
+				Labels           map[string]string `json:"labels"`
+				Health           string            `json:"health"`
+				LastError        string            `json:"lastError"`
+			} `json:"activeTargets"`
+		}
+		promAPI(t, promAddr, "/api/v1/targets", &targets)
+		for _, tg := range targets.ActiveTargets {
+			if tg.Labels["job"] != "carbonio-health" {
+				continue
+			}
+			if tg.DiscoveredLabels["__meta_consul_service"] != registrar.ExporterName || tg.Labels["node"] != agent.NodeName ||
+				tg.DiscoveredLabels["__address__"] != fmt.Sprintf("127.0.0.1:%d", exporter.Port) {
+				t.Fatalf("target not as discovered through Consul: %v %v", tg.DiscoveredLabels, tg.Labels)
+			}
+			if tg.LastError != "" {
+				t.Logf("scrape: %s", tg.LastError)
+			}
+			return tg.Health == "up"
+		}
+		return false
+	})
+
+	// And a query over what it scraped.
+	queries := []struct{ query, want string }{
+		{`carbonio_health_agent_up{job="carbonio-health"}`, "1"},
+		{`carbonio_health_check_status{service="carbonio-t-db",status="passing"}`, "1"},
+		{`count(carbonio_health_perfdata_seconds{service="carbonio-t-db",label="time"})`, "1"},
+		{`carbonio_health_reconcile_writes_total{kind="register"} > 0`, ""},
+		{`carbonio_health_ttl_pushes_total > 0`, ""},
+		{`carbonio_health_probe_duration_seconds_count{probe="socket"} > 0`, ""},
+		{`carbonio_health_build_info{version="` + version + `"}`, "1"},
+	}
+	for _, q := range queries {
+		eventuallyTrue(t, "the query "+q.query, func() bool {
+			var res struct {
+				Result []struct {
+					Value [2]any `json:"value"`
+				} `json:"result"`
+			}
+			promAPI(t, promAddr, "/api/v1/query?query="+url.QueryEscape(q.query), &res)
+			return len(res.Result) == 1 && (q.want == "" || res.Result[0].Value[1] == q.want)
+		})
+	}
+}
+
+// TestReadmeQuotesPrometheusJob: the README's copy-paste block is the job
+// the test above ran.
+func TestReadmeQuotesPrometheusJob(t *testing.T) {
+	job, err := os.ReadFile(prometheusJob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, []byte("```yaml\n"+string(job)+"```\n")) {
+		t.Errorf("README.md does not quote %s verbatim in a yaml block", prometheusJob)
+	}
+}
+
+// prometheusBinary returns the pinned Prometheus ($CARBONIO_HEALTH_PROMETHEUS,
+// else bin/prometheus, built by `make prometheus`; Debian's package lacks
+// Consul discovery); missing, it fails the test under
+// CARBONIO_HEALTH_INTEGRATION=1 (make test builds it) and skips otherwise.
+func prometheusBinary(t *testing.T) string {
+	path := os.Getenv("CARBONIO_HEALTH_PROMETHEUS")
+	if path == "" {
+		path = "../../bin/prometheus"
+	}
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("CARBONIO_HEALTH_INTEGRATION") == "1" {
+			t.Fatalf("no Prometheus at %s: run `make prometheus`", path)
+		}
+		t.Skipf("no Prometheus at %s", path)
+	}
+	return path
+}
+
+// startPrometheus runs prometheus with cfg on a free port and a temp
+// storage dir until the test ends, and returns its address once ready.
+func startPrometheus(t *testing.T, bin, cfg string) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "prometheus.yml"), cfg)
+	addr := fmt.Sprintf("127.0.0.1:%d", freeport.GetOne(t))
+	var out syncBuffer
+	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("prometheus output:\n%s", out.String())
+		}
+	})
+	eventuallyTrue(t, "Prometheus ready", func() bool {
+		resp, err := http.Get("http://" + addr + "/-/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return addr
+}
+
+// promAPI GETs a Prometheus API path and decodes its data field into v.
+func promAPI(t *testing.T, addr, path string, v any) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Status string          `json:"status"`
+		Data   json.RawMessage `json:"data"`
+		Error  string          `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Status != "success" {
+		t.Fatalf("%s: status %q error %q decode %v", path, body.Status, body.Error, err)
+	}
+	if err := json.Unmarshal(body.Data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// mustReplace replaces the one match of re in s, failing when there is none.
+func mustReplace(t *testing.T, s string, re *regexp.Regexp, with string) string {
+	t.Helper()
+	if n := len(re.FindAllString(s, -1)); n != 1 {
+		t.Fatalf("%s: %d matches of %s, want 1", prometheusJob, n, re)
+	}
+	return re.ReplaceAllLiteralString(s, with)
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eventuallyTrue polls cond every 200 ms for up to a minute (a hang
+// detector, not a timing claim: Prometheus discovers and scrapes in seconds).
+func eventuallyTrue(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's and the test's use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,10 @@
+//go:build tools
+
+// Package prometheusdev pins the Prometheus server built by `make
+// prometheus` for the metrics test: Debian's prometheus package (2.42) is
+// built without Consul service discovery ("Disable Consul SD until its
+// Debian package is back in shape"), and Carbonio's Prometheus finds its
+// targets with consul_sd_configs.
+package prometheusdev
+
+import _ "github.com/prometheus/prometheus/cmd/prometheus"
