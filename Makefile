@@ -12,14 +12,18 @@ BIN      := $(CURDIR)/bin
 CONSUL   := $(BIN)/consul
 DAEMON   := $(BIN)/carbonio-health
 PLUGINS  := /usr/lib/nagios/plugins
+NFPM     := $(BIN)/nfpm
+PKG_DIR  := $(BIN)/pkg
 
 # Integration tests read these; with CARBONIO_HEALTH_INTEGRATION=1 a missing
 # Consul binary or plugin is a failure, never a skip.
 export CARBONIO_HEALTH_CONSUL      := $(CONSUL)
 export CARBONIO_HEALTH_PLUGINS     := $(PLUGINS)
 export CARBONIO_HEALTH_INTEGRATION := 1
+export CARBONIO_HEALTH_BIN         := $(DAEMON)
+export CARBONIO_HEALTH_PKG_DIR     := $(PKG_DIR)
 
-.PHONY: all build consul plugins run test fuzz bench lint clean
+.PHONY: all build consul plugins consumers package run test fuzz bench lint clean
 
 all: build
 
@@ -40,6 +44,25 @@ $(PLUGINS)/check_disk:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		monitoring-plugins-basic monitoring-plugins-standard
 
+# The tools that consume what deploy/ ships, run on it by make test: lintian
+# and dpkg on the .deb, systemd-analyze on the unit, nagios4, icinga2 and
+# zabbix_agentd on the monitoring files. After plugins: one apt at a time.
+consumers: plugins
+	@for t in lintian dpkg-deb systemd-analyze nagios4 icinga2 zabbix_agentd; do command -v $$t >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make consumers: run as root to apt-get install the tools" >&2; exit 1; fi; \
+		apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+			lintian dpkg-dev systemd nagios4-core icinga2-bin icinga2-common zabbix-agent; \
+	fi
+
+# .deb and .rpm in bin/pkg/, built by nfpm (built once from deploy/package).
+package: $(NFPM)
+	GO=$(GO) NFPM=$(NFPM) deploy/package/build.sh
+$(NFPM): deploy/package/go.mod deploy/package/go.sum
+	cd deploy/package && $(GO) build -o $(NFPM) github.com/goreleaser/nfpm/v2/cmd/nfpm
+	@touch $(NFPM)
+
 run: build consul
 	deploy/dev/run.sh
 
@@ -50,7 +73,7 @@ lint:
 # test and bench first get what they need side by side: the Consul build
 # (minutes, the first time) overlaps the plugin install and the daemon build.
 test:
-	$(MAKE) -j4 consul plugins build lint
+	$(MAKE) -j4 consul plugins consumers build lint package
 	$(GO) test -race -count=1 ./...
 
 fuzz:
