@@ -115,4 +115,3 @@ func debVersion(t *testing.T, deb string) string {
 	}
 	return v
 }
-
