@@ -44,6 +44,7 @@ var validated = map[string]string{
 	"deploy_nagios_test.go":                "itself",
 	"deploy_readme_test.go":                "itself",
 	"deploy_zabbix_test.go":                "itself",
+	"deploy_icinga2_test.go":               "itself",
 	"package/go.mod":                       "make package builds bin/nfpm from it",
 	"package/go.sum":                       "make package builds bin/nfpm from it",
 	"package/tools.go":                     "make package builds bin/nfpm from it",
