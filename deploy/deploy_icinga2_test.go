@@ -45,6 +45,7 @@ object PerfdataWriter "perfdata" {
 // node and OK for its passing role, and `check` runs its probe. Every path
 // of the daemon is in a temporary folder.
 func TestIcinga2(t *testing.T) {
+	t.Parallel() // each waits on its own tool and dev agent
 	icinga2 := tool(t, "icinga2")
 	bin := daemonBinary(t)
 	agent := consultest.Start(t, consultest.Options{})

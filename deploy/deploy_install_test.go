@@ -31,6 +31,7 @@ const (
 // purge with no agent to reach still succeeds). It leaves the machine as it
 // found it.
 func TestPackageInstall(t *testing.T) {
+	t.Parallel() // each waits on its own tool and dev agent
 	deb := packageFile(t, "deb")
 	dpkgQuery := tool(t, "dpkg-query")
 	if os.Geteuid() != 0 {

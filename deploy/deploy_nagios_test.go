@@ -56,6 +56,7 @@ illegal_macro_output_chars=` + "`" + `~$&|'"<>
 // accepts the configuration, and a short real run executes `status` against
 // a dev agent and writes the expected states into status.dat.
 func TestNagios(t *testing.T) {
+	t.Parallel() // each waits on its own tool and dev agent
 	nagios := tool(t, "nagios4")
 	bin := daemonBinary(t)
 	agent := consultest.Start(t, consultest.Options{})

@@ -11,6 +11,7 @@ import (
 // TestPackageLintian runs Debian's lintian on the .deb: no error may remain;
 // deploy/package/lintian-overrides says why each overridden tag is fine.
 func TestPackageLintian(t *testing.T) {
+	t.Parallel() // each waits on its own tool and dev agent
 	deb := packageFile(t, "deb")
 	out, err := exec.Command(tool(t, "lintian"), "--fail-on", "error", deb).CombinedOutput()
 	t.Logf("lintian:\n%s", out)

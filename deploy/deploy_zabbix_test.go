@@ -20,6 +20,7 @@ import (
 // JSON in the form Zabbix reads and carries every macro the template uses,
 // and the items' JSON says the states.
 func TestZabbixAgent(t *testing.T) {
+	t.Parallel() // each waits on its own tool and dev agent
 	agentd := tool(t, "zabbix_agentd")
 	bin := daemonBinary(t)
 	agent := consultest.Start(t, consultest.Options{})
