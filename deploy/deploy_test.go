@@ -45,6 +45,7 @@ var validated = map[string]string{
 	"deploy_readme_test.go":                "itself",
 	"deploy_zabbix_test.go":                "itself",
 	"deploy_icinga2_test.go":               "itself",
+	"deploy_scripts_test.go":               "itself",
 	"package/go.mod":                       "make package builds bin/nfpm from it",
 	"package/go.sum":                       "make package builds bin/nfpm from it",
 	"package/tools.go":                     "make package builds bin/nfpm from it",
@@ -56,9 +57,9 @@ var validated = map[string]string{
 	"package/node.hcl.example":             "TestPackageInstall",
 	"package/node-file.conf":               "TestPackageInstall",
 	"package/sysusers.conf":                "TestPackageInstall",
-	"package/scripts/postinstall.sh":       "TestPackageInstall",
-	"package/scripts/preremove.sh":         "TestPackageInstall",
-	"package/scripts/postremove.sh":        "TestPackageInstall",
+	"package/scripts/postinstall.sh":       "TestPackageInstall, TestMaintainerScripts",
+	"package/scripts/preremove.sh":         "TestPackageInstall, TestMaintainerScripts",
+	"package/scripts/postremove.sh":        "TestPackageInstall, TestMaintainerScripts",
 	"icinga2/carbonio-health.conf":         "TestIcinga2",
 }
 
