@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
-
-	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 // icinga2Main loads what Debian's icinga2.conf loads for checks (the
@@ -47,20 +45,12 @@ object PerfdataWriter "perfdata" {
 func TestIcinga2(t *testing.T) {
 	t.Parallel() // each waits on its own tool and dev agent
 	icinga2 := tool(t, "icinga2")
-	bin := daemonBinary(t)
-	agent := consultest.Start(t, consultest.Options{})
-	c := agent.Client(t, "")
-	registerTTL(t, c, "carbonio-health:mta:smtp", "carbonio-mta-smtp", "tcp", api.HealthPassing)
-	registerTTL(t, c, "carbonio-health:proxy:http", "carbonio-proxy-http", "tcp", api.HealthCritical)
+	agent := devNode(t, map[string]string{"mta:smtp": api.HealthPassing, "proxy:http": api.HealthCritical})
 
 	dir := t.TempDir()
 	token := filepath.Join(dir, "status.token") // no ACLs on the dev agent: empty
 	writeFile(t, token, "")
-	shipped, err := os.ReadFile("icinga2/carbonio-health.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(dir, "carbonio-health.conf"), strings.ReplaceAll(string(shipped), "/usr/bin/carbonio-health", bin))
+	writeFile(t, filepath.Join(dir, "carbonio-health.conf"), shippedFile(t, "icinga2/carbonio-health.conf"))
 	// The README's objects on the dev agent; each checks every second
 	// instead of Icinga's default 5 minutes.
 	objects := strings.NewReplacer("agent-mail-1-example-com", agent.NodeName, "consul.example.com:8500", agent.Addr,

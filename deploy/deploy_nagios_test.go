@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
-
-	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 // nagiosMain is a main configuration for Debian's nagios4 that loads what
@@ -58,11 +56,7 @@ illegal_macro_output_chars=` + "`" + `~$&|'"<>
 func TestNagios(t *testing.T) {
 	t.Parallel() // each waits on its own tool and dev agent
 	nagios := tool(t, "nagios4")
-	bin := daemonBinary(t)
-	agent := consultest.Start(t, consultest.Options{})
-	c := agent.Client(t, "")
-	registerTTL(t, c, "carbonio-health:mta:smtp", "carbonio-mta-smtp", "tcp", api.HealthCritical)
-	registerTTL(t, c, "carbonio-health:proxy:http", "carbonio-proxy-http", "tcp", api.HealthPassing)
+	agent := devNode(t, map[string]string{"mta:smtp": api.HealthCritical, "proxy:http": api.HealthPassing})
 
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "checkresults"), 0o755); err != nil {
@@ -70,12 +64,7 @@ func TestNagios(t *testing.T) {
 	}
 	token := filepath.Join(dir, "status.token") // no ACLs on the dev agent: empty
 	writeFile(t, token, "")
-	objects, err := os.ReadFile("nagios/carbonio-health.cfg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	shipped := strings.NewReplacer("/usr/bin/carbonio-health", bin, "/etc/carbonio-health/status.token", token).Replace(string(objects))
-	writeFile(t, filepath.Join(dir, "carbonio-health.cfg"), shipped)
+	writeFile(t, filepath.Join(dir, "carbonio-health.cfg"), shippedFile(t, "nagios/carbonio-health.cfg", "/etc/carbonio-health/status.token", token))
 	hosts := strings.ReplaceAll(readmeBlock(t, "nagios-hosts"), "agent-mail-1-example-com", agent.NodeName)
 	writeFile(t, filepath.Join(dir, "readme-hosts.cfg"), hosts)
 	writeFile(t, filepath.Join(dir, "resource.cfg"), "$USER10$="+agent.Addr+"\n")
@@ -118,26 +107,6 @@ func TestNagios(t *testing.T) {
 		log, _ := os.ReadFile(filepath.Join(dir, "nagios.log"))
 		t.Logf("nagios4 output:\n%s\nnagios.log:\n%s", out.String(), log)
 	}
-}
-
-// registerTTL registers an owned service with one TTL check (ID
-// <service ID>:<check>, as the catalog names them) in state status, and
-// waits until the catalog shows it (status changes sync at once).
-func registerTTL(t *testing.T, c *api.Client, id, name, check, status string) {
-	t.Helper()
-	err := c.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: id, Name: name,
-		Meta:  map[string]string{"managed-by": "carbonio-health"},
-		Check: &api.AgentServiceCheck{CheckID: id + ":" + check, Name: check, TTL: "10m", Status: status, Notes: name + " " + status}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		checks, _, err := c.Health().Checks(name, nil)
-		if err == nil && len(checks) == 1 && checks[0].Status == status {
-			return
-		}
-	}
-	t.Fatalf("%s never reached the catalog as %s", id, status)
 }
 
 // serviceStatus parses nagios4's status.dat: service description → the

@@ -4,7 +4,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 // integration reports whether a missing tool or artifact must fail the test
@@ -76,4 +82,49 @@ func run(t *testing.T, name string, args ...string) string {
 		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
 	}
 	return string(out)
+}
+
+// shippedFile returns a file of deploy/ as a test installs it: the
+// installed binary's path replaced by the one `make build` wrote, and any
+// more old, new pairs replaced.
+func shippedFile(t *testing.T, path string, oldnew ...string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.NewReplacer(append([]string{"/usr/bin/carbonio-health", daemonBinary(t)}, oldnew...)...).Replace(string(b))
+}
+
+// devNode starts a dev agent that holds owned services in the given states,
+// keyed "role:key" (carbonio-health:role:key, named carbonio-role-key), each
+// with one TTL check "tcp" as the catalog's port checks have.
+func devNode(t *testing.T, states map[string]string) *consultest.Agent {
+	t.Helper()
+	agent := consultest.Start(t, consultest.Options{})
+	c := agent.Client(t, "")
+	for key, status := range states {
+		registerTTL(t, c, "carbonio-health:"+key, "carbonio-"+strings.ReplaceAll(key, ":", "-"), "tcp", status)
+	}
+	return agent
+}
+
+// registerTTL registers an owned service with one TTL check (ID
+// <service ID>:<check>, as the catalog names them) in state status, and
+// waits until the catalog shows it (status changes sync at once).
+func registerTTL(t *testing.T, c *api.Client, id, name, check, status string) {
+	t.Helper()
+	err := c.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: id, Name: name,
+		Meta:  map[string]string{"managed-by": "carbonio-health"},
+		Check: &api.AgentServiceCheck{CheckID: id + ":" + check, Name: check, TTL: "10m", Status: status, Notes: name + " " + status}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		checks, _, err := c.Health().Checks(name, nil)
+		if err == nil && len(checks) == 1 && checks[0].Status == status {
+			return
+		}
+	}
+	t.Fatalf("%s never reached the catalog as %s", id, status)
 }

@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/hashicorp/consul/api"
-
-	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 // TestZabbixAgent runs Debian's zabbix_agentd -t on the shipped
@@ -22,18 +20,11 @@ import (
 func TestZabbixAgent(t *testing.T) {
 	t.Parallel() // each waits on its own tool and dev agent
 	agentd := tool(t, "zabbix_agentd")
-	bin := daemonBinary(t)
-	agent := consultest.Start(t, consultest.Options{})
-	c := agent.Client(t, "")
-	registerTTL(t, c, "carbonio-health:mta:smtp", "carbonio-mta-smtp", "tcp", api.HealthPassing)
-	registerTTL(t, c, "carbonio-health:mta:submission", "carbonio-mta-submission", "tcp", api.HealthCritical)
+	agent := devNode(t, map[string]string{"mta:smtp": api.HealthPassing, "mta:submission": api.HealthCritical})
 
 	dir := t.TempDir()
-	params, err := os.ReadFile("zabbix/carbonio-health.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(dir, "carbonio-health.conf"), strings.ReplaceAll(string(params), "/usr/bin/carbonio-health", bin))
+	params := shippedFile(t, "zabbix/carbonio-health.conf")
+	writeFile(t, filepath.Join(dir, "carbonio-health.conf"), params)
 	conf := filepath.Join(dir, "zabbix_agentd.conf")
 	writeFile(t, conf, "LogType=console\nPidFile="+filepath.Join(dir, "zabbix_agentd.pid")+
 		"\nAllowRoot=1\nTimeout=15\nInclude="+filepath.Join(dir, "carbonio-health.conf")+"\n")
@@ -43,7 +34,7 @@ func TestZabbixAgent(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^zabbix_agentd -t '?([^' \n]+)'?$`).FindAllStringSubmatch(readmeBlock(t, "zabbix"), -1) {
 		keys = append(keys, m[1])
 	}
-	for _, m := range regexp.MustCompile(`(?m)^UserParameter=([a-z.]+)`).FindAllStringSubmatch(string(params), -1) {
+	for _, m := range regexp.MustCompile(`(?m)^UserParameter=([a-z.]+)`).FindAllStringSubmatch(params, -1) {
 		found := false
 		for _, k := range keys {
 			found = found || k == m[1] || strings.HasPrefix(k, m[1]+"[")
