@@ -149,7 +149,7 @@ func TestPackageInstall(t *testing.T) {
 
 // checkInstalledUnit checks the installed unit against the installed files:
 // its ExecStart binary, the -config-dir the drop-in's condition watches, the
-// EnvironmentFile's folder and its user.
+// folder of an EnvironmentFile in that dir, and its user.
 func checkInstalledUnit(t *testing.T) {
 	u := parseUnit(t, installedUnit)
 	exec := strings.Fields(strings.Join(u["Service"]["ExecStart"], " "))
@@ -169,8 +169,14 @@ func checkInstalledUnit(t *testing.T) {
 	if got, want := strings.Join(d["Unit"]["ConditionPathExistsGlob"], " "), filepath.Join(cfgDir, "*.hcl"); got != want {
 		t.Errorf("drop-in condition %q, want %q (the daemon's -config-dir)", got, want)
 	}
+	// An EnvironmentFile in the package's config dir goes in a folder the
+	// package made (files elsewhere belong to other packages).
 	for _, f := range u["Service"]["EnvironmentFile"] {
-		if st, err := os.Stat(filepath.Dir(strings.TrimPrefix(f, "-"))); err != nil || !st.IsDir() {
+		f = strings.TrimPrefix(f, "-")
+		if !strings.HasPrefix(f, configDir+"/") {
+			continue
+		}
+		if st, err := os.Stat(filepath.Dir(f)); err != nil || !st.IsDir() {
 			t.Errorf("EnvironmentFile %s: no folder: %v", f, err)
 		}
 	}

@@ -13,7 +13,8 @@ import (
 // /usr/bin and /var/lib are overlays whose writes stay in the test's temp
 // dir. systemctl, deb-systemd-helper and systemd-sysusers are stubs that
 // log their arguments to $CALLS, so the test sees what the script asked
-// systemd to do, on this machine without systemd.
+// systemd to do, on this machine without systemd; `systemctl show` answers
+// with a unit environment like a Carbonio node's.
 const scriptletSandbox = `set -e
 mount -t tmpfs tmpfs /run
 mkdir -p /run/systemd/system
@@ -26,11 +27,16 @@ rm -rf /etc/carbonio-health /var/lib/carbonio-health
 mkdir -p /etc/carbonio-health
 if [ -n "$NODE_FILE" ]; then echo 'node {}' >/etc/carbonio-health/node.hcl; fi
 echo CONSUL_HTTP_ADDR=127.0.0.1:18500 >/etc/carbonio-health/consul.env
-printf '#!/bin/sh\necho "carbonio-health $* CONSUL_HTTP_ADDR=$CONSUL_HTTP_ADDR" >>"$CALLS"\n' >/usr/bin/carbonio-health
+printf '#!/bin/sh\necho "carbonio-health $* $CONSUL_HTTP_ADDR $CONSUL_HTTP_TOKEN_FILE" >>"$CALLS"\n' >/usr/bin/carbonio-health
 chmod +x /usr/bin/carbonio-health
-if [ -n "$KEPT" ]; then mkdir -p /var/lib/carbonio-health; cp /usr/bin/carbonio-health /var/lib/carbonio-health/; fi
+if [ -n "$KEPT" ]; then
+	mkdir -p /var/lib/carbonio-health
+	cp /usr/bin/carbonio-health /var/lib/carbonio-health/
+	echo CONSUL_HTTP_TOKEN_FILE=/etc/carbonio/health/service-discover/token >/var/lib/carbonio-health/consul.env
+fi
 PATH=$STUBS:$PATH sh "$SCRIPT" "$@"
 if [ -x /var/lib/carbonio-health/carbonio-health ]; then echo "kept binary" >>"$CALLS"; fi
+if [ -s /var/lib/carbonio-health/consul.env ]; then echo "kept $(cat /var/lib/carbonio-health/consul.env)" >>"$CALLS"; fi
 `
 
 // TestMaintainerScripts runs each maintainer script with the arguments dpkg
@@ -63,14 +69,19 @@ func TestMaintainerScripts(t *testing.T) {
 			"systemctl enable " + unit, "systemctl daemon-reload", "systemctl start " + unit}, ""},
 		{"postinstall", "2", true, false, []string{"systemd-sysusers carbonio-health.conf", "systemctl daemon-reload"}, ""},
 		{"postinstall", "abort-upgrade 1.0-1", true, false, nil, ""},
-		{"preremove", "remove", true, false, []string{"systemctl stop " + unit, "kept binary"}, ""},
+		{"preremove", "remove", true, false, []string{"systemctl stop " + unit,
+			"systemctl show --property Environment --value " + unit, "kept binary",
+			"kept CONSUL_HTTP_TOKEN_FILE=/etc/carbonio/health/service-discover/token"}, ""},
 		{"preremove", "upgrade 1.1-1", true, false, nil, ""},
 		{"preremove", "0", true, false, []string{"systemctl stop " + unit, "systemctl disable " + unit}, ""},
 		{"preremove", "1", true, false, nil, ""},
-		{"postremove", "remove", true, true, []string{"systemctl daemon-reload", "deb-systemd-helper mask " + unit, "kept binary"}, ""},
-		{"postremove", "purge", true, true, []string{"carbonio-health deregister CONSUL_HTTP_ADDR=127.0.0.1:18500",
+		{"postremove", "remove", true, true, []string{"systemctl daemon-reload", "deb-systemd-helper mask " + unit,
+			"kept binary", "kept CONSUL_HTTP_TOKEN_FILE=/etc/carbonio/health/service-discover/token"}, ""},
+		{"postremove", "purge", true, true, []string{
+			"carbonio-health deregister 127.0.0.1:18500 /etc/carbonio/health/service-discover/token",
 			"deb-systemd-helper purge " + unit, "deb-systemd-helper unmask " + unit}, ""},
-		{"postremove", "upgrade 1.1-1", true, true, []string{"kept binary"}, ""},
+		{"postremove", "upgrade 1.1-1", true, true, []string{"kept binary",
+			"kept CONSUL_HTTP_TOKEN_FILE=/etc/carbonio/health/service-discover/token"}, ""},
 		{"postremove", "0", true, false, []string{"systemctl daemon-reload"}, ""},
 		{"postremove", "1", true, false, []string{"systemctl daemon-reload", "systemctl try-restart " + unit}, ""},
 	}
@@ -80,7 +91,11 @@ func TestMaintainerScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"systemctl", "deb-systemd-helper", "systemd-sysusers"} {
-		if err := os.WriteFile(filepath.Join(stubs, s), []byte("#!/bin/sh\necho \""+s+" $*\" >>\"$CALLS\"\n"), 0o755); err != nil {
+		stub := "#!/bin/sh\necho \"" + s + " $*\" >>\"$CALLS\"\n"
+		if s == "systemctl" {
+			stub += `[ "$1" != show ] || echo "LANG=C CONSUL_HTTP_TOKEN_FILE=/etc/carbonio/health/service-discover/token"` + "\n"
+		}
+		if err := os.WriteFile(filepath.Join(stubs, s), []byte(stub), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -24,10 +24,14 @@ remove)
 	;;
 purge)
 	if [ -x "$kept" ]; then
-		# The daemon's Consul settings (CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN_FILE, …).
+		# The daemon's Consul settings (CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN_FILE,
+		# …): the unit's Environment= kept by prerm, then its EnvironmentFile,
+		# which systemd lets override it.
 		if ! (
 			set -a
-			if [ -r /etc/carbonio-health/consul.env ]; then . /etc/carbonio-health/consul.env; fi
+			for env in /var/lib/carbonio-health/consul.env /etc/carbonio-health/consul.env; do
+				if [ -r "$env" ]; then . "$env"; fi
+			done
 			set +a
 			timeout 60 "$kept" deregister
 		); then

@@ -4,8 +4,10 @@
 #
 # Removing stops the daemon and leaves its Consul registrations alone: its TTL
 # checks expire to critical, which is the alarm that it is gone. Only a purge
-# (Debian) deregisters; dpkg runs postrm purge after the binary is gone, so a
-# copy of it is kept for that in /var/lib/carbonio-health until the purge.
+# (Debian) deregisters; dpkg runs postrm purge after the binary and the unit
+# are gone, so a copy of the binary and the unit's CONSUL_* environment (the
+# agent's address and token file, however the unit sets them) are kept for
+# that in /var/lib/carbonio-health until the purge.
 set -e
 
 unit=carbonio-health.service
@@ -20,6 +22,10 @@ remove | 0)
 	else
 		mkdir -p /var/lib/carbonio-health
 		cp -p /usr/bin/carbonio-health /var/lib/carbonio-health/carbonio-health
+		if [ -d /run/systemd/system ]; then
+			systemctl show --property Environment --value "$unit" 2>/dev/null | tr ' ' '\n' |
+				grep '^CONSUL_' >/var/lib/carbonio-health/consul.env || true
+		fi
 	fi
 	;;
 esac
