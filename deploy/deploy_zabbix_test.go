@@ -58,7 +58,7 @@ func TestZabbixAgent(t *testing.T) {
 		values[strings.SplitN(key, "[", 2)[0]] = m[1]
 	}
 
-	checkLLD(t, values["carbonio.health.discovery"], 3) // the two checks and the node's serfHealth
+	checkLLD(t, values["carbonio.health.discovery"], "carbonio-health:mta:smtp:tcp", "carbonio-health:mta:submission:tcp")
 	for key, code := range map[string]int{"carbonio.health.check": 0, "carbonio.health.node": 2} {
 		var item struct{ Code *int }
 		if err := json.Unmarshal([]byte(values[key]), &item); err != nil || item.Code == nil || *item.Code != code {
@@ -70,15 +70,27 @@ func TestZabbixAgent(t *testing.T) {
 // checkLLD checks low-level discovery JSON against what Zabbix reads: an
 // object whose "data" is an array of objects, each mapping {#MACRO} names
 // to strings (Zabbix 4.2+ also takes the bare array; 6.0 reads both), with
-// every macro the shipped template uses.
-func checkLLD(t *testing.T, text string, entries int) {
+// every macro the shipped template uses, and one entry per check ID given
+// (the node's serfHealth may be there too, once the agent has synced it).
+func checkLLD(t *testing.T, text string, checkIDs ...string) {
 	t.Helper()
 	var doc map[string][]map[string]any
 	if err := json.Unmarshal([]byte(text), &doc); err != nil || len(doc) != 1 || doc["data"] == nil {
 		t.Fatalf("discovery %q: want {\"data\":[…]} (%v)", text, err)
 	}
-	if len(doc["data"]) != entries {
-		t.Errorf("discovery: %d entries, want %d", len(doc["data"]), entries)
+	found := map[string]bool{}
+	for _, e := range doc["data"] {
+		if id, _ := e["{#CHECKID}"].(string); id != "serfHealth" {
+			found[id] = true
+		}
+	}
+	if len(found) != len(checkIDs) {
+		t.Errorf("discovery: checks %v, want %v", found, checkIDs)
+	}
+	for _, id := range checkIDs {
+		if !found[id] {
+			t.Errorf("discovery lacks check %s", id)
+		}
 	}
 	tmpl, err := os.ReadFile("zabbix/template_carbonio_health.yaml")
 	if err != nil {
