@@ -45,15 +45,16 @@ $(PLUGINS)/check_disk:
 		monitoring-plugins-basic monitoring-plugins-standard
 
 # The tools that consume what deploy/ ships, run on it by make test: lintian
-# and dpkg on the .deb, systemd-analyze on the unit, nagios4, icinga2 and
-# zabbix_agentd on the monitoring files. After plugins: one apt at a time.
+# and dpkg on the .deb, rpm on the .rpm, systemd-analyze on the unit, nagios4,
+# icinga2 and zabbix_agentd on the monitoring files. After plugins: one apt
+# at a time.
 consumers: plugins
-	@for t in lintian dpkg-deb systemd-analyze nagios4 icinga2 zabbix_agentd; do command -v $$t >/dev/null || missing=1; done; \
+	@for t in lintian dpkg-deb rpm systemd-analyze nagios4 icinga2 zabbix_agentd; do command -v $$t >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "make consumers: run as root to apt-get install the tools" >&2; exit 1; fi; \
 		apt-get update -qq; \
 		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
-			lintian dpkg-dev systemd nagios4-core icinga2-bin icinga2-common zabbix-agent; \
+			lintian rpm systemd nagios4-core icinga2-bin icinga2-common zabbix-agent; \
 	fi
 
 # .deb and .rpm in bin/pkg/, built by nfpm (built once from deploy/package).
