@@ -26,7 +26,8 @@ const (
 // TestPackageInstall installs the .deb on this machine as an operator would
 // (make test runs as root), runs the installed binary, checks that the
 // files are where the unit expects them and that systemd accepts the unit,
-// removes the package (config and registrations stay) and purges it (what
+// installs it again over itself (the operator's edits stay), removes the
+// package (config and registrations stay) and purges it (what
 // carbonio-health owns in Consul is deregistered, nothing else; then a
 // purge with no agent to reach still succeeds). It leaves the machine as it
 // found it.
@@ -101,6 +102,22 @@ func TestPackageInstall(t *testing.T) {
 	// purge) use.
 	writeFile(t, filepath.Join(configDir, "node.hcl"), "node {\n  roles = [\"mta\"]\n}\n")
 	writeFile(t, filepath.Join(configDir, "consul.env"), "CONSUL_HTTP_ADDR="+agent.Addr+"\n")
+
+	t.Run("upgrade keeps the config", func(t *testing.T) {
+		example := filepath.Join(configDir, "node.hcl.example")
+		edited := "# edited by the operator\n"
+		b, err := os.ReadFile(example)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, example, string(b)+edited)
+		dpkg(t, "--install", deb) // postinst configure <installed version>
+		for path, want := range map[string]string{example: edited, filepath.Join(configDir, "node.hcl"): "roles"} {
+			if b, err := os.ReadFile(path); err != nil || !strings.Contains(string(b), want) {
+				t.Errorf("%s after the upgrade: %v, want it to hold %q", path, err, want)
+			}
+		}
+	})
 
 	dpkg(t, "--remove", "carbonio-health")
 	t.Run("remove keeps config and registrations", func(t *testing.T) {
