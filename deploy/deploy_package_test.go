@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -38,8 +39,9 @@ func TestPackageLintian(t *testing.T) {
 	}
 }
 
-// TestPackageRPM reads the .rpm back with rpm: the same files as the .deb
-// (units under /usr/lib), the config file marked so, and the scripts.
+// TestPackageRPM reads the .rpm back with rpm: the same files and version
+// as the .deb (units under /usr/lib), the config file marked so, a payload
+// that installs, and the scripts.
 func TestPackageRPM(t *testing.T) {
 	rpmFile, deb := packageFile(t, "rpm"), packageFile(t, "deb")
 	rpm := tool(t, "rpm")
@@ -64,6 +66,17 @@ func TestPackageRPM(t *testing.T) {
 	}
 	if cfg := run(t, rpm, "-qpc", rpmFile); strings.TrimSpace(cfg) != "/etc/carbonio-health/node.hcl.example" {
 		t.Errorf("rpm config files: %q", cfg)
+	}
+	if v := run(t, rpm, "-qp", "--queryformat", "%{VERSION}", rpmFile); v != debVersion(t, deb) {
+		t.Errorf("rpm version %q, deb version %q", v, debVersion(t, deb))
+	}
+	// Unpacked into an empty root (the scriptlets need a system to run in:
+	// TestMaintainerScripts runs them), the binary runs and says its version.
+	root := t.TempDir()
+	run(t, rpm, "--root", root, "--initdb")
+	run(t, rpm, "--root", root, "--install", "--nodeps", "--noscripts", rpmFile)
+	if got := strings.TrimSpace(run(t, filepath.Join(root, "usr/bin/carbonio-health"), "version")); got != "carbonio-health "+debVersion(t, deb) {
+		t.Errorf("the .rpm's binary says %q", got)
 	}
 	scripts := run(t, rpm, "-qp", "--scripts", rpmFile)
 	for _, want := range []string{"postinstall scriptlet", "preuninstall scriptlet", "postuninstall scriptlet", "systemd-sysusers"} {
