@@ -4,6 +4,7 @@
 #   make test   vet + every test (unit, integration against a real agent, side by
 #               side with Debian's monitoring plugins), under -race
 #   make bench  the benchmarks of the README, results in deploy/bench/results.md
+#   make package  .deb and .rpm in bin/pkg/ (nfpm, version from git describe)
 
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
