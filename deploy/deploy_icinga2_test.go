@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,7 +51,18 @@ func TestIcinga2(t *testing.T) {
 	dir := t.TempDir()
 	token := filepath.Join(dir, "status.token") // no ACLs on the dev agent: empty
 	writeFile(t, token, "")
-	writeFile(t, filepath.Join(dir, "carbonio-health.conf"), shippedFile(t, "icinga2/carbonio-health.conf"))
+	shipped := shippedFile(t, "icinga2/carbonio-health.conf")
+	writeFile(t, filepath.Join(dir, "carbonio-health.conf"), shipped)
+	// Every argument of the status command is a flag of `status`, set or not.
+	status, _, _ := strings.Cut(shipped, `object CheckCommand "carbonio-health-check"`)
+	var flags []string
+	for _, m := range regexp.MustCompile(`"(-[a-z-]+)" = \{`).FindAllStringSubmatch(status, -1) {
+		flags = append(flags, m[1])
+	}
+	if len(flags) < 7 {
+		t.Errorf("carbonio-health-status arguments %v", flags)
+	}
+	checkFlags(t, "carbonio-health-status", flags, flagsOf(t, "status.go", "consul_flags.go"))
 	// The README's objects on the dev agent; each checks every second
 	// instead of Icinga's default 5 minutes.
 	objects := strings.NewReplacer("agent-mail-1-example-com", agent.NodeName, "consul.example.com:8500", agent.Addr,
