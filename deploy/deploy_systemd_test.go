@@ -26,12 +26,14 @@ func verifyUnit(t *testing.T, path string) {
 	analyze := tool(t, "systemd-analyze")
 	u := parseUnit(t, path)
 	stubs := t.TempDir()
+	stubbed := map[string]bool{}
 	for section, keys := range dependencyKeys {
 		for _, key := range keys {
 			for _, name := range strings.Fields(strings.Join(u[section][key], " ")) {
-				if unitExists(name) {
+				if stubbed[name] || unitExists(name) {
 					continue
 				}
+				stubbed[name] = true
 				stub := "[Unit]\nDescription=stub of " + name + " for systemd-analyze verify\n"
 				if strings.HasSuffix(name, ".service") {
 					stub += "[Service]\nExecStart=/bin/true\n"
