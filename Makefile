@@ -4,6 +4,7 @@
 #   make test   vet + every test (unit, integration against a real agent, side by
 #               side with Debian's monitoring plugins), under -race
 #   make bench  the benchmarks of the README, results in deploy/bench/results.md
+#   make package  .deb and .rpm in bin/pkg/ (nfpm, version from git describe)
 
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -14,6 +15,8 @@ PROMETHEUS := $(BIN)/prometheus
 DAEMON   := $(BIN)/carbonio-health
 CHECK    := $(BIN)/carbonio-health-check
 PLUGINS  := /usr/lib/nagios/plugins
+NFPM     := $(BIN)/nfpm
+PKG_DIR  := $(BIN)/pkg
 
 # Integration tests read these; with CARBONIO_HEALTH_INTEGRATION=1 a missing
 # Consul binary or plugin is a failure, never a skip.
@@ -21,8 +24,10 @@ export CARBONIO_HEALTH_CONSUL      := $(CONSUL)
 export CARBONIO_HEALTH_PROMETHEUS  := $(PROMETHEUS)
 export CARBONIO_HEALTH_PLUGINS     := $(PLUGINS)
 export CARBONIO_HEALTH_INTEGRATION := 1
+export CARBONIO_HEALTH_BIN         := $(DAEMON)
+export CARBONIO_HEALTH_PKG_DIR     := $(PKG_DIR)
 
-.PHONY: all build consul prometheus plugins dbus run test fuzz bench lint clean
+.PHONY: all build consul prometheus plugins consumers dbus package run test fuzz bench lint clean
 
 all: build
 
@@ -54,14 +59,27 @@ $(PLUGINS)/check_disk:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		monitoring-plugins-basic monitoring-plugins-standard
 
-# Debian's D-Bus daemon: the systemd probe's tests start a private bus with a
-# stand-in systemd on it. After the plugins, so only one apt-get runs at a time.
-DBUS_DAEMON := /usr/bin/dbus-daemon
-dbus: $(DBUS_DAEMON)
-$(DBUS_DAEMON): | $(PLUGINS)/check_disk
-	@if [ "$$(id -u)" != 0 ]; then echo "make dbus: run as root to apt-get install dbus" >&2; exit 1; fi
-	apt-get -o DPkg::Lock::Timeout=600 update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends dbus
+# The tools that consume what deploy/ ships, run on it by make test: lintian
+# and dpkg on the .deb, rpm on the .rpm, systemd-analyze on the unit, nagios4,
+# icinga2 and zabbix_agentd on the monitoring files; and Debian's dbus-daemon,
+# whose private bus carries a stand-in systemd for the systemd probe's tests.
+# After plugins: one apt at a time.
+consumers: plugins
+	@for t in lintian dpkg-deb rpm systemd-analyze nagios4 icinga2 zabbix_agentd dbus-daemon; do command -v $$t >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make consumers: run as root to apt-get install the tools" >&2; exit 1; fi; \
+		apt-get -o DPkg::Lock::Timeout=600 update -qq; \
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+			lintian rpm systemd nagios4-core icinga2-bin icinga2-common zabbix-agent dbus; \
+	fi
+dbus: consumers
+
+# .deb and .rpm in bin/pkg/, built by nfpm (built once from deploy/package).
+package: $(NFPM)
+	GO=$(GO) NFPM=$(NFPM) deploy/package/build.sh
+$(NFPM): deploy/package/go.mod deploy/package/go.sum
+	cd deploy/package && $(GO) build -o $(NFPM) github.com/goreleaser/nfpm/v2/cmd/nfpm
+	@touch $(NFPM)
 
 run: build consul
 	deploy/dev/run.sh
@@ -76,7 +94,7 @@ lint:
 # test and bench first get what they need side by side: the Consul build
 # (minutes, the first time) overlaps the plugin install and the daemon build.
 test:
-	$(MAKE) -j4 consul prometheus plugins dbus build lint
+	$(MAKE) -j4 consul prometheus plugins consumers build lint package
 	$(GO) test -race -count=1 ./...
 
 fuzz:
