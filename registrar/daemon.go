@@ -62,6 +62,7 @@ type Daemon struct {
 
 	rec    Reconciler
 	ttl    TTLRunner
+	token  tokenState
 	state  State
 	agent  AgentScripts
 	online bool
@@ -77,6 +78,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("declaration: %w", err)
 	}
+	d.token.log = d.Log
 	if err := d.waitAgent(ctx); err != nil {
 		return err
 	}
@@ -88,7 +90,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.AgentConfigDir != "" {
 		d.rec.FragmentPath = filepath.Join(d.AgentConfigDir, FragmentName)
 	}
-	d.ttl = TTLRunner{Client: d.Client, Log: d.Log.Named("ttl"), Missing: missing}
+	d.ttl = TTLRunner{Client: d.Client, Log: d.Log.Named("ttl"), Missing: missing, token: &d.token}
 	runCtx, stopChecks := context.WithCancel(ctx)
 	defer func() {
 		stopChecks()
@@ -120,7 +122,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 }
 
 // waitAgent polls the agent with capped exponential backoff until it
-// answers, and reads which script checks it allows.
+// answers, and reads which script checks it allows. A refused token is
+// logged once and waited out the same way (a token just created may not
+// have reached the server the agent asks yet; a deleted one may be
+// restored): no exit, no restart loop.
 func (d *Daemon) waitAgent(ctx context.Context) error {
 	wait := 250 * time.Millisecond
 	logged := false
@@ -131,11 +136,12 @@ func (d *Daemon) waitAgent(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			d.token.Works()
 			d.Log.Info("consul agent is up", "address", d.AgentAddress, "enable_script_checks", d.agent.Remote, "enable_local_script_checks", d.agent.Local)
 			return nil
 		}
-		if isPermission(err) {
-			return fmt.Errorf("consul agent refused /v1/agent/self (the token needs agent:read): %w", err)
+		if d.token.Refused(err) {
+			logged = true // the token line says it all
 		}
 		if !logged {
 			d.Log.Warn("waiting for the consul agent", "address", d.AgentAddress, "error", err)
@@ -184,9 +190,12 @@ func (d *Daemon) scriptMode() ScriptMode {
 
 // reconcile runs one pass and logs agent availability once per change.
 func (d *Daemon) reconcile(ctx context.Context) {
+	if d.token.Wait() {
+		return // refused token: backing off
+	}
 	out, err := d.rec.Reconcile(ctx, d.state)
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || d.token.Refused(err) {
 			return
 		}
 		if d.online {
@@ -202,6 +211,9 @@ func (d *Daemon) reconcile(ctx context.Context) {
 			close(d.Ready)
 			d.Ready = nil
 		}
+	}
+	if d.token.Works() {
+		d.ttl.Kick() // held back while the token was refused
 	}
 	for _, id := range out.Conflicts {
 		d.Log.Error("service ID taken by a service this tool does not own; left alone", "id", id)

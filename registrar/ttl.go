@@ -31,6 +31,10 @@ type TTLRunner struct {
 	// does not know a check: the service must be registered again.
 	Missing chan<- struct{}
 
+	// token, when set, is told about ACL refusals and holds pushes back
+	// while the daemon's token is refused (one log line for all checks).
+	token *tokenState
+
 	wg      sync.WaitGroup
 	running map[string]*ttlWorker
 }
@@ -148,12 +152,18 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 			return
 		}
 		status, output := ttlStatus(res.Status), res.String()
-		if force || status != last.status || output != last.output || time.Since(last.at) >= refreshPeriod(w.def) {
+		held := r.token != nil && r.token.Wait()
+		if held {
+			force = true // sent once the token works again
+		}
+		if !held && (force || status != last.status || output != last.output || time.Since(last.at) >= refreshPeriod(w.def)) {
 			q := (&api.QueryOptions{}).WithContext(ctx)
 			err := r.Client.Agent().UpdateTTLOpts(w.def.CheckID, output, status, q)
 			switch {
 			case err != nil && ctx.Err() != nil:
 				return
+			case err != nil && r.token != nil && r.token.Refused(err):
+				force = true
 			case err != nil:
 				if !last.failed {
 					log.Warn("TTL update failed; will retry", "error", err)
@@ -166,6 +176,9 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 					}
 				}
 			default:
+				if r.token != nil {
+					r.token.Works()
+				}
 				if last.failed {
 					log.Info("TTL updates flowing again")
 				}

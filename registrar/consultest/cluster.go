@@ -81,7 +81,14 @@ func StartCluster(bin string, opts ClusterOptions) (c *Cluster, err error) {
 		return c, err
 	}
 	c.CAFile = secrets.CAFile
-	ports := map[*Node]nodePorts{}
+	// One set of ports for every node, each on its own address: clients
+	// reach the servers' RPC on their own ports.server (auto_encrypt's first
+	// request), as on a real cluster where every node uses 8300.
+	p, err := freePortsOnAll(ips, 3)
+	if err != nil {
+		return c, err
+	}
+	ports := nodePorts{http: p[0], serf: p[1], server: p[2]}
 	for i, ip := range ips {
 		server := i < opts.Servers
 		name := fmt.Sprintf("agent-%d", i-opts.Servers+1)
@@ -92,12 +99,7 @@ func StartCluster(bin string, opts ClusterOptions) (c *Cluster, err error) {
 		if err != nil {
 			return c, err
 		}
-		p, err := freePortsOn(ip, 3)
-		if err != nil {
-			return c, err
-		}
-		ports[n] = nodePorts{http: p[0], serf: p[1], server: p[2]}
-		n.SerfAddr = fmt.Sprintf("%s:%d", ip, p[1])
+		n.SerfAddr = fmt.Sprintf("%s:%d", ip, ports.serf)
 		if server {
 			c.Servers = append(c.Servers, n)
 		} else {
@@ -109,7 +111,7 @@ func StartCluster(bin string, opts ClusterOptions) (c *Cluster, err error) {
 		cc.join = append(cc.join, s.SerfAddr)
 	}
 	for _, n := range c.Nodes() {
-		if err := n.writeConfig(cc, ports[n]); err != nil {
+		if err := n.writeConfig(cc, ports); err != nil {
 			return c, err
 		}
 	}
@@ -155,8 +157,11 @@ func (c *Cluster) Nodes() []*Node {
 	return append(append([]*Node(nil), c.Servers...), c.Clients...)
 }
 
-// Close stops every agent and removes the cluster's directory.
-func (c *Cluster) Close() {
+// Close stops every agent; the directory (logs) stays for RemoveAll.
+func (c *Cluster) Close() { c.stopAll() }
+
+// RemoveAll stops every agent and removes the cluster's directory.
+func (c *Cluster) RemoveAll() {
 	c.stopAll()
 	_ = os.RemoveAll(c.Dir)
 }
@@ -250,4 +255,3 @@ func (c *Cluster) healthy() error {
 	}
 	return nil
 }
-

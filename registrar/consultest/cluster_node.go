@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,9 +37,10 @@ type Node struct {
 	DataDir string
 	// LogFile collects the agent's output across restarts.
 	LogFile string
-	// AgentToken is the secret of the node's agent token (policy shaped like
+	// AgentToken is the secret of the node's token (policy shaped like
 	// Carbonio's: node "<self>" write, node_prefix "" read,
-	// service_prefix "" write), set in its configuration.
+	// service_prefix "" write), set as its agent and default token (the
+	// default token registers the services of its config files).
 	AgentToken string
 	// SerfAddr is IP:serf_lan port, for retry_join.
 	SerfAddr string
@@ -110,8 +112,9 @@ acl {
   down_policy              = "extend-cache"
   enable_token_persistence = true
   tokens {
-    agent = %q
-`, n.Name, n.DataDir, n.IP, n.IP, n.IP, c.secrets.GossipKey, quoteList(c.join), p.http, p.serf, p.server, n.AgentToken)
+    agent   = %q
+    default = %q
+`, n.Name, n.DataDir, n.IP, n.IP, n.IP, c.secrets.GossipKey, quoteList(c.join), p.http, p.serf, p.server, n.AgentToken, n.AgentToken)
 	if n.Server {
 		fmt.Fprintf(&b, `    initial_management = %q
   }
@@ -297,32 +300,45 @@ func (n *Node) Log() string {
 	return string(b)
 }
 
-// freePortsOn returns n distinct ports free for TCP and UDP on ip.
-func freePortsOn(ip string, n int) ([]int, error) {
+// freePortsOnAll returns n distinct ports free for TCP and UDP on every one
+// of ips.
+func freePortsOnAll(ips []string, n int) ([]int, error) {
 	portMu.Lock()
 	defer portMu.Unlock()
 	var ports []int
-	var closers []func()
-	defer func() {
-		for _, c := range closers {
-			c()
+	for tries := 0; len(ports) < n; tries++ {
+		if tries > 100 {
+			return nil, fmt.Errorf("no port free on all of %v", ips)
 		}
-	}()
-	for len(ports) < n {
-		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		l, err := net.Listen("tcp", net.JoinHostPort(ips[0], "0"))
 		if err != nil {
-			return nil, fmt.Errorf("pick a port on %s: %w", ip, err)
+			return nil, fmt.Errorf("pick a port on %s: %w", ips[0], err)
 		}
-		closers = append(closers, func() { l.Close() })
 		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", net.JoinHostPort(ip, strconv.Itoa(port)))
-		if err != nil {
-			continue
+		l.Close()
+		if portFree(ips, port) && !slices.Contains(ports, port) {
+			ports = append(ports, port)
 		}
-		closers = append(closers, func() { u.Close() })
-		ports = append(ports, port)
 	}
 	return ports, nil
+}
+
+// portFree reports whether port is free for TCP and UDP on every address.
+func portFree(ips []string, port int) bool {
+	for _, ip := range ips {
+		addr := net.JoinHostPort(ip, strconv.Itoa(port))
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return false
+		}
+		l.Close()
+		u, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return false
+		}
+		u.Close()
+	}
+	return true
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
