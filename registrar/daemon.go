@@ -1,6 +1,7 @@
 package registrar
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,9 @@ type Daemon struct {
 	AllViaConfig bool
 	// Resync is the comparison period (DefaultResync when zero).
 	Resync time.Duration
+	// LeaderPoll is how often the cluster's leader is asked for
+	// (DefaultLeaderPoll when zero).
+	LeaderPoll time.Duration
 	// DeregisterOnExit removes everything owned when Run ends.
 	DeregisterOnExit bool
 	// Ready, when set, is closed after the first successful reconcile.
@@ -63,6 +67,7 @@ type Daemon struct {
 	rec    Reconciler
 	ttl    TTLRunner
 	token  tokenState
+	leader leaderWatch
 	state  State
 	agent  AgentScripts
 	online bool
@@ -91,10 +96,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.rec.FragmentPath = filepath.Join(d.AgentConfigDir, FragmentName)
 	}
 	d.ttl = TTLRunner{Client: d.Client, Log: d.Log.Named("ttl"), Missing: missing, token: &d.token}
+	d.leader = leaderWatch{client: d.Client, log: d.Log, back: make(chan struct{}, 1)}
 	runCtx, stopChecks := context.WithCancel(ctx)
+	watching := make(chan struct{})
 	defer func() {
 		stopChecks()
 		d.ttl.Wait()
+		<-watching
+	}()
+	d.leader.poll(ctx)
+	go func() {
+		defer close(watching)
+		d.leader.run(runCtx, cmp.Or(d.LeaderPoll, DefaultLeaderPoll))
 	}()
 	d.reconcile(ctx)
 	d.ttl.Set(runCtx, d.state.TTLChecks())
@@ -115,6 +128,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.reload(runCtx)
 		case <-missing:
 			d.reconcile(ctx)
+		case <-d.leader.back:
+			d.token.RetryNow()
+			d.reconcile(ctx)
+			d.ttl.Kick() // each push makes the agent sync all it holds
+
 		case <-ticker.C:
 			d.reconcile(ctx)
 		}
@@ -192,6 +210,9 @@ func (d *Daemon) scriptMode() ScriptMode {
 func (d *Daemon) reconcile(ctx context.Context) {
 	if d.token.Wait() {
 		return // refused token: backing off
+	}
+	if d.leader.lost.Load() {
+		return // writes would block in the agent until there is a leader
 	}
 	out, err := d.rec.Reconcile(ctx, d.state)
 	if err != nil {

@@ -71,6 +71,14 @@ func (t *tokenState) Wait() bool {
 	return t.refused != "" && time.Now().Before(t.next)
 }
 
+// RetryNow ends the current backoff (the cluster just got a leader: a
+// token refused while it had none may work now).
+func (t *tokenState) RetryNow() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.next = time.Time{}
+}
+
 // Reason is why the token is refused ("" while it works).
 func (t *tokenState) Reason() string {
 	t.mu.Lock()

@@ -22,6 +22,10 @@ type ClusterOptions struct {
 	// Env is added to every agent's environment (their script checks
 	// inherit it).
 	Env []string
+	// RaftMultiplier is performance.raft_multiplier: 1 (fast elections) when
+	// 0; Consul's default, which Carbonio keeps, is 5 (a lone server then
+	// takes 5-10 s to elect itself).
+	RaftMultiplier int
 }
 
 // Cluster is a Consul cluster shaped like a Carbonio installation, on
@@ -106,7 +110,7 @@ func StartCluster(bin string, opts ClusterOptions) (c *Cluster, err error) {
 			c.Clients = append(c.Clients, n)
 		}
 	}
-	cc := clusterConfig{secrets: secrets, managementToken: c.ManagementToken, servers: opts.Servers}
+	cc := clusterConfig{secrets: secrets, managementToken: c.ManagementToken, servers: opts.Servers, raftMultiplier: max(opts.RaftMultiplier, 1)}
 	for _, s := range c.Servers {
 		cc.join = append(cc.join, s.SerfAddr)
 	}
@@ -123,7 +127,7 @@ func StartCluster(bin string, opts ClusterOptions) (c *Cluster, err error) {
 	if _, err := c.WaitLeader(ctx); err != nil {
 		return c, err
 	}
-	if err := c.createAgentTokens(ctx); err != nil {
+	if err := c.CreateAgentTokens(ctx); err != nil {
 		return c, err
 	}
 	if err := startAll(c.Clients); err != nil {

@@ -23,11 +23,12 @@ service_prefix "" {
 `, node)
 }
 
-// createAgentTokens creates, through the leader, one policy per node
+// CreateAgentTokens creates, through the leader, one policy per node
 // (AgentPolicyRules) and a token with the node's preset AgentToken secret.
 // The first writes after an election can fail while the leader sets up the
-// ACL system: they are retried until ctx ends.
-func (c *Cluster) createAgentTokens(ctx context.Context) error {
+// ACL system: they are retried until ctx ends. After a lone server's data
+// dir is wiped, it creates the tokens again with the same secrets.
+func (c *Cluster) CreateAgentTokens(ctx context.Context) error {
 	for _, n := range c.Nodes() {
 		err := retryCtx(ctx, func() error {
 			_, err := c.CreateToken(n.Name, AgentPolicyRules(n.Name), n.AgentToken)

@@ -74,6 +74,7 @@ type clusterConfig struct {
 	secrets         clusterSecrets
 	managementToken string
 	servers         int
+	raftMultiplier  int
 	join            []string
 }
 
@@ -95,7 +96,7 @@ encrypt              = %q
 retry_join           = [%s]
 retry_interval       = "1s"
 enable_local_script_checks = true
-performance { raft_multiplier = 1 }
+performance { raft_multiplier = %d }
 ui_config { enabled = false }
 ports {
   http     = %d
@@ -114,7 +115,7 @@ acl {
   tokens {
     agent   = %q
     default = %q
-`, n.Name, n.DataDir, n.IP, n.IP, n.IP, c.secrets.GossipKey, quoteList(c.join), p.http, p.serf, p.server, n.AgentToken, n.AgentToken)
+`, n.Name, n.DataDir, n.IP, n.IP, n.IP, c.secrets.GossipKey, quoteList(c.join), c.raftMultiplier, p.http, p.serf, p.server, n.AgentToken, n.AgentToken)
 	if n.Server {
 		fmt.Fprintf(&b, `    initial_management = %q
   }
