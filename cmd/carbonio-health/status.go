@@ -46,6 +46,10 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return int(checkscript.Unknown)
 	}
 	checks, what, err := queryHealth(ctx, cf, &s)
+	var dead map[string]*api.HealthCheck
+	if err == nil {
+		dead, err = unreachableNodes(ctx, cf)
+	}
 	if err != nil {
 		// Never a false OK: whatever stops us from reading is UNKNOWN.
 		r := checkscript.Unknownf("HEALTH", err.Error())
@@ -57,6 +61,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return int(checkscript.Unknown)
 	}
 	checks = selectChecks(checks, s)
+	checks = collapseUnreachable(checks, dead, s.node == "" && s.service == "" && s.role == "" && s.checkID == "")
 	r := nagiosReport(checks, what)
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
