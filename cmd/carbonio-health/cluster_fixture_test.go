@@ -175,11 +175,9 @@ func startClusterDaemon(n *consultest.Node, role string, tok *api.ACLToken, dir 
 	}
 	d.Listener = l
 	serve(l)
-	sl, err := net.Listen("unix", d.Sock)
-	if err != nil {
+	if _, err := reopenSocket(d); err != nil {
 		return nil, err
 	}
-	serve(sl)
 	decl := filepath.Join(dir, "decl")
 	if err := os.MkdirAll(decl, 0o755); err != nil {
 		return nil, err
@@ -350,3 +348,15 @@ func (l *lineLog) Count(s string) int {
 }
 
 func (l *lineLog) String() string { return strings.Join(l.Lines(), "\n") }
+
+// reopenSocket listens on the daemon's socket path again (after a test
+// removed it).
+func reopenSocket(d *clusterDaemon) (net.Listener, error) {
+	l, err := net.Listen("unix", d.Sock)
+	if err != nil {
+		return nil, err
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	serve(l)
+	return l, nil
+}
