@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/zextras/carbonio-health/registrar/consultest"
+)
+
+// ttlMonitor samples every client's own agent while a fault goes on: each
+// daemon's TTL check must stay passing there (the daemon keeps feeding it).
+type ttlMonitor struct {
+	stop chan struct{}
+	done chan struct{}
+	mu   sync.Mutex
+	bad  []string
+	n    int
+}
+
+func (f *clusterFixture) monitorTTL() *ttlMonitor {
+	m := &ttlMonitor{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(m.done)
+		for {
+			for _, d := range f.Daemons {
+				id := d.CheckIDs()[1]
+				checks, err := d.Node.Client(f.ManagementToken).Agent().Checks()
+				m.mu.Lock()
+				m.n++
+				switch {
+				case err != nil:
+					m.bad = append(m.bad, fmt.Sprintf("%s: %v", d.Node.Name, err))
+				case checks[id] == nil || checks[id].Status != api.HealthPassing:
+					m.bad = append(m.bad, fmt.Sprintf("%s: %s not passing in its agent", d.Node.Name, id))
+				}
+				m.mu.Unlock()
+			}
+			select {
+			case <-m.stop:
+				return
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	}()
+	return m
+}
+
+// Stop ends the sampling and returns what went wrong and how many samples.
+func (m *ttlMonitor) Stop() ([]string, int) {
+	close(m.stop)
+	<-m.done
+	return m.bad, m.n
+}
+
+// logMarks counts, per daemon, the lines containing s logged since mark.
+func (f *clusterFixture) logMarks() []int {
+	var marks []int
+	for _, d := range f.Daemons {
+		marks = append(marks, len(d.Logs.Lines()))
+	}
+	return marks
+}
+
+func (f *clusterFixture) countSince(marks []int, s string) []int {
+	var out []int
+	for i, d := range f.Daemons {
+		n := 0
+		for _, l := range d.Logs.Lines()[marks[i]:] {
+			if strings.Contains(l, s) {
+				n++
+			}
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// newLeader waits for a leader other than old.
+func (f *clusterFixture) newLeader(t *testing.T, old *consultest.Node) *consultest.Node {
+	t.Helper()
+	var l *consultest.Node
+	waitFor(t, "a new leader", func() bool {
+		var err error
+		l, err = f.Leader()
+		return err == nil && l != old
+	})
+	return l
+}
+
+// noDuplicates checks that every node holds each declared check once.
+func (f *clusterFixture) noDuplicates(t *testing.T) {
+	t.Helper()
+	checks, _, err := f.Admin().Health().State(api.HealthAny, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, c := range checks {
+		seen[c.Node+" "+c.CheckID]++
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("%s listed %d times", k, n)
+		}
+	}
+}
+
+// TestClusterLeaderKilled: the leader server killed (SIGKILL). TTL updates
+// keep flowing on every node; after the new election the catalog has every
+// check once, passing, with the agents' current output.
+func TestClusterLeaderKilled(t *testing.T) {
+	f := sharedCluster(t)
+	defer f.restore(t)
+	old, err := f.WaitLeader(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	marks := f.logMarks()
+	mon := f.monitorTTL()
+	killed := time.Now()
+	old.Kill()
+	f.newLeader(t, old)
+	elected := time.Now()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := f.waitCatalogTrue(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	converged := time.Now()
+	time.Sleep(3 * time.Second) // one more TTL period under the new leader
+	bad, samples := mon.Stop()
+	if len(bad) > 0 {
+		t.Errorf("TTL checks not fed during the election (%d of %d samples): %v", len(bad), samples, bad)
+	}
+	if failed := f.countSince(marks, "TTL update failed"); fmt.Sprint(failed) != "[0 0 0]" {
+		t.Errorf("TTL update failures per daemon: %v", failed)
+	}
+	f.noDuplicates(t)
+	t.Logf("leader %s killed: new leader after %v, catalog right %v after the election; %d TTL samples on the clients' agents, all passing",
+		old.Name, elected.Sub(killed).Round(time.Millisecond), converged.Sub(elected).Round(time.Millisecond), samples)
+}
+
+// TestClusterQuorumLost: two of three servers down for 30 s, then back. The
+// daemons keep running and log one line each way; a check that changed
+// during the outage is right in the catalog afterwards.
+func TestClusterQuorumLost(t *testing.T) {
+	f := sharedCluster(t)
+	defer f.restore(t)
+	marks := f.logMarks()
+	down := f.Servers[:2]
+	for _, s := range down {
+		s.Kill()
+	}
+	lost := time.Now()
+	// A change during the outage: a socket goes away on one node.
+	d := f.Daemons[1]
+	if err := os.Remove(d.Sock); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(30 * time.Second)
+	for _, dd := range f.Daemons {
+		select {
+		case err := <-dd.done:
+			t.Fatalf("daemon on %s ended during the outage: %v", dd.Node.Name, err)
+		default:
+		}
+	}
+	for _, s := range down {
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.WaitLeader(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	elected := time.Now()
+	want := d.CheckIDs()[1]
+	waitFor(t, want+" critical in the catalog after the outage", func() bool {
+		all, err := f.catalogChecks()
+		return err == nil && all[d.Node.Name][want] != nil && all[d.Node.Name][want].Status == api.HealthCritical
+	})
+	right := time.Now()
+	noLeader := f.countSince(marks, "consul cluster has no leader")
+	again := f.countSince(marks, "consul cluster has a leader again")
+	if fmt.Sprint(noLeader) != "[1 1 1]" || fmt.Sprint(again) != "[1 1 1]" {
+		t.Errorf("log lines per daemon: 'no leader' %v, 'leader again' %v; want one each way", noLeader, again)
+	}
+	t.Logf("quorum lost %v; after the restart a leader in %v; the check changed during the outage right in the catalog %v after the election",
+		elected.Sub(lost).Round(time.Millisecond), elected.Sub(lost).Round(time.Millisecond)-30*time.Second, right.Sub(elected).Round(time.Millisecond))
+	if _, err := reopenSocket(d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestClusterClientIsolated: a client's agent frozen (SIGSTOP: no gossip,
+// no answers) until the servers mark it failed, then resumed. `status`
+// reports the node as unreachable meanwhile, its services come back true,
+// and no check of another node changes.
+func TestClusterClientIsolated(t *testing.T) {
+	f := sharedCluster(t)
+	defer f.restore(t)
+	d := f.Daemons[1]
+	n := d.Node
+	before, err := f.catalogChecks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	paused := time.Now()
+	waitFor(t, n.Name+" serfHealth critical", func() bool {
+		all, err := f.catalogChecks()
+		return err == nil && all[n.Name]["serfHealth"] != nil && all[n.Name]["serfHealth"].Status == api.HealthCritical
+	})
+	failed := time.Now()
+	code, line := f.statusAt(t, f.Servers[0], "-node", n.Name)
+	if code != 2 || !strings.Contains(line, "node unreachable") {
+		t.Errorf("status -node %s: %d %s", n.Name, code, line)
+	}
+	code, line = f.statusAt(t, f.Servers[0], "-node", "*")
+	if code != 2 || !strings.Contains(line, n.Name+" Serf Health Status: node unreachable") {
+		t.Errorf("status -node '*': %d %s", code, line)
+	}
+	if err := n.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := time.Now()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := f.waitCatalogTrue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	back := time.Now()
+	after, err := f.catalogChecks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for node, checks := range before {
+		if node == n.Name {
+			continue
+		}
+		for id, c := range checks {
+			a := after[node][id]
+			if a == nil || a.Status != c.Status || a.ModifyIndex != c.ModifyIndex {
+				t.Errorf("%s %s changed while %s was isolated: %+v -> %+v", node, id, n.Name, c, a)
+			}
+		}
+	}
+	t.Logf("%s frozen: serfHealth critical after %v; resumed after %v; every check true in the catalog %v after the resume",
+		n.Name, failed.Sub(paused).Round(time.Millisecond), resumed.Sub(paused).Round(time.Millisecond), back.Sub(resumed).Round(time.Millisecond))
+}
