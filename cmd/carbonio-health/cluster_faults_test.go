@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -187,6 +188,9 @@ func TestClusterQuorumLost(t *testing.T) {
 		return err == nil && all[d.Node.Name][want] != nil && all[d.Node.Name][want].Status == api.HealthCritical
 	})
 	right := time.Now()
+	waitFor(t, "every daemon to log the leader back", func() bool {
+		return !slices.Contains(f.countSince(marks, "consul cluster has a leader again"), 0)
+	})
 	noLeader := f.countSince(marks, "consul cluster has no leader")
 	again := f.countSince(marks, "consul cluster has a leader again")
 	if fmt.Sprint(noLeader) != "[1 1 1]" || fmt.Sprint(again) != "[1 1 1]" {
