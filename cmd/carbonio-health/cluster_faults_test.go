@@ -261,3 +261,101 @@ func TestClusterClientIsolated(t *testing.T) {
 	t.Logf("%s frozen: serfHealth critical after %v; resumed after %v; every check true in the catalog %v after the resume",
 		n.Name, failed.Sub(paused).Round(time.Millisecond), resumed.Sub(paused).Round(time.Millisecond), back.Sub(resumed).Round(time.Millisecond))
 }
+
+// TestClusterDaemonTokenRefused: the daemon's token deleted, or its policy
+// emptied. One log line names what is missing; the daemon neither exits nor
+// floods the agent (backoff); `status` with that token answers UNKNOWN with
+// the reason; once the token works again the daemon recovers by itself.
+func TestClusterDaemonTokenRefused(t *testing.T) {
+	f := sharedCluster(t)
+	defer f.restore(t)
+	d := f.Daemons[2]
+	policy := "carbonio-health-" + d.Node.Name
+	rules, err := os.ReadFile(daemonPolicyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acl := f.Admin().ACL()
+	tests := []struct {
+		name    string
+		break_  func() error
+		repair  func() error
+		missing string
+	}{
+		{"policy emptied", func() error {
+			_, err := f.SetPolicy(policy, "# emptied\n")
+			return err
+		}, func() error {
+			_, err := f.SetPolicy(policy, string(rules))
+			return err
+		}, `missing="service:write on `},
+		{"token deleted", func() error {
+			_, err := acl.TokenDelete(d.Token.AccessorID, nil)
+			return err
+		}, func() error {
+			_, _, err := acl.TokenCreate(&api.ACLToken{AccessorID: d.Token.AccessorID, SecretID: d.Token.SecretID,
+				Description: d.Token.Description, Policies: d.Token.Policies}, nil)
+			return err
+		}, `ACL not found`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mark := len(d.Logs.Lines())
+			since := func(s string) int {
+				n := 0
+				for _, l := range d.Logs.Lines()[mark:] {
+					if strings.Contains(l, s) {
+						n++
+					}
+				}
+				return n
+			}
+			reqs := func() int { return strings.Count(d.Node.Log(), "agent.http: Request finished: method=PUT url=/v1/agent/check/update") }
+			if err := tt.break_(); err != nil {
+				t.Fatal(err)
+			}
+			broken := time.Now()
+			waitFor(t, "the refused-token line", func() bool { return since("consul refuses the daemon's ACL token") > 0 })
+			t.Logf("refused after %v", time.Since(broken).Round(time.Millisecond))
+			put0 := reqs()
+			time.Sleep(15 * time.Second)
+			put := reqs() - put0
+			if n := since("consul refuses the daemon's ACL token"); n != 1 || since(tt.missing) != 1 {
+				t.Errorf("refusal lines: %d (want 1 naming %s):\n%s", n, tt.missing, strings.Join(d.Logs.Lines()[mark:], "\n"))
+			}
+			// Fed normally, the TTL check is pushed every 1.5 s (10 in 15 s).
+			if put > 6 {
+				t.Errorf("%d TTL updates tried in 15 s with a refused token: no backoff", put)
+			}
+			select {
+			case err := <-d.done:
+				t.Fatalf("daemon ended: %v", err)
+			default:
+			}
+			tf := t.TempDir() + "/daemon.token"
+			if err := os.WriteFile(tf, []byte(d.Token.SecretID), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, line := f.statusWithToken(t, d.Node, tf, "-node", d.Node.Name)
+			if code != 3 {
+				t.Errorf("status with the refused token: %d %s", code, line)
+			}
+			t.Logf("status with the daemon's token: %s", line)
+			cat, _ := f.catalogChecks()
+			t.Logf("meanwhile the catalog (read-only token's view) has %s: %s", d.CheckIDs()[1], cat[d.Node.Name][d.CheckIDs()[1]].Status)
+
+			if err := tt.repair(); err != nil {
+				t.Fatal(err)
+			}
+			repaired := time.Now()
+			waitFor(t, "the daemon to recover", func() bool { return since("consul accepts the daemon's ACL token again") == 1 })
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			if err := f.waitCatalogTrue(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %d TTL updates tried in 15 s while refused; recovered %v after the repair (backoff capped at 30 s)",
+				tt.name, put, time.Since(repaired).Round(time.Millisecond))
+		})
+	}
+}

@@ -23,6 +23,12 @@ func (f *clusterFixture) statusAt(t *testing.T, n *consultest.Node, args ...stri
 	if err := os.WriteFile(tf, []byte(f.StatusToken), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return f.statusWithToken(t, n, tf, args...)
+}
+
+// statusWithToken runs `carbonio-health status` with the token in file tf.
+func (f *clusterFixture) statusWithToken(t *testing.T, n *consultest.Node, tf string, args ...string) (int, string) {
+	t.Helper()
 	var out bytes.Buffer
 	code := dispatch(context.Background(), append([]string{"status", "-http-addr", n.Addr, "-token-file", tf}, args...), &out, &out)
 	return code, strings.TrimSpace(out.String())

@@ -112,6 +112,10 @@ acl {
   default_policy           = "deny"
   down_policy              = "extend-cache"
   enable_token_persistence = true
+  # Consul's default caches are 30 s; 5 s keeps the token tests short.
+  token_ttl                = "5s"
+  policy_ttl               = "5s"
+  role_ttl                 = "5s"
   tokens {
     agent   = %q
     default = %q
