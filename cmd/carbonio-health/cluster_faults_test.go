@@ -310,7 +310,9 @@ func TestClusterDaemonTokenRefused(t *testing.T) {
 				}
 				return n
 			}
-			reqs := func() int { return strings.Count(d.Node.Log(), "agent.http: Request finished: method=PUT url=/v1/agent/check/update") }
+			reqs := func() int {
+				return strings.Count(d.Node.Log(), "agent.http: Request finished: method=PUT url=/v1/agent/check/update")
+			}
 			if err := tt.break_(); err != nil {
 				t.Fatal(err)
 			}
