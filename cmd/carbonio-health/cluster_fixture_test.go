@@ -305,14 +305,18 @@ func (f *clusterFixture) restore(t *testing.T) {
 			}
 		}
 	}
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := f.WaitHealthy(ctx); err != nil {
 		t.Fatal(err)
 	}
+	healthy := time.Now()
 	if err := f.waitCatalogTrue(ctx); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("cluster restored: serfHealth all passing after %v, catalog true after %v",
+		healthy.Sub(start).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }
 
 // lineLog keeps a daemon's log lines for assertions.
