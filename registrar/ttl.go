@@ -158,6 +158,10 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 		}
 		if !held && (force || status != last.status || output != last.output || time.Since(last.at) >= refreshPeriod(w.def)) {
 			q := (&api.QueryOptions{}).WithContext(ctx)
+			// The TTL restarts when the agent takes the update, not when it
+			// answers: it syncs the catalog before answering, which takes
+			// as long as an election when the leader is gone.
+			sent := time.Now()
 			err := r.Client.Agent().UpdateTTLOpts(w.def.CheckID, output, status, q)
 			switch {
 			case err != nil && ctx.Err() != nil:
@@ -185,7 +189,7 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 				if status != last.status {
 					log.Debug("check status", "status", status, "output", output)
 				}
-				last.status, last.output, last.at, last.failed, force = status, output, time.Now(), false, false
+				last.status, last.output, last.at, last.failed, force = status, output, sent, false, false
 			}
 		}
 		select {

@@ -38,8 +38,10 @@ func (f *clusterFixture) monitorTTL() *ttlMonitor {
 				switch {
 				case err != nil:
 					m.bad = append(m.bad, fmt.Sprintf("%s: %v", d.Node.Name, err))
-				case checks[id] == nil || checks[id].Status != api.HealthPassing:
-					m.bad = append(m.bad, fmt.Sprintf("%s: %s not passing in its agent", d.Node.Name, id))
+				case checks[id] == nil:
+					m.bad = append(m.bad, fmt.Sprintf("%s: %s missing in its agent", d.Node.Name, id))
+				case checks[id].Status != api.HealthPassing:
+					m.bad = append(m.bad, fmt.Sprintf("%s %s: %s %s in its agent", time.Now().Format("15:04:05.000"), id, checks[id].Status, checks[id].Output))
 				}
 				m.mu.Unlock()
 			}
