@@ -18,8 +18,8 @@ import (
 // ttlMonitor samples every client's own agent while a fault goes on: each
 // daemon's TTL check must stay passing there (the daemon keeps feeding it).
 type ttlMonitor struct {
-	stop chan struct{}
-	done chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
 	mu     sync.Mutex
 	bad    []string
 	n      int
