@@ -2,7 +2,11 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/consul/api"
 )
@@ -48,6 +52,21 @@ func TestClusterShape(t *testing.T) {
 			t.Errorf("%s: registration with the read-only token accepted", n.Name)
 		}
 	}
+	// RPC without TLS is turned away (verify_incoming).
+	s := f.Servers[0]
+	conn, err := net.DialTimeout("tcp", s.RPCAddr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, _ = conn.Write([]byte{0}) // pool.RPCConsul: plain msgpack RPC
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("plain RPC to %s: read %v, want the connection closed", s.Name, err)
+	}
+	waitFor(t, "the server to log the refused plain RPC", func() bool {
+		return strings.Contains(s.Log(), "Non-TLS connection attempted with VerifyIncoming set")
+	})
 	if wrong := f.catalogTrue(); wrong != "" {
 		t.Errorf("catalog: %s", wrong)
 	}

@@ -44,6 +44,8 @@ type Node struct {
 	AgentToken string
 	// SerfAddr is IP:serf_lan port, for retry_join.
 	SerfAddr string
+	// RPCAddr is IP:server port (servers' RPC, TLS only).
+	RPCAddr string
 
 	bin    string
 	env    []string
@@ -83,6 +85,7 @@ type clusterConfig struct {
 func (n *Node) writeConfig(c clusterConfig, p nodePorts) error {
 	n.Addr = net.JoinHostPort(n.IP, strconv.Itoa(p.http))
 	n.SerfAddr = net.JoinHostPort(n.IP, strconv.Itoa(p.serf))
+	n.RPCAddr = net.JoinHostPort(n.IP, strconv.Itoa(p.server))
 	var b strings.Builder
 	fmt.Fprintf(&b, `node_name            = %q
 datacenter           = "dc1"
