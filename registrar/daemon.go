@@ -132,7 +132,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.token.RetryNow()
 			d.reconcile(ctx)
 			d.ttl.Kick() // each push makes the agent sync all it holds
-
 		case <-ticker.C:
 			d.reconcile(ctx)
 		}
