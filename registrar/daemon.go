@@ -1,6 +1,7 @@
 package registrar
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,9 @@ type Daemon struct {
 	AllViaConfig bool
 	// Resync is the comparison period (DefaultResync when zero).
 	Resync time.Duration
+	// LeaderPoll is how often the cluster's leader is asked for
+	// (DefaultLeaderPoll when zero).
+	LeaderPoll time.Duration
 	// DeregisterOnExit removes everything owned when Run ends.
 	DeregisterOnExit bool
 	// Ready, when set, is closed after the first successful reconcile.
@@ -67,6 +71,8 @@ type Daemon struct {
 
 	rec    Reconciler
 	ttl    TTLRunner
+	token  tokenState
+	leader leaderWatch
 	state  State
 	online bool
 
@@ -90,6 +96,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("declaration: %w", err)
 	}
+	d.token.log = d.Log
 	if err := d.waitAgent(ctx); err != nil {
 		return err
 	}
@@ -101,11 +108,19 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.AgentConfigDir != "" {
 		d.rec.FragmentPath = filepath.Join(d.AgentConfigDir, FragmentName)
 	}
-	d.ttl = TTLRunner{Client: d.Client, Log: d.Log.Named("ttl"), Missing: missing, Metrics: d.Metrics}
+	d.ttl = TTLRunner{Client: d.Client, Log: d.Log.Named("ttl"), Missing: missing, Metrics: d.Metrics, token: &d.token}
+	d.leader = leaderWatch{client: d.Client, log: d.Log, back: make(chan struct{}, 1)}
 	runCtx, stopChecks := context.WithCancel(ctx)
+	watching := make(chan struct{})
 	defer func() {
 		stopChecks()
 		d.ttl.Wait()
+		<-watching
+	}()
+	d.leader.poll(ctx)
+	go func() {
+		defer close(watching)
+		d.leader.run(runCtx, cmp.Or(d.LeaderPoll, DefaultLeaderPoll))
 	}()
 	d.reconcile(ctx)
 	d.ttl.Set(runCtx, d.state.TTLChecks())
@@ -127,6 +142,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.reload(runCtx)
 		case <-missing:
 			d.reconcile(ctx)
+		case <-d.leader.back:
+			d.token.RetryNow()
+			d.reconcile(ctx)
+			d.ttl.Kick() // each push makes the agent sync all it holds
 		case <-ticker.C:
 			d.reconcile(ctx)
 		case <-d.presenceTick.C():
@@ -136,13 +155,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 }
 
 // waitAgent polls the agent with capped exponential backoff until it
-// answers, and reads which script checks it allows.
+// answers, and reads which script checks it allows. A refused token is
+// logged once and waited out the same way (a token just created may not
+// have reached the server the agent asks yet; a deleted one may be
+// restored): no exit, no restart loop.
 func (d *Daemon) waitAgent(ctx context.Context) error {
 	wait := 250 * time.Millisecond
 	logged := false
 	for {
 		err := d.connect()
 		if err == nil {
+			d.token.Works()
 			d.Log.Info("consul agent is up", "address", d.AgentAddress, "enable_script_checks", d.choice.Agent.Remote, "enable_local_script_checks", d.choice.Agent.Local)
 			return nil
 		}
@@ -150,8 +173,8 @@ func (d *Daemon) waitAgent(ctx context.Context) error {
 		if errors.As(err, &pe) {
 			return err
 		}
-		if isPermission(err) {
-			return fmt.Errorf("consul agent refused /v1/agent/self (the token needs agent:read): %w", err)
+		if d.token.Refused(err) {
+			logged = true // the token line says it all
 		}
 		if !logged {
 			d.Log.Warn("waiting for the consul agent", "address", d.AgentAddress, "error", err)
@@ -244,6 +267,12 @@ func (d *Daemon) reconnect() error {
 // reconcile runs one pass and logs agent availability once per change.
 // After an outage it first reads the agent's settings again (reconnect).
 func (d *Daemon) reconcile(ctx context.Context) {
+	if d.token.Wait() {
+		return // refused token: backing off
+	}
+	if d.leader.lost.Load() {
+		return // writes would block in the agent until there is a leader
+	}
 	var out Outcome
 	var err error
 	if !d.connected {
@@ -253,7 +282,7 @@ func (d *Daemon) reconcile(ctx context.Context) {
 		out, err = d.rec.Reconcile(ctx, d.state)
 	}
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || d.token.Refused(err) {
 			return
 		}
 		recorderOr(d.Metrics).Reconciled(d.state, out, err)
@@ -272,6 +301,9 @@ func (d *Daemon) reconcile(ctx context.Context) {
 			close(d.Ready)
 			d.Ready = nil
 		}
+	}
+	if d.token.Works() {
+		d.ttl.Kick() // held back while the token was refused
 	}
 	for _, id := range out.Conflicts {
 		d.Log.Error("service ID taken by a service this tool does not own; left alone", "id", id)

@@ -33,6 +33,10 @@ type TTLRunner struct {
 	// Metrics, when set, is told every evaluation and push.
 	Metrics Recorder
 
+	// token, when set, is told about ACL refusals and holds pushes back
+	// while the daemon's token is refused (one log line for all checks).
+	token *tokenState
+
 	wg      sync.WaitGroup
 	running map[string]*ttlWorker
 }
@@ -153,8 +157,16 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 		}
 		rec.Probed(w.def, time.Since(start))
 		status, output := ttlStatus(res.Status), res.String()
-		if force || status != last.status || output != last.output || time.Since(last.at) >= refreshPeriod(w.def) {
+		held := r.token != nil && r.token.Wait()
+		if held {
+			force = true // sent once the token works again
+		}
+		if !held && (force || status != last.status || output != last.output || time.Since(last.at) >= refreshPeriod(w.def)) {
 			q := (&api.QueryOptions{}).WithContext(ctx)
+			// The TTL restarts when the agent takes the update, not when it
+			// answers: it syncs the catalog before answering, which takes
+			// as long as an election when the leader is gone.
+			sent := time.Now()
 			err := r.Client.Agent().UpdateTTLOpts(w.def.CheckID, output, status, q)
 			if err == nil || ctx.Err() == nil {
 				rec.Pushed(w.def, err)
@@ -162,6 +174,8 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 			switch {
 			case err != nil && ctx.Err() != nil:
 				return
+			case err != nil && r.token != nil && r.token.Refused(err):
+				force = true
 			case err != nil:
 				if !last.failed {
 					log.Warn("TTL update failed; will retry", "error", err)
@@ -174,13 +188,16 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 					}
 				}
 			default:
+				if r.token != nil {
+					r.token.Works()
+				}
 				if last.failed {
 					log.Info("TTL updates flowing again")
 				}
 				if status != last.status {
 					log.Debug("check status", "status", status, "output", output)
 				}
-				last.status, last.output, last.at, last.failed, force = status, output, time.Now(), false, false
+				last.status, last.output, last.at, last.failed, force = status, output, sent, false, false
 			}
 		}
 		select {

@@ -42,6 +42,10 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return int(checkscript.Unknown)
 	}
 	checks, owned, what, err := queryHealth(ctx, cf, &s)
+	var dead map[string]*api.HealthCheck
+	if err == nil {
+		dead, err = unreachableNodes(ctx, cf)
+	}
 	if err != nil {
 		// Never a false OK: whatever stops us from reading is UNKNOWN.
 		r := checkscript.Unknownf("HEALTH", err.Error())
@@ -53,6 +57,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return int(checkscript.Unknown)
 	}
 	checks = selectChecks(checks, owned, s)
+	checks = collapseUnreachable(checks, dead, s.node == "" && s.service == "" && s.role == "" && s.checkID == "")
 	r := nagiosReport(checks, what)
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -111,5 +112,45 @@ func TestZabbixDiscovery(t *testing.T) {
 	e := d["data"][0]
 	if e["{#CHECKID}"] != "carbonio-health:mta:smtp:tcp" || e["{#ROLE}"] != "mta" || e["{#SERVICE}"] != "carbonio-mta-smtp" {
 		t.Errorf("entry = %v", e)
+	}
+}
+
+func TestCollapseUnreachable(t *testing.T) {
+	dead := map[string]*api.HealthCheck{
+		"n1": hc("n1", "serfHealth", "", "", "critical", "Agent not live or unreachable"),
+		"s9": hc("s9", "serfHealth", "", "", "critical", "Agent not live or unreachable"),
+	}
+	tests := []struct {
+		name     string
+		scope    statusScope
+		allNodes bool
+		want     []string
+	}{
+		{"one node: its stale checks become one entry", statusScope{node: "n1"}, false, []string{"n1 serfHealth critical (3 stale)"}},
+		{"every node: every unreachable node, with checks or not", statusScope{}, true,
+			[]string{"n1 serfHealth critical (3 stale)", "n2 carbonio-health:mta:smtp:tcp passing", "s9 serfHealth critical (0 stale)"}},
+		{"a service: only nodes in scope", statusScope{service: "carbonio-mta-smtp"}, false,
+			[]string{"n1 serfHealth critical (1 stale)", "n2 carbonio-health:mta:smtp:tcp passing"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, c := range collapseUnreachable(selectChecks(sample, sampleOwned, tt.scope), dead, tt.allNodes) {
+				s := c.Node + " " + c.CheckID + " " + c.Status
+				if c.CheckID == serfHealthID {
+					var n int
+					fmt.Sscanf(c.Output[strings.Index(c.Output, "its ")+4:], "%d", &n)
+					s += fmt.Sprintf(" (%d stale)", n)
+				}
+				got = append(got, s)
+			}
+			if strings.Join(got, "; ") != strings.Join(tt.want, "; ") {
+				t.Errorf("got %v\nwant %v", got, tt.want)
+			}
+		})
+	}
+	r := nagiosReport(collapseUnreachable(selectChecks(sample, sampleOwned, statusScope{node: "n1"}), dead, false), "node n1")
+	if r.Status != checkscript.Critical || !strings.Contains(r.Summary, "node unreachable") || strings.Contains(r.Summary, "LOAD WARNING") {
+		t.Errorf("report: %v %s", r.Status, r.Summary)
 	}
 }

@@ -19,6 +19,14 @@ func Listen(t testing.TB, network, address string) net.Listener {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = l.Close() })
+	Serve(l)
+	return l
+}
+
+// Serve accepts and closes every connection of l, in a goroutine, until l
+// is closed: Listen's loop, for listeners whose lifetime is not one test's
+// (a fixture shared by a package's tests).
+func Serve(l net.Listener) {
 	go func() {
 		for {
 			c, err := l.Accept()
@@ -28,5 +36,4 @@ func Listen(t testing.TB, network, address string) net.Listener {
 			_ = c.Close()
 		}
 	}()
-	return l
 }
