@@ -145,7 +145,7 @@ role %[1]q {
       type     = "ttl"
       probe    = "socket"
       args     = { p = %[3]q }
-      interval = "500ms"
+      interval = "1s"
       ttl      = "3s"
     }
   }
