@@ -45,14 +45,14 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stdout, "HEALTH UNKNOWN - -format must be nagios, json or zabbix-discovery, not %q\n", *format)
 		return int(checkscript.Unknown)
 	}
-	checks, what, err := queryHealth(ctx, cf, &s)
+	checks, what, src, err := queryHealth(ctx, cf, &s)
 	if err != nil {
 		// Never a false OK: whatever stops us from reading is UNKNOWN.
 		r := checkscript.Unknownf("HEALTH", err.Error())
 		if *format == "nagios" {
 			fmt.Fprintln(stdout, r.String())
 		} else {
-			_ = json.NewEncoder(stdout).Encode(jsonReport(nil, r))
+			_ = json.NewEncoder(stdout).Encode(jsonReport(nil, r, nil))
 		}
 		return int(checkscript.Unknown)
 	}
@@ -62,7 +62,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	enc.SetIndent("", "  ")
 	switch *format {
 	case "json":
-		_ = enc.Encode(jsonReport(checks, r))
+		_ = enc.Encode(jsonReport(checks, r, src))
 	case "zabbix-discovery":
 		_ = enc.Encode(zabbixDiscovery(checks))
 		return 0
@@ -73,27 +73,39 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 // queryHealth reads the health checks the scope needs with as narrow a
-// query as Consul offers, and says in words what was asked for.
-func queryHealth(ctx context.Context, cf *consulFlags, s *statusScope) (api.HealthChecks, string, error) {
+// query as Consul offers, says in words what was asked for, and where each
+// check was read: the agent's own node from the agent (fresh output), any
+// other scope from the catalog.
+func queryHealth(ctx context.Context, cf *consulFlags, s *statusScope) (api.HealthChecks, string, checkSources, error) {
 	client, err := cf.client()
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	addr := cf.config().Address
 	q := (&api.QueryOptions{}).WithContext(ctx)
-	if s.node == "" {
+	local := false
+	if s.node != "*" {
 		self, err := client.Agent().NodeName()
 		if err != nil {
-			return nil, "", consulError(addr, err)
+			return nil, "", nil, consulError(addr, err)
 		}
-		s.node = self
+		local = s.node == "" || s.node == self
+		if s.node == "" {
+			s.node = self
+		}
 	}
 	if s.node == "*" {
 		s.node = ""
 	}
 	var checks api.HealthChecks
+	var src checkSources
 	what := "node " + s.node
 	switch {
+	case local:
+		checks, src, err = localHealth(ctx, client, s.node)
+		if s.service != "" {
+			what = "service " + s.service + " on " + what
+		}
 	case s.service != "":
 		checks, _, err = client.Health().Checks(s.service, q)
 		what = "service " + s.service
@@ -110,9 +122,9 @@ func queryHealth(ctx context.Context, cf *consulFlags, s *statusScope) (api.Heal
 		what = "check " + s.checkID
 	}
 	if err != nil {
-		return nil, "", consulError(addr, err)
+		return nil, "", nil, consulError(addr, err)
 	}
-	return checks, what, nil
+	return checks, what, src, nil
 }
 
 // consulError words a failed read for the operator: unreachable agent, ACL
