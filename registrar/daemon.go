@@ -88,7 +88,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.AgentConfigDir != "" {
 		d.rec.FragmentPath = filepath.Join(d.AgentConfigDir, FragmentName)
 	}
-	d.ttl = TTLRunner{Client: d.Client, Log: d.Log.Named("ttl"), Missing: missing}
+	d.ttl = TTLRunner{Client: d.Client, Log: d.Log.Named("ttl"), Missing: missing, FullOutput: d.Options.FullOutput}
 	runCtx, stopChecks := context.WithCancel(ctx)
 	defer func() {
 		stopChecks()

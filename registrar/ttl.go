@@ -30,6 +30,10 @@ type TTLRunner struct {
 	// Missing, when set, is signalled (without blocking) when the agent
 	// does not know a check: the service must be registered again.
 	Missing chan<- struct{}
+	// FullOutput pushes each result's full line; by default the steady
+	// form (checkscript.Result.SteadyString), whose text moves only with
+	// the state, so that a calm check costs no catalog write.
+	FullOutput bool
 
 	wg      sync.WaitGroup
 	running map[string]*ttlWorker
@@ -147,7 +151,10 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 		if ctx.Err() != nil {
 			return
 		}
-		status, output := ttlStatus(res.Status), res.String()
+		status, output := ttlStatus(res.Status), res.SteadyString()
+		if r.FullOutput {
+			output = res.String()
+		}
 		if force || status != last.status || output != last.output || time.Since(last.at) >= refreshPeriod(w.def) {
 			q := (&api.QueryOptions{}).WithContext(ctx)
 			err := r.Client.Agent().UpdateTTLOpts(w.def.CheckID, output, status, q)

@@ -39,6 +39,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	viaConfig := fs.Bool("register-via-config", false, "write every service into the agent's config dir and reload it, instead of one API call per service (faster for very many services; needs -agent-config-dir)")
 	resync := fs.Duration("resync", registrar.DefaultResync, "how often the agent is compared with the declaration (reads only)")
 	deregister := fs.Bool("deregister-on-exit", false, "remove every owned service when stopping (default: keep them; expiring TTL checks are the alarm)")
+	fullOutput := fs.Bool("full-output", false, "store each probe's full line (measurements, perfdata) in Consul instead of its steady form: about one catalog write per such check every check_update_interval")
 	self := fs.String("self", "", "path of this binary as the agent runs it for script checks (default this executable)")
 	logLevel := fs.String("log-level", "info", "trace, debug, info, warn or error")
 	logJSON := fs.Bool("log-json", false, "log as JSON lines")
@@ -81,7 +82,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		Log:              log,
 		Load:             func() (*hcl.Plan, error) { return hcl.Load(opts) },
 		Reload:           reload,
-		Options:          registrar.Options{Self: *self},
+		Options:          registrar.Options{Self: *self, FullOutput: *fullOutput},
 		ScriptMode:       registrar.ScriptMode(*mode),
 		AgentConfigDir:   *agentDir,
 		Resync:           *resync,

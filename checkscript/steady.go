@@ -1,0 +1,102 @@
+package checkscript
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// The steady form of a result is what Consul stores as a check's output.
+//
+// The agent writes a check to the catalog at once when its status changes,
+// and an output-only change once per check_update_interval (5 min by
+// default). A probe whose line carries measurements that move on every run
+// (free bytes, load averages, round-trip and response times, perfdata) thus
+// costs one catalog write per check every few minutes on a node where
+// nothing happens. The steady form keeps the state and what explains it (the
+// status, which path or port, the thresholds crossed) and leaves the moving
+// numbers out, so its text changes only when something worth a write does.
+// The full line stays what `carbonio-health check` prints by hand or for
+// Nagios, perfdata included.
+
+// steadyRule says how one probe's summary becomes steady.
+type steadyRule struct {
+	// strip removes the moving measurements from the summary.
+	strip func(summary string) string
+	// breaches appends the perfdata thresholds crossed, which say why a
+	// result is not OK once its numbers are gone.
+	breaches bool
+	// calm is appended when no threshold is crossed.
+	calm string
+}
+
+// steadyRules is keyed by the result's label; a label not listed only
+// loses its perfdata.
+var steadyRules = map[string]steadyRule{
+	// "free space: /opt 75302MiB (80% inode=96%);": the percentages stay.
+	"DISK": {strip: replacer(`(\S) [0-9]+[KMGTP]?i?B \(`, "$1 (")},
+	// Three averages in two series: the thresholds crossed say it all.
+	"LOAD": {strip: func(string) string { return "load average" }, breaches: true, calm: " under the thresholds"},
+	// "Packet loss = 0%, RTA = 0.31 ms": the loss stays.
+	"PING": {strip: replacer(`, RTA = [0-9.]+ ms`, ""), breaches: true},
+	// "0.002 seconds response time. x returns 1.2.3.4": the answer stays.
+	"DNS": {strip: replacer(`^[0-9.]+ seconds? response time\. `, ""), breaches: true},
+	// "0.000 second response time on 127.0.0.1 port 25".
+	"TCP": {strip: replacer(`^[0-9.]+ seconds? response time on `, "connected to "), breaches: true},
+}
+
+func replacer(pattern, repl string) func(string) string {
+	re := regexp.MustCompile(pattern)
+	return func(s string) string { return re.ReplaceAllString(s, repl) }
+}
+
+// SteadyString formats the steady form: `LABEL STATUS - summary`, without
+// perfdata and without the measurements that move while the state holds.
+func (r Result) SteadyString() string {
+	s := Result{Label: r.Label, Status: r.Status, Summary: r.Summary}
+	rule, ok := steadyRules[r.Label]
+	if !ok {
+		return s.String()
+	}
+	if rule.strip != nil {
+		s.Summary = rule.strip(s.Summary)
+	}
+	if rule.breaches {
+		if b := breaches(r.Perfdata); len(b) > 0 {
+			s.Summary += ": " + strings.Join(b, ", ")
+		} else if len(r.Perfdata) > 0 {
+			s.Summary += rule.calm
+		}
+	}
+	return s.String()
+}
+
+// breaches names each perfdata item whose value crosses its thresholds, as
+// "load1 over critical 3".
+func breaches(pd []Perfdata) []string {
+	var out []string
+	for _, p := range pd {
+		if p.NoValue || (p.Warn == "" && p.Crit == "") {
+			continue
+		}
+		t, err := ParseThresholds(p.Warn, p.Crit)
+		if err != nil {
+			continue
+		}
+		switch t.Evaluate(p.Value) {
+		case Critical:
+			out = append(out, p.Label+" over critical "+trimNumber(p.Crit)+p.UOM)
+		case Warning:
+			out = append(out, p.Label+" over warning "+trimNumber(p.Warn)+p.UOM)
+		}
+	}
+	return out
+}
+
+// trimNumber prints "100.000000" (check_ping's threshold style) as "100".
+func trimNumber(s string) string {
+	if v, err := strconv.ParseFloat(s, 64); err == nil {
+		return FormatFloat(v)
+	}
+	return s
+}
