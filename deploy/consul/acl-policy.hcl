@@ -24,5 +24,13 @@ agent_prefix "" {
   policy = "write"
 }
 
-# Nothing else: no node, key/value or operator rights. (Measured: the agent
-# accepts every call above without node read.)
+# The daemon follows its own node in the catalog with blocking queries
+# (/v1/catalog/node-services/<node>, /v1/health/node/<node>) instead of
+# reading the agent every second; both need node:read. Without it the daemon
+# still works, polling the agent every second. `carbonio-health setup`
+# scopes this to the node's own name.
+node_prefix "" {
+  policy = "read"
+}
+
+# Nothing else: no node write, key/value or operator rights.
