@@ -21,8 +21,8 @@ import (
 
 // steadyRule says how one probe's summary becomes steady.
 type steadyRule struct {
-	// strip removes the moving measurements from the summary.
-	strip func(summary string) string
+	// strip removes the moving measurements from the result's summary.
+	strip func(r Result) string
 	// breaches appends the perfdata thresholds crossed, which say why a
 	// result is not OK once its numbers are gone.
 	breaches bool
@@ -33,10 +33,11 @@ type steadyRule struct {
 // steadyRules is keyed by the result's label; a label not listed only
 // loses its perfdata.
 var steadyRules = map[string]steadyRule{
-	// "free space: /opt 75302MiB (80% inode=96%);": the percentages stay.
-	"DISK": {strip: replacer(`(\S) [0-9]+[KMGTP]?i?B \(`, "$1 (")},
+	// "free space: /opt 75302MiB (80% inode=96%);": the paths when OK (a
+	// busy filesystem crosses a 1 % step often), the percentages otherwise.
+	"DISK": {strip: steadyDisk},
 	// Three averages in two series: the thresholds crossed say it all.
-	"LOAD": {strip: func(string) string { return "load average" }, breaches: true, calm: " under the thresholds"},
+	"LOAD": {strip: func(Result) string { return "load average" }, breaches: true, calm: " under the thresholds"},
 	// "Packet loss = 0%, RTA = 0.31 ms": the loss stays.
 	"PING": {strip: replacer(`, RTA = [0-9.]+ ms`, ""), breaches: true},
 	// "0.002 seconds response time. x returns 1.2.3.4": the answer stays.
@@ -45,9 +46,26 @@ var steadyRules = map[string]steadyRule{
 	"TCP": {strip: replacer(`^[0-9.]+ seconds? response time on `, "connected to "), breaches: true},
 }
 
-func replacer(pattern, repl string) func(string) string {
+func replacer(pattern, repl string) func(Result) string {
 	re := regexp.MustCompile(pattern)
-	return func(s string) string { return re.ReplaceAllString(s, repl) }
+	return func(r Result) string { return re.ReplaceAllString(r.Summary, repl) }
+}
+
+// diskFree matches one path of check_disk's line: "/opt 75302MiB (80% inode=96%);".
+var diskFree = regexp.MustCompile(`(\S+) [0-9]+[KMGTP]?i?B (\([0-9]+% inode=[0-9]+%\));`)
+
+func steadyDisk(r Result) string {
+	if r.Status != OK {
+		return diskFree.ReplaceAllString(r.Summary, "$1 $2;")
+	}
+	var paths []string
+	for _, m := range diskFree.FindAllStringSubmatch(r.Summary, -1) {
+		paths = append(paths, m[1])
+	}
+	if len(paths) == 0 {
+		return r.Summary
+	}
+	return "free space within the thresholds on " + strings.Join(paths, " ")
 }
 
 // SteadyString formats the steady form: `LABEL STATUS - summary`, without
@@ -59,7 +77,7 @@ func (r Result) SteadyString() string {
 		return s.String()
 	}
 	if rule.strip != nil {
-		s.Summary = rule.strip(s.Summary)
+		s.Summary = rule.strip(r)
 	}
 	if rule.breaches {
 		if b := breaches(r.Perfdata); len(b) > 0 {

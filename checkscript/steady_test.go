@@ -24,8 +24,8 @@ func TestSteadyString(t *testing.T) {
 	ping := func(rtt time.Duration, recv int) Result {
 		return evaluatePing(pingStats{sent: 5, recv: recv, avg: rtt}, pingThreshold{rta: 100, pl: 20}, pingThreshold{rta: 500, pl: 60})
 	}
-	disk := func(free string, used float64) Result {
-		return Result{Label: "DISK", Status: OK, Summary: "free space: /opt " + free + " (80% inode=96%);",
+	disk := func(st Status, free string, used float64) Result {
+		return Result{Label: "DISK", Status: st, Summary: "free space: /opt " + free + " (80% inode=96%); /var 12MiB (" + free[:1] + "% inode=96%);",
 			Perfdata: []Perfdata{{Label: "/opt", Value: used, UOM: "B", Warn: "216442539212", Crit: "243497856614", Min: "0"}}}
 	}
 	tcp := func(s string) Result {
@@ -37,7 +37,8 @@ func TestSteadyString(t *testing.T) {
 		a, b Result
 		want string
 	}{
-		{"disk", disk("75302MiB", 18832818176), disk("75290MiB", 18832838656), "DISK OK - free space: /opt (80% inode=96%);"},
+		{"disk calm", disk(OK, "75302MiB", 18832818176), disk(OK, "65290MiB", 18832838656), "DISK OK - free space within the thresholds on /opt /var"},
+		{"disk full", disk(Critical, "7530MiB", 18832818176), disk(Critical, "7290MiB", 18832838656), "DISK CRITICAL - free space: /opt (80% inode=96%); /var (7% inode=96%);"},
 		{"load calm", load(0.2), load(0.9), "LOAD OK - load average under the thresholds"},
 		{"load high", load(8.6), load(9.1), "LOAD CRITICAL - load average: scaled_load1 over critical 3, scaled_load5 over warning 1.25, scaled_load15 over warning 1"},
 		{"ping", ping(310*time.Microsecond, 5), ping(520*time.Microsecond, 5), "PING OK - Packet loss = 0%"},
