@@ -30,15 +30,17 @@ bench check-cost ./checkscript BenchmarkCheck -benchtime 200x -count 5 -benchmem
 bench registration ./registrar '^BenchmarkColdRegistration$' -benchtime 1x -timeout 30m
 bench registration-config ./registrar '^BenchmarkColdRegistrationConfigFile$' -benchtime 1x -timeout 30m
 
-echo "== footprint, steady-state, detection (side by side)" >&2
+echo "== footprint, steady-state, detection, catalog writes (side by side)" >&2
 deploy/bench/footprint.sh >"$raw/footprint.md" &
 footprint=$!
 go test -run '^$' -bench BenchmarkSteadyState -benchtime 1x ./registrar >"$raw/steady-state.txt" &
 steady=$!
 go test -run '^$' -bench BenchmarkDetection -benchtime 1x ./registrar >"$raw/detection.txt" &
 detection=$!
+go test -run '^$' -bench BenchmarkCatalogWrites -benchtime 1x -timeout 30m ./registrar >"$raw/catalog-writes.txt" &
+catalog=$!
 failed=0
-for job in "$footprint:footprint.md" "$steady:steady-state.txt" "$detection:detection.txt"; do
+for job in "$footprint:footprint.md" "$steady:steady-state.txt" "$detection:detection.txt" "$catalog:catalog-writes.txt"; do
 	wait "${job%%:*}" || { echo "bench: ${job#*:} failed" >&2; failed=1; }
 	cat "$raw/${job#*:}" >&2
 done
@@ -93,7 +95,7 @@ timing() {
 			}
 		}' "$raw/check-cost.txt" | sort
 	echo
-	echo "## 2. Daemon footprint, full catalog, 60 s"
+	echo "## 2. Daemon footprint, full catalog, 60 s per phase; what it costs the agent"
 	echo
 	cat "$raw/footprint.md"
 	echo
@@ -116,9 +118,9 @@ timing() {
 	echo "## 4. Steady state (nothing changing)"
 	echo
 	f="$raw/steady-state.txt"
-	echo "| seconds | register/deregister/reload calls | TTL updates | reads | catalog services index moved by | catalog checks index moved by |"
-	echo "|---|---|---|---|---|---|"
-	echo "| $(metric "$f" BenchmarkSteadyState seconds) | $(metric "$f" BenchmarkSteadyState writes) | $(metric "$f" BenchmarkSteadyState ttl-updates) | $(metric "$f" BenchmarkSteadyState reads) | $(metric "$f" BenchmarkSteadyState services-index-delta) | $(metric "$f" BenchmarkSteadyState checks-index-delta) |"
+	echo "| seconds | register/deregister/reload calls | TTL updates | reads | blocking watch queries | catalog services index moved by | catalog checks index moved by |"
+	echo "|---|---|---|---|---|---|---|"
+	echo "| $(metric "$f" BenchmarkSteadyState seconds) | $(metric "$f" BenchmarkSteadyState writes) | $(metric "$f" BenchmarkSteadyState ttl-updates) | $(metric "$f" BenchmarkSteadyState reads) | $(metric "$f" BenchmarkSteadyState watch-queries) | $(metric "$f" BenchmarkSteadyState services-index-delta) | $(metric "$f" BenchmarkSteadyState checks-index-delta) |"
 	echo
 	echo "## 5. Detection latency, 20 trials (to the health API reporting critical)"
 	echo
@@ -127,6 +129,19 @@ timing() {
 	echo "|---|---|---|"
 	echo "| socket removed (TTL check, inotify) | $(metric "$f" BenchmarkDetection socket-removed-median-ms) ms | $(metric "$f" BenchmarkDetection socket-removed-max-ms) ms |"
 	echo "| TCP listener closed (agent TCP check, 1 s interval) | $(metric "$f" BenchmarkDetection tcp-closed-median-ms) ms | $(metric "$f" BenchmarkDetection tcp-closed-max-ms) ms |"
+	echo
+	echo "## 6. Catalog writes per node-hour, full catalog, steady state"
+	echo
+	f="$raw/catalog-writes.txt"
+	iv=$(metric "$f" BenchmarkCatalogWrites check-update-interval-s)
+	echo "Two agents side by side with check_update_interval = ${iv%.*} s, $(metric "$f" BenchmarkCatalogWrites seconds) s counted after every check's"
+	echo "first output reached the catalog. Output-only writes scale back by 300 s / ${iv%.*} s to Consul's default interval;"
+	echo "status changes do not. Which checks were written: deploy/bench/raw/catalog-writes.txt."
+	echo
+	echo "| check output stored in Consul | writes per node-hour at ${iv%.*} s | at the default 5 min | first outputs after registration (once) |"
+	echo "|---|---|---|---|"
+	echo "| full line (\`run -full-output\`, the old way) | $(metric "$f" BenchmarkCatalogWrites "full-writes/node-hour@${iv%.*}s") | $(metric "$f" BenchmarkCatalogWrites full-writes/node-hour@5m) | $(metric "$f" BenchmarkCatalogWrites full-transient-writes) |"
+	echo "| steady form (default) | $(metric "$f" BenchmarkCatalogWrites "steady-writes/node-hour@${iv%.*}s") | $(metric "$f" BenchmarkCatalogWrites steady-writes/node-hour@5m) | $(metric "$f" BenchmarkCatalogWrites steady-transient-writes) |"
 } >"$out"
 echo "wrote $out" >&2
 cat "$out"
