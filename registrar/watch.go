@@ -13,8 +13,11 @@ import (
 const (
 	// watchWait bounds one blocking query (Consul's default is 5 min).
 	watchWait = 5 * time.Minute
-	// watchRetry is the pause after a failed query: the agent is gone or
-	// restarting, and the daemon is told once.
+	// watchRetry is the first pause after a failed query (the agent is gone
+	// or restarting, or has no servers; the daemon is told once), doubled
+	// up to maxBackoff while it fails. The daemon retries its own local
+	// reads every watchRetry meanwhile, so a restarted agent is refilled as
+	// soon as it answers, whatever this watch's pause.
 	watchRetry = 500 * time.Millisecond
 	// watchPoll is how often a watch that cannot see the node (the token
 	// lacks node:read) wakes the daemon instead, as it polled before.
@@ -90,6 +93,7 @@ func (w *NodeWatch) follow(ctx context.Context, what string, polls bool, read fu
 	log := w.Log.With("watch", what)
 	var index uint64
 	failing, warned := false, false
+	pause := watchRetry
 	for ctx.Err() == nil {
 		q := (&api.QueryOptions{WaitIndex: index, WaitTime: watchWait, AllowStale: true}).WithContext(ctx)
 		next, blind, err := read(q)
@@ -103,7 +107,8 @@ func (w *NodeWatch) follow(ctx context.Context, what string, polls bool, read fu
 				w.signal()
 			}
 			failing, index = true, 0
-			sleep(ctx, watchRetry)
+			sleep(ctx, pause)
+			pause = min(2*pause, maxBackoff)
 			continue
 		case blind:
 			if !warned && polls {
@@ -114,7 +119,7 @@ func (w *NodeWatch) follow(ctx context.Context, what string, polls bool, read fu
 			index = 0
 			continue
 		case failing:
-			failing = false
+			failing, pause = false, watchRetry
 			w.signal()
 		case index != 0 && next != index:
 			w.signal()
