@@ -26,8 +26,6 @@ type steadyRule struct {
 	// breaches appends the perfdata thresholds crossed, which say why a
 	// result is not OK once its numbers are gone.
 	breaches bool
-	// calm is appended when no threshold is crossed.
-	calm string
 }
 
 // steadyRules is keyed by the result's label; a label not listed only
@@ -36,8 +34,10 @@ var steadyRules = map[string]steadyRule{
 	// "free space: /opt 75302MiB (80% inode=96%);": the paths when OK (a
 	// busy filesystem crosses a 1 % step often), the percentages otherwise.
 	"DISK": {strip: steadyDisk},
-	// Three averages in two series: the thresholds crossed say it all.
-	"LOAD": {strip: func(Result) string { return "load average" }, breaches: true, calm: " under the thresholds"},
+	// Three averages in two series, moving all the time: the status and the
+	// thresholds say it (which average crosses which moves too often on a
+	// loaded node, and is no change of state).
+	"LOAD": {strip: steadyLoad},
 	// "Packet loss = 0%, RTA = 0.31 ms": the loss stays.
 	"PING": {strip: replacer(`, RTA = [0-9.]+ ms`, ""), breaches: true},
 	// "0.002 seconds response time. x returns 1.2.3.4": the answer stays.
@@ -49,6 +49,28 @@ var steadyRules = map[string]steadyRule{
 func replacer(pattern, repl string) func(Result) string {
 	re := regexp.MustCompile(pattern)
 	return func(r Result) string { return re.ReplaceAllString(r.Summary, repl) }
+}
+
+// steadyLoad names the thresholds of the status: "load average over a
+// critical threshold (3,2.5,2)".
+func steadyLoad(r Result) string {
+	var warn, crit []string
+	for _, p := range r.Perfdata {
+		if p.Warn != "" || p.Crit != "" {
+			warn, crit = append(warn, trimNumber(p.Warn)), append(crit, trimNumber(p.Crit))
+		}
+	}
+	if len(warn) == 0 {
+		return r.Summary // no thresholds: an error text, steady already
+	}
+	switch r.Status {
+	case OK:
+		return "load average under the warning thresholds (" + strings.Join(warn, ",") + ")"
+	case Warning:
+		return "load average over a warning threshold (" + strings.Join(warn, ",") + ")"
+	default:
+		return "load average over a critical threshold (" + strings.Join(crit, ",") + ")"
+	}
 }
 
 // diskFree matches one path of check_disk's line: "/opt 75302MiB (80% inode=96%);".
@@ -82,8 +104,6 @@ func (r Result) SteadyString() string {
 	if rule.breaches {
 		if b := breaches(r.Perfdata); len(b) > 0 {
 			s.Summary += ": " + strings.Join(b, ", ")
-		} else if len(r.Perfdata) > 0 {
-			s.Summary += rule.calm
 		}
 	}
 	return s.String()

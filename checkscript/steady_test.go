@@ -39,8 +39,8 @@ func TestSteadyString(t *testing.T) {
 	}{
 		{"disk calm", disk(OK, "75302MiB", 18832818176), disk(OK, "65290MiB", 18832838656), "DISK OK - free space within the thresholds on /opt /var"},
 		{"disk full", disk(Critical, "7530MiB", 18832818176), disk(Critical, "7290MiB", 18832838656), "DISK CRITICAL - free space: /opt (80% inode=96%); /var (7% inode=96%);"},
-		{"load calm", load(0.2), load(0.9), "LOAD OK - load average under the thresholds"},
-		{"load high", load(8.6), load(9.1), "LOAD CRITICAL - load average: scaled_load1 over critical 3, scaled_load5 over warning 1.25, scaled_load15 over warning 1"},
+		{"load calm", load(0.2), load(0.9), "LOAD OK - load average under the warning thresholds (1.5,1.25,1)"},
+		{"load high, whichever averages cross", load(6.2), load(9.1), "LOAD CRITICAL - load average over a critical threshold (3,2.5,2)"},
 		{"ping", ping(310*time.Microsecond, 5), ping(520*time.Microsecond, 5), "PING OK - Packet loss = 0%"},
 		{"ping slow", ping(200*time.Millisecond, 5), ping(230*time.Millisecond, 5), "PING WARNING - Packet loss = 0%: rta over warning 100ms"},
 		{"ping lost", ping(0, 0), ping(0, 0), "PING CRITICAL - Packet loss = 100%: pl over critical 60%"},
