@@ -1,6 +1,10 @@
-# Least-privilege ACL policy for the token of `carbonio-health run` and
-# `carbonio-health deregister` (CONSUL_HTTP_TOKEN_FILE in the unit's
-# environment file). Create it once per cluster:
+# A hand-made ACL policy for the token of `carbonio-health run` and
+# `carbonio-health deregister`, by prefix, the same for every node. Prefer
+# `carbonio-health setup`: it creates a tighter policy per node (write on
+# each declared service by exact name, read on its own node and agent) and
+# the token file. This one also lets the token rewrite Carbonio's own
+# services named carbonio-* (carbonio-mta, its sidecar proxy, …).
+# Create it once per cluster:
 #
 #   consul acl policy create -name carbonio-health -rules @acl-policy.hcl
 #   consul acl token create -description "carbonio-health on $(hostname)" \
