@@ -59,6 +59,7 @@ func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	cfg := cf.config()
 	if cfg.Token == "" && cfg.TokenFile == "" {
+		fmt.Fprintln(stderr, "carbonio-health setup: reading the management token from stdin")
 		tok, err := readToken(os.Stdin)
 		if err != nil {
 			return fail(fmt.Errorf("no management token in -token-file or $CONSUL_HTTP_TOKEN(_FILE), and none on stdin: %w", err))
@@ -135,10 +136,11 @@ func (s *setupRun) ensurePolicy(ctx context.Context) (*api.ACLPolicy, error) {
 		return nil, fmt.Errorf("read policy %s: %w", s.policy, err)
 	}
 	if old == nil {
-		fmt.Fprintf(s.stdout, "policy %s: created (%d rules)\n", s.policy, len(s.rules))
 		if s.dryRun {
+			fmt.Fprintf(s.stdout, "policy %s: would be created (%d rules):\n%s", s.policy, len(s.rules), want)
 			return nil, nil
 		}
+		fmt.Fprintf(s.stdout, "policy %s: created (%d rules)\n", s.policy, len(s.rules))
 		p, _, err := s.client.ACL().PolicyCreate(&api.ACLPolicy{Name: s.policy, Description: s.description, Rules: want}, w)
 		if err != nil {
 			return nil, fmt.Errorf("create policy %s: %w", s.policy, err)
@@ -169,6 +171,7 @@ func (s *setupRun) ensurePolicy(ctx context.Context) (*api.ACLPolicy, error) {
 			s.policy, strings.Join(names, ", "))
 	}
 	if s.dryRun {
+		fmt.Fprintf(s.stdout, "policy %s: would be updated\n", s.policy)
 		return nil, nil
 	}
 	old.Rules = want

@@ -187,6 +187,12 @@ func TestSetup(t *testing.T) {
 	if code != 1 || !strings.Contains(refused, `+ service "carbonio-t-extra" write`) || !strings.Contains(refused, "-allow-widen") {
 		t.Errorf("widening without the flag: %d\n%s", code, refused)
 	}
+	if code, dry := setup("-dry-run", "-allow-widen"); code != 0 || !strings.Contains(dry, "would be updated") {
+		t.Errorf("-dry-run: %d\n%s", code, dry)
+	}
+	if p, _, _ := admin.ACL().PolicyReadByName(policyName(agent.NodeName), nil); p == nil || p.Rules != policy.Rules {
+		t.Error("-dry-run changed the policy")
+	}
 	if code, widened := setup("-allow-widen"); code != 0 || !strings.Contains(widened, "updated") || !strings.Contains(widened, "token") || strings.Contains(widened, "wrote") {
 		t.Errorf("widening with the flag: %d\n%s", code, widened)
 	}
