@@ -82,3 +82,50 @@ func TestPolicyName(t *testing.T) {
 		t.Errorf("policyName = %q", got)
 	}
 }
+
+func TestReadToken(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"3f1c-…-9a\n", "3f1c-…-9a", true},
+		{"  tok  \nsecond line\n", "tok", true},
+		{"tok", "tok", true},
+		{"", "", false},
+		{"\n", "", false},
+	}
+	for _, tt := range tests {
+		got, err := readToken(strings.NewReader(tt.in))
+		if got != tt.want || (err == nil) != tt.ok {
+			t.Errorf("readToken(%q) = %q, %v", tt.in, got, err)
+		}
+	}
+}
+
+// TestWriteTokenFile: 0600 always, rewritten only when the content or the
+// mode differ.
+func TestWriteTokenFile(t *testing.T) {
+	path := t.TempDir() + "/sub/token"
+	steps := []struct {
+		name    string
+		before  func()
+		secret  string
+		changed bool
+	}{
+		{"new", func() {}, "a", true},
+		{"same", func() {}, "a", false},
+		{"mode widened by hand", func() { os.Chmod(path, 0o644) }, "a", true},
+		{"new secret", func() {}, "b", true},
+	}
+	for _, s := range steps {
+		s.before()
+		changed, err := writeTokenFile(path, s.secret, -1, -1)
+		if err != nil || changed != s.changed {
+			t.Fatalf("%s: changed %v, %v", s.name, changed, err)
+		}
+		st, _ := os.Stat(path)
+		if got, _ := readTokenFile(path); got != s.secret || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %q, mode %v", s.name, got, st.Mode())
+		}
+	}
+}
