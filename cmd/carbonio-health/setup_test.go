@@ -234,3 +234,67 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestSetupWithoutScriptChecks: a node whose checks the agent never runs
+// as scripts gets agent read, not write, and the daemon works with it.
+func TestSetupWithoutScriptChecks(t *testing.T) {
+	agent := consultest.Start(t, consultest.Options{ACL: true})
+	admin := agent.Client(t, agent.ManagementToken)
+	dir := t.TempDir()
+	mgmt := filepath.Join(dir, "management")
+	if err := os.WriteFile(mgmt, []byte(agent.ManagementToken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "s.sock")
+	listenSocket(t, sock)
+	decl := fmt.Sprintf(`
+role "t" {
+  service "sock" {
+    check "present" {
+      type     = "ttl"
+      probe    = "socket"
+      args     = { p = %q }
+      interval = "1s"
+    }
+  }
+}
+node { roles = ["t"] }
+`, sock)
+	if err := os.WriteFile(filepath.Join(dir, "node.hcl"), []byte(decl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "token")
+	opts := hcl.Options{NoBuiltin: true, ConfigDirs: []string{dir}}
+	plan, err := hcl.Load(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := setupRun{client: admin, stdout: &bytes.Buffer{}, uid: -1, gid: -1, out: out,
+		policy: policyName(agent.NodeName), rules: daemonRules(plan, agent.NodeName), description: "test"}
+	if err := s.run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := granted(s.rules, "agent", agent.NodeName); got != "read" {
+		t.Errorf("agent %s", got)
+	}
+	secret, _ := readTokenFile(out)
+	ready, done := make(chan struct{}), make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &registrar.Daemon{Client: agent.Client(t, secret), Log: hclog.NewNullLogger(), Ready: ready,
+		Load: func() (*hcl.Plan, error) { return hcl.Load(opts) }}
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("daemon: %v", err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if c, _ := admin.Agent().Checks(); c["carbonio-health:t:sock:present"] != nil && c["carbonio-health:t:sock:present"].Status == api.HealthPassing {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the TTL check never passed under agent read")
+		}
+	}
+}
