@@ -61,7 +61,9 @@ func (w *NodeWatch) Start(ctx context.Context) {
 			if err != nil {
 				return 0, false, err
 			}
-			return meta.LastIndex, out == nil || out.Node == nil, nil
+			// A node missing for lack of node:read, not one the catalog
+			// does not hold yet (a fresh agent before its first sync).
+			return meta.LastIndex, (out == nil || out.Node == nil) && meta.ResultsFilteredByACLs, nil
 		})
 	}()
 	go func() {
@@ -125,7 +127,9 @@ func (w *NodeWatch) follow(ctx context.Context, what string, polls bool, read fu
 			w.signal()
 		}
 		if next < index {
-			next = 0 // the index went backwards (a new raft store): start over
+			// The index went backwards (a new raft store): start over.
+			next = 0
+			w.signal()
 		}
 		index = next
 	}
