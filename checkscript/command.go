@@ -9,10 +9,19 @@ import (
 	"strings"
 )
 
-// Main runs `carbonio-health check <probe> [flags]`: it prints one plugin
-// output line on stdout and returns the plugin exit code (0..3). Bad
+// SteadyFlag, before the probe's name, makes `check` print the steady form of
+// its result (Result.SteadyString): what the Consul agent runs for a script
+// check, so that the output it stores moves only with the state.
+const SteadyFlag = "-steady"
+
+// Main runs `carbonio-health check [-steady] <probe> [flags]`: it prints one
+// plugin output line on stdout and returns the plugin exit code (0..3). Bad
 // arguments answer UNKNOWN with the probe's usage, as the plugins do.
 func Main(ctx context.Context, args []string, stdout io.Writer) int {
+	steady := len(args) > 0 && (args[0] == SteadyFlag || args[0] == "-"+SteadyFlag)
+	if steady {
+		args = args[1:]
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		fmt.Fprint(stdout, listing())
 		return int(Unknown)
@@ -38,13 +47,18 @@ func Main(ctx context.Context, args []string, stdout io.Writer) int {
 		return int(Unknown)
 	}
 	r := c.Run(ctx)
-	fmt.Fprintln(stdout, r.String())
+	if steady {
+		fmt.Fprintln(stdout, r.SteadyString())
+	} else {
+		fmt.Fprintln(stdout, r.String())
+	}
 	return int(r.Status)
 }
 
 func listing() string {
 	var b strings.Builder
-	b.WriteString("Usage: carbonio-health check <probe> [flags]\n\nProbes:\n")
+	b.WriteString("Usage: carbonio-health check <probe> [flags]\n")
+	b.WriteString("       carbonio-health check -steady <probe> [flags]   (no perfdata, no moving measurements: what Consul stores)\n\nProbes:\n")
 	for _, p := range Probes() {
 		fmt.Fprintf(&b, "  %-8s %s\n", p.Name, p.Summary)
 	}

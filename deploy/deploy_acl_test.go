@@ -42,6 +42,15 @@ func TestACLPolicies(t *testing.T) {
 		{"daemon reads agent self", func() error { _, err := daemon.Agent().Self(); return err }, true},
 		{"daemon reloads the agent", func() error { return daemon.Agent().Reload() }, true},
 		{"daemon lists services", func() error { _, err := daemon.Agent().Services(); return err }, true},
+		{"daemon watches its node", func() error {
+			// Other services of the node (the server's own "consul") stay
+			// hidden; the node must not.
+			out, _, err := daemon.Catalog().NodeServiceList(agent.NodeName, nil)
+			if err == nil && (out == nil || out.Node == nil) {
+				return os.ErrPermission
+			}
+			return err
+		}, true},
 		{"daemon registers a foreign service", func() error { return daemon.Agent().ServiceRegister(foreign) }, false},
 		{"daemon writes the KV store", func() error {
 			_, err := daemon.KV().Put(&api.KVPair{Key: "x", Value: []byte("y")}, nil)

@@ -43,7 +43,8 @@ func newCountingProxy(tb testing.TB, agentAddr string) *countingProxy {
 	return p
 }
 
-// callKind names a call: register, deregister, ttl-update, reload, read.
+// callKind names a call: register, deregister, ttl-update, reload, watch
+// (a blocking query of the NodeWatch), read.
 func callKind(r *http.Request) string {
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/v1/agent/service/register"):
@@ -54,6 +55,8 @@ func callKind(r *http.Request) string {
 		return "ttl-update"
 	case strings.HasPrefix(r.URL.Path, "/v1/agent/reload"):
 		return "reload"
+	case strings.HasPrefix(r.URL.Path, "/v1/catalog/node-services/"), strings.HasPrefix(r.URL.Path, "/v1/health/node/"):
+		return "watch"
 	default:
 		return "read"
 	}

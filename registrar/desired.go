@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/zextras/carbonio-health/checkscript"
 	"github.com/zextras/carbonio-health/hcl"
 )
 
@@ -44,6 +45,10 @@ type Options struct {
 	// Exporter, when set, adds the daemon's metrics endpoint as service
 	// ExporterName (see exporter.go).
 	Exporter *Exporter
+	// FullOutput has the agent store each built-in probe's full line
+	// (measurements and perfdata) instead of its steady form: about one
+	// catalog write per such check every check_update_interval.
+	FullOutput bool
 }
 
 // State is the desired agent state of one node.
@@ -172,12 +177,23 @@ func desiredCheck(c hcl.Check, opts Options) *api.AgentServiceCheck {
 		ac.HTTP, ac.TLSSkipVerify = c.HTTP, c.TLSSkipVerify
 		ac.Interval, ac.Timeout = duration(c.Interval), duration(c.Timeout)
 	case hcl.KindScript:
-		ac.Args = c.ScriptArgs(opts.Self)
+		ac.Args = scriptArgs(c, opts)
 		ac.Interval, ac.Timeout = duration(c.Interval), duration(c.Timeout+scriptTimeoutSlack)
 	case hcl.KindTTL:
 		ac.TTL = duration(c.TTL)
 	}
 	return ac
+}
+
+// scriptArgs is the command the agent runs for a script check: a built-in
+// probe prints its steady form (checkscript.SteadyFlag) unless FullOutput;
+// an operator's own command runs as written.
+func scriptArgs(c hcl.Check, opts Options) []string {
+	args := c.ScriptArgs(opts.Self) // self, "check", probe, flags…
+	if len(c.Command) > 0 || opts.FullOutput || len(args) < 3 {
+		return args
+	}
+	return append([]string{args[0], args[1], checkscript.SteadyFlag}, args[2:]...)
 }
 
 // duration renders d the way Consul accepts it; zero stays empty.

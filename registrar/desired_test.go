@@ -77,7 +77,8 @@ func TestDesired(t *testing.T) {
 		{"carbonio-t-load", true, 0, func(t *testing.T, s ServiceState) {
 			c := s.Registration.Checks[0]
 			args := strings.Join(c.Args, " ")
-			if !strings.HasPrefix(args, "/usr/bin/carbonio-health check load ") || !strings.HasSuffix(args, " -t 10") {
+			// The agent stores the steady form: no perfdata, no moving numbers.
+			if !strings.HasPrefix(args, "/usr/bin/carbonio-health check -steady load ") || !strings.HasSuffix(args, " -t 10") {
 				t.Errorf("script args %q", args)
 			}
 			// The agent's timeout leaves the probe its own -t first.

@@ -37,6 +37,11 @@ type TTLRunner struct {
 	// while the daemon's token is refused (one log line for all checks).
 	token *tokenState
 
+	// FullOutput pushes each result's full line; by default the steady
+	// form (checkscript.Result.SteadyString), whose text moves only with
+	// the state, so that a calm check costs no catalog write.
+	FullOutput bool
+
 	wg      sync.WaitGroup
 	running map[string]*ttlWorker
 }
@@ -156,7 +161,10 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 			return
 		}
 		rec.Probed(w.def, time.Since(start))
-		status, output := ttlStatus(res.Status), res.String()
+		status, output := ttlStatus(res.Status), res.SteadyString()
+		if r.FullOutput {
+			output = res.String()
+		}
 		held := r.token != nil && r.token.Wait()
 		if held {
 			force = true // sent once the token works again

@@ -31,8 +31,9 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	agentDir := fs.String("agent-config-dir", "", "the Consul agent's -config-dir, where services with script checks are written when the agent only allows local script checks (default "+CarbonioAgentConfigDir+" when it exists)")
 	mode := fs.String("script-checks", string(registrar.ScriptAuto), "how script checks reach the agent: auto, api (enable_script_checks) or config (enable_local_script_checks + -agent-config-dir)")
 	viaConfig := fs.Bool("register-via-config", false, "write every service into the agent's config dir and reload it, instead of one API call per service (faster for very many services; needs -agent-config-dir)")
-	resync := fs.Duration("resync", registrar.DefaultResync, "how often the agent is compared with the declaration (reads only)")
+	resync := fs.Duration("resync", registrar.DefaultResync, "how often the agent is compared with the declaration when nothing was heard (reads only; a blocking watch of the node wakes the daemon on any change)")
 	deregister := fs.Bool("deregister-on-exit", false, "remove every owned service when stopping (default: keep them; expiring TTL checks are the alarm)")
+	fullOutput := fs.Bool("full-output", false, "store each probe's full line (measurements, perfdata) in Consul instead of its steady form: about one catalog write per such check every check_update_interval")
 	self := fs.String("self", "", "path of the binary the agent runs for script checks, given `check <probe> …` (default "+CheckBinary+" next to this executable, else this executable)")
 	logLevel := fs.String("log-level", "info", "trace, debug, info, warn or error")
 	logJSON := fs.Bool("log-json", false, "log as JSON lines")
@@ -71,7 +72,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		Log:              log,
 		Load:             func() (*hcl.Plan, error) { return hcl.Load(opts) },
 		Reload:           reload,
-		Options:          registrar.Options{Self: selfPath},
+		Options:          registrar.Options{Self: selfPath, FullOutput: *fullOutput},
 		ScriptMode:       registrar.ScriptMode(*mode),
 		AgentConfigDir:   *agentDir,
 		Resync:           *resync,

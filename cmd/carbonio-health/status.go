@@ -41,7 +41,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stdout, "HEALTH UNKNOWN - -format must be nagios, json or zabbix-discovery, not %q\n", *format)
 		return int(checkscript.Unknown)
 	}
-	checks, owned, what, err := queryHealth(ctx, cf, &s)
+	checks, owned, what, src, err := queryHealth(ctx, cf, &s)
 	var dead map[string]*api.HealthCheck
 	if err == nil {
 		dead, err = unreachableNodes(ctx, cf)
@@ -52,7 +52,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if *format == "nagios" {
 			fmt.Fprintln(stdout, r.String())
 		} else {
-			_ = json.NewEncoder(stdout).Encode(jsonReport(nil, r))
+			_ = json.NewEncoder(stdout).Encode(jsonReport(nil, r, nil))
 		}
 		return int(checkscript.Unknown)
 	}
@@ -63,7 +63,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	enc.SetIndent("", "  ")
 	switch *format {
 	case "json":
-		_ = enc.Encode(jsonReport(checks, r))
+		_ = enc.Encode(jsonReport(checks, r, src))
 	case "zabbix-discovery":
 		_ = enc.Encode(zabbixDiscovery(checks))
 		return 0
@@ -74,28 +74,39 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 // queryHealth reads the health checks the scope needs with as narrow a
-// query as Consul offers, which of their services this tool owns, and says
-// in words what was asked for.
-func queryHealth(ctx context.Context, cf *consulFlags, s *statusScope) (api.HealthChecks, ownedSet, string, error) {
+// query as Consul offers, which of their services this tool owns, says in
+// words what was asked for, and where each check was read: the agent's own
+// node from the agent (fresh output), any other scope from the catalog.
+func queryHealth(ctx context.Context, cf *consulFlags, s *statusScope) (api.HealthChecks, ownedSet, string, checkSources, error) {
 	client, err := cf.client()
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", nil, err
 	}
 	addr := cf.config().Address
 	q := (&api.QueryOptions{}).WithContext(ctx)
-	if s.node == "" {
+	local := false
+	if s.node != "*" {
 		self, err := client.Agent().NodeName()
 		if err != nil {
-			return nil, nil, "", consulError(addr, err)
+			return nil, nil, "", nil, consulError(addr, err)
 		}
-		s.node = self
+		local = s.node == "" || s.node == self
+		if s.node == "" {
+			s.node = self
+		}
 	}
 	if s.node == "*" {
 		s.node = ""
 	}
 	var checks api.HealthChecks
+	var src checkSources
 	what := "node " + s.node
 	switch {
+	case local:
+		checks, src, err = localHealth(ctx, client, s.node)
+		if s.service != "" {
+			what = "service " + s.service + " on " + what
+		}
 	case s.service != "":
 		checks, _, err = client.Health().Checks(s.service, q)
 		what = "service " + s.service
@@ -112,13 +123,34 @@ func queryHealth(ctx context.Context, cf *consulFlags, s *statusScope) (api.Heal
 		what = "check " + s.checkID
 	}
 	if err != nil {
-		return nil, nil, "", consulError(addr, err)
+		return nil, nil, "", nil, consulError(addr, err)
 	}
-	owned, err := ownedServices(client.Catalog(), checks, q)
+	var owned ownedSet
+	if local {
+		owned, err = localOwnedServices(client.Agent(), s.node, q)
+	} else {
+		owned, err = ownedServices(client.Catalog(), checks, q)
+	}
 	if err != nil {
-		return nil, nil, "", consulError(addr, err)
+		return nil, nil, "", nil, consulError(addr, err)
 	}
-	return checks, owned, what, nil
+	return checks, owned, what, src, nil
+}
+
+// localOwnedServices is ownedServices for the agent's own node, read from
+// the agent, which holds services the catalog may not have yet.
+func localOwnedServices(agent *api.Agent, node string, q *api.QueryOptions) (ownedSet, error) {
+	svcs, err := agent.ServicesWithFilterOpts("", q)
+	if err != nil {
+		return nil, err
+	}
+	owned := ownedSet{}
+	for _, svc := range svcs {
+		if registrar.Owned(svc) {
+			owned[serviceRef{node, svc.ID}] = true
+		}
+	}
+	return owned, nil
 }
 
 // ownedServices reads the Meta of the services the checks belong to, one

@@ -175,25 +175,36 @@ type statusCheckJSON struct {
 	ServiceID   string `json:"service_id,omitempty"`
 	ServiceName string `json:"service_name,omitempty"`
 	Output      string `json:"output"`
+	// Source is where the check was read: "agent" (the local agent's
+	// own, fresh view) or "catalog".
+	Source string `json:"source"`
 }
 
 // statusJSON is the whole `status -format json` answer.
 type statusJSON struct {
-	Status string            `json:"status"`
-	Code   int               `json:"code"`
-	Line   string            `json:"line"`
-	Counts map[string]int    `json:"counts"`
+	Status string         `json:"status"`
+	Code   int            `json:"code"`
+	Line   string         `json:"line"`
+	Counts map[string]int `json:"counts"`
+	// Source is "agent" when the checks of the agent's own node were read
+	// from the agent (node-level checks such as serfHealth still come from
+	// the catalog: see each check's source), else "catalog".
+	Source string            `json:"source"`
 	Checks []statusCheckJSON `json:"checks"`
 }
 
-func jsonReport(checks api.HealthChecks, r checkscript.Result) statusJSON {
+func jsonReport(checks api.HealthChecks, r checkscript.Result, src checkSources) statusJSON {
 	out := statusJSON{Status: r.Status.String(), Code: int(r.Status), Line: r.String(),
 		Counts: map[string]int{api.HealthPassing: 0, api.HealthWarning: 0, api.HealthCritical: 0},
-		Checks: []statusCheckJSON{}}
+		Source: sourceCatalog, Checks: []statusCheckJSON{}}
+	if src != nil {
+		out.Source = sourceAgent
+	}
 	for _, c := range checks {
 		out.Counts[c.Status]++
+		s := src.of(c)
 		out.Checks = append(out.Checks, statusCheckJSON{Node: c.Node, CheckID: c.CheckID, Name: c.Name,
-			Status: c.Status, ServiceID: c.ServiceID, ServiceName: c.ServiceName, Output: c.Output})
+			Status: c.Status, ServiceID: c.ServiceID, ServiceName: c.ServiceName, Output: c.Output, Source: s})
 	}
 	return out
 }

@@ -2,13 +2,17 @@
 # Daemon footprint (README "Benchmarks", item 2): carbonio-health run with the
 # full built-in catalog (deploy/dev/node.hcl: every role and feature) against a
 # real dev agent for $FOOTPRINT_SECONDS (default 60): peak RSS (VmHWM) and CPU
-# seconds from /proc, next to the Consul agent's own in the same run.
-# Prints one markdown table row per process.
+# seconds from /proc, next to the Consul agent's own in the same run. Then,
+# same agent, $FOOTPRINT_SECONDS each: the daemon reading the agent every
+# second (-resync 1s, the old way), and no daemon at all, for what the daemon
+# costs the agent. Prints one markdown table row per process and phase.
 #
 # FOOTPRINT_METRICS=1 runs the daemon with -metrics-addr on a free port and
 # scrapes its /metrics $FOOTPRINT_SCRAPES times (default 1000, with curl, as
 # Prometheus asks: text format, gzip accepted) at the start of the window;
-# run.sh runs it beside a run without metrics to get what metrics add.
+# run.sh runs it beside a run with FOOTPRINT_METRICS=0 (no metrics) to get
+# what metrics add; with FOOTPRINT_METRICS set either way, only the first
+# phase runs.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -50,13 +54,32 @@ if [ "${FOOTPRINT_METRICS:-0}" = 1 ]; then
 	metrics=(-metrics-addr "127.0.0.1:$mport")
 	label="carbonio-health run -metrics-addr, $scrapes scrapes"
 fi
-"$repo/bin/carbonio-health" run -http-addr "127.0.0.1:$port" -config-dir "$repo/deploy/dev" \
-	-agent-config-dir "$work/consul.d" -log-level warn "${metrics[@]}" 2>"$work/daemon.log" &
-daemon=$!
+# start_daemon [extra flags…]: the daemon on the full catalog, in the background.
+start_daemon() {
+	"$repo/bin/carbonio-health" run -http-addr "127.0.0.1:$port" -config-dir "$repo/deploy/dev" \
+		-agent-config-dir "$work/consul.d" -log-level warn "$@" 2>>"$work/daemon.log" &
+	daemon=$!
+}
+stop_daemon() {
+	kill "$daemon" 2>/dev/null || true
+	wait "$daemon" 2>/dev/null || true
+	daemon=
+}
 
 # CPU ticks (utime+stime) and the clock tick rate.
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
+hwm() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+row() { # name pid t0 t1
+	local cpu pct
+	cpu=$(awk -v a="$3" -v b="$4" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')
+	pct=$(awk -v c="$cpu" -v s="$secs" 'BEGIN {printf "%.3f", 100*c/s}')
+	echo "| $1 | $(hwm "$2") | $cpu | $pct |"
+}
+
+# 1. The daemon as it runs by default (a blocking watch of its node), with
+# -metrics-addr and scraped when FOOTPRINT_METRICS=1.
+start_daemon "${metrics[@]}"
 sleep 5 # registration done; measure the steady state
 d0=$(ticks "$daemon") a0=$(ticks "$agent")
 start=$(date +%s)
@@ -68,15 +91,34 @@ fi
 rest=$((secs - ($(date +%s) - start)))
 if [ "$rest" -gt 0 ]; then sleep "$rest"; fi
 d1=$(ticks "$daemon") a1=$(ticks "$agent")
-hwm() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 services=$(curl -fsS "http://127.0.0.1:$port/v1/agent/services" | grep -o '"carbonio-health:[^"]*":' | wc -l)
-row() { # name pid t0 t1
-	local cpu pct
-	cpu=$(awk -v a="$3" -v b="$4" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')
-	pct=$(awk -v c="$cpu" -v s="$secs" 'BEGIN {printf "%.3f", 100*c/s}')
-	echo "| $1 | $(hwm "$2") | $cpu | $pct |"
-}
-echo "| process ($services services, ${secs} s) | peak RSS MiB | CPU s | % of one core |"
+rows=("$(row "$label" "$daemon" "$d0" "$d1")" "$(row "consul agent (dev), same run" "$agent" "$a0" "$a1")")
+stop_daemon
+
+if [ -n "${FOOTPRINT_METRICS:-}" ]; then # the metrics runs measure phase 1 only
+	echo "| process ($services services, ${secs} s) | peak RSS MiB | CPU s | % of one core |"
+	echo "|---|---|---|---|"
+	printf '%s\n' "${rows[@]}"
+	exit 0
+fi
+
+# 2. The same daemon reading the agent every second, as before the watch.
+start_daemon -resync 1s
+sleep 5
+p0=$(ticks "$daemon") b0=$(ticks "$agent")
+sleep "$secs"
+p1=$(ticks "$daemon") b1=$(ticks "$agent")
+rows+=("$(row "carbonio-health run -resync 1s (reads the agent every second, the old way)" "$daemon" "$p0" "$p1")"
+	"$(row "consul agent, same run" "$agent" "$b0" "$b1")")
+stop_daemon
+
+# 3. The agent alone with the same registrations (its own checks still run).
+sleep 2
+c0=$(ticks "$agent")
+sleep "$secs"
+c1=$(ticks "$agent")
+rows+=("$(row "consul agent, no daemon" "$agent" "$c0" "$c1")")
+
+echo "| process ($services services, ${secs} s each) | peak RSS MiB | CPU s | % of one core |"
 echo "|---|---|---|---|"
-row "$label" "$daemon" "$d0" "$d1"
-row "consul agent (dev), same run" "$agent" "$a0" "$a1"
+printf '%s\n' "${rows[@]}"

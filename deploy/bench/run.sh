@@ -42,15 +42,17 @@ if want registration; then
 fi
 
 if want waiting; then
-	echo "== footprint, steady-state, detection (side by side)" >&2
+	echo "== footprint, steady-state, detection, catalog writes (side by side)" >&2
 	deploy/bench/footprint.sh >"$raw/footprint.md" &
 	footprint=$!
 	go test -run '^$' -bench BenchmarkSteadyState -benchtime 1x ./registrar >"$raw/steady-state.txt" &
 	steady=$!
 	go test -run '^$' -bench BenchmarkDetection -benchtime 1x ./registrar >"$raw/detection.txt" &
 	detection=$!
+	go test -run '^$' -bench BenchmarkCatalogWrites -benchtime 1x -timeout 30m ./registrar >"$raw/catalog-writes.txt" &
+	catalog=$!
 	failed=0
-	for job in "$footprint:footprint.md" "$steady:steady-state.txt" "$detection:detection.txt"; do
+	for job in "$footprint:footprint.md" "$steady:steady-state.txt" "$detection:detection.txt" "$catalog:catalog-writes.txt"; do
 		wait "${job%%:*}" || { echo "bench: ${job#*:} failed" >&2; failed=1; }
 		cat "$raw/${job#*:}" >&2
 	done
@@ -65,7 +67,7 @@ if want metrics; then
 	echo "== metrics on and off (side by side)" >&2
 	FOOTPRINT_METRICS=1 FOOTPRINT_SCRAPES=1000 deploy/bench/footprint.sh >"$raw/footprint-metrics-on.md" &
 	on=$!
-	deploy/bench/footprint.sh >"$raw/footprint-metrics-off.md" &
+	FOOTPRINT_METRICS=0 deploy/bench/footprint.sh >"$raw/footprint-metrics-off.md" &
 	off=$!
 	wait "$on" && wait "$off"
 	cat "$raw/footprint-metrics-on.md" "$raw/footprint-metrics-off.md" >&2
@@ -127,7 +129,7 @@ timing() {
 			}
 		}' "$raw/check-cost.txt" | sort
 	echo
-	echo "## 2. Daemon footprint, full catalog, 60 s"
+	echo "## 2. Daemon footprint, full catalog, 60 s per phase; what it costs the agent"
 	echo
 	cat "$raw/footprint.md"
 	echo
@@ -150,9 +152,9 @@ timing() {
 	echo "## 4. Steady state (nothing changing)"
 	echo
 	f="$raw/steady-state.txt"
-	echo "| seconds | register/deregister/reload calls | TTL updates | reads | catalog services index moved by | catalog checks index moved by |"
-	echo "|---|---|---|---|---|---|"
-	echo "| $(metric "$f" BenchmarkSteadyState seconds) | $(metric "$f" BenchmarkSteadyState writes) | $(metric "$f" BenchmarkSteadyState ttl-updates) | $(metric "$f" BenchmarkSteadyState reads) | $(metric "$f" BenchmarkSteadyState services-index-delta) | $(metric "$f" BenchmarkSteadyState checks-index-delta) |"
+	echo "| seconds | register/deregister/reload calls | TTL updates | reads | blocking watch queries | catalog services index moved by | catalog checks index moved by |"
+	echo "|---|---|---|---|---|---|---|"
+	echo "| $(metric "$f" BenchmarkSteadyState seconds) | $(metric "$f" BenchmarkSteadyState writes) | $(metric "$f" BenchmarkSteadyState ttl-updates) | $(metric "$f" BenchmarkSteadyState reads) | $(metric "$f" BenchmarkSteadyState watch-queries) | $(metric "$f" BenchmarkSteadyState services-index-delta) | $(metric "$f" BenchmarkSteadyState checks-index-delta) |"
 	echo
 	echo "## 5. Detection latency, 20 trials (to the health API reporting critical)"
 	echo
@@ -197,6 +199,19 @@ timing() {
 		/carbonio-health run/ { rss[f] = $3 + 0; cpu[f] = $4 + 0; if (match($2, /[0-9]+ scrapes/)) scrapes = substr($2, RSTART, RLENGTH) + 0 }
 		END { printf "Metrics add %.1f MiB peak RSS and %.2f ms of daemon CPU per scrape (CPU on − CPU off over the same 60 s, ÷ %d).\n", rss[1] - rss[2], (cpu[1] - cpu[2]) * 1000 / scrapes, scrapes }
 	' "$raw/footprint-metrics-on.md" "$raw/footprint-metrics-off.md"
+	echo
+	echo "## 7. Catalog writes per node-hour, full catalog, steady state"
+	echo
+	f="$raw/catalog-writes.txt"
+	iv=$(metric "$f" BenchmarkCatalogWrites check-update-interval-s)
+	echo "Two agents side by side with check_update_interval = ${iv%.*} s, $(metric "$f" BenchmarkCatalogWrites seconds) s counted after every check's"
+	echo "first output reached the catalog. Output-only writes scale back by 300 s / ${iv%.*} s to Consul's default interval;"
+	echo "status changes do not. Which checks were written: deploy/bench/raw/catalog-writes.txt."
+	echo
+	echo "| check output stored in Consul | writes per node-hour at ${iv%.*} s | at the default 5 min | first outputs after registration (once) |"
+	echo "|---|---|---|---|"
+	echo "| full line (\`run -full-output\`, the old way) | $(metric "$f" BenchmarkCatalogWrites "full-writes/node-hour@${iv%.*}s") | $(metric "$f" BenchmarkCatalogWrites full-writes/node-hour@5m) | $(metric "$f" BenchmarkCatalogWrites full-transient-writes) |"
+	echo "| steady form (default) | $(metric "$f" BenchmarkCatalogWrites "steady-writes/node-hour@${iv%.*}s") | $(metric "$f" BenchmarkCatalogWrites steady-writes/node-hour@5m) | $(metric "$f" BenchmarkCatalogWrites steady-transient-writes) |"
 } >"$out"
 echo "wrote $out" >&2
 cat "$out"

@@ -1,6 +1,10 @@
-# Least-privilege ACL policy for the token of `carbonio-health run` and
-# `carbonio-health deregister` (CONSUL_HTTP_TOKEN_FILE in the unit's
-# environment file). Create it once per cluster:
+# A hand-made ACL policy for the token of `carbonio-health run` and
+# `carbonio-health deregister`, by prefix, the same for every node. Prefer
+# `carbonio-health setup`: it creates a tighter policy per node (write on
+# each declared service by exact name, read on its own node and agent) and
+# the token file. This one also lets the token rewrite Carbonio's own
+# services named carbonio-* (carbonio-mta, its sidecar proxy, …).
+# Create it once per cluster:
 #
 #   consul acl policy create -name carbonio-health -rules @acl-policy.hcl
 #   consul acl token create -description "carbonio-health on $(hostname)" \
@@ -24,5 +28,13 @@ agent_prefix "" {
   policy = "write"
 }
 
-# Nothing else: no node, key/value or operator rights. (Measured: the agent
-# accepts every call above without node read.)
+# The daemon follows its own node in the catalog with blocking queries
+# (/v1/catalog/node-services/<node>, /v1/health/node/<node>) instead of
+# reading the agent every second; both need node:read. Without it the daemon
+# still works, polling the agent every second. `carbonio-health setup`
+# scopes this to the node's own name.
+node_prefix "" {
+  policy = "read"
+}
+
+# Nothing else: no node write, key/value or operator rights.

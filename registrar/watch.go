@@ -1,0 +1,165 @@
+package registrar
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+	"github.com/hashicorp/go-hclog"
+)
+
+// Timing of the NodeWatch.
+const (
+	// watchWait bounds one blocking query (Consul's default is 5 min).
+	watchWait = 5 * time.Minute
+	// watchRetry is the first pause after a failed query (the agent is gone
+	// or restarting, or has no servers; the daemon is told once), doubled
+	// up to maxBackoff while it fails. The daemon retries its own local
+	// reads every watchRetry meanwhile, so a restarted agent is refilled as
+	// soon as it answers, whatever this watch's pause.
+	watchRetry = 500 * time.Millisecond
+	// watchPoll is how often a watch that cannot see the node (the token
+	// lacks node:read) wakes the daemon instead, as it polled before.
+	watchPoll = time.Second
+	// watchRecheck is how long such a watch polls before trying to block
+	// again.
+	watchRecheck = time.Minute
+)
+
+// NodeWatch tells the daemon when the node's services or checks may have
+// drifted, so that it reads the agent only then instead of every second.
+//
+// It follows the node in the catalog with two blocking queries through the
+// local agent (/v1/catalog/node-services/<node> and /v1/health/node/<node>,
+// stale reads any server answers): the agent syncs every local change (a
+// service deregistered by hand, an agent that came back empty) to the
+// catalog at once, and the query returns with it. A failed query means the
+// agent went away: Changed is signalled once, and again when the agent
+// answers, which covers an agent restarted with a wiped data dir. A token
+// that cannot read the node makes the watch poll at watchPoll instead.
+type NodeWatch struct {
+	// Client talks to the local agent.
+	Client *api.Client
+	// Node is the agent's node name.
+	Node string
+	// Log receives one line per change of the watch's own state.
+	Log hclog.Logger
+	// Changed is signalled without blocking.
+	Changed chan<- struct{}
+
+	wg sync.WaitGroup
+}
+
+// Start runs the watch until ctx ends; Wait waits for it to stop.
+func (w *NodeWatch) Start(ctx context.Context) {
+	w.wg.Add(2)
+	go func() {
+		defer w.wg.Done()
+		w.follow(ctx, "services", true, func(q *api.QueryOptions) (uint64, bool, error) {
+			out, meta, err := w.Client.Catalog().NodeServiceList(w.Node, q)
+			if err != nil {
+				return 0, false, err
+			}
+			// A node missing for lack of node:read, not one the catalog
+			// does not hold yet (a fresh agent before its first sync).
+			return meta.LastIndex, (out == nil || out.Node == nil) && meta.ResultsFilteredByACLs, nil
+		})
+	}()
+	go func() {
+		defer w.wg.Done()
+		w.follow(ctx, "checks", false, func(q *api.QueryOptions) (uint64, bool, error) {
+			out, meta, err := w.Client.Health().Node(w.Node, q)
+			if err != nil {
+				return 0, false, err
+			}
+			return meta.LastIndex, len(out) == 0 && meta.ResultsFilteredByACLs, nil
+		})
+	}()
+}
+
+// Wait blocks until the watch has stopped (after its ctx ended).
+func (w *NodeWatch) Wait() { w.wg.Wait() }
+
+func (w *NodeWatch) signal() {
+	select {
+	case w.Changed <- struct{}{}:
+	default:
+	}
+}
+
+// follow runs one blocking query in a loop. read returns the index and
+// whether the node is invisible to the token; then the watch that polls
+// signals every watchPoll, the other one only waits.
+func (w *NodeWatch) follow(ctx context.Context, what string, polls bool, read func(*api.QueryOptions) (uint64, bool, error)) {
+	log := w.Log.With("watch", what)
+	var index uint64
+	failing, warned := false, false
+	pause := watchRetry
+	for ctx.Err() == nil {
+		q := (&api.QueryOptions{WaitIndex: index, WaitTime: watchWait, AllowStale: true}).WithContext(ctx)
+		next, blind, err := read(q)
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				return
+			}
+			if !failing {
+				log.Debug("watch failed; the agent may be restarting", "error", err)
+				w.signal()
+			}
+			failing, index = true, 0
+			sleep(ctx, pause)
+			pause = min(2*pause, maxBackoff)
+			continue
+		case blind:
+			if !warned && polls {
+				log.Warn("the token cannot read this node in the catalog (node:read); polling the agent instead", "node", w.Node, "every", watchPoll)
+			}
+			warned = true
+			w.poll(ctx, watchRecheck, polls)
+			index = 0
+			continue
+		case failing:
+			failing, pause = false, watchRetry
+			w.signal()
+		case index != 0 && next != index:
+			w.signal()
+		}
+		if next < index {
+			// The index went backwards (a new raft store): start over.
+			next = 0
+			w.signal()
+		}
+		index = next
+	}
+}
+
+// poll signals every watchPoll for d (only waits d unless signal).
+func (w *NodeWatch) poll(ctx context.Context, d time.Duration, signal bool) {
+	t := time.NewTicker(watchPoll)
+	defer t.Stop()
+	end := time.After(d)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-end:
+			return
+		case <-t.C:
+			if signal {
+				w.signal()
+			}
+		}
+	}
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
