@@ -29,11 +29,11 @@ var dnsProbe = Probe{
 func dnsFlags(fs *flag.FlagSet, c *dnsCheck) func() (Check, error) {
 	var warn, crit string
 	var expected []string
-	stringFlag(fs, &c.name, "H", "hostname", "", "name to look up (required); an address is looked up as PTR")
-	stringFlag(fs, &c.server, "s", "server", "", "DNS server as host or host:port (default: the nameservers of /etc/resolv.conf)")
-	listVar(fs, &expected, "a", "expected-address", "expected address(es), repeatable or comma-separated; the answer must be exactly this set")
-	stringFlag(fs, &warn, "w", "warning", "", "warning range for the response time in seconds")
-	stringFlag(fs, &crit, "c", "critical", "", "critical range for the response time in seconds")
+	StringFlag(fs, &c.name, "H", "hostname", "", "name to look up (required); an address is looked up as PTR")
+	StringFlag(fs, &c.server, "s", "server", "", "DNS server as host or host:port (default: the nameservers of /etc/resolv.conf)")
+	ListVar(fs, &expected, "a", "expected-address", "expected address(es), repeatable or comma-separated; the answer must be exactly this set")
+	StringFlag(fs, &warn, "w", "warning", "", "warning range for the response time in seconds")
+	StringFlag(fs, &crit, "c", "critical", "", "critical range for the response time in seconds")
 	return func() (Check, error) {
 		return c.build(warn, crit, expected)
 	}

@@ -13,7 +13,7 @@ var leaderProbe = Probe{
 	Summary: "The Consul cluster has a raft leader (CRITICAL without one, UNKNOWN when the agent does not answer).",
 	Define: func(fs *flag.FlagSet) func() (Check, error) {
 		c := &leaderCheck{}
-		stringFlag(fs, &c.consul.addr, "H", "hostname", "",
+		StringFlag(fs, &c.consul.addr, "H", "hostname", "",
 			"Consul HTTP API: host[:port] or URL (default $CONSUL_HTTP_ADDR, else "+DefaultConsulAddr+")")
 		return func() (Check, error) { return c, nil }
 	},
@@ -27,16 +27,16 @@ type leaderCheck struct {
 }
 
 func (c *leaderCheck) Run(ctx context.Context) Result {
-	ctx, cancel, timeout := withDeadline(ctx)
+	ctx, cancel, timeout := WithDeadline(ctx)
 	defer cancel()
 	leader, err := c.consul.leader(ctx)
 	switch {
 	case err != nil && noLeaderAnswer(err):
-		return leaderResult(Critical, fmt.Sprintf("no cluster leader: Consul at %s answers %s", c.consul.where(), errText(err)))
+		return leaderResult(Critical, fmt.Sprintf("no cluster leader: Consul at %s answers %s", c.consul.where(), ErrText(err)))
 	case err != nil && ctx.Err() != nil:
-		return leaderResult(Unknown, fmt.Sprintf("Consul at %s did not answer within %s seconds", c.consul.where(), FormatFloat(seconds(timeout))))
+		return leaderResult(Unknown, fmt.Sprintf("Consul at %s did not answer within %s seconds", c.consul.where(), FormatFloat(Seconds(timeout))))
 	case err != nil:
-		return leaderResult(Unknown, fmt.Sprintf("cannot ask Consul at %s: %s", c.consul.where(), errText(err)))
+		return leaderResult(Unknown, fmt.Sprintf("cannot ask Consul at %s: %s", c.consul.where(), ErrText(err)))
 	case leader == "":
 		return leaderResult(Critical, fmt.Sprintf("no cluster leader: Consul at %s knows none (lost quorum?)", c.consul.where()))
 	}

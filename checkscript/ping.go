@@ -28,17 +28,17 @@ var pingProbe = Probe{
 		var warn, crit []string
 		var interval string
 		var v4, v6 bool
-		listVar(fs, &c.hosts, "H", "hostname", "host name or address to ping (repeatable)")
+		ListVar(fs, &c.hosts, "H", "hostname", "host name or address to ping (repeatable)")
 		fs.BoolVar(&c.peers, "peers", false, "also ping the Consul servers the local agent knows (/v1/status/peers, this node's own addresses left out)")
 		fs.BoolVar(&c.gateway, "gateway", false, "also ping the default gateway ($HOST_PROC/net/route and ipv6_route)")
 		fs.StringVar(&c.consul.addr, "consul-addr", "", "the local agent's HTTP API for --peers (default $CONSUL_HTTP_ADDR, else "+DefaultConsulAddr+")")
-		listVar(fs, &warn, "w", "warning", "warning threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -w")
-		listVar(fs, &crit, "c", "critical", "critical threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -c")
+		ListVar(fs, &warn, "w", "warning", "warning threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -w")
+		ListVar(fs, &crit, "c", "critical", "critical threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -c")
 		fs.IntVar(&c.packets, "p", 5, "number of ICMP echo requests to send")
 		fs.IntVar(&c.packets, "packets", 5, "same as -p")
-		stringFlag(fs, &interval, "i", "interval", "1", "seconds (or a duration) between requests")
-		boolFlag(fs, &v4, "4", "use-ipv4", "use IPv4")
-		boolFlag(fs, &v6, "6", "use-ipv6", "use IPv6")
+		StringFlag(fs, &interval, "i", "interval", "1", "seconds (or a duration) between requests")
+		BoolFlag(fs, &v4, "4", "use-ipv4", "use IPv4")
+		BoolFlag(fs, &v6, "6", "use-ipv6", "use IPv6")
 		return func() (Check, error) {
 			return c.build(warn, crit, interval, v4, v6)
 		}
@@ -78,7 +78,7 @@ func (c *pingCheck) build(warn, crit []string, interval string, v4, v6 bool) (Ch
 		return nil, fmt.Errorf("-p %d: the number of packets must be between 1 and 10000", c.packets)
 	}
 	var err error
-	if c.interval, err = parseSeconds(interval, time.Hour); err != nil {
+	if c.interval, err = ParseSeconds(interval, time.Hour); err != nil {
 		return nil, fmt.Errorf("-i: %w", err)
 	}
 	c.network = "ip"
@@ -188,7 +188,7 @@ func (c *pingCheck) pingHost(ctx context.Context, host string) Result {
 		if errors.As(err, &de) {
 			why = de.Err
 		} else if err != nil {
-			why = errText(err)
+			why = ErrText(err)
 		}
 		return pingResult(Critical, fmt.Sprintf("Cannot resolve %s: %s", host, why), nil)
 	}
@@ -238,14 +238,14 @@ func (c *pingCheck) ping(ctx context.Context, ip *net.IPAddr) (st pingStats, res
 		case ctx.Err() != nil:
 			return st, pingResult(Critical, fmt.Sprintf("Timeout pinging %s", ip), nil), false
 		case err != nil:
-			return st, pingResult(Critical, fmt.Sprintf("Cannot send to %s: %s", ip, errText(err)), nil), false
+			return st, pingResult(Critical, fmt.Sprintf("Cannot send to %s: %s", ip, ErrText(err)), nil), false
 		}
 		return st, Result{}, true
 	}
 	if isPermissionError(failed[0]) && isPermissionError(failed[1]) {
 		return st, Unknownf("PING", pingDeniedMessage(failed[0], failed[1], os.Getegid())), false
 	}
-	return st, Unknownf("PING", fmt.Sprintf("Cannot open an ICMP socket: %s", errText(failed[1]))), false
+	return st, Unknownf("PING", fmt.Sprintf("Cannot open an ICMP socket: %s", ErrText(failed[1]))), false
 }
 
 // wait bounds one run: check_ping's own estimate (packets × interval plus
@@ -275,7 +275,7 @@ func isPermissionError(err error) bool {
 // opened and names both ways to allow one.
 func pingDeniedMessage(unprivileged, raw error, gid int) string {
 	return fmt.Sprintf("Cannot open an ICMP socket: unprivileged ICMP refused (%s; allow group %d in sysctl net.ipv4.ping_group_range) "+
-		"and raw ICMP refused (%s; needs root or CAP_NET_RAW)", errText(unprivileged), gid, errText(raw))
+		"and raw ICMP refused (%s; needs root or CAP_NET_RAW)", ErrText(unprivileged), gid, ErrText(raw))
 }
 
 // evaluatePing turns measured statistics into a check_ping result: loss is

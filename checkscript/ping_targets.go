@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,11 +53,11 @@ func (c *pingCheck) targets(ctx context.Context) ([]pingTarget, []string) {
 	if c.peers {
 		peers, err := c.consul.peers(ctx)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("cannot list the Consul servers from %s: %s", c.consul.where(), errText(err)))
+			problems = append(problems, fmt.Sprintf("cannot list the Consul servers from %s: %s", c.consul.where(), ErrText(err)))
 		}
 		own, err := ownAddresses()
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("cannot list this node's addresses: %s", errText(err)))
+			problems = append(problems, fmt.Sprintf("cannot list this node's addresses: %s", ErrText(err)))
 		}
 		for _, h := range peerHosts(peers, own) {
 			add(h, "consul server")
@@ -67,7 +66,7 @@ func (c *pingCheck) targets(ctx context.Context) ([]pingTarget, []string) {
 	if c.gateway {
 		gws, err := defaultGateways()
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("cannot read the default gateway: %s", errText(err)))
+			problems = append(problems, fmt.Sprintf("cannot read the default gateway: %s", ErrText(err)))
 		}
 		for _, h := range gws {
 			add(h, "gateway")
@@ -110,7 +109,7 @@ func combinePing(targets []pingTarget, results []Result, problems []string) Resu
 	if len(problems) > 0 {
 		out.Status = Worst(out.Status, Unknown)
 	}
-	sort.SliceStable(parts, func(i, j int) bool { return severity(parts[i].status) > severity(parts[j].status) })
+	sort.SliceStable(parts, func(i, j int) bool { return Severity(parts[i].status) > Severity(parts[j].status) })
 	texts := make([]string, len(parts))
 	for i, p := range parts {
 		texts[i] = p.text
@@ -174,7 +173,7 @@ func defaultGateways() ([]string, error) {
 
 // readRoutes parses one routing table under $HOST_PROC/net.
 func readRoutes(file string, parse func(io.Reader) ([]string, error)) ([]string, error) {
-	f, err := os.Open(hostProc("net", file))
+	f, err := os.Open(HostProc("net", file))
 	if err != nil {
 		return nil, fmt.Errorf("routing table: %w", err)
 	}
@@ -243,14 +242,4 @@ func parseIPv6Route(r io.Reader) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, sc.Err()
-}
-
-// hostProc returns a path under $HOST_PROC (default /proc), as gopsutil
-// reads it, so tests and containers can point the probes at another /proc.
-func hostProc(elem ...string) string {
-	root := os.Getenv("HOST_PROC")
-	if root == "" {
-		root = "/proc"
-	}
-	return filepath.Join(append([]string{root}, elem...)...)
 }

@@ -93,13 +93,13 @@ func New(name string, args []string) (Check, error) {
 	if !ok {
 		return nil, &UsageError{Err: fmt.Errorf("unknown probe %q (known: %s)", name, strings.Join(ProbeNames(), ", "))}
 	}
-	return p.build(p.Define, args)
+	return p.Build(p.Define, args)
 }
 
-// build parses args with the flags define declares, and wraps the check in
+// Build parses args with the flags define declares, and wraps the check in
 // its -t timeout. New passes p.Define; a test passes the same flags on a
 // check value holding stand-in inputs (probes' <name>Flags functions).
-func (p Probe) build(define func(fs *flag.FlagSet) func() (Check, error), args []string) (Check, error) {
+func (p Probe) Build(define func(fs *flag.FlagSet) func() (Check, error), args []string) (Check, error) {
 	name := p.Name
 	fs, build := p.flagSet(define)
 	timeout := DefaultTimeout
@@ -153,7 +153,7 @@ type timeoutFlag time.Duration
 func (f *timeoutFlag) String() string { return time.Duration(*f).String() }
 
 func (f *timeoutFlag) Set(s string) error {
-	d, err := parseSeconds(s, 0)
+	d, err := ParseSeconds(s, 0)
 	if err != nil {
 		return fmt.Errorf("timeout %w", err)
 	}

@@ -34,7 +34,7 @@ func newWith(t *testing.T, name string, args []string, define func(fs *flag.Flag
 	if !ok {
 		t.Fatalf("no probe %q", name)
 	}
-	c, err := p.build(define, args)
+	c, err := p.Build(define, args)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,9 +23,9 @@ var systemdProbe = Probe{
 // c, which holds the probe's inputs.
 func systemdFlags(fs *flag.FlagSet, c *systemdCheck) func() (Check, error) {
 	var states, exclude []string
-	stringFlag(fs, &c.unit, "u", "unit", "", "unit name (required); without a type suffix .service is assumed; a .target is checked with every unit it Wants or Requires")
-	listVar(fs, &states, "s", "state", "expected ActiveState(s), repeatable or comma-separated (default active)")
-	listVar(fs, &exclude, "x", "exclude", "with a target: a unit it wants that is not checked (a feature this node does not have), repeatable or comma-separated")
+	StringFlag(fs, &c.unit, "u", "unit", "", "unit name (required); without a type suffix .service is assumed; a .target is checked with every unit it Wants or Requires")
+	ListVar(fs, &states, "s", "state", "expected ActiveState(s), repeatable or comma-separated (default active)")
+	ListVar(fs, &exclude, "x", "exclude", "with a target: a unit it wants that is not checked (a feature this node does not have), repeatable or comma-separated")
 	return func() (Check, error) {
 		return c.build(states, exclude)
 	}
@@ -115,7 +115,7 @@ func unitName(s string) (string, error) {
 // and evaluates them. It returns when ctx ends even if the bus never answers.
 func (c *systemdCheck) Run(ctx context.Context) Result {
 	// The bus connection is bound to ctx and closes when blocking gives up.
-	r, err := blocking(ctx, func() (Result, error) { return c.run(ctx), nil })
+	r, err := Blocking(ctx, func() (Result, error) { return c.run(ctx), nil })
 	if err != nil {
 		return busFailure(c.unit, ctx.Err())
 	}

@@ -53,20 +53,20 @@ const maxExpectBytes = 64 << 10
 func tcpFlags(fs *flag.FlagSet, c *tcpCheck) func() (Check, error) {
 	var port, refused, mismatch, warn, crit, days string
 	var escape bool
-	stringFlag(fs, &c.host, "H", "hostname", "", "host name or address (required)")
-	stringFlag(fs, &port, "p", "port", "", "port number (required)")
-	stringFlag(fs, &c.send, "s", "send", "", "string to send to the server")
-	listVar(fs, &c.expect, "e", "expect", "string to expect in the answer, substring match (repeatable; any matches unless -A)")
-	stringFlag(fs, &c.quit, "q", "quit", "", "string to send to the server before closing (\\r\\n is appended)")
-	boolFlag(fs, &c.expectAll, "A", "all", "every -e string must match")
-	boolFlag(fs, &escape, "E", "escape", "interpret \\n, \\r, \\t and \\\\ in -s and -q")
-	stringFlag(fs, &refused, "r", "refuse", "crit", "state on connection refused: ok, warn or crit")
-	stringFlag(fs, &mismatch, "M", "mismatch", "warn", "state when the answer does not match -e: ok, warn or crit")
-	stringFlag(fs, &warn, "w", "warning", "", "response time in seconds above which to warn")
-	stringFlag(fs, &crit, "c", "critical", "", "response time in seconds above which to go critical")
-	boolFlag(fs, &c.useTLS, "S", "ssl", "connect with TLS (the certificate chain is not verified, as check_tcp)")
+	StringFlag(fs, &c.host, "H", "hostname", "", "host name or address (required)")
+	StringFlag(fs, &port, "p", "port", "", "port number (required)")
+	StringFlag(fs, &c.send, "s", "send", "", "string to send to the server")
+	ListVar(fs, &c.expect, "e", "expect", "string to expect in the answer, substring match (repeatable; any matches unless -A)")
+	StringFlag(fs, &c.quit, "q", "quit", "", "string to send to the server before closing (\\r\\n is appended)")
+	BoolFlag(fs, &c.expectAll, "A", "all", "every -e string must match")
+	BoolFlag(fs, &escape, "E", "escape", "interpret \\n, \\r, \\t and \\\\ in -s and -q")
+	StringFlag(fs, &refused, "r", "refuse", "crit", "state on connection refused: ok, warn or crit")
+	StringFlag(fs, &mismatch, "M", "mismatch", "warn", "state when the answer does not match -e: ok, warn or crit")
+	StringFlag(fs, &warn, "w", "warning", "", "response time in seconds above which to warn")
+	StringFlag(fs, &crit, "c", "critical", "", "response time in seconds above which to go critical")
+	BoolFlag(fs, &c.useTLS, "S", "ssl", "connect with TLS (the certificate chain is not verified, as check_tcp)")
 	fs.BoolVar(&c.sni, "sni", false, "send the host name as TLS SNI (implies -S)")
-	stringFlag(fs, &days, "D", "certificate", "", "WARN[,CRIT] minimum days the certificate must stay valid (implies -S)")
+	StringFlag(fs, &days, "D", "certificate", "", "WARN[,CRIT] minimum days the certificate must stay valid (implies -S)")
 	return func() (Check, error) {
 		var err error
 		if c.host == "" {
@@ -146,7 +146,7 @@ func (c *tcpCheck) result(s Status, summary string, pd []Perfdata) Result {
 // Run performs one exchange. Without a deadline on ctx it applies
 // DefaultTimeout, so an in-process caller can never hang on a silent peer.
 func (c *tcpCheck) Run(ctx context.Context) Result {
-	ctx, cancel, timeout := withDeadline(ctx)
+	ctx, cancel, timeout := WithDeadline(ctx)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
 	start := time.Now()
@@ -235,7 +235,7 @@ func (c *tcpCheck) handshake(ctx context.Context, raw net.Conn, timeout time.Dur
 		if ctx.Err() != nil || isTimeout(err) {
 			return nil, socketTimeout("TCP", timeout), false
 		}
-		return nil, c.result(Critical, "Cannot make SSL connection: "+errText(err), nil), false
+		return nil, c.result(Critical, "Cannot make SSL connection: "+ErrText(err), nil), false
 	}
 	if c.checkCert {
 		certs := tc.ConnectionState().PeerCertificates
@@ -306,12 +306,12 @@ func (c *tcpCheck) dialFailure(ctx context.Context, err error, timeout time.Dura
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return c.result(c.refusedState, fmt.Sprintf("connect to address %s and port %d: Connection refused", c.host, c.port), nil)
 	}
-	return c.result(Critical, fmt.Sprintf("connect to address %s and port %d: %s", c.host, c.port, errText(err)), nil)
+	return c.result(Critical, fmt.Sprintf("connect to address %s and port %d: %s", c.host, c.port, ErrText(err)), nil)
 }
 
 func (c *tcpCheck) ioFailure(ctx context.Context, what string, err error, timeout time.Duration) Result {
 	if ctx.Err() != nil || isTimeout(err) {
 		return socketTimeout("TCP", timeout)
 	}
-	return c.result(Critical, fmt.Sprintf("error %s %s port %d: %s", what, c.host, c.port, errText(err)), nil)
+	return c.result(Critical, fmt.Sprintf("error %s %s port %d: %s", what, c.host, c.port, ErrText(err)), nil)
 }

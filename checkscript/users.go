@@ -33,8 +33,8 @@ func usersFlags(fs *flag.FlagSet, c *usersCheck) func() (Check, error) {
 	var warn, crit string
 	// check_users 2.3.3 requires both and crashes (SIGSEGV) with only -w;
 	// here either may be left out.
-	stringFlag(fs, &warn, "w", "warning", "", "warning range on the number of users (e.g. 5, or @0:0)")
-	stringFlag(fs, &crit, "c", "critical", "", "critical range on the number of users (e.g. 10)")
+	StringFlag(fs, &warn, "w", "warning", "", "warning range on the number of users (e.g. 5, or @0:0)")
+	StringFlag(fs, &crit, "c", "critical", "", "critical range on the number of users (e.g. 10)")
 	return func() (Check, error) {
 		t, err := ParseThresholds(warn, crit)
 		if err != nil {
@@ -61,14 +61,14 @@ func countUsers(ctx context.Context) (int, error) {
 
 // Run counts the users and evaluates the count.
 func (c *usersCheck) Run(ctx context.Context) Result {
-	ctx, cancel, timeout := withDeadline(ctx)
+	ctx, cancel, timeout := WithDeadline(ctx)
 	defer cancel()
-	n, err := blocking(ctx, func() (int, error) { return c.count(ctx) })
+	n, err := Blocking(ctx, func() (int, error) { return c.count(ctx) })
 	if err != nil {
 		if ctx.Err() != nil {
 			return socketTimeout("USERS", timeout)
 		}
-		return Unknownf("USERS", "Could not read utmp: "+errText(err))
+		return Unknownf("USERS", "Could not read utmp: "+ErrText(err))
 	}
 	return evaluateUsers(n, c.thresholds)
 }
