@@ -115,7 +115,7 @@ func buildMinimalGo(b *testing.B) string {
 // benchInProcess runs the check as the TTL runner does: Run, then the line
 // it pushes to the agent.
 func benchInProcess(b *testing.B, bc benchCase) {
-	c, err := New(bc.name, bc.args)
+	c, err := Light.New(bc.name, bc.args)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,19 +9,20 @@ import (
 	"strings"
 )
 
-// Main runs `carbonio-health check <probe> [flags]`: it prints one plugin
-// output line on stdout and returns the plugin exit code (0..3). Bad
-// arguments answer UNKNOWN with the probe's usage, as the plugins do.
-func Main(ctx context.Context, args []string, stdout io.Writer) int {
+// Main runs `carbonio-health check <probe> [flags]` with r's probes: it
+// prints one plugin output line on stdout and returns the plugin exit code
+// (0..3). Bad arguments answer UNKNOWN with the probe's usage, as the
+// plugins do.
+func (r Registry) Main(ctx context.Context, args []string, stdout io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
-		fmt.Fprint(stdout, listing())
+		fmt.Fprint(stdout, r.listing())
 		return int(Unknown)
 	}
 	name := args[0]
-	c, err := New(name, args[1:])
+	c, err := r.New(name, args[1:])
 	if err != nil {
 		label := strings.ToUpper(name)
-		if p, ok := Lookup(name); ok {
+		if p, ok := r.Lookup(name); ok {
 			label = p.Label
 		}
 		var ue *UsageError
@@ -33,19 +34,19 @@ func Main(ctx context.Context, args []string, stdout io.Writer) int {
 		if errors.As(err, &ue) && ue.Usage != "" {
 			fmt.Fprint(stdout, ue.Usage)
 		} else if ue != nil {
-			fmt.Fprint(stdout, listing())
+			fmt.Fprint(stdout, r.listing())
 		}
 		return int(Unknown)
 	}
-	r := c.Run(ctx)
-	fmt.Fprintln(stdout, r.String())
-	return int(r.Status)
+	res := c.Run(ctx)
+	fmt.Fprintln(stdout, res.String())
+	return int(res.Status)
 }
 
-func listing() string {
+func (r Registry) listing() string {
 	var b strings.Builder
 	b.WriteString("Usage: carbonio-health check <probe> [flags]\n\nProbes:\n")
-	for _, p := range Probes() {
+	for _, p := range r.Probes() {
 		fmt.Fprintf(&b, "  %-8s %s\n", p.Name, p.Summary)
 	}
 	b.WriteString("\nRun `carbonio-health check <probe> -h` for a probe's flags.\n")

@@ -36,37 +36,55 @@ type Probe struct {
 	Define func(fs *flag.FlagSet) func() (Check, error)
 }
 
-// probes is every probe, by name: the one place a probe is added (one line
-// each, as blackbox_exporter's prober table). Each value is defined beside
-// its probe; TestProbesTable checks that the keys match the names.
-var probes = map[string]Probe{
-	"disk":    diskProbe,
-	"dns":     dnsProbe,
-	"leader":  leaderProbe,
-	"load":    loadProbe,
-	"ping":    pingProbe,
-	"socket":  socketProbe,
-	"systemd": systemdProbe,
-	"tcp":     tcpProbe,
-	"users":   usersProbe,
+// Registry is a set of probes by name: Light in this package, every probe
+// in allprobes.Registry. A new probe is a file and one line in one of them.
+type Registry map[string]Probe
+
+// Light is every probe whose dependencies are the standard library's and a
+// few small system packages (one line each, as blackbox_exporter's prober
+// table): carbonio-health-check, the binary the Consul agent execs for their
+// script checks, links these and nothing else, so that an exec starts as
+// little as a Go program can. Probes with heavy dependencies (a DNS library,
+// D-Bus, ICMP, an HTTP client) live in packages of their own under
+// checkscript/ and join these in allprobes.Registry. Each value is defined
+// beside its probe; TestProbesTable checks that the keys match the names.
+var Light = Registry{
+	"disk":   diskProbe,
+	"load":   loadProbe,
+	"socket": socketProbe,
+	"tcp":    tcpProbe,
+	"users":  usersProbe,
+}
+
+// With returns a registry holding r's probes and more's. A name in both is
+// a programming error: With panics, and the registries' tests catch it.
+func (r Registry) With(more Registry) Registry {
+	out := maps.Clone(r)
+	for name, p := range more {
+		if _, dup := out[name]; dup {
+			panic("checkscript: probe " + name + " registered twice")
+		}
+		out[name] = p
+	}
+	return out
 }
 
 // Lookup returns the probe with the given name.
-func Lookup(name string) (Probe, bool) {
-	p, ok := probes[name]
+func (r Registry) Lookup(name string) (Probe, bool) {
+	p, ok := r[name]
 	return p, ok
 }
 
 // Probes returns every probe sorted by name.
-func Probes() []Probe {
-	out := slices.Collect(maps.Values(probes))
+func (r Registry) Probes() []Probe {
+	out := slices.Collect(maps.Values(r))
 	slices.SortFunc(out, func(a, b Probe) int { return cmp.Compare(a.Name, b.Name) })
 	return out
 }
 
-// ProbeNames returns the probe names, sorted.
-func ProbeNames() []string {
-	return slices.Sorted(maps.Keys(probes))
+// Names returns the probe names, sorted.
+func (r Registry) Names() []string {
+	return slices.Sorted(maps.Keys(r))
 }
 
 // UsageError reports bad arguments; the command answers UNKNOWN with Usage.
@@ -85,13 +103,13 @@ func (e *UsageError) Error() string {
 
 func (e *UsageError) Unwrap() error { return e.Err }
 
-// New builds the named probe from its arguments, as given after
+// New builds the named probe of r from its arguments, as given after
 // `carbonio-health check <probe>`. Every probe accepts -t/--timeout (seconds,
 // or a Go duration such as 1500ms; default 10 s). Errors are *UsageError.
-func New(name string, args []string) (Check, error) {
-	p, ok := Lookup(name)
+func (r Registry) New(name string, args []string) (Check, error) {
+	p, ok := r.Lookup(name)
 	if !ok {
-		return nil, &UsageError{Err: fmt.Errorf("unknown probe %q (known: %s)", name, strings.Join(ProbeNames(), ", "))}
+		return nil, &UsageError{Err: fmt.Errorf("unknown probe %q (known: %s)", name, strings.Join(r.Names(), ", "))}
 	}
 	return p.Build(p.Define, args)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/zextras/carbonio-health/checkscript/allprobes"
 	"github.com/zextras/carbonio-health/hcl"
 )
 
@@ -41,6 +42,19 @@ type Options struct {
 	// Self is the path of the carbonio-health binary the agent runs for
 	// script checks (absolute, as the agent's working directory is not ours).
 	Self string
+	// Light is the path of carbonio-health-check, which the agent runs
+	// instead of Self for the probes it holds (checkscript.Light): it
+	// starts faster, as it links none of the other probes' dependencies.
+	// Empty: Self runs every probe.
+	Light string
+}
+
+// scriptBinary is the binary the agent runs for a script check of probe.
+func (o Options) scriptBinary(probe string) string {
+	if o.Light != "" && allprobes.IsLight(probe) {
+		return o.Light
+	}
+	return o.Self
 }
 
 // State is the desired agent state of one node.
@@ -166,7 +180,7 @@ func desiredCheck(c hcl.Check, opts Options) *api.AgentServiceCheck {
 		ac.HTTP, ac.TLSSkipVerify = c.HTTP, c.TLSSkipVerify
 		ac.Interval, ac.Timeout = duration(c.Interval), duration(c.Timeout)
 	case hcl.KindScript:
-		ac.Args = c.ScriptArgs(opts.Self)
+		ac.Args = c.ScriptArgs(opts.scriptBinary(c.Probe))
 		ac.Interval, ac.Timeout = duration(c.Interval), duration(c.Timeout+scriptTimeoutSlack)
 	case hcl.KindTTL:
 		ac.TTL = duration(c.TTL)

@@ -24,7 +24,7 @@ func main() {
 		args = args[1:]
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := checkscript.Main(ctx, args, os.Stdout)
+	code := checkscript.Light.Main(ctx, args, os.Stdout)
 	stop()
 	os.Exit(code)
 }

@@ -28,7 +28,7 @@ func TestSameAsCheckCommand(t *testing.T) {
 	t.Setenv("HOST_VAR", t.TempDir()) // no utmp: nobody logged in
 	args := []string{"users", "-w", "5", "-c", "10"}
 	var want bytes.Buffer
-	wantCode := checkscript.Main(context.Background(), args, &want)
+	wantCode := checkscript.Light.Main(context.Background(), args, &want)
 	for _, argv := range [][]string{append([]string{"check"}, args...), args, {"check", "nosuch"}} {
 		cmd := exec.Command(os.Args[0], argv...)
 		cmd.Env = append(os.Environ(), "CARBONIO_HEALTH_CHECK_AS_BINARY=1")

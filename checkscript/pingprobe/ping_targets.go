@@ -1,4 +1,4 @@
-package checkscript
+package pingprobe
 
 import (
 	"bufio"
@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/zextras/carbonio-health/checkscript"
 )
 
 // Where the ping probe's targets come from besides -H, and how their
@@ -51,13 +53,13 @@ func (c *pingCheck) targets(ctx context.Context) ([]pingTarget, []string) {
 		add(h, "")
 	}
 	if c.peers {
-		peers, err := c.consul.peers(ctx)
+		peers, err := c.consul.Peers(ctx)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("cannot list the Consul servers from %s: %s", c.consul.where(), ErrText(err)))
+			problems = append(problems, fmt.Sprintf("cannot list the Consul servers from %s: %s", c.consul.Where(), checkscript.ErrText(err)))
 		}
 		own, err := ownAddresses()
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("cannot list this node's addresses: %s", ErrText(err)))
+			problems = append(problems, fmt.Sprintf("cannot list this node's addresses: %s", checkscript.ErrText(err)))
 		}
 		for _, h := range peerHosts(peers, own) {
 			add(h, "consul server")
@@ -66,7 +68,7 @@ func (c *pingCheck) targets(ctx context.Context) ([]pingTarget, []string) {
 	if c.gateway {
 		gws, err := defaultGateways()
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("cannot read the default gateway: %s", ErrText(err)))
+			problems = append(problems, fmt.Sprintf("cannot read the default gateway: %s", checkscript.ErrText(err)))
 		}
 		for _, h := range gws {
 			add(h, "gateway")
@@ -79,7 +81,7 @@ func (c *pingCheck) targets(ctx context.Context) ([]pingTarget, []string) {
 // worst state; each target named with check_ping's own text and any source
 // of targets that could not be read (UNKNOWN), the worst first; perfdata
 // rta_<host> and pl_<host> in check_ping's form.
-func combinePing(targets []pingTarget, results []Result, problems []string) Result {
+func combinePing(targets []pingTarget, results []checkscript.Result, problems []string) checkscript.Result {
 	if len(targets) == 0 {
 		why := "no target to ping"
 		if len(problems) > 0 {
@@ -87,19 +89,19 @@ func combinePing(targets []pingTarget, results []Result, problems []string) Resu
 		} else {
 			why += ": no -H, no Consul server but this node, and no default gateway"
 		}
-		return pingResult(Unknown, why, nil)
+		return pingResult(checkscript.Unknown, why, nil)
 	}
 	type part struct {
-		status Status
+		status checkscript.Status
 		text   string
 	}
-	out := pingResult(OK, "", nil)
+	out := pingResult(checkscript.OK, "", nil)
 	var parts []part
 	for _, p := range problems {
-		parts = append(parts, part{Unknown, p})
+		parts = append(parts, part{checkscript.Unknown, p})
 	}
 	for i, r := range results {
-		out.Status = Worst(out.Status, r.Status)
+		out.Status = checkscript.Worst(out.Status, r.Status)
 		parts = append(parts, part{r.Status, targets[i].name() + ": " + r.Summary})
 		for _, p := range r.Perfdata {
 			p.Label += "_" + targets[i].host
@@ -107,9 +109,11 @@ func combinePing(targets []pingTarget, results []Result, problems []string) Resu
 		}
 	}
 	if len(problems) > 0 {
-		out.Status = Worst(out.Status, Unknown)
+		out.Status = checkscript.Worst(out.Status, checkscript.Unknown)
 	}
-	sort.SliceStable(parts, func(i, j int) bool { return Severity(parts[i].status) > Severity(parts[j].status) })
+	sort.SliceStable(parts, func(i, j int) bool {
+		return checkscript.Severity(parts[i].status) > checkscript.Severity(parts[j].status)
+	})
 	texts := make([]string, len(parts))
 	for i, p := range parts {
 		texts[i] = p.text
@@ -173,7 +177,7 @@ func defaultGateways() ([]string, error) {
 
 // readRoutes parses one routing table under $HOST_PROC/net.
 func readRoutes(file string, parse func(io.Reader) ([]string, error)) ([]string, error) {
-	f, err := os.Open(HostProc("net", file))
+	f, err := os.Open(checkscript.HostProc("net", file))
 	if err != nil {
 		return nil, fmt.Errorf("routing table: %w", err)
 	}
