@@ -52,20 +52,15 @@ var Light = Registry{
 	"disk":   diskProbe,
 	"load":   loadProbe,
 	"socket": socketProbe,
-	"tcp":    tcpProbe,
+	"tcp":    TCPProbe(nil),
 	"users":  usersProbe,
 }
 
-// With returns a registry holding r's probes and more's. A name in both is
-// a programming error: With panics, and the registries' tests catch it.
+// With returns a registry holding r's probes and more's; a probe of more
+// replaces r's of the same name (allprobes gives tcp its TLS client).
 func (r Registry) With(more Registry) Registry {
 	out := maps.Clone(r)
-	for name, p := range more {
-		if _, dup := out[name]; dup {
-			panic("checkscript: probe " + name + " registered twice")
-		}
-		out[name] = p
-	}
+	maps.Copy(out, more)
 	return out
 }
 

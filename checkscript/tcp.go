@@ -2,7 +2,6 @@ package checkscript
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,14 +14,31 @@ import (
 	"time"
 )
 
-// tcpProbe is the tcp probe's entry in the registry (probes).
-var tcpProbe = Probe{
-	Name:    "tcp",
-	Label:   "TCP",
-	Summary: "A TCP port accepts connections and, with -e, answers the expected banner (like check_tcp).",
-	Define: func(fs *flag.FlagSet) func() (Check, error) {
-		return tcpFlags(fs, &tcpCheck{readIdle: 2 * time.Second})
-	},
+// TLSClient runs a TLS handshake over raw without verifying the chain (as
+// check_tcp) and returns the connection and the peer's leaf certificate (nil
+// when it sent none). The tcp probe's -S, --sni and -D need one; crypto/tls
+// would add a third to what every exec of carbonio-health-check starts, so
+// Light's tcp has none and tcptls.TCP, in allprobes.Registry, has.
+type TLSClient func(ctx context.Context, raw net.Conn, serverName string) (net.Conn, *LeafCert, error)
+
+// LeafCert is what -D reads of the server's certificate.
+type LeafCert struct {
+	CommonName string
+	NotAfter   time.Time
+}
+
+// TCPProbe returns the tcp probe, speaking TLS through client; with a nil
+// client, -S, --sni and -D are refused as arguments (so a script check that
+// uses them is given to carbonio-health, see allprobes.IsLight).
+func TCPProbe(client TLSClient) Probe {
+	return Probe{
+		Name:    "tcp",
+		Label:   "TCP",
+		Summary: "A TCP port accepts connections and, with -e, answers the expected banner (like check_tcp).",
+		Define: func(fs *flag.FlagSet) func() (Check, error) {
+			return tcpFlags(fs, &tcpCheck{readIdle: 2 * time.Second, tls: client})
+		},
+	}
 }
 
 // tcpCheck connects to host:port, optionally over TLS, sends -s, reads until
@@ -43,6 +59,7 @@ type tcpCheck struct {
 	// readIdle is how long to wait for more data once some arrived without
 	// matching -e; check_tcp waits about 2 s before calling it a mismatch.
 	readIdle time.Duration
+	tls      TLSClient // nil: no TLS
 }
 
 // maxExpectBytes bounds how much of the answer is read while looking for -e.
@@ -95,6 +112,9 @@ func tcpFlags(fs *flag.FlagSet, c *tcpCheck) func() (Check, error) {
 		}
 		if c.sni {
 			c.useTLS = true
+		}
+		if c.useTLS && c.tls == nil {
+			return nil, errors.New("-S, --sni and -D need TLS, which carbonio-health-check does not link: run `carbonio-health check tcp`")
 		}
 		if escape {
 			c.send, c.quit = unescapeTCP(c.send), unescapeTCP(c.quit)
@@ -222,27 +242,22 @@ func (c *tcpCheck) perfdata(elapsed float64, timeout time.Duration) []Perfdata {
 // handshake runs the TLS handshake and, with -D, the certificate check.
 // ok is false when res is the final answer.
 func (c *tcpCheck) handshake(ctx context.Context, raw net.Conn, timeout time.Duration) (net.Conn, Result, bool) {
-	cfg := &tls.Config{
-		// check_tcp does not verify the chain either: it checks that TLS
-		// works and, with -D, how long the certificate stays valid.
-		InsecureSkipVerify: true, //nolint:gosec // monitoring probe, see above
-	}
+	serverName := ""
 	if c.sni && net.ParseIP(c.host) == nil {
-		cfg.ServerName = c.host
+		serverName = c.host
 	}
-	tc := tls.Client(raw, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
+	tc, leaf, err := c.tls(ctx, raw, serverName)
+	if err != nil {
 		if ctx.Err() != nil || isTimeout(err) {
 			return nil, socketTimeout("TCP", timeout), false
 		}
 		return nil, c.result(Critical, "Cannot make SSL connection: "+ErrText(err), nil), false
 	}
 	if c.checkCert {
-		certs := tc.ConnectionState().PeerCertificates
-		if len(certs) == 0 {
+		if leaf == nil {
 			return nil, c.result(Critical, "Cannot retrieve server certificate.", nil), false
 		}
-		st, msg := certExpiry(certs[0].Subject.CommonName, certs[0].NotAfter, time.Now(), c.certWarn, c.certCrit)
+		st, msg := certExpiry(leaf.CommonName, leaf.NotAfter, time.Now(), c.certWarn, c.certCrit)
 		if st != OK {
 			return nil, c.result(st, msg, nil), false
 		}

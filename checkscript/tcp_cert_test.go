@@ -78,7 +78,7 @@ func TestTCPArguments(t *testing.T) {
 		{[]string{"-H", "h", "-p", "25", "-D", "1,5"}, "-D:"},
 	}
 	for _, tt := range tests {
-		_, err := Light.New("tcp", tt.args)
+		_, err := testProbes.New("tcp", tt.args)
 		switch {
 		case tt.bad == "" && err != nil:
 			t.Errorf("Light.New(tcp, %q): %v", tt.args, err)
@@ -86,7 +86,7 @@ func TestTCPArguments(t *testing.T) {
 			t.Errorf("Light.New(tcp, %q) error = %v, want %q", tt.args, err, tt.bad)
 		}
 	}
-	tc := &tcpCheck{}
+	tc := &tcpCheck{tls: testTLS}
 	newWith(t, "tcp", []string{"-H", "h", "-p", "1", "-D", "3", "-q", "QUIT", "-s", "x"}, func(fs *flag.FlagSet) func() (Check, error) {
 		return tcpFlags(fs, tc)
 	})

@@ -64,9 +64,9 @@ func closedPort(t *testing.T) int {
 
 func runProbe(t *testing.T, ctx context.Context, name string, args ...string) Result {
 	t.Helper()
-	c, err := Light.New(name, args)
+	c, err := testProbes.New(name, args)
 	if err != nil {
-		t.Fatalf("Light.New(%s, %q): %v", name, args, err)
+		t.Fatalf("New(%s, %q): %v", name, args, err)
 	}
 	return c.Run(ctx)
 }

@@ -43,15 +43,15 @@ type Options struct {
 	// script checks (absolute, as the agent's working directory is not ours).
 	Self string
 	// Light is the path of carbonio-health-check, which the agent runs
-	// instead of Self for the probes it holds (checkscript.Light): it
+	// instead of Self for the probes it can run (allprobes.IsLight): it
 	// starts faster, as it links none of the other probes' dependencies.
 	// Empty: Self runs every probe.
 	Light string
 }
 
-// scriptBinary is the binary the agent runs for a script check of probe.
-func (o Options) scriptBinary(probe string) string {
-	if o.Light != "" && allprobes.IsLight(probe) {
+// scriptBinary is the binary the agent runs for script check c.
+func (o Options) scriptBinary(c hcl.Check) string {
+	if o.Light != "" && allprobes.IsLight(c.Probe, c.Args) {
 		return o.Light
 	}
 	return o.Self
@@ -180,7 +180,7 @@ func desiredCheck(c hcl.Check, opts Options) *api.AgentServiceCheck {
 		ac.HTTP, ac.TLSSkipVerify = c.HTTP, c.TLSSkipVerify
 		ac.Interval, ac.Timeout = duration(c.Interval), duration(c.Timeout)
 	case hcl.KindScript:
-		ac.Args = c.ScriptArgs(opts.scriptBinary(c.Probe))
+		ac.Args = c.ScriptArgs(opts.scriptBinary(c))
 		ac.Interval, ac.Timeout = duration(c.Interval), duration(c.Timeout+scriptTimeoutSlack)
 	case hcl.KindTTL:
 		ac.TTL = duration(c.TTL)

@@ -5,8 +5,8 @@ import (
 )
 
 // TestScriptBinary: with carbonio-health-check known (Options.Light), a
-// light probe's script check execs it and the others exec carbonio-health;
-// without it, carbonio-health runs every probe.
+// light probe's script check execs it and the others (tcp with TLS among
+// them) exec carbonio-health; without it, carbonio-health runs every probe.
 func TestScriptBinary(t *testing.T) {
 	plan := loadTestPlan(t, `
 role "t" {
@@ -15,6 +15,13 @@ role "t" {
       type  = "script"
       probe = "load"
       args  = { w = "1,1,1", c = "2,2,2" }
+    }
+  }
+  service "imaps" {
+    check "tls" {
+      type  = "script"
+      probe = "tcp"
+      args  = { H = "127.0.0.1", p = "993", S = true }
     }
   }
   service "dns" {
@@ -28,11 +35,11 @@ role "t" {
 node { roles = ["t"] }
 `)
 	tests := []struct {
-		opts      Options
-		load, dns string
+		opts           Options
+		load, tls, dns string
 	}{
-		{Options{Self: "/usr/bin/carbonio-health", Light: "/usr/bin/carbonio-health-check"}, "/usr/bin/carbonio-health-check", "/usr/bin/carbonio-health"},
-		{Options{Self: "/usr/bin/carbonio-health"}, "/usr/bin/carbonio-health", "/usr/bin/carbonio-health"},
+		{Options{Self: "/usr/bin/carbonio-health", Light: "/usr/bin/carbonio-health-check"}, "/usr/bin/carbonio-health-check", "/usr/bin/carbonio-health", "/usr/bin/carbonio-health"},
+		{Options{Self: "/usr/bin/carbonio-health"}, "/usr/bin/carbonio-health", "/usr/bin/carbonio-health", "/usr/bin/carbonio-health"},
 	}
 	for _, tt := range tests {
 		got := map[string]string{}
@@ -43,8 +50,8 @@ node { roles = ["t"] }
 			}
 			got[args[2]] = args[0]
 		}
-		if got["load"] != tt.load || got["dns"] != tt.dns {
-			t.Errorf("%+v: load runs %q, dns runs %q; want %q and %q", tt.opts, got["load"], got["dns"], tt.load, tt.dns)
+		if got["load"] != tt.load || got["tcp"] != tt.tls || got["dns"] != tt.dns {
+			t.Errorf("%+v: load runs %q, tcp -S %q, dns %q; want %q, %q, %q", tt.opts, got["load"], got["tcp"], got["dns"], tt.load, tt.tls, tt.dns)
 		}
 	}
 }

@@ -11,23 +11,27 @@ import (
 	"github.com/zextras/carbonio-health/checkscript/leaderprobe"
 	"github.com/zextras/carbonio-health/checkscript/pingprobe"
 	"github.com/zextras/carbonio-health/checkscript/systemdprobe"
+	"github.com/zextras/carbonio-health/checkscript/tcptls"
 )
 
 // heavy is every probe with dependencies of its own (one line each): a DNS
-// library, ICMP sockets and an HTTP client, D-Bus, the HTTP client.
+// library, an HTTP client, ICMP sockets (and the HTTP client), D-Bus, and
+// tcp with crypto/tls in place of Light's tcp without it.
 var heavy = checkscript.Registry{
 	"dns":     dnsprobe.Probe,
 	"leader":  leaderprobe.Probe,
 	"ping":    pingprobe.Probe,
 	"systemd": systemdprobe.Probe,
+	"tcp":     tcptls.TCP,
 }
 
 // Registry is every probe by name.
 var Registry = checkscript.Light.With(heavy)
 
-// IsLight reports whether carbonio-health-check runs the named probe (it is
-// in checkscript.Light); the others need carbonio-health.
-func IsLight(name string) bool {
-	_, ok := checkscript.Light[name]
-	return ok
+// IsLight reports whether carbonio-health-check runs the probe with these
+// arguments: checkscript.Light can build it (constructors do no I/O). The
+// others (heavy probes, tcp with TLS) need carbonio-health.
+func IsLight(name string, args []string) bool {
+	_, err := checkscript.Light.New(name, args)
+	return err == nil
 }
