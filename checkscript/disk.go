@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// diskProbe is the disk probe's entry in the registry (probes).
+// diskProbe is the disk probe's entry in the registry of the light probes (Light).
 var diskProbe = Probe{
 	Name:    "disk",
 	Label:   "DISK",

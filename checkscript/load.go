@@ -15,7 +15,7 @@ import (
 	"github.com/shirou/gopsutil/v3/load"
 )
 
-// loadProbe is the load probe's entry in the registry (probes).
+// loadProbe is the load probe's entry in the registry of the light probes (Light).
 var loadProbe = Probe{
 	Name:    "load",
 	Label:   "LOAD",

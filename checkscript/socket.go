@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// socketProbe is the socket probe's entry in the registry (probes).
+// socketProbe is the socket probe's entry in the registry of the light probes (Light).
 var socketProbe = Probe{
 	Name:    "socket",
 	Label:   "SOCKET",

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 )
 
-// usersProbe is the users probe's entry in the registry (probes).
+// usersProbe is the users probe's entry in the registry of the light probes (Light).
 var usersProbe = Probe{
 	Name:    "users",
 	Label:   "USERS",

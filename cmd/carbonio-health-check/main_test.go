@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 }
 
 // TestSameAsCheckCommand: with or without the leading "check", the slim
-// binary answers what `carbonio-health check` answers (checkscript.Main).
+// binary answers what `carbonio-health check` answers for a light probe (checkscript.Light.Main).
 func TestSameAsCheckCommand(t *testing.T) {
 	t.Setenv("HOST_VAR", t.TempDir()) // no utmp: nobody logged in
 	args := []string{"users", "-w", "5", "-c", "10"}
