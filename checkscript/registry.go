@@ -46,8 +46,9 @@ type Registry map[string]Probe
 // script checks, links these and nothing else, so that an exec starts as
 // little as a Go program can. Probes with heavy dependencies (a DNS library,
 // D-Bus, ICMP, an HTTP client) live in packages of their own under
-// checkscript/ and join these in allprobes.Registry. Each value is defined
-// beside its probe; TestProbesTable checks that the keys match the names.
+// checkscript/ and join these in allprobes.Registry, which also gives tcp
+// its TLS client (crypto/tls). Each value is defined beside its probe;
+// TestProbesTable checks that the keys match the names.
 var Light = Registry{
 	"disk":   diskProbe,
 	"load":   loadProbe,
