@@ -90,6 +90,11 @@ lint:
 	@# The test harness stays out of the product: only _test.go files import it.
 	@out=$$($(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -v '^[^:]*/consultest:' | grep '/registrar/consultest' || true); \
 		if [ -n "$$out" ]; then echo "non-test packages import registrar/consultest:"; echo "$$out"; exit 1; fi
+	@# carbonio-health-check, exec'd for every light probe's script check, links none of the
+	@# heavy probes' packages or libraries (README "Layout"): no HCL, registrar, Consul API,
+	@# HTTP, TLS, DNS library, D-Bus, ICMP library, regexps.
+	@out=$$($(GO) list -deps ./cmd/carbonio-health-check | grep -E '^(crypto/tls|crypto/x509|net/http|regexp|github\.com/(hashicorp|miekg|godbus|coreos|prometheus-community)/|github\.com/shirou/gopsutil/v3/host|github\.com/zextras/carbonio-health/(hcl|registrar|checkscript/))' || true); \
+		if [ -n "$$out" ]; then echo "cmd/carbonio-health-check links heavy packages:"; echo "$$out"; exit 1; fi
 
 # test and bench first get what they need side by side: the Consul build
 # (minutes, the first time) overlaps the plugin install and the daemon build.

@@ -5,13 +5,15 @@ package checkscript
 //
 //   - in-process: what the daemon's TTL runner does, Check.Run and the
 //     output line, with the Check built once;
+//
+// and, interleaved (one exec of each per round):
 //   - minimal-go: fork/exec of a Go program that prints one line, built by
 //     the benchmark (static, as make build): the floor of any Go binary;
 //   - plugin: fork/exec of Debian's check_disk, check_load, check_users or
 //     check_tcp with the same thresholds, output captured, as a Nagios or
 //     Zabbix agent (or a Consul script check calling them) does;
 //   - command: fork/exec of `carbonio-health-check check <probe> …`, as a
-//     Consul script check runs ours;
+//     Consul script check runs the light probes;
 //   - full: the same through `carbonio-health check <probe> …`, the whole
 //     binary.
 //
@@ -33,6 +35,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,24 +65,24 @@ func benchCases(tcpPort int) []benchCase {
 	}
 }
 
-// BenchmarkCheck measures one evaluation of each probe in-process, as the
-// real plugin and as our command. The three variants of a probe run one
-// after the other, so their ratio is measured under the same load.
+// BenchmarkCheck measures one evaluation of each probe in-process, and
+// its exec four ways: the exec variants run interleaved, one of each per
+// round, so that their ratios are measured under the same load even on a
+// busy machine; each reports its median wall time per exec
+// (<variant>-ns) and the CPU time of the whole loop.
 func BenchmarkCheck(b *testing.B) {
 	port := benchListener(b)
 	minimal := buildMinimalGo(b)
 	for _, bc := range benchCases(port) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.Run("in-process", func(b *testing.B) { benchInProcess(b, bc) })
-			b.Run("minimal-go", func(b *testing.B) { benchExec(b, minimal, nil) })
-			b.Run("plugin", func(b *testing.B) {
-				benchExec(b, benchPlugin(b, bc.plugin), bc.args)
-			})
-			b.Run("command", func(b *testing.B) {
-				benchExec(b, benchBinary(b, "CARBONIO_HEALTH_CHECK_BIN", "carbonio-health-check"), append([]string{"check", bc.name}, bc.args...))
-			})
-			b.Run("full", func(b *testing.B) {
-				benchExec(b, benchBinary(b, "CARBONIO_HEALTH_BIN", "carbonio-health"), append([]string{"check", bc.name}, bc.args...))
+			b.Run("exec", func(b *testing.B) {
+				benchExecs(b, []benchVariant{
+					{"minimal-go", minimal, nil},
+					{"plugin", benchPlugin(b, bc.plugin), bc.args},
+					{"command", benchBinary(b, "CARBONIO_HEALTH_CHECK_BIN", "carbonio-health-check"), append([]string{"check", bc.name}, bc.args...)},
+					{"full", benchBinary(b, "CARBONIO_HEALTH_BIN", "carbonio-health"), append([]string{"check", bc.name}, bc.args...)},
+				})
 			})
 		})
 	}
@@ -115,7 +118,7 @@ func buildMinimalGo(b *testing.B) string {
 // benchInProcess runs the check as the TTL runner does: Run, then the line
 // it pushes to the agent.
 func benchInProcess(b *testing.B, bc benchCase) {
-	c, err := New(bc.name, bc.args)
+	c, err := Light.New(bc.name, bc.args)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -138,40 +141,59 @@ func benchInProcess(b *testing.B, bc benchCase) {
 	}
 }
 
-// benchExec runs path with args b.N times, capturing stdout, and fails on
-// anything but a plugin exit code (0..3).
-func benchExec(b *testing.B, path string, args []string) {
+// benchVariant is one program to exec with its arguments.
+type benchVariant struct {
+	name string
+	path string
+	args []string
+}
+
+// benchExecs runs every variant once per round, b.N rounds, capturing
+// stdout, and fails on anything but a plugin exit code (0..3). It reports
+// each variant's median wall time per exec as <name>-ns.
+func benchExecs(b *testing.B, variants []benchVariant) {
 	env := append(os.Environ(), "LC_ALL=C")
 	var out bytes.Buffer
-	run := func() int {
+	run := func(v benchVariant) (int, time.Duration) {
 		out.Reset()
-		cmd := exec.Command(path, args...)
+		cmd := exec.Command(v.path, v.args...)
 		cmd.Env = env
 		cmd.Stdout = &out
+		start := time.Now()
 		err := cmd.Run()
+		took := time.Since(start)
 		var ee *exec.ExitError
 		switch {
 		case errors.As(err, &ee) && ee.ExitCode() >= 0 && ee.ExitCode() <= 3:
-			return ee.ExitCode()
+			return ee.ExitCode(), took
 		case err != nil:
-			b.Fatalf("%s %s: %v", path, strings.Join(args, " "), err)
+			b.Fatalf("%s %s: %v", v.path, strings.Join(v.args, " "), err)
 		}
-		return 0
+		return 0, took
 	}
-	code := run()
-	line, _, _ := strings.Cut(out.String(), "\n")
-	b.Logf("%s → %d %s", filepath.Base(path), code, line)
-	if code == int(Unknown) {
-		b.Fatalf("%s %s answered UNKNOWN: %s", path, strings.Join(args, " "), line)
+	for _, v := range variants {
+		code, _ := run(v)
+		line, _, _ := strings.Cut(out.String(), "\n")
+		b.Logf("%s → %d %s", filepath.Base(v.path), code, line)
+		if code == int(Unknown) {
+			b.Fatalf("%s %s answered UNKNOWN: %s", v.path, strings.Join(v.args, " "), line)
+		}
 	}
-	b.ReportAllocs()
+	took := make([][]time.Duration, len(variants))
 	runs := 0
 	cpu := startCPU(b)
 	for b.Loop() {
-		run()
+		for i, v := range variants {
+			_, d := run(v)
+			took[i] = append(took[i], d)
+		}
 		runs++
 	}
-	cpu.report(b, runs)
+	cpu.report(b, runs*len(variants))
+	for i, v := range variants {
+		slices.Sort(took[i])
+		b.ReportMetric(float64(took[i][len(took[i])/2].Nanoseconds()), v.name+"-ns")
+	}
 }
 
 // cpuMeter measures the CPU time (user+system) this process and its waited

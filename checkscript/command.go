@@ -14,23 +14,24 @@ import (
 // check, so that the output it stores moves only with the state.
 const SteadyFlag = "-steady"
 
-// Main runs `carbonio-health check [-steady] <probe> [flags]`: it prints one
-// plugin output line on stdout and returns the plugin exit code (0..3). Bad
-// arguments answer UNKNOWN with the probe's usage, as the plugins do.
-func Main(ctx context.Context, args []string, stdout io.Writer) int {
+// Main runs `carbonio-health check [-steady] <probe> [flags]` with r's
+// probes: it prints one plugin output line on stdout and returns the plugin
+// exit code (0..3). Bad arguments answer UNKNOWN with the probe's usage, as
+// the plugins do.
+func (r Registry) Main(ctx context.Context, args []string, stdout io.Writer) int {
 	steady := len(args) > 0 && (args[0] == SteadyFlag || args[0] == "-"+SteadyFlag)
 	if steady {
 		args = args[1:]
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
-		fmt.Fprint(stdout, listing())
+		fmt.Fprint(stdout, r.listing())
 		return int(Unknown)
 	}
 	name := args[0]
-	c, err := New(name, args[1:])
+	c, err := r.New(name, args[1:])
 	if err != nil {
 		label := strings.ToUpper(name)
-		if p, ok := Lookup(name); ok {
+		if p, ok := r.Lookup(name); ok {
 			label = p.Label
 		}
 		var ue *UsageError
@@ -42,24 +43,24 @@ func Main(ctx context.Context, args []string, stdout io.Writer) int {
 		if errors.As(err, &ue) && ue.Usage != "" {
 			fmt.Fprint(stdout, ue.Usage)
 		} else if ue != nil {
-			fmt.Fprint(stdout, listing())
+			fmt.Fprint(stdout, r.listing())
 		}
 		return int(Unknown)
 	}
-	r := c.Run(ctx)
+	res := c.Run(ctx)
 	if steady {
-		fmt.Fprintln(stdout, r.SteadyString())
+		fmt.Fprintln(stdout, res.SteadyString())
 	} else {
-		fmt.Fprintln(stdout, r.String())
+		fmt.Fprintln(stdout, res.String())
 	}
-	return int(r.Status)
+	return int(res.Status)
 }
 
-func listing() string {
+func (r Registry) listing() string {
 	var b strings.Builder
 	b.WriteString("Usage: carbonio-health check <probe> [flags]\n")
 	b.WriteString("       carbonio-health check -steady <probe> [flags]   (no perfdata, no moving measurements: what Consul stores)\n\nProbes:\n")
-	for _, p := range Probes() {
+	for _, p := range r.Probes() {
 		fmt.Fprintf(&b, "  %-8s %s\n", p.Name, p.Summary)
 	}
 	b.WriteString("\nRun `carbonio-health check <probe> -h` for a probe's flags.\n")

@@ -32,7 +32,7 @@ func TestMain_Usage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			got := Main(context.Background(), tt.args, &out)
+			got := Light.Main(context.Background(), tt.args, &out)
 			if got != int(tt.want) {
 				t.Errorf("exit = %d, want %d; output:\n%s", got, tt.want, out.String())
 			}
@@ -52,12 +52,12 @@ func TestMain_Usage(t *testing.T) {
 func TestMain_RunsProbe(t *testing.T) {
 	t.Setenv("HOST_VAR", t.TempDir()) // no utmp: nobody logged in
 	var out bytes.Buffer
-	code := Main(context.Background(), []string{"users", "-w", "5", "-c", "10"}, &out)
+	code := Light.Main(context.Background(), []string{"users", "-w", "5", "-c", "10"}, &out)
 	if code != 0 || out.String() != "USERS OK - 0 users currently logged in|users=0;5;10;0\n" {
 		t.Errorf("exit %d, output %q", code, out.String())
 	}
 	out.Reset()
-	code = Main(context.Background(), []string{"users", "-w", "@0:0", "-c", "10"}, &out)
+	code = Light.Main(context.Background(), []string{"users", "-w", "@0:0", "-c", "10"}, &out)
 	if code != 1 || !strings.HasPrefix(out.String(), "USERS WARNING") {
 		t.Errorf("exit %d, output %q", code, out.String())
 	}
@@ -65,16 +65,16 @@ func TestMain_RunsProbe(t *testing.T) {
 
 func TestNewErrorsAreUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{"-w"}, {"-w", "x"}, {"-t", "soon"}} {
-		_, err := New("users", args)
+		_, err := Light.New("users", args)
 		var ue *UsageError
 		if !errors.As(err, &ue) || ue.Probe != "users" || ue.Usage == "" {
-			t.Errorf("New(users, %q) error = %#v, want a *UsageError with usage", args, err)
+			t.Errorf("Light.New(users, %q) error = %#v, want a *UsageError with usage", args, err)
 		}
 	}
-	_, err := New("nosuch", nil)
+	_, err := Light.New("nosuch", nil)
 	var ue *UsageError
 	if !errors.As(err, &ue) || ue.Probe != "" {
-		t.Errorf("New(nosuch) error = %#v", err)
+		t.Errorf("Light.New(nosuch) error = %#v", err)
 	}
 }
 
@@ -88,9 +88,9 @@ func TestTimeoutFlag(t *testing.T) {
 		if tt.arg != "" {
 			args = append(args, "-t", tt.arg)
 		}
-		c, err := New("users", args)
+		c, err := Light.New("users", args)
 		if err != nil {
-			t.Fatalf("New(users, %q): %v", args, err)
+			t.Fatalf("Light.New(users, %q): %v", args, err)
 		}
 		if got := TimeoutOf(c); got != tt.want {
 			t.Errorf("-t %q: timeout %v, want %v", tt.arg, got, tt.want)
@@ -99,7 +99,7 @@ func TestTimeoutFlag(t *testing.T) {
 }
 
 func TestEveryProbeHasHelp(t *testing.T) {
-	for _, p := range Probes() {
+	for _, p := range Light.Probes() {
 		if p.Label == "" || p.Summary == "" || p.Define == nil {
 			t.Errorf("probe %q lacks a label, summary or Define", p.Name)
 		}

@@ -9,11 +9,11 @@ import (
 	"time"
 )
 
-// withDeadline returns ctx bounded by its own deadline or, when it has none,
+// WithDeadline returns ctx bounded by its own deadline or, when it has none,
 // by DefaultTimeout, so that an in-process caller can never make a probe wait
 // forever. timeout is the time left at the start, rounded to a tenth of a
 // second, for "Socket timeout after N seconds" and perfdata maxima.
-func withDeadline(ctx context.Context) (context.Context, context.CancelFunc, time.Duration) {
+func WithDeadline(ctx context.Context) (context.Context, context.CancelFunc, time.Duration) {
 	if _, ok := ctx.Deadline(); !ok {
 		ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
 		return ctx, cancel, DefaultTimeout
@@ -36,18 +36,18 @@ func isTimeout(err error) bool {
 
 // socketTimeout is the plugins' CRITICAL answer to an expired -t.
 func socketTimeout(label string, timeout time.Duration) Result {
-	return Result{Label: label, Status: Critical, Summary: "Socket timeout after " + FormatFloat(seconds(timeout)) + " seconds"}
+	return Result{Label: label, Status: Critical, Summary: "Socket timeout after " + FormatFloat(Seconds(timeout)) + " seconds"}
 }
 
-// seconds returns d in seconds, rounded to a tenth for display.
-func seconds(d time.Duration) float64 {
+// Seconds returns d in seconds, rounded to a tenth for display.
+func Seconds(d time.Duration) float64 {
 	return math.Round(d.Seconds()*10) / 10
 }
 
-// blocking runs fn, which may block in the kernel without honouring ctx
+// Blocking runs fn, which may block in the kernel without honouring ctx
 // (statfs on a dead NFS mount), and gives up when ctx ends. fn's goroutine
 // then finishes on its own; its result is discarded.
-func blocking[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+func Blocking[T any](ctx context.Context, fn func() (T, error)) (T, error) {
 	type answer struct {
 		v   T
 		err error

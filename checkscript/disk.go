@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// diskProbe is the disk probe's entry in the registry (probes).
+// diskProbe is the disk probe's entry in the registry of the light probes (Light).
 var diskProbe = Probe{
 	Name:    "disk",
 	Label:   "DISK",
@@ -72,14 +72,14 @@ func diskFlags(fs *flag.FlagSet, c *diskCheck) func() (Check, error) {
 	// follow it (and -p before any threshold is an error), Go's flag package
 	// parses everything first: order does not matter and every threshold
 	// applies to every path.
-	stringFlag(fs, &warn, "w", "warning", "", "warn when free space is at or below N% or N units (-u)")
-	stringFlag(fs, &crit, "c", "critical", "", "critical when free space is at or below N% or N units (-u)")
-	stringFlag(fs, &iwarn, "W", "iwarning", "", "warn when free inodes are at or below N%")
-	stringFlag(fs, &icrit, "K", "icritical", "", "critical when free inodes are at or below N%")
+	StringFlag(fs, &warn, "w", "warning", "", "warn when free space is at or below N% or N units (-u)")
+	StringFlag(fs, &crit, "c", "critical", "", "critical when free space is at or below N% or N units (-u)")
+	StringFlag(fs, &iwarn, "W", "iwarning", "", "warn when free inodes are at or below N%")
+	StringFlag(fs, &icrit, "K", "icritical", "", "critical when free inodes are at or below N%")
 	fs.StringVar(&usedWarn, "used-warning", "", "warn when USED space is at or above N% (instead of -w)")
 	fs.StringVar(&usedCrit, "used-critical", "", "critical when USED space is at or above N% (instead of -c)")
-	listVar(fs, &c.paths, "p", "path", "path whose filesystem to check (repeatable, required)")
-	stringFlag(fs, &unit, "u", "units", "MB", "unit of absolute thresholds and output: kB, MB, GB or TB (powers of 1024)")
+	ListVar(fs, &c.paths, "p", "path", "path whose filesystem to check (repeatable, required)")
+	StringFlag(fs, &unit, "u", "units", "MB", "unit of absolute thresholds and output: kB, MB, GB or TB (powers of 1024)")
 	return func() (Check, error) {
 		if len(c.paths) == 0 {
 			return nil, errors.New("-p PATH is required")
@@ -196,18 +196,18 @@ func statfsPath(path string) (fsStats, error) {
 
 // Run statfs-es every path (giving up when ctx ends) and evaluates them.
 func (c *diskCheck) Run(ctx context.Context) Result {
-	ctx, cancel, timeout := withDeadline(ctx)
+	ctx, cancel, timeout := WithDeadline(ctx)
 	defer cancel()
 	res := Result{Label: "DISK", Status: OK}
 	var parts, failures []string
 	for _, p := range c.paths {
-		st, err := blocking(ctx, func() (fsStats, error) { return c.statfs(p) })
+		st, err := Blocking(ctx, func() (fsStats, error) { return c.statfs(p) })
 		if err != nil {
 			if ctx.Err() != nil {
-				failures = append(failures, fmt.Sprintf("%s: timeout after %s seconds", p, FormatFloat(seconds(timeout))))
+				failures = append(failures, fmt.Sprintf("%s: timeout after %s seconds", p, FormatFloat(Seconds(timeout))))
 				break
 			}
-			failures = append(failures, fmt.Sprintf("%s is not accessible: %s", p, errText(err)))
+			failures = append(failures, fmt.Sprintf("%s is not accessible: %s", p, ErrText(err)))
 			continue
 		}
 		ev := evaluateDisk(p, st, c.diskLimits)

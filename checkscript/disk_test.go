@@ -233,12 +233,12 @@ func TestDiskArguments(t *testing.T) {
 		{[]string{"-p", "/", "-c", "lots"}, "-c"},
 	}
 	for _, tt := range tests {
-		_, err := New("disk", tt.args)
+		_, err := Light.New("disk", tt.args)
 		switch {
 		case tt.bad == "" && err != nil:
-			t.Errorf("New(disk, %q): %v", tt.args, err)
+			t.Errorf("Light.New(disk, %q): %v", tt.args, err)
 		case tt.bad != "" && (err == nil || !strings.Contains(err.Error(), tt.bad)):
-			t.Errorf("New(disk, %q) error = %v, want %q", tt.args, err, tt.bad)
+			t.Errorf("Light.New(disk, %q) error = %v, want %q", tt.args, err, tt.bad)
 		}
 	}
 }

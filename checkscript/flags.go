@@ -7,26 +7,26 @@ import (
 	"time"
 )
 
-// stringFlag declares a string flag under a short and a long name, as the
+// StringFlag declares a string flag under a short and a long name, as the
 // plugins accept both (-w and --warning).
-func stringFlag(fs *flag.FlagSet, p *string, short, long, value, usage string) {
+func StringFlag(fs *flag.FlagSet, p *string, short, long, value, usage string) {
 	fs.StringVar(p, short, value, usage)
 	if long != "" {
 		fs.StringVar(p, long, value, "same as -"+short)
 	}
 }
 
-// boolFlag declares a boolean flag under a short and a long name.
-func boolFlag(fs *flag.FlagSet, p *bool, short, long string, usage string) {
+// BoolFlag declares a boolean flag under a short and a long name.
+func BoolFlag(fs *flag.FlagSet, p *bool, short, long string, usage string) {
 	fs.BoolVar(p, short, false, usage)
 	if long != "" {
 		fs.BoolVar(p, long, false, "same as -"+short)
 	}
 }
 
-// listVar declares a repeatable flag (-p /a -p /b) under a short and a
+// ListVar declares a repeatable flag (-p /a -p /b) under a short and a
 // long name; each use appends to *p.
-func listVar(fs *flag.FlagSet, p *[]string, short, long, usage string) {
+func ListVar(fs *flag.FlagSet, p *[]string, short, long, usage string) {
 	add := func(s string) error {
 		*p = append(*p, s)
 		return nil
@@ -37,9 +37,9 @@ func listVar(fs *flag.FlagSet, p *[]string, short, long, usage string) {
 	}
 }
 
-// parseSeconds reads plugin-style seconds ("0.2") or a Go duration
+// ParseSeconds reads plugin-style seconds ("0.2") or a Go duration
 // ("200ms"): positive, and at most max unless max is 0.
-func parseSeconds(s string, max time.Duration) (time.Duration, error) {
+func ParseSeconds(s string, max time.Duration) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if n, ferr := strconv.ParseFloat(s, 64); ferr == nil {
 		d, err = time.Duration(n*float64(time.Second)), nil

@@ -15,7 +15,7 @@ import (
 	"github.com/shirou/gopsutil/v3/load"
 )
 
-// loadProbe is the load probe's entry in the registry (probes).
+// loadProbe is the load probe's entry in the registry of the light probes (Light).
 var loadProbe = Probe{
 	Name:    "load",
 	Label:   "LOAD",
@@ -39,9 +39,9 @@ var loadIntervals = [3]string{"1", "5", "15"}
 // which holds the probe's inputs.
 func loadFlags(fs *flag.FlagSet, c *loadCheck) func() (Check, error) {
 	var warn, crit string
-	stringFlag(fs, &warn, "w", "warning", "", "WLOAD1[,WLOAD5[,WLOAD15]]: warn above these loads (required)")
-	stringFlag(fs, &crit, "c", "critical", "", "CLOAD1[,CLOAD5[,CLOAD15]]: critical above these loads (required)")
-	boolFlag(fs, &c.perCPU, "r", "percpu", "divide the load averages by the number of CPUs")
+	StringFlag(fs, &warn, "w", "warning", "", "WLOAD1[,WLOAD5[,WLOAD15]]: warn above these loads (required)")
+	StringFlag(fs, &crit, "c", "critical", "", "CLOAD1[,CLOAD5[,CLOAD15]]: critical above these loads (required)")
+	BoolFlag(fs, &c.perCPU, "r", "percpu", "divide the load averages by the number of CPUs")
 	return func() (Check, error) {
 		var err error
 		if c.warn, err = parseLoadTriplet(warn); err != nil {
@@ -117,7 +117,7 @@ func cpuCount() int {
 	if n, err := onlineCPUs(); err == nil && n > 0 {
 		return n
 	}
-	data, err := os.ReadFile(hostProc("cpuinfo"))
+	data, err := os.ReadFile(HostProc("cpuinfo"))
 	n := 0
 	if err == nil {
 		for _, line := range strings.Split(string(data), "\n") {
@@ -171,13 +171,13 @@ func countCPUList(list string) (int, error) {
 
 // Run reads the averages and evaluates them.
 func (c *loadCheck) Run(ctx context.Context) Result {
-	ctx, cancel, timeout := withDeadline(ctx)
+	ctx, cancel, timeout := WithDeadline(ctx)
 	defer cancel()
 	type reading struct {
 		avg  [3]float64
 		cpus int
 	}
-	r, err := blocking(ctx, func() (reading, error) {
+	r, err := Blocking(ctx, func() (reading, error) {
 		avg, cpus, err := c.read(ctx, c.perCPU)
 		return reading{avg, cpus}, err
 	})
@@ -234,3 +234,13 @@ func evaluateLoad(avg [3]float64, cpus int, perCPU bool, warn, crit [3]float64) 
 
 // round3 keeps the three decimals check_load prints in perfdata.
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// HostProc returns a path under $HOST_PROC (default /proc), as gopsutil
+// reads it, so tests and containers can point the probes at another /proc.
+func HostProc(elem ...string) string {
+	root := os.Getenv("HOST_PROC")
+	if root == "" {
+		root = "/proc"
+	}
+	return filepath.Join(append([]string{root}, elem...)...)
+}

@@ -144,12 +144,12 @@ func TestLoadArguments(t *testing.T) {
 		{[]string{"-w", "a", "-c", "3"}, "-w: threshold must be float or float triplet"},
 	}
 	for _, tt := range tests {
-		_, err := New("load", tt.args)
+		_, err := Light.New("load", tt.args)
 		switch {
 		case tt.bad == "" && err != nil:
-			t.Errorf("New(load, %q): %v", tt.args, err)
+			t.Errorf("Light.New(load, %q): %v", tt.args, err)
 		case tt.bad != "" && (err == nil || !strings.Contains(err.Error(), tt.bad)):
-			t.Errorf("New(load, %q) error = %v, want %q", tt.args, err, tt.bad)
+			t.Errorf("Light.New(load, %q) error = %v, want %q", tt.args, err, tt.bad)
 		}
 	}
 }

@@ -67,7 +67,7 @@ func runReal(t *testing.T, path string, args ...string) pluginRun {
 func runOurs(t *testing.T, args ...string) pluginRun {
 	t.Helper()
 	var out bytes.Buffer
-	code := Main(context.Background(), args, &out)
+	code := testProbes.Main(context.Background(), args, &out)
 	line, _, _ := strings.Cut(out.String(), "\n")
 	t.Logf("ours: %s → %d %s", strings.Join(args, " "), code, line)
 	return pluginRun{code, line}

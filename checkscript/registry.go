@@ -36,37 +36,51 @@ type Probe struct {
 	Define func(fs *flag.FlagSet) func() (Check, error)
 }
 
-// probes is every probe, by name: the one place a probe is added (one line
-// each, as blackbox_exporter's prober table). Each value is defined beside
-// its probe; TestProbesTable checks that the keys match the names.
-var probes = map[string]Probe{
-	"disk":    diskProbe,
-	"dns":     dnsProbe,
-	"leader":  leaderProbe,
-	"load":    loadProbe,
-	"ping":    pingProbe,
-	"socket":  socketProbe,
-	"systemd": systemdProbe,
-	"tcp":     tcpProbe,
-	"users":   usersProbe,
+// Registry is a set of probes by name: Light in this package, every probe
+// in allprobes.Registry. A new probe is a file and one line in one of them.
+type Registry map[string]Probe
+
+// Light is every probe whose dependencies are the standard library's and a
+// few small system packages (one line each, as blackbox_exporter's prober
+// table): carbonio-health-check, the binary the Consul agent execs for their
+// script checks, links these and nothing else, so that an exec starts as
+// little as a Go program can. Probes with heavy dependencies (a DNS library,
+// D-Bus, ICMP, an HTTP client) live in packages of their own under
+// checkscript/ and join these in allprobes.Registry, which also gives tcp
+// its TLS client (crypto/tls). Each value is defined beside its probe;
+// TestProbesTable checks that the keys match the names.
+var Light = Registry{
+	"disk":   diskProbe,
+	"load":   loadProbe,
+	"socket": socketProbe,
+	"tcp":    TCPProbe(nil),
+	"users":  usersProbe,
+}
+
+// With returns a registry holding r's probes and more's; a probe of more
+// replaces r's of the same name (allprobes gives tcp its TLS client).
+func (r Registry) With(more Registry) Registry {
+	out := maps.Clone(r)
+	maps.Copy(out, more)
+	return out
 }
 
 // Lookup returns the probe with the given name.
-func Lookup(name string) (Probe, bool) {
-	p, ok := probes[name]
+func (r Registry) Lookup(name string) (Probe, bool) {
+	p, ok := r[name]
 	return p, ok
 }
 
 // Probes returns every probe sorted by name.
-func Probes() []Probe {
-	out := slices.Collect(maps.Values(probes))
+func (r Registry) Probes() []Probe {
+	out := slices.Collect(maps.Values(r))
 	slices.SortFunc(out, func(a, b Probe) int { return cmp.Compare(a.Name, b.Name) })
 	return out
 }
 
-// ProbeNames returns the probe names, sorted.
-func ProbeNames() []string {
-	return slices.Sorted(maps.Keys(probes))
+// Names returns the probe names, sorted.
+func (r Registry) Names() []string {
+	return slices.Sorted(maps.Keys(r))
 }
 
 // UsageError reports bad arguments; the command answers UNKNOWN with Usage.
@@ -85,21 +99,21 @@ func (e *UsageError) Error() string {
 
 func (e *UsageError) Unwrap() error { return e.Err }
 
-// New builds the named probe from its arguments, as given after
+// New builds the named probe of r from its arguments, as given after
 // `carbonio-health check <probe>`. Every probe accepts -t/--timeout (seconds,
 // or a Go duration such as 1500ms; default 10 s). Errors are *UsageError.
-func New(name string, args []string) (Check, error) {
-	p, ok := Lookup(name)
+func (r Registry) New(name string, args []string) (Check, error) {
+	p, ok := r.Lookup(name)
 	if !ok {
-		return nil, &UsageError{Err: fmt.Errorf("unknown probe %q (known: %s)", name, strings.Join(ProbeNames(), ", "))}
+		return nil, &UsageError{Err: fmt.Errorf("unknown probe %q (known: %s)", name, strings.Join(r.Names(), ", "))}
 	}
-	return p.build(p.Define, args)
+	return p.Build(p.Define, args)
 }
 
-// build parses args with the flags define declares, and wraps the check in
+// Build parses args with the flags define declares, and wraps the check in
 // its -t timeout. New passes p.Define; a test passes the same flags on a
 // check value holding stand-in inputs (probes' <name>Flags functions).
-func (p Probe) build(define func(fs *flag.FlagSet) func() (Check, error), args []string) (Check, error) {
+func (p Probe) Build(define func(fs *flag.FlagSet) func() (Check, error), args []string) (Check, error) {
 	name := p.Name
 	fs, build := p.flagSet(define)
 	timeout := DefaultTimeout
@@ -153,7 +167,7 @@ type timeoutFlag time.Duration
 func (f *timeoutFlag) String() string { return time.Duration(*f).String() }
 
 func (f *timeoutFlag) Set(s string) error {
-	d, err := parseSeconds(s, 0)
+	d, err := ParseSeconds(s, 0)
 	if err != nil {
 		return fmt.Errorf("timeout %w", err)
 	}

@@ -8,9 +8,9 @@ import (
 // TestProbesTable checks the registry's one rule a map literal cannot: each
 // key is the name its probe answers to, and every probe can print its usage.
 func TestProbesTable(t *testing.T) {
-	for name, p := range probes {
+	for name, p := range Light {
 		if p.Name != name {
-			t.Errorf("probes[%q].Name = %q", name, p.Name)
+			t.Errorf("Light[%q].Name = %q", name, p.Name)
 		}
 		if p.Label == "" || p.Summary == "" || p.Define == nil {
 			t.Errorf("probe %q: Label, Summary and Define are required", name)
@@ -30,11 +30,11 @@ func TestProbesTable(t *testing.T) {
 //	})
 func newWith(t *testing.T, name string, args []string, define func(fs *flag.FlagSet) func() (Check, error)) Check {
 	t.Helper()
-	p, ok := Lookup(name)
+	p, ok := Light.Lookup(name)
 	if !ok {
 		t.Fatalf("no probe %q", name)
 	}
-	c, err := p.build(define, args)
+	c, err := p.Build(define, args)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,13 +41,13 @@ func (s Status) String() string {
 // which outranks Unknown, which outranks OK, as the plugins rank them when
 // combining several results.
 func Worst(a, b Status) Status {
-	if severity(b) > severity(a) {
+	if Severity(b) > Severity(a) {
 		return b
 	}
 	return a
 }
 
-func severity(s Status) int {
+func Severity(s Status) int {
 	switch s {
 	case Critical:
 		return 3

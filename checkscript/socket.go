@@ -11,15 +11,15 @@ import (
 	"time"
 )
 
-// socketProbe is the socket probe's entry in the registry (probes).
+// socketProbe is the socket probe's entry in the registry of the light probes (Light).
 var socketProbe = Probe{
 	Name:    "socket",
 	Label:   "SOCKET",
 	Summary: "A unix socket exists and, with -connect, accepts a connection (ClamAV, MariaDB).",
 	Define: func(fs *flag.FlagSet) func() (Check, error) {
 		c := &socketCheck{}
-		stringFlag(fs, &c.path, "p", "path", "", "socket path (required)")
-		boolFlag(fs, &c.connect, "C", "connect", "also connect to the socket")
+		StringFlag(fs, &c.path, "p", "path", "", "socket path (required)")
+		BoolFlag(fs, &c.connect, "C", "connect", "also connect to the socket")
 		return func() (Check, error) {
 			if c.path == "" {
 				return nil, errors.New("-p PATH is required")
@@ -53,7 +53,7 @@ func (c *socketCheck) Run(ctx context.Context) Result {
 		if ctx.Err() != nil {
 			return c.result(Critical, fmt.Sprintf("Socket timeout connecting to %s", c.path), nil)
 		}
-		return c.result(Critical, fmt.Sprintf("connect to %s: %s", c.path, errText(err)), nil)
+		return c.result(Critical, fmt.Sprintf("connect to %s: %s", c.path, ErrText(err)), nil)
 	}
 	elapsed := time.Since(start).Seconds()
 	_ = conn.Close()
@@ -70,12 +70,12 @@ func socketStatError(path string, err error) string {
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Sprintf("%s is not present: No such file or directory", path)
 	}
-	return fmt.Sprintf("%s is not accessible: %s", path, errText(err))
+	return fmt.Sprintf("%s is not accessible: %s", path, ErrText(err))
 }
 
-// errText returns the innermost error text (e.g. "Connection refused"
+// ErrText returns the innermost error text (e.g. "Connection refused"
 // rather than the whole dial chain), capitalised like strerror.
-func errText(err error) string {
+func ErrText(err error) string {
 	for {
 		u := errors.Unwrap(err)
 		if u == nil {

@@ -72,7 +72,7 @@ func TestSocket(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := New("socket", tt.args)
+			c, err := Light.New("socket", tt.args)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,7 +101,7 @@ func TestSocketArguments(t *testing.T) {
 		{[]string{"-p", "/x.sock", "-C=maybe"}, "invalid boolean"},
 	}
 	for _, tt := range tests {
-		_, err := New("socket", tt.args)
+		_, err := Light.New("socket", tt.args)
 		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("%v: error %v, want %q", tt.args, err, tt.wantErr)
 		}

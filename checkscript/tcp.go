@@ -2,7 +2,6 @@ package checkscript
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,14 +14,31 @@ import (
 	"time"
 )
 
-// tcpProbe is the tcp probe's entry in the registry (probes).
-var tcpProbe = Probe{
-	Name:    "tcp",
-	Label:   "TCP",
-	Summary: "A TCP port accepts connections and, with -e, answers the expected banner (like check_tcp).",
-	Define: func(fs *flag.FlagSet) func() (Check, error) {
-		return tcpFlags(fs, &tcpCheck{readIdle: 2 * time.Second})
-	},
+// TLSClient runs a TLS handshake over raw without verifying the chain (as
+// check_tcp) and returns the connection and the peer's leaf certificate (nil
+// when it sent none). The tcp probe's -S, --sni and -D need one; crypto/tls
+// would add a third to what every exec of carbonio-health-check starts, so
+// Light's tcp has none and tcptls.TCP, in allprobes.Registry, has.
+type TLSClient func(ctx context.Context, raw net.Conn, serverName string) (net.Conn, *LeafCert, error)
+
+// LeafCert is what -D reads of the server's certificate.
+type LeafCert struct {
+	CommonName string
+	NotAfter   time.Time
+}
+
+// TCPProbe returns the tcp probe, speaking TLS through client; with a nil
+// client, -S, --sni and -D are refused as arguments (so a script check that
+// uses them is given to carbonio-health, see allprobes.IsLight).
+func TCPProbe(client TLSClient) Probe {
+	return Probe{
+		Name:    "tcp",
+		Label:   "TCP",
+		Summary: "A TCP port accepts connections and, with -e, answers the expected banner (like check_tcp).",
+		Define: func(fs *flag.FlagSet) func() (Check, error) {
+			return tcpFlags(fs, &tcpCheck{readIdle: 2 * time.Second, tls: client})
+		},
+	}
 }
 
 // tcpCheck connects to host:port, optionally over TLS, sends -s, reads until
@@ -43,6 +59,7 @@ type tcpCheck struct {
 	// readIdle is how long to wait for more data once some arrived without
 	// matching -e; check_tcp waits about 2 s before calling it a mismatch.
 	readIdle time.Duration
+	tls      TLSClient // nil: no TLS
 }
 
 // maxExpectBytes bounds how much of the answer is read while looking for -e.
@@ -53,20 +70,20 @@ const maxExpectBytes = 64 << 10
 func tcpFlags(fs *flag.FlagSet, c *tcpCheck) func() (Check, error) {
 	var port, refused, mismatch, warn, crit, days string
 	var escape bool
-	stringFlag(fs, &c.host, "H", "hostname", "", "host name or address (required)")
-	stringFlag(fs, &port, "p", "port", "", "port number (required)")
-	stringFlag(fs, &c.send, "s", "send", "", "string to send to the server")
-	listVar(fs, &c.expect, "e", "expect", "string to expect in the answer, substring match (repeatable; any matches unless -A)")
-	stringFlag(fs, &c.quit, "q", "quit", "", "string to send to the server before closing (\\r\\n is appended)")
-	boolFlag(fs, &c.expectAll, "A", "all", "every -e string must match")
-	boolFlag(fs, &escape, "E", "escape", "interpret \\n, \\r, \\t and \\\\ in -s and -q")
-	stringFlag(fs, &refused, "r", "refuse", "crit", "state on connection refused: ok, warn or crit")
-	stringFlag(fs, &mismatch, "M", "mismatch", "warn", "state when the answer does not match -e: ok, warn or crit")
-	stringFlag(fs, &warn, "w", "warning", "", "response time in seconds above which to warn")
-	stringFlag(fs, &crit, "c", "critical", "", "response time in seconds above which to go critical")
-	boolFlag(fs, &c.useTLS, "S", "ssl", "connect with TLS (the certificate chain is not verified, as check_tcp)")
+	StringFlag(fs, &c.host, "H", "hostname", "", "host name or address (required)")
+	StringFlag(fs, &port, "p", "port", "", "port number (required)")
+	StringFlag(fs, &c.send, "s", "send", "", "string to send to the server")
+	ListVar(fs, &c.expect, "e", "expect", "string to expect in the answer, substring match (repeatable; any matches unless -A)")
+	StringFlag(fs, &c.quit, "q", "quit", "", "string to send to the server before closing (\\r\\n is appended)")
+	BoolFlag(fs, &c.expectAll, "A", "all", "every -e string must match")
+	BoolFlag(fs, &escape, "E", "escape", "interpret \\n, \\r, \\t and \\\\ in -s and -q")
+	StringFlag(fs, &refused, "r", "refuse", "crit", "state on connection refused: ok, warn or crit")
+	StringFlag(fs, &mismatch, "M", "mismatch", "warn", "state when the answer does not match -e: ok, warn or crit")
+	StringFlag(fs, &warn, "w", "warning", "", "response time in seconds above which to warn")
+	StringFlag(fs, &crit, "c", "critical", "", "response time in seconds above which to go critical")
+	BoolFlag(fs, &c.useTLS, "S", "ssl", "connect with TLS (the certificate chain is not verified, as check_tcp)")
 	fs.BoolVar(&c.sni, "sni", false, "send the host name as TLS SNI (implies -S)")
-	stringFlag(fs, &days, "D", "certificate", "", "WARN[,CRIT] minimum days the certificate must stay valid (implies -S)")
+	StringFlag(fs, &days, "D", "certificate", "", "WARN[,CRIT] minimum days the certificate must stay valid (implies -S)")
 	return func() (Check, error) {
 		var err error
 		if c.host == "" {
@@ -95,6 +112,9 @@ func tcpFlags(fs *flag.FlagSet, c *tcpCheck) func() (Check, error) {
 		}
 		if c.sni {
 			c.useTLS = true
+		}
+		if c.useTLS && c.tls == nil {
+			return nil, errors.New("-S, --sni and -D need TLS, which carbonio-health-check does not link: run `carbonio-health check tcp`")
 		}
 		if escape {
 			c.send, c.quit = unescapeTCP(c.send), unescapeTCP(c.quit)
@@ -146,7 +166,7 @@ func (c *tcpCheck) result(s Status, summary string, pd []Perfdata) Result {
 // Run performs one exchange. Without a deadline on ctx it applies
 // DefaultTimeout, so an in-process caller can never hang on a silent peer.
 func (c *tcpCheck) Run(ctx context.Context) Result {
-	ctx, cancel, timeout := withDeadline(ctx)
+	ctx, cancel, timeout := WithDeadline(ctx)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
 	start := time.Now()
@@ -222,27 +242,22 @@ func (c *tcpCheck) perfdata(elapsed float64, timeout time.Duration) []Perfdata {
 // handshake runs the TLS handshake and, with -D, the certificate check.
 // ok is false when res is the final answer.
 func (c *tcpCheck) handshake(ctx context.Context, raw net.Conn, timeout time.Duration) (net.Conn, Result, bool) {
-	cfg := &tls.Config{
-		// check_tcp does not verify the chain either: it checks that TLS
-		// works and, with -D, how long the certificate stays valid.
-		InsecureSkipVerify: true, //nolint:gosec // monitoring probe, see above
-	}
+	serverName := ""
 	if c.sni && net.ParseIP(c.host) == nil {
-		cfg.ServerName = c.host
+		serverName = c.host
 	}
-	tc := tls.Client(raw, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
+	tc, leaf, err := c.tls(ctx, raw, serverName)
+	if err != nil {
 		if ctx.Err() != nil || isTimeout(err) {
 			return nil, socketTimeout("TCP", timeout), false
 		}
-		return nil, c.result(Critical, "Cannot make SSL connection: "+errText(err), nil), false
+		return nil, c.result(Critical, "Cannot make SSL connection: "+ErrText(err), nil), false
 	}
 	if c.checkCert {
-		certs := tc.ConnectionState().PeerCertificates
-		if len(certs) == 0 {
+		if leaf == nil {
 			return nil, c.result(Critical, "Cannot retrieve server certificate.", nil), false
 		}
-		st, msg := certExpiry(certs[0].Subject.CommonName, certs[0].NotAfter, time.Now(), c.certWarn, c.certCrit)
+		st, msg := certExpiry(leaf.CommonName, leaf.NotAfter, time.Now(), c.certWarn, c.certCrit)
 		if st != OK {
 			return nil, c.result(st, msg, nil), false
 		}
@@ -306,12 +321,12 @@ func (c *tcpCheck) dialFailure(ctx context.Context, err error, timeout time.Dura
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return c.result(c.refusedState, fmt.Sprintf("connect to address %s and port %d: Connection refused", c.host, c.port), nil)
 	}
-	return c.result(Critical, fmt.Sprintf("connect to address %s and port %d: %s", c.host, c.port, errText(err)), nil)
+	return c.result(Critical, fmt.Sprintf("connect to address %s and port %d: %s", c.host, c.port, ErrText(err)), nil)
 }
 
 func (c *tcpCheck) ioFailure(ctx context.Context, what string, err error, timeout time.Duration) Result {
 	if ctx.Err() != nil || isTimeout(err) {
 		return socketTimeout("TCP", timeout)
 	}
-	return c.result(Critical, fmt.Sprintf("error %s %s port %d: %s", what, c.host, c.port, errText(err)), nil)
+	return c.result(Critical, fmt.Sprintf("error %s %s port %d: %s", what, c.host, c.port, ErrText(err)), nil)
 }

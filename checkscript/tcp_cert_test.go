@@ -78,15 +78,15 @@ func TestTCPArguments(t *testing.T) {
 		{[]string{"-H", "h", "-p", "25", "-D", "1,5"}, "-D:"},
 	}
 	for _, tt := range tests {
-		_, err := New("tcp", tt.args)
+		_, err := testProbes.New("tcp", tt.args)
 		switch {
 		case tt.bad == "" && err != nil:
-			t.Errorf("New(tcp, %q): %v", tt.args, err)
+			t.Errorf("Light.New(tcp, %q): %v", tt.args, err)
 		case tt.bad != "" && (err == nil || !strings.Contains(err.Error(), tt.bad)):
-			t.Errorf("New(tcp, %q) error = %v, want %q", tt.args, err, tt.bad)
+			t.Errorf("Light.New(tcp, %q) error = %v, want %q", tt.args, err, tt.bad)
 		}
 	}
-	tc := &tcpCheck{}
+	tc := &tcpCheck{tls: testTLS}
 	newWith(t, "tcp", []string{"-H", "h", "-p", "1", "-D", "3", "-q", "QUIT", "-s", "x"}, func(fs *flag.FlagSet) func() (Check, error) {
 		return tcpFlags(fs, tc)
 	})

@@ -64,7 +64,7 @@ func closedPort(t *testing.T) int {
 
 func runProbe(t *testing.T, ctx context.Context, name string, args ...string) Result {
 	t.Helper()
-	c, err := New(name, args)
+	c, err := testProbes.New(name, args)
 	if err != nil {
 		t.Fatalf("New(%s, %q): %v", name, args, err)
 	}

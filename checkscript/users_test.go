@@ -122,9 +122,9 @@ func TestUsersDeadlineAndArguments(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 	for args, bad := range map[string]bool{"-w 5": false, "-c 10": false, "": false, "-w 10:5": true, "-c x": true, "-w @": true} {
-		_, err := New("users", strings.Fields(args))
+		_, err := Light.New("users", strings.Fields(args))
 		if (err != nil) != bad {
-			t.Errorf("New(users, %q) error = %v, want error %v", args, err, bad)
+			t.Errorf("Light.New(users, %q) error = %v, want error %v", args, err, bad)
 		}
 	}
 }

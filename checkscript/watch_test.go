@@ -78,7 +78,7 @@ func TestWatchPaths(t *testing.T) {
 		{"load", []string{"-w", "1,1,1", "-c", "2,2,2"}, 0},
 	}
 	for _, tt := range tests {
-		c, err := New(tt.probe, tt.args)
+		c, err := Light.New(tt.probe, tt.args)
 		if err != nil {
 			t.Fatal(err)
 		}

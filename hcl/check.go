@@ -12,6 +12,7 @@ import (
 	hcl2 "github.com/hashicorp/hcl/v2"
 
 	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/checkscript/allprobes"
 )
 
 // Defaults for checks that do not say otherwise.
@@ -160,14 +161,14 @@ func (r *resolver) probe(cd *checkDecl, c *Check) {
 			what = "probe or command"
 		}
 		r.errorf(cd.defRange, "Missing "+what, "A %s check needs a %s. Probes: %s.",
-			c.Kind, what, strings.Join(checkscript.ProbeNames(), ", "))
+			c.Kind, what, strings.Join(allprobes.Registry.Names(), ", "))
 		return
 	}
-	if _, known := checkscript.Lookup(c.Probe); !known {
-		r.errorf(pa.Expr.Range(), "Unknown probe", "No probe %q. Probes: %s.", c.Probe, strings.Join(checkscript.ProbeNames(), ", "))
+	if _, known := allprobes.Registry.Lookup(c.Probe); !known {
+		r.errorf(pa.Expr.Range(), "Unknown probe", "No probe %q. Probes: %s.", c.Probe, strings.Join(allprobes.Registry.Names(), ", "))
 		return
 	}
-	if _, err := checkscript.New(c.Probe, c.Args); err != nil {
+	if _, err := allprobes.Registry.New(c.Probe, c.Args); err != nil {
 		rng := pa.Expr.Range()
 		if len(cd.args) > 0 {
 			rng = cd.args[len(cd.args)-1].Expr.Range()

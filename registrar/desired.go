@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/checkscript/allprobes"
 	"github.com/zextras/carbonio-health/hcl"
 )
 
@@ -49,6 +50,19 @@ type Options struct {
 	// (measurements and perfdata) instead of its steady form: about one
 	// catalog write per such check every check_update_interval.
 	FullOutput bool
+	// Light is the path of carbonio-health-check, which the agent runs
+	// instead of Self for the probes it can run (allprobes.IsLight): it
+	// starts faster, as it links none of the other probes' dependencies.
+	// Empty: Self runs every probe.
+	Light string
+}
+
+// scriptBinary is the binary the agent runs for script check c.
+func (o Options) scriptBinary(c hcl.Check) string {
+	if o.Light != "" && allprobes.IsLight(c.Probe, c.Args) {
+		return o.Light
+	}
+	return o.Self
 }
 
 // State is the desired agent state of one node.
@@ -189,7 +203,7 @@ func desiredCheck(c hcl.Check, opts Options) *api.AgentServiceCheck {
 // probe prints its steady form (checkscript.SteadyFlag) unless FullOutput;
 // an operator's own command runs as written.
 func scriptArgs(c hcl.Check, opts Options) []string {
-	args := c.ScriptArgs(opts.Self) // self, "check", probe, flags…
+	args := c.ScriptArgs(opts.scriptBinary(c)) // binary, "check", probe, flags…
 	if len(c.Command) > 0 || opts.FullOutput || len(args) < 3 {
 		return args
 	}

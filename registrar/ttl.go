@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/checkscript/allprobes"
 )
 
 // TTLRunner feeds TTL checks: one goroutine per check evaluates its probe
@@ -134,7 +135,7 @@ func refreshPeriod(c TTLCheck) time.Duration {
 
 func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 	log := r.Log.With("check", w.def.CheckID)
-	check, err := checkscript.New(w.def.Probe, w.def.Args)
+	check, err := allprobes.Registry.New(w.def.Probe, w.def.Args)
 	if err != nil {
 		// The loader validated the probe; this is a bug, reported in Consul.
 		check = failedCheck{checkscript.Unknownf("PROBE", err.Error())}

@@ -23,12 +23,12 @@ func TestMain(m *testing.M) {
 }
 
 // TestSameAsCheckCommand: with or without the leading "check", the slim
-// binary answers what `carbonio-health check` answers (checkscript.Main).
+// binary answers what `carbonio-health check` answers for a light probe (checkscript.Light.Main).
 func TestSameAsCheckCommand(t *testing.T) {
 	t.Setenv("HOST_VAR", t.TempDir()) // no utmp: nobody logged in
 	args := []string{"users", "-w", "5", "-c", "10"}
 	var want bytes.Buffer
-	wantCode := checkscript.Main(context.Background(), args, &want)
+	wantCode := checkscript.Light.Main(context.Background(), args, &want)
 	for _, argv := range [][]string{append([]string{"check"}, args...), args, {"check", "nosuch"}} {
 		cmd := exec.Command(os.Args[0], argv...)
 		cmd.Env = append(os.Environ(), "CARBONIO_HEALTH_CHECK_AS_BINARY=1")

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/checkscript/allprobes"
 	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
@@ -83,7 +84,7 @@ func TestCheckCommandMatchesInProcess(t *testing.T) {
 	for _, args := range cases {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			code, out := execBinary(t, append([]string{"check"}, args...)...)
-			c, err := checkscript.New(args[0], args[1:])
+			c, err := allprobes.Registry.New(args[0], args[1:])
 			var line string
 			want := int(checkscript.Unknown)
 			if err == nil {

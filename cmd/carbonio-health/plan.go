@@ -20,7 +20,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
 	asMarkdown := fs.Bool("markdown", false, "print the catalog as a Markdown table (the README's)")
 	diff := fs.Bool("diff", false, "also compare with the local Consul agent: what `run` would add, change and remove")
-	self := fs.String("self", "", "path of the binary the agent runs for script checks, as given to run (default "+CheckBinary+" next to this executable, else this executable)")
+	self := fs.String("self", "", "path of the carbonio-health binary the agent runs for script checks, as given to run (default this executable; "+CheckBinary+" next to it runs the light probes)")
 	cf := addConsulFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -14,7 +14,7 @@ import (
 // someone else holds its ID (!). Exit 0 when nothing would change, 2 when
 // something would (like `terraform plan -detailed-exitcode`), 1 on error.
 func writeAgentDiff(ctx context.Context, stdout, stderr io.Writer, plan *hcl.Plan, cf *consulFlags, self string) int {
-	self, err := resolveSelf(self)
+	scripts, err := resolveSelf(self)
 	if err != nil {
 		fmt.Fprintf(stderr, "carbonio-health plan: %v; pass -self\n", err)
 		return 1
@@ -24,7 +24,7 @@ func writeAgentDiff(ctx context.Context, stdout, stderr io.Writer, plan *hcl.Pla
 		fmt.Fprintf(stderr, "carbonio-health plan: %v\n", err)
 		return 1
 	}
-	d, err := registrar.DiffAgent(ctx, client, registrar.Desired(plan, registrar.Options{Self: self}))
+	d, err := registrar.DiffAgent(ctx, client, registrar.Desired(plan, scripts))
 	if err != nil {
 		fmt.Fprintf(stderr, "carbonio-health plan: Consul at %s: %v\n", cf.config().Address, err)
 		return 1

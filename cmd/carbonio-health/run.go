@@ -34,7 +34,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	resync := fs.Duration("resync", registrar.DefaultResync, "how often the agent is compared with the declaration when nothing was heard (reads only; a blocking watch of the node wakes the daemon on any change)")
 	deregister := fs.Bool("deregister-on-exit", false, "remove every owned service when stopping (default: keep them; expiring TTL checks are the alarm)")
 	fullOutput := fs.Bool("full-output", false, "store each probe's full line (measurements, perfdata) in Consul instead of its steady form: about one catalog write per such check every check_update_interval")
-	self := fs.String("self", "", "path of the binary the agent runs for script checks, given `check <probe> …` (default "+CheckBinary+" next to this executable, else this executable)")
+	self := fs.String("self", "", "path of the carbonio-health binary the agent runs for script checks, given `check <probe> …` (default this executable); "+CheckBinary+" next to it runs the light probes")
 	logLevel := fs.String("log-level", "info", "trace, debug, info, warn or error")
 	logJSON := fs.Bool("log-json", false, "log as JSON lines")
 	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (host:port) and register that endpoint in Consul as service carbonio-health tagged prometheus-exporter (default: off)")
@@ -45,11 +45,12 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		Name: "carbonio-health", Level: hclog.LevelFromString(*logLevel),
 		Output: stderr, JSONFormat: *logJSON,
 	})
-	selfPath, err := resolveSelf(*self)
+	scripts, err := resolveSelf(*self)
 	if err != nil {
 		log.Error("cannot find this executable; pass -self", "error", err)
 		return 1
 	}
+	scripts.FullOutput = *fullOutput
 	if *agentDir == "" {
 		*agentDir = existingDir(CarbonioAgentConfigDir)
 	}
@@ -72,7 +73,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		Log:              log,
 		Load:             func() (*hcl.Plan, error) { return hcl.Load(opts) },
 		Reload:           reload,
-		Options:          registrar.Options{Self: selfPath, FullOutput: *fullOutput},
+		Options:          scripts,
 		ScriptMode:       registrar.ScriptMode(*mode),
 		AgentConfigDir:   *agentDir,
 		Resync:           *resync,
@@ -113,30 +114,34 @@ func forwardSignals(ctx context.Context, in <-chan os.Signal, out chan<- struct{
 	}
 }
 
-// CheckBinary is the slim entry point for script checks
+// CheckBinary is the slim entry point for the light probes' script checks
 // (cmd/carbonio-health-check), installed next to carbonio-health.
 const CheckBinary = "carbonio-health-check"
 
-// resolveSelf returns the absolute path of the binary the agent runs for
-// script checks (with `check <probe> …`): the -self flag; else
-// carbonio-health-check next to this executable when it is there, as it
-// costs less per exec; else this executable.
-func resolveSelf(self string) (string, error) {
+// resolveSelf returns the binaries the agent runs for script checks (with
+// `check <probe> …`), as absolute paths: Self is the -self flag, else this
+// executable; Light is carbonio-health-check next to Self when it is there
+// (it costs less per exec, and runs checkscript.Light's probes only).
+func resolveSelf(self string) (registrar.Options, error) {
 	if self == "" {
 		exe, err := os.Executable()
 		if err != nil {
-			return "", err
+			return registrar.Options{}, err
 		}
 		self = exe
-		slim := filepath.Join(filepath.Dir(exe), CheckBinary)
-		if st, err := os.Stat(slim); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
-			self = slim
-		}
 	}
 	if abs, err := filepath.Abs(self); err == nil {
 		self = abs
 	}
-	return self, nil
+	if filepath.Base(self) == CheckBinary {
+		return registrar.Options{}, fmt.Errorf("-self %s: %s runs only the light probes; give carbonio-health", self, CheckBinary)
+	}
+	opts := registrar.Options{Self: self}
+	slim := filepath.Join(filepath.Dir(self), CheckBinary)
+	if st, err := os.Stat(slim); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+		opts.Light = slim
+	}
+	return opts, nil
 }
 
 // existingDir returns dir when it is a directory, else "".

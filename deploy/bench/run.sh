@@ -103,16 +103,20 @@ timing() {
 	echo
 	echo "## 1. One check evaluation (median of 5 runs × 200 evaluations)"
 	echo
-	echo "Exec variants: a minimal Go program that prints one line (built by the benchmark, static), Debian's plugin,"
-	echo "\`carbonio-health-check check <probe>\` (what the agent execs for a script check) and \`carbonio-health check <probe>\`."
+	echo "Exec variants, run interleaved (one exec of each per round; each run reports the median exec): a minimal Go"
+	echo "program that prints one line (built by the benchmark, static), Debian's plugin, \`carbonio-health-check check <probe>\`"
+	echo "(what the agent execs for a light probe's script check) and \`carbonio-health check <probe>\` (the whole binary)."
 	echo
 	echo "| probe | in-process | exec minimal Go | exec Debian plugin | exec carbonio-health-check | exec carbonio-health check | ours / minimal Go | ours / plugin | full / minimal Go |"
 	echo "|---|---|---|---|---|---|---|---|---|"
 	awk '
 		/^BenchmarkCheck\// {
-			split($1, p, "/"); probe = p[2]; variant = p[3]; sub(/-[0-9]+$/, "", variant)
-			for (i = 2; i <= NF; i++) if ($i == "ns/op") v[probe, variant, ++n[probe, variant]] = $(i-1)
+			split($1, p, "/"); probe = p[2]; kind = p[3]; sub(/-[0-9]+$/, "", kind)
 			probes[probe] = 1
+			for (i = 2; i <= NF; i++) {
+				if (kind == "in-process" && $i == "ns/op") v[probe, "in-process", ++n[probe, "in-process"]] = $(i-1)
+				if (kind == "exec" && $i ~ /-ns$/) { variant = $i; sub(/-ns$/, "", variant); v[probe, variant, ++n[probe, variant]] = $(i-1) }
+			}
 		}
 		function median(probe, variant,   k, m, a, i, j, t) {
 			m = n[probe, variant]; if (m == 0) return 0

@@ -1,4 +1,4 @@
-package checkscript
+package systemdprobe
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package checkscript
+package systemdprobe
 
 import (
 	"context"
@@ -7,26 +7,29 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/zextras/carbonio-health/checkscript"
 )
 
-// systemdProbe is the systemd probe's entry in the registry (probes).
-var systemdProbe = Probe{
+// Probe is the systemd probe: its entry in the registry of every probe
+// (allprobes.Registry).
+var Probe = checkscript.Probe{
 	Name:    "systemd",
 	Label:   "SYSTEMD",
 	Summary: "A systemd unit's ActiveState over D-Bus: active OK, activating/reloading WARNING, otherwise CRITICAL. A target is checked with every unit it Wants or Requires.",
-	Define: func(fs *flag.FlagSet) func() (Check, error) {
+	Define: func(fs *flag.FlagSet) func() (checkscript.Check, error) {
 		return systemdFlags(fs, &systemdCheck{})
 	},
 }
 
 // systemdFlags declares the flags of the systemd probe on fs, parsed into
 // c, which holds the probe's inputs.
-func systemdFlags(fs *flag.FlagSet, c *systemdCheck) func() (Check, error) {
+func systemdFlags(fs *flag.FlagSet, c *systemdCheck) func() (checkscript.Check, error) {
 	var states, exclude []string
-	stringFlag(fs, &c.unit, "u", "unit", "", "unit name (required); without a type suffix .service is assumed; a .target is checked with every unit it Wants or Requires")
-	listVar(fs, &states, "s", "state", "expected ActiveState(s), repeatable or comma-separated (default active)")
-	listVar(fs, &exclude, "x", "exclude", "with a target: a unit it wants that is not checked (a feature this node does not have), repeatable or comma-separated")
-	return func() (Check, error) {
+	checkscript.StringFlag(fs, &c.unit, "u", "unit", "", "unit name (required); without a type suffix .service is assumed; a .target is checked with every unit it Wants or Requires")
+	checkscript.ListVar(fs, &states, "s", "state", "expected ActiveState(s), repeatable or comma-separated (default active)")
+	checkscript.ListVar(fs, &exclude, "x", "exclude", "with a target: a unit it wants that is not checked (a feature this node does not have), repeatable or comma-separated")
+	return func() (checkscript.Check, error) {
 		return c.build(states, exclude)
 	}
 }
@@ -47,7 +50,7 @@ type systemdCheck struct {
 	address string
 }
 
-func (c *systemdCheck) build(states, exclude []string) (Check, error) {
+func (c *systemdCheck) build(states, exclude []string) (checkscript.Check, error) {
 	unit, err := unitName(c.unit)
 	if err != nil {
 		return nil, fmt.Errorf("-u: %w", err)
@@ -113,16 +116,16 @@ func unitName(s string) (string, error) {
 
 // Run asks systemd for the unit's state, and for a target's units' states,
 // and evaluates them. It returns when ctx ends even if the bus never answers.
-func (c *systemdCheck) Run(ctx context.Context) Result {
+func (c *systemdCheck) Run(ctx context.Context) checkscript.Result {
 	// The bus connection is bound to ctx and closes when blocking gives up.
-	r, err := blocking(ctx, func() (Result, error) { return c.run(ctx), nil })
+	r, err := checkscript.Blocking(ctx, func() (checkscript.Result, error) { return c.run(ctx), nil })
 	if err != nil {
 		return busFailure(c.unit, ctx.Err())
 	}
 	return r
 }
 
-func (c *systemdCheck) run(ctx context.Context) Result {
+func (c *systemdCheck) run(ctx context.Context) checkscript.Result {
 	bus, err := dialSystemd(ctx, c.address)
 	if err != nil {
 		return busFailure(c.unit, err)

@@ -1,4 +1,4 @@
-package checkscript
+package pingprobe
 
 import (
 	"bufio"
@@ -9,10 +9,11 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/zextras/carbonio-health/checkscript"
 )
 
 // Where the ping probe's targets come from besides -H, and how their
@@ -52,13 +53,13 @@ func (c *pingCheck) targets(ctx context.Context) ([]pingTarget, []string) {
 		add(h, "")
 	}
 	if c.peers {
-		peers, err := c.consul.peers(ctx)
+		peers, err := c.consul.Peers(ctx)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("cannot list the Consul servers from %s: %s", c.consul.where(), errText(err)))
+			problems = append(problems, fmt.Sprintf("cannot list the Consul servers from %s: %s", c.consul.Where(), checkscript.ErrText(err)))
 		}
 		own, err := ownAddresses()
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("cannot list this node's addresses: %s", errText(err)))
+			problems = append(problems, fmt.Sprintf("cannot list this node's addresses: %s", checkscript.ErrText(err)))
 		}
 		for _, h := range peerHosts(peers, own) {
 			add(h, "consul server")
@@ -67,7 +68,7 @@ func (c *pingCheck) targets(ctx context.Context) ([]pingTarget, []string) {
 	if c.gateway {
 		gws, err := defaultGateways()
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("cannot read the default gateway: %s", errText(err)))
+			problems = append(problems, fmt.Sprintf("cannot read the default gateway: %s", checkscript.ErrText(err)))
 		}
 		for _, h := range gws {
 			add(h, "gateway")
@@ -80,7 +81,7 @@ func (c *pingCheck) targets(ctx context.Context) ([]pingTarget, []string) {
 // worst state; each target named with check_ping's own text and any source
 // of targets that could not be read (UNKNOWN), the worst first; perfdata
 // rta_<host> and pl_<host> in check_ping's form.
-func combinePing(targets []pingTarget, results []Result, problems []string) Result {
+func combinePing(targets []pingTarget, results []checkscript.Result, problems []string) checkscript.Result {
 	if len(targets) == 0 {
 		why := "no target to ping"
 		if len(problems) > 0 {
@@ -88,19 +89,19 @@ func combinePing(targets []pingTarget, results []Result, problems []string) Resu
 		} else {
 			why += ": no -H, no Consul server but this node, and no default gateway"
 		}
-		return pingResult(Unknown, why, nil)
+		return pingResult(checkscript.Unknown, why, nil)
 	}
 	type part struct {
-		status Status
+		status checkscript.Status
 		text   string
 	}
-	out := pingResult(OK, "", nil)
+	out := pingResult(checkscript.OK, "", nil)
 	var parts []part
 	for _, p := range problems {
-		parts = append(parts, part{Unknown, p})
+		parts = append(parts, part{checkscript.Unknown, p})
 	}
 	for i, r := range results {
-		out.Status = Worst(out.Status, r.Status)
+		out.Status = checkscript.Worst(out.Status, r.Status)
 		parts = append(parts, part{r.Status, targets[i].name() + ": " + r.Summary})
 		for _, p := range r.Perfdata {
 			p.Label += "_" + targets[i].host
@@ -108,9 +109,11 @@ func combinePing(targets []pingTarget, results []Result, problems []string) Resu
 		}
 	}
 	if len(problems) > 0 {
-		out.Status = Worst(out.Status, Unknown)
+		out.Status = checkscript.Worst(out.Status, checkscript.Unknown)
 	}
-	sort.SliceStable(parts, func(i, j int) bool { return severity(parts[i].status) > severity(parts[j].status) })
+	sort.SliceStable(parts, func(i, j int) bool {
+		return checkscript.Severity(parts[i].status) > checkscript.Severity(parts[j].status)
+	})
 	texts := make([]string, len(parts))
 	for i, p := range parts {
 		texts[i] = p.text
@@ -174,7 +177,7 @@ func defaultGateways() ([]string, error) {
 
 // readRoutes parses one routing table under $HOST_PROC/net.
 func readRoutes(file string, parse func(io.Reader) ([]string, error)) ([]string, error) {
-	f, err := os.Open(hostProc("net", file))
+	f, err := os.Open(checkscript.HostProc("net", file))
 	if err != nil {
 		return nil, fmt.Errorf("routing table: %w", err)
 	}
@@ -243,14 +246,4 @@ func parseIPv6Route(r io.Reader) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, sc.Err()
-}
-
-// hostProc returns a path under $HOST_PROC (default /proc), as gopsutil
-// reads it, so tests and containers can point the probes at another /proc.
-func hostProc(elem ...string) string {
-	root := os.Getenv("HOST_PROC")
-	if root == "" {
-		root = "/proc"
-	}
-	return filepath.Join(append([]string{root}, elem...)...)
 }

@@ -1,4 +1,4 @@
-package checkscript
+package pingprobe
 
 import (
 	"context"
@@ -16,30 +16,33 @@ import (
 	"time"
 
 	probing "github.com/prometheus-community/pro-bing"
+	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/checkscript/consulstatus"
 )
 
-// pingProbe is the ping probe's entry in the registry (probes).
-var pingProbe = Probe{
+// Probe is the ping probe: its entry in the registry of every probe
+// (allprobes.Registry).
+var Probe = checkscript.Probe{
 	Name:    "ping",
 	Label:   "PING",
 	Summary: "ICMP echo round-trip average and packet loss, like check_ping (-w RTA,PL% -c RTA,PL%), to -H hosts, the Consul servers (--peers) and the default gateway (--gateway).",
-	Define: func(fs *flag.FlagSet) func() (Check, error) {
+	Define: func(fs *flag.FlagSet) func() (checkscript.Check, error) {
 		c := &pingCheck{}
 		var warn, crit []string
 		var interval string
 		var v4, v6 bool
-		listVar(fs, &c.hosts, "H", "hostname", "host name or address to ping (repeatable)")
+		checkscript.ListVar(fs, &c.hosts, "H", "hostname", "host name or address to ping (repeatable)")
 		fs.BoolVar(&c.peers, "peers", false, "also ping the Consul servers the local agent knows (/v1/status/peers, this node's own addresses left out)")
 		fs.BoolVar(&c.gateway, "gateway", false, "also ping the default gateway ($HOST_PROC/net/route and ipv6_route)")
-		fs.StringVar(&c.consul.addr, "consul-addr", "", "the local agent's HTTP API for --peers (default $CONSUL_HTTP_ADDR, else "+DefaultConsulAddr+")")
-		listVar(fs, &warn, "w", "warning", "warning threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -w")
-		listVar(fs, &crit, "c", "critical", "critical threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -c")
+		fs.StringVar(&c.consul.Addr, "consul-addr", "", "the local agent's HTTP API for --peers (default $CONSUL_HTTP_ADDR, else "+consulstatus.DefaultAddr+")")
+		checkscript.ListVar(fs, &warn, "w", "warning", "warning threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -w")
+		checkscript.ListVar(fs, &crit, "c", "critical", "critical threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -c")
 		fs.IntVar(&c.packets, "p", 5, "number of ICMP echo requests to send")
 		fs.IntVar(&c.packets, "packets", 5, "same as -p")
-		stringFlag(fs, &interval, "i", "interval", "1", "seconds (or a duration) between requests")
-		boolFlag(fs, &v4, "4", "use-ipv4", "use IPv4")
-		boolFlag(fs, &v6, "6", "use-ipv6", "use IPv6")
-		return func() (Check, error) {
+		checkscript.StringFlag(fs, &interval, "i", "interval", "1", "seconds (or a duration) between requests")
+		checkscript.BoolFlag(fs, &v4, "4", "use-ipv4", "use IPv4")
+		checkscript.BoolFlag(fs, &v6, "6", "use-ipv6", "use IPv6")
+		return func() (checkscript.Check, error) {
 			return c.build(warn, crit, interval, v4, v6)
 		}
 	},
@@ -50,7 +53,7 @@ var pingProbe = Probe{
 type pingCheck struct {
 	hosts          []string
 	peers, gateway bool
-	consul         consulStatus
+	consul         consulstatus.Client
 	packets        int
 	interval       time.Duration
 	network        string // "ip", "ip4" or "ip6"
@@ -70,7 +73,7 @@ type pingStats struct {
 	avg              time.Duration
 }
 
-func (c *pingCheck) build(warn, crit []string, interval string, v4, v6 bool) (Check, error) {
+func (c *pingCheck) build(warn, crit []string, interval string, v4, v6 bool) (checkscript.Check, error) {
 	if len(c.hosts) == 0 && !c.peers && !c.gateway {
 		return nil, errors.New("You must specify a server address or host name (-H), or --peers or --gateway")
 	}
@@ -78,7 +81,7 @@ func (c *pingCheck) build(warn, crit []string, interval string, v4, v6 bool) (Ch
 		return nil, fmt.Errorf("-p %d: the number of packets must be between 1 and 10000", c.packets)
 	}
 	var err error
-	if c.interval, err = parseSeconds(interval, time.Hour); err != nil {
+	if c.interval, err = checkscript.ParseSeconds(interval, time.Hour); err != nil {
 		return nil, fmt.Errorf("-i: %w", err)
 	}
 	c.network = "ip"
@@ -152,12 +155,12 @@ func parsePingThreshold(s string, t *pingThreshold) error {
 // Run pings every target at once. One -H alone answers exactly as
 // check_ping does; otherwise the answer names each target (see
 // combinePing).
-func (c *pingCheck) Run(ctx context.Context) Result {
+func (c *pingCheck) Run(ctx context.Context) checkscript.Result {
 	if len(c.hosts) == 1 && !c.peers && !c.gateway {
 		return c.pingHost(ctx, c.hosts[0])
 	}
 	targets, problems := c.targets(ctx)
-	results := make([]Result, len(targets))
+	results := make([]checkscript.Result, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Add(1)
@@ -171,9 +174,9 @@ func (c *pingCheck) Run(ctx context.Context) Result {
 }
 
 // pingHost resolves one host, pings it and evaluates the statistics.
-func (c *pingCheck) pingHost(ctx context.Context, host string) Result {
+func (c *pingCheck) pingHost(ctx context.Context, host string) checkscript.Result {
 	if ctx.Err() != nil {
-		return pingResult(Critical, fmt.Sprintf("Timeout pinging %s", host), nil)
+		return pingResult(checkscript.Critical, fmt.Sprintf("Timeout pinging %s", host), nil)
 	}
 	if a, err := netip.ParseAddr(host); err == nil && a.Zone() != "" { // fe80::1%eth0: the resolver drops the zone
 		return c.pingIP(ctx, &net.IPAddr{IP: a.AsSlice(), Zone: a.Zone()})
@@ -181,16 +184,16 @@ func (c *pingCheck) pingHost(ctx context.Context, host string) Result {
 	addrs, err := net.DefaultResolver.LookupIP(ctx, c.network, host)
 	if err != nil || len(addrs) == 0 {
 		if ctx.Err() != nil {
-			return pingResult(Critical, fmt.Sprintf("Timeout resolving %s", host), nil)
+			return pingResult(checkscript.Critical, fmt.Sprintf("Timeout resolving %s", host), nil)
 		}
 		why := "no address"
 		var de *net.DNSError
 		if errors.As(err, &de) {
 			why = de.Err
 		} else if err != nil {
-			why = errText(err)
+			why = checkscript.ErrText(err)
 		}
-		return pingResult(Critical, fmt.Sprintf("Cannot resolve %s: %s", host, why), nil)
+		return pingResult(checkscript.Critical, fmt.Sprintf("Cannot resolve %s: %s", host, why), nil)
 	}
 	ip := addrs[0]
 	for _, a := range addrs { // prefer IPv4, as ping does
@@ -202,7 +205,7 @@ func (c *pingCheck) pingHost(ctx context.Context, host string) Result {
 	return c.pingIP(ctx, &net.IPAddr{IP: ip})
 }
 
-func (c *pingCheck) pingIP(ctx context.Context, ip *net.IPAddr) Result {
+func (c *pingCheck) pingIP(ctx context.Context, ip *net.IPAddr) checkscript.Result {
 	st, res, ok := c.ping(ctx, ip)
 	if !ok {
 		return res
@@ -213,7 +216,7 @@ func (c *pingCheck) pingIP(ctx context.Context, ip *net.IPAddr) Result {
 // ping runs pro-bing unprivileged (a datagram ICMP socket, allowed by
 // net.ipv4.ping_group_range) and, when the kernel refuses that, with a raw
 // socket (root or CAP_NET_RAW). ok is false when res is the final answer.
-func (c *pingCheck) ping(ctx context.Context, ip *net.IPAddr) (st pingStats, res Result, ok bool) {
+func (c *pingCheck) ping(ctx context.Context, ip *net.IPAddr) (st pingStats, res checkscript.Result, ok bool) {
 	var failed [2]error
 	for i, privileged := range []bool{false, true} {
 		p := probing.New(ip.String())
@@ -234,18 +237,18 @@ func (c *pingCheck) ping(ctx context.Context, ip *net.IPAddr) (st pingStats, res
 			failed[i] = err
 			continue
 		case st.sent > 0:
-			return st, Result{}, true // a deadline mid-run still leaves usable statistics
+			return st, checkscript.Result{}, true // a deadline mid-run still leaves usable statistics
 		case ctx.Err() != nil:
-			return st, pingResult(Critical, fmt.Sprintf("Timeout pinging %s", ip), nil), false
+			return st, pingResult(checkscript.Critical, fmt.Sprintf("Timeout pinging %s", ip), nil), false
 		case err != nil:
-			return st, pingResult(Critical, fmt.Sprintf("Cannot send to %s: %s", ip, errText(err)), nil), false
+			return st, pingResult(checkscript.Critical, fmt.Sprintf("Cannot send to %s: %s", ip, checkscript.ErrText(err)), nil), false
 		}
-		return st, Result{}, true
+		return st, checkscript.Result{}, true
 	}
 	if isPermissionError(failed[0]) && isPermissionError(failed[1]) {
-		return st, Unknownf("PING", pingDeniedMessage(failed[0], failed[1], os.Getegid())), false
+		return st, checkscript.Unknownf("PING", pingDeniedMessage(failed[0], failed[1], os.Getegid())), false
 	}
-	return st, Unknownf("PING", fmt.Sprintf("Cannot open an ICMP socket: %s", errText(failed[1]))), false
+	return st, checkscript.Unknownf("PING", fmt.Sprintf("Cannot open an ICMP socket: %s", checkscript.ErrText(failed[1]))), false
 }
 
 // wait bounds one run: check_ping's own estimate (packets × interval plus
@@ -275,39 +278,39 @@ func isPermissionError(err error) bool {
 // opened and names both ways to allow one.
 func pingDeniedMessage(unprivileged, raw error, gid int) string {
 	return fmt.Sprintf("Cannot open an ICMP socket: unprivileged ICMP refused (%s; allow group %d in sysctl net.ipv4.ping_group_range) "+
-		"and raw ICMP refused (%s; needs root or CAP_NET_RAW)", errText(unprivileged), gid, errText(raw))
+		"and raw ICMP refused (%s; needs root or CAP_NET_RAW)", checkscript.ErrText(unprivileged), gid, checkscript.ErrText(raw))
 }
 
 // evaluatePing turns measured statistics into a check_ping result: loss is
 // the integer percentage ping prints, RTA and loss are compared with >=,
 // critical first, and no reply at all is CRITICAL without an RTA.
-func evaluatePing(st pingStats, warn, crit pingThreshold) Result {
+func evaluatePing(st pingStats, warn, crit pingThreshold) checkscript.Result {
 	loss := 100
 	if st.sent > 0 && st.recv <= st.sent {
 		loss = (st.sent - st.recv) * 100 / st.sent
 	}
 	rta := float64(st.avg.Round(time.Microsecond)) / float64(time.Millisecond)
 	lost := loss == 100 || st.recv == 0
-	status := OK
+	status := checkscript.OK
 	switch {
 	case lost || loss >= crit.pl || rta >= crit.rta:
-		status = Critical
+		status = checkscript.Critical
 	case loss >= warn.pl || rta >= warn.rta:
-		status = Warning
+		status = checkscript.Warning
 	}
 	prefix := ""
 	if st.dups > 0 { // ping marks them "DUP!", which check_ping reports as a warning
 		prefix = "DUPLICATES FOUND! "
-		status = Worst(status, Warning)
+		status = checkscript.Worst(status, checkscript.Warning)
 	}
-	plPerf := Perfdata{Label: "pl", Value: float64(loss), UOM: "%", Warn: positiveInt(warn.pl), Crit: positiveInt(crit.pl), Min: "0"}
+	plPerf := checkscript.Perfdata{Label: "pl", Value: float64(loss), UOM: "%", Warn: positiveInt(warn.pl), Crit: positiveInt(crit.pl), Min: "0"}
 	if lost {
-		return pingResult(status, fmt.Sprintf("%sPacket loss = %d%%", prefix, loss), []Perfdata{
+		return pingResult(status, fmt.Sprintf("%sPacket loss = %d%%", prefix, loss), []checkscript.Perfdata{
 			{Label: "rta", NoValue: true, Warn: fmt.Sprintf("%f", warn.rta), Crit: fmt.Sprintf("%f", crit.rta)},
 			plPerf,
 		})
 	}
-	return pingResult(status, fmt.Sprintf("%sPacket loss = %d%%, RTA = %.2f ms", prefix, loss, rta), []Perfdata{
+	return pingResult(status, fmt.Sprintf("%sPacket loss = %d%%, RTA = %.2f ms", prefix, loss, rta), []checkscript.Perfdata{
 		{Label: "rta", Value: rta, UOM: "ms", Warn: positiveFloat(warn.rta), Crit: positiveFloat(crit.rta), Min: "0.000000"},
 		plPerf,
 	})
@@ -329,6 +332,6 @@ func positiveInt(v int) string {
 	return strconv.Itoa(v)
 }
 
-func pingResult(s Status, summary string, pd []Perfdata) Result {
-	return Result{Label: "PING", Status: s, Summary: summary, Perfdata: pd}
+func pingResult(s checkscript.Status, summary string, pd []checkscript.Perfdata) checkscript.Result {
+	return checkscript.Result{Label: "PING", Status: s, Summary: summary, Perfdata: pd}
 }

@@ -1,4 +1,4 @@
-package checkscript
+package systemdprobe
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/zextras/carbonio-health/checkscript"
 )
 
 // The systemd probe's verdicts, from unit states already read: no I/O here.
@@ -15,37 +17,37 @@ import (
 // OK, a transition towards running (activating, reloading, refreshing) is
 // WARNING, anything else and a unit systemd does not know are CRITICAL. Not
 // being able to ask systemd at all is UNKNOWN.
-func evaluateUnit(unit string, st unitState, err error, expected []string) Result {
+func evaluateUnit(unit string, st unitState, err error, expected []string) checkscript.Result {
 	switch {
 	case errors.Is(err, errUnitNotFound) || err == nil && st.Load == "not-found":
-		return systemdResult(Critical, fmt.Sprintf("%s not found", unit))
+		return systemdResult(checkscript.Critical, fmt.Sprintf("%s not found", unit))
 	case err != nil:
 		return busFailure(unit, err)
 	case st.Active == "":
-		return Unknownf("SYSTEMD", fmt.Sprintf("systemd reported no ActiveState for %s", unit))
+		return checkscript.Unknownf("SYSTEMD", fmt.Sprintf("systemd reported no ActiveState for %s", unit))
 	}
 	return systemdResult(unitStatus(st, expected), describeUnit(unit, st, expected))
 }
 
 // busFailure is the UNKNOWN answer when systemd could not be asked.
-func busFailure(unit string, err error) Result {
+func busFailure(unit string, err error) checkscript.Result {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return Unknownf("SYSTEMD", fmt.Sprintf("no answer from systemd over D-Bus about %s before the timeout", unit))
+		return checkscript.Unknownf("SYSTEMD", fmt.Sprintf("no answer from systemd over D-Bus about %s before the timeout", unit))
 	}
-	return Unknownf("SYSTEMD", err.Error())
+	return checkscript.Unknownf("SYSTEMD", err.Error())
 }
 
 // unitStatus ranks one unit's ActiveState.
-func unitStatus(st unitState, expected []string) Status {
+func unitStatus(st unitState, expected []string) checkscript.Status {
 	switch {
 	case st.Load == "not-found" || st.Active == "":
-		return Critical
+		return checkscript.Critical
 	case slices.Contains(expected, st.Active):
-		return OK
+		return checkscript.OK
 	case st.Active == "activating" || st.Active == "reloading" || st.Active == "refreshing":
-		return Warning
+		return checkscript.Warning
 	default:
-		return Critical
+		return checkscript.Critical
 	}
 }
 
@@ -62,7 +64,7 @@ func describeUnit(unit string, st unitState, expected []string) string {
 	if st.Load != "" && st.Load != "loaded" {
 		s += ", load state " + st.Load
 	}
-	if unitStatus(st, expected) == Critical && !slices.Equal(expected, []string{"active"}) {
+	if unitStatus(st, expected) == checkscript.Critical && !slices.Equal(expected, []string{"active"}) {
 		s += ", expected " + strings.Join(expected, " or ")
 	}
 	return s
@@ -87,32 +89,32 @@ func targetUnits(target unitState, exclude []string) (members, excluded []string
 // evaluateTarget judges a target by its units: one line naming every unit
 // that failed or is still starting, and perfdata counting them. A target
 // that is itself not active while all its units are is a WARNING.
-func evaluateTarget(target string, st unitState, members []string, states []unitState, excluded, expected []string) Result {
+func evaluateTarget(target string, st unitState, members []string, states []unitState, excluded, expected []string) checkscript.Result {
 	var failed, starting []string
 	for i, m := range members {
 		switch unitStatus(states[i], expected) {
-		case Critical:
+		case checkscript.Critical:
 			failed = append(failed, describeUnit(m, states[i], expected))
-		case Warning:
+		case checkscript.Warning:
 			starting = append(starting, describeUnit(m, states[i], expected))
 		}
 	}
 	n := len(members)
 	active := n - len(failed) - len(starting)
-	status := OK
+	status := checkscript.OK
 	var parts []string
 	if len(failed) > 0 {
-		status = Critical
+		status = checkscript.Critical
 		parts = append(parts, fmt.Sprintf("%d of %d units failed: %s", len(failed), n, strings.Join(failed, ", ")))
 	}
 	if len(starting) > 0 {
-		status = Worst(status, Warning)
+		status = checkscript.Worst(status, checkscript.Warning)
 		parts = append(parts, fmt.Sprintf("%d of %d units starting: %s", len(starting), n, strings.Join(starting, ", ")))
 	}
-	if status == OK {
+	if status == checkscript.OK {
 		parts = append(parts, fmt.Sprintf("%d of %d units active", active, n))
 		if st.Active != "active" {
-			status = Warning
+			status = checkscript.Warning
 			parts = append(parts, fmt.Sprintf("but the target itself is %s", st.Active))
 		}
 	}
@@ -120,15 +122,15 @@ func evaluateTarget(target string, st unitState, members []string, states []unit
 	if len(excluded) > 0 {
 		summary += " (not checked: " + strings.Join(excluded, ", ") + ")"
 	}
-	count := func(label string, v int) Perfdata {
-		return Perfdata{Label: label, Value: float64(v), Min: "0", Max: strconv.Itoa(n)}
+	count := func(label string, v int) checkscript.Perfdata {
+		return checkscript.Perfdata{Label: label, Value: float64(v), Min: "0", Max: strconv.Itoa(n)}
 	}
-	return Result{Label: "SYSTEMD", Status: status, Summary: summary, Perfdata: []Perfdata{
+	return checkscript.Result{Label: "SYSTEMD", Status: status, Summary: summary, Perfdata: []checkscript.Perfdata{
 		count("active", active), count("starting", len(starting)), count("failed", len(failed)),
 		{Label: "total", Value: float64(n)},
 	}}
 }
 
-func systemdResult(s Status, summary string) Result {
-	return Result{Label: "SYSTEMD", Status: s, Summary: summary}
+func systemdResult(s checkscript.Status, summary string) checkscript.Result {
+	return checkscript.Result{Label: "SYSTEMD", Status: s, Summary: summary}
 }

@@ -1,4 +1,4 @@
-package checkscript
+package systemdprobe
 
 import (
 	"bytes"
@@ -14,7 +14,11 @@ import (
 	"time"
 
 	godbus "github.com/godbus/dbus/v5"
+	"github.com/zextras/carbonio-health/checkscript"
 )
+
+// probes holds the probe under test, as allprobes.Registry holds it.
+var probes = checkscript.Registry{"systemd": Probe}
 
 // The systemd probe is tested against a real D-Bus: a private dbus-daemon
 // with a stand-in systemd in another process (systemd_standin_test.go). The
@@ -71,7 +75,7 @@ func useBus(t *testing.T, bus *privateBus) {
 // exit code and output line.
 func runSystemd(args ...string) (int, string) {
 	var out bytes.Buffer
-	code := Main(context.Background(), append([]string{"systemd"}, args...), &out)
+	code := probes.Main(context.Background(), append([]string{"systemd"}, args...), &out)
 	return code, strings.TrimSuffix(out.String(), "\n")
 }
 
@@ -125,7 +129,7 @@ func TestSystemdOverDBus(t *testing.T) {
 			if got != tt.want {
 				t.Errorf("\ngot  %s\nwant %s", got, tt.want)
 			}
-			if want := strings.Fields(tt.want)[1]; Status(code).String() != want {
+			if want := strings.Fields(tt.want)[1]; checkscript.Status(code).String() != want {
 				t.Errorf("exit %d, want %s", code, want)
 			}
 		})
@@ -222,7 +226,7 @@ func TestSystemdNotOnBus(t *testing.T) {
 	bus := startBus(t)
 	useBus(t, bus)
 	want := "SYSTEMD UNKNOWN - cannot reach systemd over D-Bus: nobody owns org.freedesktop.systemd1 on the bus (is systemd PID 1?)"
-	if code, got := runSystemd("-u", "carbonio-mta.target"); got != want || code != int(Unknown) {
+	if code, got := runSystemd("-u", "carbonio-mta.target"); got != want || code != int(checkscript.Unknown) {
 		t.Errorf("\ngot  %d %s\nwant %s", code, got, want)
 	}
 }
@@ -270,7 +274,7 @@ func TestSystemdBusMisbehaves(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
 			c := &systemdCheck{unit: "carbonio-postfix.service", expected: []string{"active"}, address: "unix:path=" + path}
-			if r := c.Run(ctx); r.Status != Unknown || !strings.Contains(r.Summary, tt.want) {
+			if r := c.Run(ctx); r.Status != checkscript.Unknown || !strings.Contains(r.Summary, tt.want) {
 				t.Fatalf("got %s", r)
 			}
 		})
@@ -312,7 +316,7 @@ func TestSystemdArguments(t *testing.T) {
 		{[]string{"-u", "x.target", "-x", "a b"}, "invalid character"},
 	}
 	for _, tt := range tests {
-		_, err := New("systemd", tt.args)
+		_, err := probes.New("systemd", tt.args)
 		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("%v: error %v, want %q", tt.args, err, tt.wantErr)
 		}

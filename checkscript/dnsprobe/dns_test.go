@@ -1,4 +1,4 @@
-package checkscript
+package dnsprobe
 
 import (
 	"context"
@@ -13,7 +13,11 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/zextras/carbonio-health/checkscript"
 )
+
+// probes holds the probe under test, as allprobes.Registry holds it.
+var probes = checkscript.Registry{"dns": Probe}
 
 // startDNS serves a small test zone on addr ("127.0.0.1:0" for a random
 // port) over UDP and, on the same port, TCP. It returns the bound address.
@@ -119,41 +123,41 @@ func TestDNSAgainstServer(t *testing.T) {
 		args   []string
 		want   string         // exact line, or
 		wantRe *regexp.Regexp // a pattern when the line holds a time
-		status Status
+		status checkscript.Status
 	}{
-		{name: "answers sorted", args: []string{"-H", "www.example.test"}, status: OK,
+		{name: "answers sorted", args: []string{"-H", "www.example.test"}, status: checkscript.OK,
 			wantRe: okLine("www.example.test", "192.0.2.10,192.0.2.11", ";;0.000000")},
-		{name: "expected in any order", args: []string{"-H", "www.example.test", "-a", "192.0.2.11,192.0.2.10"}, status: OK,
+		{name: "expected in any order", args: []string{"-H", "www.example.test", "-a", "192.0.2.11,192.0.2.10"}, status: checkscript.OK,
 			wantRe: okLine("www.example.test", "192.0.2.10,192.0.2.11", ";;0.000000")},
-		{name: "expected repeated", args: []string{"-H", "www.example.test", "-a", "192.0.2.11", "--expected-address", "192.0.2.10"}, status: OK,
+		{name: "expected repeated", args: []string{"-H", "www.example.test", "-a", "192.0.2.11", "--expected-address", "192.0.2.10"}, status: checkscript.OK,
 			wantRe: okLine("www.example.test", "192.0.2.10,192.0.2.11", ";;0.000000")},
-		{name: "mismatch", args: []string{"-H", "www.example.test", "-a", "192.0.2.99"}, status: Critical,
+		{name: "mismatch", args: []string{"-H", "www.example.test", "-a", "192.0.2.99"}, status: checkscript.Critical,
 			want: "DNS CRITICAL - expected '192.0.2.99' but got '192.0.2.10,192.0.2.11'"},
-		{name: "subset is a mismatch", args: []string{"-H", "www.example.test", "-a", "192.0.2.10"}, status: Critical,
+		{name: "subset is a mismatch", args: []string{"-H", "www.example.test", "-a", "192.0.2.10"}, status: checkscript.Critical,
 			want: "DNS CRITICAL - expected '192.0.2.10' but got '192.0.2.10,192.0.2.11'"},
-		{name: "A and AAAA", args: []string{"-H", "dual.example.test", "-a", "2001:db8:0::1,192.0.2.1"}, status: OK,
+		{name: "A and AAAA", args: []string{"-H", "dual.example.test", "-a", "2001:db8:0::1,192.0.2.1"}, status: checkscript.OK,
 			wantRe: okLine("dual.example.test", "192.0.2.1,2001:db8::1", ";;0.000000")},
-		{name: "through a CNAME", args: []string{"-H", "alias.example.test"}, status: OK,
+		{name: "through a CNAME", args: []string{"-H", "alias.example.test"}, status: checkscript.OK,
 			wantRe: okLine("alias.example.test", "192.0.2.10", ";;0.000000")},
-		{name: "truncated over UDP, retried over TCP", args: []string{"-H", "big.example.test"}, status: OK,
+		{name: "truncated over UDP, retried over TCP", args: []string{"-H", "big.example.test"}, status: checkscript.OK,
 			wantRe: okLine("big.example.test", "192.0.2.20", ";;0.000000")},
-		{name: "PTR for an address", args: []string{"-H", "192.0.2.10"}, status: OK,
+		{name: "PTR for an address", args: []string{"-H", "192.0.2.10"}, status: checkscript.OK,
 			wantRe: okLine("192.0.2.10", "www.example.test", ";;0.000000")},
-		{name: "critical time range", args: []string{"-H", "www.example.test", "-w", "5", "-c", "0"}, status: Critical,
+		{name: "critical time range", args: []string{"-H", "www.example.test", "-w", "5", "-c", "0"}, status: checkscript.Critical,
 			wantRe: regexp.MustCompile(`^DNS CRITICAL - \d\.\d{3} seconds response time\. www\.example\.test returns 192\.0\.2\.10,192\.0\.2\.11\|time=[0-9.]+s;5;0;0\.000000$`)},
-		{name: "warning time range", args: []string{"-H", "www.example.test", "-w", "@0:10", "-c", "10"}, status: Warning,
+		{name: "warning time range", args: []string{"-H", "www.example.test", "-w", "@0:10", "-c", "10"}, status: checkscript.Warning,
 			wantRe: regexp.MustCompile(`^DNS WARNING - .*\|time=[0-9.]+s;@0:10;10;0\.000000$`)},
-		{name: "NXDOMAIN", args: []string{"-H", "nx.example.test"}, status: Critical,
+		{name: "NXDOMAIN", args: []string{"-H", "nx.example.test"}, status: checkscript.Critical,
 			want: "DNS CRITICAL - Domain 'nx.example.test' was not found by the server"},
-		{name: "SERVFAIL", args: []string{"-H", "fail.example.test"}, status: Critical,
+		{name: "SERVFAIL", args: []string{"-H", "fail.example.test"}, status: checkscript.Critical,
 			want: "DNS CRITICAL - DNS failure for " + srv + ": SERVFAIL"},
-		{name: "REFUSED", args: []string{"-H", "refused.example.test"}, status: Critical,
+		{name: "REFUSED", args: []string{"-H", "refused.example.test"}, status: checkscript.Critical,
 			want: "DNS CRITICAL - Query was refused by DNS server at " + srv},
-		{name: "no records", args: []string{"-H", "empty.example.test"}, status: Critical,
+		{name: "no records", args: []string{"-H", "empty.example.test"}, status: checkscript.Critical,
 			want: "DNS CRITICAL - DNS " + srv + " has no records for 'empty.example.test'"},
-		{name: "slow answer beyond timeout", args: []string{"-H", "slow.example.test", "-t", "300ms"}, status: Critical,
+		{name: "slow answer beyond timeout", args: []string{"-H", "slow.example.test", "-t", "300ms"}, status: checkscript.Critical,
 			want: "DNS CRITICAL - No response from DNS " + srv},
-		{name: "closed port", args: []string{"-H", "www.example.test", "-s", dead, "-t", "1"}, status: Critical,
+		{name: "closed port", args: []string{"-H", "www.example.test", "-s", dead, "-t", "1"}, status: checkscript.Critical,
 			want: "DNS CRITICAL - No response from DNS " + dead},
 	}
 	for _, tt := range tests {
@@ -162,14 +166,14 @@ func TestDNSAgainstServer(t *testing.T) {
 			if !slices.Contains(args, "-s") {
 				args = append([]string{"-s", srv}, args...)
 			}
-			c, err := New("dns", args)
+			c, err := probes.New("dns", args)
 			if err != nil {
 				t.Fatal(err)
 			}
 			start := time.Now()
 			r := c.Run(context.Background())
-			if d := time.Since(start); d > TimeoutOf(c)+500*time.Millisecond {
-				t.Errorf("took %s with a %s timeout", d, TimeoutOf(c))
+			if d := time.Since(start); d > checkscript.TimeoutOf(c)+500*time.Millisecond {
+				t.Errorf("took %s with a %s timeout", d, checkscript.TimeoutOf(c))
 			}
 			line := r.String()
 			if r.Status != tt.status {
@@ -193,9 +197,11 @@ func TestDNSSystemResolver(t *testing.T) {
 	if err := os.WriteFile(conf, []byte("search example.test\nnameserver 127.42.0.1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	withConf := func(fs *flag.FlagSet) func() (Check, error) { return dnsFlags(fs, &dnsCheck{resolvConf: conf}) }
+	withConf := func(fs *flag.FlagSet) func() (checkscript.Check, error) {
+		return dnsFlags(fs, &dnsCheck{resolvConf: conf})
+	}
 	c := newWith(t, "dns", []string{"-H", "www.example.test", "-a", "192.0.2.10,192.0.2.11"}, withConf)
-	if r := c.Run(context.Background()); r.Status != OK {
+	if r := c.Run(context.Background()); r.Status != checkscript.OK {
 		t.Fatalf("via %s: %s", srv, r)
 	}
 	c = newWith(t, "dns", []string{"-H", "nx.example.test"}, withConf)
@@ -205,7 +211,7 @@ func TestDNSSystemResolver(t *testing.T) {
 }
 
 func TestDNSCancelled(t *testing.T) {
-	c, err := New("dns", []string{"-H", "www.example.test", "-s", "127.0.0.1:1"})
+	c, err := probes.New("dns", []string{"-H", "www.example.test", "-s", "127.0.0.1:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,8 +223,8 @@ func TestDNSCancelled(t *testing.T) {
 }
 
 func TestEvaluateDNS(t *testing.T) {
-	th := func(w, c string) Thresholds {
-		x, err := ParseThresholds(w, c)
+	th := func(w, c string) checkscript.Thresholds {
+		x, err := checkscript.ParseThresholds(w, c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,28 +235,28 @@ func TestEvaluateDNS(t *testing.T) {
 		name     string
 		ans      dnsAnswer
 		expected []string
-		t        Thresholds
+		t        checkscript.Thresholds
 		want     string
 	}{
-		{"ok", dnsAnswer{server: "127.0.0.1", records: recs, elapsed: 22479 * time.Microsecond}, nil, Thresholds{},
+		{"ok", dnsAnswer{server: "127.0.0.1", records: recs, elapsed: 22479 * time.Microsecond}, nil, checkscript.Thresholds{},
 			"DNS OK - 0.022 seconds response time. www.example.test returns 192.0.2.10,192.0.2.11|time=0.022479s;;;0.000000"},
 		{"singular second", dnsAnswer{records: recs, elapsed: 1500 * time.Millisecond}, nil, th("1", "2"),
 			"DNS WARNING - 1.500 second response time. www.example.test returns 192.0.2.10,192.0.2.11|time=1.5s;1;2;0.000000"},
 		{"critical", dnsAnswer{records: recs, elapsed: 3 * time.Second}, nil, th("1", "2"),
 			"DNS CRITICAL - 3.000 seconds response time. www.example.test returns 192.0.2.10,192.0.2.11|time=3s;1;2;0.000000"},
-		{"expected matches", dnsAnswer{records: recs, elapsed: time.Millisecond}, recs, Thresholds{},
+		{"expected matches", dnsAnswer{records: recs, elapsed: time.Millisecond}, recs, checkscript.Thresholds{},
 			"DNS OK - 0.001 seconds response time. www.example.test returns 192.0.2.10,192.0.2.11|time=0.001s;;;0.000000"},
 		{"mismatch before time", dnsAnswer{records: recs, elapsed: 3 * time.Second}, []string{"192.0.2.99"}, th("1", "2"),
 			"DNS CRITICAL - expected '192.0.2.99' but got '192.0.2.10,192.0.2.11'"},
-		{"nxdomain", dnsAnswer{rcode: dns.RcodeNameError}, nil, Thresholds{},
+		{"nxdomain", dnsAnswer{rcode: dns.RcodeNameError}, nil, checkscript.Thresholds{},
 			"DNS CRITICAL - Domain 'www.example.test' was not found by the server"},
-		{"servfail", dnsAnswer{server: "127.0.0.2", rcode: dns.RcodeServerFailure}, nil, Thresholds{},
+		{"servfail", dnsAnswer{server: "127.0.0.2", rcode: dns.RcodeServerFailure}, nil, checkscript.Thresholds{},
 			"DNS CRITICAL - DNS failure for 127.0.0.2: SERVFAIL"},
-		{"odd rcode", dnsAnswer{server: "127.0.0.2", rcode: 4000}, nil, Thresholds{},
+		{"odd rcode", dnsAnswer{server: "127.0.0.2", rcode: 4000}, nil, checkscript.Thresholds{},
 			"DNS CRITICAL - DNS failure for 127.0.0.2: RCODE4000"},
-		{"refused", dnsAnswer{server: "127.0.0.2", rcode: dns.RcodeRefused}, nil, Thresholds{},
+		{"refused", dnsAnswer{server: "127.0.0.2", rcode: dns.RcodeRefused}, nil, checkscript.Thresholds{},
 			"DNS CRITICAL - Query was refused by DNS server at 127.0.0.2"},
-		{"no records", dnsAnswer{server: "127.0.0.2"}, nil, Thresholds{},
+		{"no records", dnsAnswer{server: "127.0.0.2"}, nil, checkscript.Thresholds{},
 			"DNS CRITICAL - DNS 127.0.0.2 has no records for 'www.example.test'"},
 	}
 	for _, tt := range tests {
@@ -327,7 +333,7 @@ func TestDNSArguments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			_, err := New("dns", tt.args)
+			_, err := probes.New("dns", tt.args)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
@@ -339,4 +345,15 @@ func TestDNSArguments(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newWith builds the probe from args like probes.New, on the check value
+// that define's flags fill in (stand-in inputs).
+func newWith(t *testing.T, name string, args []string, define func(fs *flag.FlagSet) func() (checkscript.Check, error)) checkscript.Check {
+	t.Helper()
+	c, err := probes[name].Build(define, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -1,4 +1,4 @@
-package checkscript
+package dnsprobe
 
 import (
 	"context"
@@ -12,29 +12,31 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/zextras/carbonio-health/checkscript"
 )
 
-// dnsProbe is the dns probe's entry in the registry (probes).
-var dnsProbe = Probe{
+// Probe is the dns probe: its entry in the registry of every probe
+// (allprobes.Registry).
+var Probe = checkscript.Probe{
 	Name:    "dns",
 	Label:   "DNS",
 	Summary: "A name resolves (A and AAAA, or PTR for an address), optionally to the expected addresses, like check_dns.",
-	Define: func(fs *flag.FlagSet) func() (Check, error) {
+	Define: func(fs *flag.FlagSet) func() (checkscript.Check, error) {
 		return dnsFlags(fs, &dnsCheck{resolvConf: "/etc/resolv.conf"})
 	},
 }
 
 // dnsFlags declares the flags of the dns probe on fs, parsed into c, which
 // holds the probe's inputs.
-func dnsFlags(fs *flag.FlagSet, c *dnsCheck) func() (Check, error) {
+func dnsFlags(fs *flag.FlagSet, c *dnsCheck) func() (checkscript.Check, error) {
 	var warn, crit string
 	var expected []string
-	stringFlag(fs, &c.name, "H", "hostname", "", "name to look up (required); an address is looked up as PTR")
-	stringFlag(fs, &c.server, "s", "server", "", "DNS server as host or host:port (default: the nameservers of /etc/resolv.conf)")
-	listVar(fs, &expected, "a", "expected-address", "expected address(es), repeatable or comma-separated; the answer must be exactly this set")
-	stringFlag(fs, &warn, "w", "warning", "", "warning range for the response time in seconds")
-	stringFlag(fs, &crit, "c", "critical", "", "critical range for the response time in seconds")
-	return func() (Check, error) {
+	checkscript.StringFlag(fs, &c.name, "H", "hostname", "", "name to look up (required); an address is looked up as PTR")
+	checkscript.StringFlag(fs, &c.server, "s", "server", "", "DNS server as host or host:port (default: the nameservers of /etc/resolv.conf)")
+	checkscript.ListVar(fs, &expected, "a", "expected-address", "expected address(es), repeatable or comma-separated; the answer must be exactly this set")
+	checkscript.StringFlag(fs, &warn, "w", "warning", "", "warning range for the response time in seconds")
+	checkscript.StringFlag(fs, &crit, "c", "critical", "", "critical range for the response time in seconds")
+	return func() (checkscript.Check, error) {
 		return c.build(warn, crit, expected)
 	}
 }
@@ -50,7 +52,7 @@ type dnsCheck struct {
 	server     string // as given with -s; empty: resolv.conf
 	resolvConf string
 	expected   []string // canonical, sorted, unique; empty: any answer
-	thresholds Thresholds
+	thresholds checkscript.Thresholds
 }
 
 // dnsAnswer is what one lookup of the name returned.
@@ -69,7 +71,7 @@ const dnsAttempt = 2 * time.Second
 // "attempts" (the C library's default is 2; one more costs nothing here).
 const dnsRounds = 3
 
-func (c *dnsCheck) build(warn, crit string, expected []string) (Check, error) {
+func (c *dnsCheck) build(warn, crit string, expected []string) (checkscript.Check, error) {
 	c.name = strings.TrimSpace(c.name)
 	if c.name == "" {
 		return nil, errors.New("-H NAME is required")
@@ -93,7 +95,7 @@ func (c *dnsCheck) build(warn, crit string, expected []string) (Check, error) {
 		}
 	}
 	c.expected = sortedUnique(c.expected)
-	t, err := ParseThresholds(warn, crit)
+	t, err := checkscript.ParseThresholds(warn, crit)
 	if err != nil {
 		return nil, err
 	}
@@ -157,11 +159,11 @@ func sortedUnique(s []string) []string {
 }
 
 // Run looks the name up and evaluates the answer.
-func (c *dnsCheck) Run(ctx context.Context) Result {
+func (c *dnsCheck) Run(ctx context.Context) checkscript.Result {
 	servers, display := c.servers()
 	ans, err := c.lookup(ctx, servers, display)
 	if err != nil {
-		return dnsResult(Critical, err.Error(), nil)
+		return dnsResult(checkscript.Critical, err.Error(), nil)
 	}
 	return evaluateDNS(c.name, ans, c.expected, c.thresholds)
 }
@@ -328,22 +330,22 @@ func exchange(ctx context.Context, addr, qname string, qtype uint16) (*dns.Msg, 
 
 // evaluateDNS turns an answer into check_dns's verdict: failures of the
 // server first, then the expected set, then the response time thresholds.
-func evaluateDNS(name string, ans dnsAnswer, expected []string, t Thresholds) Result {
+func evaluateDNS(name string, ans dnsAnswer, expected []string, t checkscript.Thresholds) checkscript.Result {
 	switch ans.rcode {
 	case dns.RcodeSuccess:
 	case dns.RcodeNameError:
-		return dnsResult(Critical, fmt.Sprintf("Domain '%s' was not found by the server", name), nil)
+		return dnsResult(checkscript.Critical, fmt.Sprintf("Domain '%s' was not found by the server", name), nil)
 	case dns.RcodeRefused:
-		return dnsResult(Critical, fmt.Sprintf("Query was refused by DNS server at %s", ans.server), nil)
+		return dnsResult(checkscript.Critical, fmt.Sprintf("Query was refused by DNS server at %s", ans.server), nil)
 	default:
-		return dnsResult(Critical, fmt.Sprintf("DNS failure for %s: %s", ans.server, dnsRcodeName(ans.rcode)), nil)
+		return dnsResult(checkscript.Critical, fmt.Sprintf("DNS failure for %s: %s", ans.server, dnsRcodeName(ans.rcode)), nil)
 	}
 	if len(ans.records) == 0 {
-		return dnsResult(Critical, fmt.Sprintf("DNS %s has no records for '%s'", ans.server, name), nil)
+		return dnsResult(checkscript.Critical, fmt.Sprintf("DNS %s has no records for '%s'", ans.server, name), nil)
 	}
 	got := strings.Join(ans.records, ",")
 	if len(expected) > 0 && !slices.Equal(expected, ans.records) {
-		return dnsResult(Critical, fmt.Sprintf("expected '%s' but got '%s'", strings.Join(expected, ","), got), nil)
+		return dnsResult(checkscript.Critical, fmt.Sprintf("expected '%s' but got '%s'", strings.Join(expected, ","), got), nil)
 	}
 	secs := ans.elapsed.Round(time.Microsecond).Seconds()
 	unit := "seconds" // check_dns picks the plural from the whole seconds
@@ -351,7 +353,7 @@ func evaluateDNS(name string, ans dnsAnswer, expected []string, t Thresholds) Re
 		unit = "second"
 	}
 	return dnsResult(t.Evaluate(secs), fmt.Sprintf("%.3f %s response time. %s returns %s", secs, unit, name, got),
-		[]Perfdata{{Label: "time", Value: secs, UOM: "s", Warn: t.WarnText(), Crit: t.CritText(), Min: "0.000000"}})
+		[]checkscript.Perfdata{{Label: "time", Value: secs, UOM: "s", Warn: t.WarnText(), Crit: t.CritText(), Min: "0.000000"}})
 }
 
 func dnsRcodeName(rcode int) string {
@@ -361,6 +363,6 @@ func dnsRcodeName(rcode int) string {
 	return fmt.Sprintf("RCODE%d", rcode)
 }
 
-func dnsResult(s Status, summary string, pd []Perfdata) Result {
-	return Result{Label: "DNS", Status: s, Summary: summary, Perfdata: pd}
+func dnsResult(s checkscript.Status, summary string, pd []checkscript.Perfdata) checkscript.Result {
+	return checkscript.Result{Label: "DNS", Status: s, Summary: summary, Perfdata: pd}
 }

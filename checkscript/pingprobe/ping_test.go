@@ -1,4 +1,4 @@
-package checkscript
+package pingprobe
 
 import (
 	"context"
@@ -12,7 +12,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/zextras/carbonio-health/checkscript"
 )
+
+// probes holds the probe under test, as allprobes.Registry holds it.
+var probes = checkscript.Registry{"ping": Probe}
 
 func TestParsePingThreshold(t *testing.T) {
 	tests := []struct {
@@ -70,7 +75,7 @@ func TestPingArguments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			_, err := New("ping", tt.args)
+			_, err := probes.New("ping", tt.args)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
@@ -141,9 +146,9 @@ func TestPingDeniedMessage(t *testing.T) {
 }
 
 // runPing builds the ping probe from flags and runs it.
-func runPing(t *testing.T, ctx context.Context, args ...string) Result {
+func runPing(t *testing.T, ctx context.Context, args ...string) checkscript.Result {
 	t.Helper()
-	c, err := New("ping", args)
+	c, err := probes.New("ping", args)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,9 +156,9 @@ func runPing(t *testing.T, ctx context.Context, args ...string) Result {
 }
 
 // skipIfICMPDenied skips when this process may open no ICMP socket at all.
-func skipIfICMPDenied(t *testing.T, r Result) {
+func skipIfICMPDenied(t *testing.T, r checkscript.Result) {
 	t.Helper()
-	if r.Status == Unknown && strings.Contains(r.Summary, "CAP_NET_RAW") && os.Geteuid() != 0 {
+	if r.Status == checkscript.Unknown && strings.Contains(r.Summary, "CAP_NET_RAW") && os.Geteuid() != 0 {
 		t.Skipf("no ICMP socket for this user: %s", r.Summary)
 	}
 }
@@ -168,7 +173,7 @@ func TestPingLoopback(t *testing.T) {
 		t.Run(host, func(t *testing.T) {
 			r := runPing(t, context.Background(), "-H", host, "-w", "100,20%", "-c", "500,60%", "-p", "3", "-i", "20ms", "-t", "5")
 			skipIfICMPDenied(t, r)
-			if r.Status != OK || !strings.HasPrefix(r.String(), "PING OK - Packet loss = 0%, RTA = ") {
+			if r.Status != checkscript.OK || !strings.HasPrefix(r.String(), "PING OK - Packet loss = 0%, RTA = ") {
 				t.Fatalf("got %s", r)
 			}
 			if len(r.Perfdata) != 2 || r.Perfdata[0].Label != "rta" || r.Perfdata[0].NoValue || r.Perfdata[1].Value != 0 {
@@ -186,14 +191,14 @@ func TestPingHonoursDeadline(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("took %s, past the 600ms timeout", d)
 	}
-	if r.Status == Unknown || len(r.Perfdata) != 2 {
+	if r.Status == checkscript.Unknown || len(r.Perfdata) != 2 {
 		t.Fatalf("got %s", r)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r = runPing(t, ctx, "-H", "127.0.0.1", "-w", "100,20%", "-c", "500,60%")
-	if r.Status != Critical {
+	if r.Status != checkscript.Critical {
 		t.Fatalf("cancelled context: got %s", r)
 	}
 }
@@ -203,7 +208,7 @@ func TestPingHonoursDeadline(t *testing.T) {
 // net.ipv4.ping_group_range admits nobody's group (then it must work).
 func TestPingUnprivileged(t *testing.T) {
 	if os.Getenv("CHECKSCRIPT_PING_CHILD") == "1" {
-		c, err := New("ping", []string{"-H", "127.0.0.1", "-w", "100,20%", "-c", "500,60%", "-p", "1"})
+		c, err := probes.New("ping", []string{"-H", "127.0.0.1", "-w", "100,20%", "-c", "500,60%", "-p", "1"})
 		if err != nil {
 			fmt.Println(err)
 			os.Exit(3)
@@ -237,7 +242,7 @@ func TestPingUnprivileged(t *testing.T) {
 		}
 		return
 	}
-	if cmd.ProcessState.ExitCode() != int(Unknown) || !strings.Contains(line, "net.ipv4.ping_group_range") || !strings.Contains(line, "CAP_NET_RAW") {
+	if cmd.ProcessState.ExitCode() != int(checkscript.Unknown) || !strings.Contains(line, "net.ipv4.ping_group_range") || !strings.Contains(line, "CAP_NET_RAW") {
 		t.Fatalf("exit %d: %s", cmd.ProcessState.ExitCode(), line)
 	}
 	t.Log(line)

@@ -1,4 +1,4 @@
-package checkscript
+package leaderprobe
 
 import (
 	"context"
@@ -10,8 +10,13 @@ import (
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/consul/sdk/testutil/retry"
 
+	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/checkscript/consulstatus"
 	"github.com/zextras/carbonio-health/registrar/consultest"
 )
+
+// probes holds the probe under test, as allprobes.Registry holds it.
+var probes = checkscript.Registry{"leader": Probe}
 
 // TestLeaderLostQuorum runs the probe against a real two-server Consul
 // cluster: OK naming the leader while both run, CRITICAL once one server is
@@ -35,9 +40,9 @@ func TestLeaderLostQuorum(t *testing.T) {
 		"bootstrap_expect = 0\nretry_join = [\"127.0.0.1:%d\"]\n", serf)})
 	waitFor(t, "two raft voters", func() bool { return voters(ca) == 2 })
 
-	probe := func() Result {
+	probe := func() checkscript.Result {
 		t.Helper()
-		c, err := New("leader", []string{"-H", a.Addr, "-t", "5"})
+		c, err := probes.New("leader", []string{"-H", a.Addr, "-t", "5"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,20 +52,20 @@ func TestLeaderLostQuorum(t *testing.T) {
 	if err != nil || leader == "" {
 		t.Fatalf("leader %q, %v", leader, err)
 	}
-	if r := probe(); r.Status != OK || r.String() != "LEADER OK - cluster leader is "+leader {
+	if r := probe(); r.Status != checkscript.OK || r.String() != "LEADER OK - cluster leader is "+leader {
 		t.Errorf("with quorum: %s", r)
 	}
 
 	b.Stop(t) // a server does not leave on SIGINT: the cluster keeps two voters, one of them gone
 	waitFor(t, "the leader lost", func() bool { l, err := ca.Status().Leader(); return err == nil && l == "" })
 	r := probe()
-	if r.Status != Critical || !strings.Contains(r.String(), "LEADER CRITICAL - no cluster leader: Consul at "+a.Addr) {
+	if r.Status != checkscript.Critical || !strings.Contains(r.String(), "LEADER CRITICAL - no cluster leader: Consul at "+a.Addr) {
 		t.Errorf("without quorum: %s", r)
 	}
 
 	a.Stop(t)
 	r = probe()
-	if r.Status != Unknown || !strings.Contains(r.String(), "LEADER UNKNOWN - cannot ask Consul at "+a.Addr+": Connection refused") {
+	if r.Status != checkscript.Unknown || !strings.Contains(r.String(), "LEADER UNKNOWN - cannot ask Consul at "+a.Addr+": Connection refused") {
 		t.Errorf("agent down: %s", r)
 	}
 }
@@ -95,7 +100,7 @@ func TestLeaderArguments(t *testing.T) {
 	tests := []struct {
 		addr, want string
 	}{
-		{"", DefaultConsulAddr},
+		{"", consulstatus.DefaultAddr},
 		{"10.0.0.1", "10.0.0.1:8500"},
 		{"10.0.0.1:8501", "10.0.0.1:8501"},
 		{"::1", "[::1]:8500"},
@@ -105,12 +110,12 @@ func TestLeaderArguments(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {
 			t.Setenv("CONSUL_HTTP_ADDR", "")
-			if got := (consulStatus{addr: tt.addr}).where(); got != tt.want {
+			if got := (consulstatus.Client{Addr: tt.addr}).Where(); got != tt.want {
 				t.Errorf("where() = %q, want %q", got, tt.want)
 			}
 		})
 	}
-	if _, err := New("leader", []string{"-x"}); err == nil {
+	if _, err := probes.New("leader", []string{"-x"}); err == nil {
 		t.Error("unknown flag accepted")
 	}
 }
@@ -120,14 +125,14 @@ func TestNoLeaderAnswer(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{api.StatusError{Code: 500, Body: "rpc error making call: No cluster leader"}, true},
-		{api.StatusError{Code: 500, Body: "No known Consul servers"}, true},
-		{api.StatusError{Code: 403, Body: "Permission denied"}, false},
+		{consulstatus.StatusError{Code: 500, Body: "rpc error making call: No cluster leader"}, true},
+		{consulstatus.StatusError{Code: 500, Body: "No known Consul servers"}, true},
+		{consulstatus.StatusError{Code: 403, Body: "Permission denied"}, false},
 		{fmt.Errorf("dial: %w", context.DeadlineExceeded), false},
 	}
 	for _, tt := range tests {
-		if got := noLeaderAnswer(tt.err); got != tt.want {
-			t.Errorf("noLeaderAnswer(%v) = %v", tt.err, got)
+		if got := consulstatus.NoLeader(tt.err); got != tt.want {
+			t.Errorf("NoLeader(%v) = %v", tt.err, got)
 		}
 	}
 }
