@@ -1,7 +1,6 @@
 package checkscript
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -39,16 +38,56 @@ var steadyRules = map[string]steadyRule{
 	// loaded node, and is no change of state).
 	"LOAD": {strip: steadyLoad},
 	// "Packet loss = 0%, RTA = 0.31 ms": the loss stays.
-	"PING": {strip: replacer(`, RTA = [0-9.]+ ms`, ""), breaches: true},
+	"PING": {strip: func(r Result) string { return cutEach(r.Summary, ", RTA = ", " ms", "") }, breaches: true},
 	// "0.002 seconds response time. x returns 1.2.3.4": the answer stays.
-	"DNS": {strip: replacer(`^[0-9.]+ seconds? response time\. `, ""), breaches: true},
+	"DNS": {strip: func(r Result) string { return cutTime(r.Summary, "response time. ", "") }, breaches: true},
 	// "0.000 second response time on 127.0.0.1 port 25".
-	"TCP": {strip: replacer(`^[0-9.]+ seconds? response time on `, "connected to "), breaches: true},
+	"TCP": {strip: func(r Result) string { return cutTime(r.Summary, "response time on ", "connected to ") }, breaches: true},
 }
 
-func replacer(pattern, repl string) func(Result) string {
-	re := regexp.MustCompile(pattern)
-	return func(r Result) string { return re.ReplaceAllString(r.Summary, repl) }
+// The rules parse with strings, not regexp: carbonio-health-check, which
+// the agent execs for every script check, links no regexp (make lint).
+
+// cutEach replaces every "<before><number><after>" in s with repl, where
+// number is digits and dots: ", RTA = 0.31 ms" goes.
+func cutEach(s, before, after, repl string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, before)
+		if i < 0 {
+			break
+		}
+		rest := s[i+len(before):]
+		n := len(rest) - len(strings.TrimLeft(rest, "0123456789."))
+		if n == 0 || !strings.HasPrefix(rest[n:], after) {
+			b.WriteString(s[:i+len(before)])
+			s = rest
+			continue
+		}
+		b.WriteString(s[:i])
+		b.WriteString(repl)
+		s = rest[n+len(after):]
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// cutTime replaces a leading "<number> second(s) <tail>" of s with repl:
+// "0.002 seconds response time. x returns …" keeps only the answer.
+func cutTime(s, tail, repl string) string {
+	num, rest, ok := strings.Cut(s, " ")
+	if !ok || num == "" || strings.Trim(num, "0123456789.") != "" {
+		return s
+	}
+	rest, ok = strings.CutPrefix(rest, "second")
+	if !ok {
+		return s
+	}
+	rest = strings.TrimPrefix(rest, "s")
+	if rest, ok = strings.CutPrefix(rest, " "+tail); !ok {
+		return s
+	}
+	return repl + rest
 }
 
 // steadyLoad names the thresholds of the status: "load average over a
@@ -73,19 +112,55 @@ func steadyLoad(r Result) string {
 	}
 }
 
-// diskFree matches one path of check_disk's line: "/opt 75302MiB (80% inode=96%);".
-var diskFree = regexp.MustCompile(`(\S+) [0-9]+[KMGTP]?i?B (\([0-9]+% inode=[0-9]+%\));`)
+// diskPaths finds check_disk's "/opt 75302MiB (80% inode=96%);" items in
+// the words of a summary: the index of each path word.
+func diskPaths(words []string) []int {
+	var at []int
+	for i := 0; i+3 < len(words); i++ {
+		if isSize(words[i+1]) && isPercent(strings.TrimPrefix(words[i+2], "(")) && words[i+2][0] == '(' &&
+			strings.HasPrefix(words[i+3], "inode=") && strings.HasSuffix(words[i+3], ");") &&
+			isPercent(strings.TrimSuffix(strings.TrimPrefix(words[i+3], "inode="), ");")) {
+			at = append(at, i)
+		}
+	}
+	return at
+}
+
+// isSize reports a check_disk size such as 75302MiB or 12B.
+func isSize(w string) bool {
+	n := len(w) - len(strings.TrimLeft(w, "0123456789"))
+	if n == 0 {
+		return false
+	}
+	switch w[n:] {
+	case "B", "KB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB", "PiB":
+		return true
+	}
+	return false
+}
+
+// isPercent reports "80%".
+func isPercent(w string) bool {
+	d, ok := strings.CutSuffix(w, "%")
+	return ok && d != "" && strings.Trim(d, "0123456789") == ""
+}
 
 func steadyDisk(r Result) string {
-	if r.Status != OK {
-		return diskFree.ReplaceAllString(r.Summary, "$1 $2;")
-	}
-	var paths []string
-	for _, m := range diskFree.FindAllStringSubmatch(r.Summary, -1) {
-		paths = append(paths, m[1])
-	}
-	if len(paths) == 0 {
+	words := strings.Split(r.Summary, " ")
+	at := diskPaths(words)
+	if len(at) == 0 {
 		return r.Summary
+	}
+	if r.Status != OK { // the sizes go, the percentages stay
+		for k := len(at) - 1; k >= 0; k-- {
+			i := at[k]
+			words = append(words[:i+1], words[i+2:]...)
+		}
+		return strings.Join(words, " ")
+	}
+	paths := make([]string, len(at))
+	for k, i := range at {
+		paths[k] = words[i]
 	}
 	return "free space within the thresholds on " + strings.Join(paths, " ")
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/zextras/carbonio-health/registrar"
 	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
@@ -21,6 +22,7 @@ func TestStatusReadsTheLocalAgent(t *testing.T) {
 	client := agent.Client(t, "")
 	const checkID = "carbonio-health:t:dns:dns"
 	reg := &api.AgentServiceRegistration{ID: "carbonio-health:t:dns", Name: "carbonio-t-dns",
+		Meta:  map[string]string{registrar.MetaManagedBy: registrar.ManagedBy}, // ours: status reads only ours
 		Check: &api.AgentServiceCheck{CheckID: checkID, Name: "dns", TTL: "10m"}}
 	if err := client.Agent().ServiceRegister(reg); err != nil {
 		t.Fatal(err)
