@@ -1,6 +1,10 @@
 package registrar
 
-import "time"
+import (
+	"time"
+
+	"github.com/zextras/carbonio-health/checkscript"
+)
 
 // Recorder receives what the daemon observes, for metrics (implemented by
 // registrar/metrics; nil records nothing). The Daemon calls Reconciled from
@@ -12,8 +16,9 @@ type Recorder interface {
 	// (out.AgentChecks, nil when the agent could not be read) and wrote,
 	// and its error.
 	Reconciled(st State, out Outcome, err error)
-	// Probed reports one in-process evaluation of a TTL check.
-	Probed(c TTLCheck, took time.Duration)
+	// Probed reports one in-process evaluation of a TTL check and its full
+	// result (perfdata included: the agent stores only the steady form).
+	Probed(c TTLCheck, r checkscript.Result, took time.Duration)
 	// Pushed reports one TTL update sent to the agent, and its error.
 	Pushed(c TTLCheck, err error)
 }
@@ -21,9 +26,9 @@ type Recorder interface {
 // nopRecorder is the Recorder of a daemon without metrics.
 type nopRecorder struct{}
 
-func (nopRecorder) Reconciled(State, Outcome, error) {}
-func (nopRecorder) Probed(TTLCheck, time.Duration)   {}
-func (nopRecorder) Pushed(TTLCheck, error)           {}
+func (nopRecorder) Reconciled(State, Outcome, error)                   {}
+func (nopRecorder) Probed(TTLCheck, checkscript.Result, time.Duration) {}
+func (nopRecorder) Pushed(TTLCheck, error)                             {}
 
 // recorderOr returns r, or a Recorder that records nothing.
 func recorderOr(r Recorder) Recorder {

@@ -161,7 +161,7 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 		if ctx.Err() != nil {
 			return
 		}
-		rec.Probed(w.def, time.Since(start))
+		rec.Probed(w.def, res, time.Since(start))
 		status, output := ttlStatus(res.Status), res.SteadyString()
 		if r.FullOutput {
 			output = res.String()

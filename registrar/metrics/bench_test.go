@@ -104,7 +104,7 @@ func BenchmarkScrape(b *testing.B) {
 			c.Reconciled(st, registrar.Outcome{AgentChecks: checks}, nil)
 			for _, t := range st.TTLChecks() {
 				for i := range 20 {
-					c.Probed(t, time.Duration(i*37)*time.Microsecond)
+					c.Probed(t, checkscript.Result{}, time.Duration(i*37)*time.Microsecond)
 				}
 			}
 			_, alt := fullCatalog(b, 1)

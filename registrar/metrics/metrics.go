@@ -17,6 +17,7 @@ package metrics
 import (
 	"net/http"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -63,6 +64,10 @@ type checkState struct {
 	status string
 	output string
 	perf   []perfValue
+	// inProcess is set once the daemon evaluated the check itself (TTL):
+	// its perfdata come from that full result, not from the agent's
+	// output, which is the steady form without perfdata.
+	inProcess bool
 	// probe is set for TTL checks, whose durations are observed.
 	probe string
 	seen  uint64
@@ -143,11 +148,18 @@ func (c *Collector) Gatherer() prometheus.Gatherer { return c.reg }
 
 // Probed implements registrar.Recorder. An evaluation that ends after its
 // check left the declaration is not observed (its histogram is gone).
-func (c *Collector) Probed(ck registrar.TTLCheck, took time.Duration) {
+func (c *Collector) Probed(ck registrar.TTLCheck, r checkscript.Result, took time.Duration) {
 	c.mu.Lock()
-	_, declared := c.checks[ck.CheckID]
+	cs := c.checks[ck.CheckID]
+	if cs != nil {
+		cs.inProcess = true
+		if perf := perfValues(r.Perfdata); !slices.Equal(perf, cs.perf) {
+			cs.perf = perf
+			c.changed(cs)
+		}
+	}
 	c.mu.Unlock()
-	if declared {
+	if cs != nil {
 		c.durations.WithLabelValues(ck.CheckID, ck.Probe).Observe(took.Seconds())
 	}
 }
@@ -235,16 +247,22 @@ func (c *Collector) update(cs *checkState, ac *api.AgentCheck) {
 		return
 	}
 	cs.output = output
-	if !cs.parsed {
+	if !cs.parsed || cs.inProcess {
 		return
 	}
 	c.changed(cs)
-	cs.perf = cs.perf[:0]
 	pd, _ := checkscript.ParseOutput(output) // a bad item is left out
+	cs.perf = perfValues(pd)
+}
+
+// perfValues converts perfdata to base units: one value per label and
+// family, items of an unknown unit or without a value left out.
+func perfValues(pd []checkscript.Perfdata) []perfValue {
 	type key struct {
 		family int
 		label  string
 	}
+	var out []perfValue
 	seen := map[key]bool{}
 	for _, p := range pd {
 		u, ok := units[p.UOM]
@@ -253,8 +271,9 @@ func (c *Collector) update(cs *checkState, ac *api.AgentCheck) {
 			continue
 		}
 		seen[k] = true
-		cs.perf = append(cs.perf, perfValue{family: u.family, label: p.Label, value: p.Value * u.factor})
+		out = append(out, perfValue{family: u.family, label: p.Label, value: p.Value * u.factor})
 	}
+	return out
 }
 
 // changed drops the rendered series of cs and of the whole set.

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/consul/api"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/zextras/carbonio-health/checkscript"
 	"github.com/zextras/carbonio-health/registrar"
 )
 
@@ -94,7 +95,7 @@ carbonio_health_build_info{goversion="` + goVersion() + `",version="1.2.3"} 1
 
 	// The TCP check leaves the declaration, the script check's output
 	// changes: its series follow, the others stay.
-	c.Probed(registrar.TTLCheck{CheckID: "x:ttl", Probe: "disk"}, 20*time.Microsecond)
+	c.Probed(registrar.TTLCheck{CheckID: "x:ttl", Probe: "disk"}, checkscript.Result{}, 20*time.Microsecond)
 	c.Reconciled(state(false), registrar.Outcome{AgentChecks: agentChecks(map[string][2]string{
 		"x:script": {api.HealthPassing, "LOAD OK|load1=0.5"},
 		"x:ttl":    {api.HealthPassing, "DISK OK - free|/var=2MB;;;0;10 /var=1MB /srv=1KB time=1500us odd=3XB"},
@@ -116,7 +117,7 @@ carbonio_health_perfdata{check="x:script",label="load1",service="carbonio-all-x"
 	// A TTL check no longer declared loses its histogram, and a last
 	// evaluation that ends after that does not bring it back.
 	c.Reconciled(registrar.State{}, registrar.Outcome{AgentChecks: map[string]*api.AgentCheck{}}, nil)
-	c.Probed(registrar.TTLCheck{CheckID: "x:ttl", Probe: "disk"}, 20*time.Microsecond)
+	c.Probed(registrar.TTLCheck{CheckID: "x:ttl", Probe: "disk"}, checkscript.Result{}, 20*time.Microsecond)
 	if n := testutil.CollectAndCount(c.durations); n != 0 {
 		t.Errorf("probe duration histograms after the check left: %d, want 0", n)
 	}
@@ -177,7 +178,7 @@ func TestMetricNamesLint(t *testing.T) {
 	st, checks := fullCatalog(t, 0)
 	c.Reconciled(st, registrar.Outcome{AgentChecks: checks}, nil)
 	for _, ck := range st.TTLChecks() {
-		c.Probed(ck, time.Millisecond)
+		c.Probed(ck, checkscript.Result{}, time.Millisecond)
 	}
 	problems, err := testutil.GatherAndLint(c.Gatherer())
 	if err != nil {
