@@ -1,0 +1,357 @@
+package checkscript
+
+import (
+	"hash/maphash"
+	"sort"
+
+	"golang.org/x/sys/unix"
+)
+
+// dirIndex is what dirsize remembers of a tree between runs, so that a
+// re-measure reads only what changed: the folder structure (one node per
+// folder, with its own blocks) and, for files, name → inode per folder and
+// inode → blocks once per inode (hard links counted once, as du does).
+// Names are kept as 64-bit hashes, never as strings; only folder names are
+// stored. It is pure bookkeeping: no I/O here (dirindex_walk.go and
+// dirindex_inotify.go feed it).
+//
+// Sizes are in 512-byte blocks (st_blocks), as du -B1 counts allocated space.
+type dirIndex struct {
+	rootPath string
+	seed     maphash.Seed
+	root     *dirNode
+	// inodes maps a file's inode number to blocks<<refBits | names that
+	// point to it inside the tree.
+	inodes map[uint64]uint64
+	byWD   map[int32]*dirNode
+
+	dirBlocks, fileBlocks uint64
+	names, dirs           int
+	unwatched             int // folders without an inotify watch
+
+	// pending holds, per folder, the names an event touched since the last
+	// refresh ("" alone: the folder's own blocks); stash holds folders moved
+	// out of their parent, by rename cookie, until the other half arrives.
+	pending map[*dirNode]map[string]bool
+	stash   map[uint32]*dirNode
+	// needRewalk is set when events were lost (queue overflow) or the root
+	// itself went away: only a new walk is exact again.
+	needRewalk bool
+}
+
+// dirNode is one folder of the tree.
+type dirNode struct {
+	parent  *dirNode
+	name    string
+	key     uint64 // hash of name, its key in parent.subdirs
+	ino     uint64
+	blocks  uint64
+	wd      int32             // inotify watch, -1 when none
+	files   map[uint64]uint64 // name hash → inode
+	subdirs map[uint64]*dirNode
+	removed bool
+	stale   int // refreshes in a row its path did not lead to it
+}
+
+const (
+	refBits = 24
+	refMask = 1<<refBits - 1
+)
+
+func newDirIndex(rootPath string, rootIno, rootBlocks uint64) *dirIndex {
+	ix := &dirIndex{
+		rootPath: rootPath, seed: maphash.MakeSeed(),
+		inodes: map[uint64]uint64{}, byWD: map[int32]*dirNode{},
+		pending: map[*dirNode]map[string]bool{}, stash: map[uint32]*dirNode{},
+	}
+	ix.root = &dirNode{ino: rootIno, blocks: rootBlocks, wd: -1}
+	ix.dirBlocks, ix.dirs, ix.unwatched = rootBlocks, 1, 1
+	return ix
+}
+
+// bytes is the tree's allocated space, as du -sB1 reports it.
+func (ix *dirIndex) bytes() uint64 { return (ix.dirBlocks + ix.fileBlocks) * 512 }
+
+// entries is what --max-files bounds: file names plus folders.
+func (ix *dirIndex) entries() int { return ix.names + ix.dirs }
+
+func (ix *dirIndex) hash(name string) uint64 { return maphash.String(ix.seed, name) }
+
+// path rebuilds a folder's path from the root.
+func (ix *dirIndex) path(d *dirNode) string {
+	var parts []string
+	for ; d != nil && d.parent != nil; d = d.parent {
+		parts = append(parts, d.name)
+	}
+	p := ix.rootPath
+	for i := len(parts) - 1; i >= 0; i-- {
+		p += "/" + parts[i]
+	}
+	return p
+}
+
+// depth counts a folder's ancestors.
+func (d *dirNode) depth() int {
+	n := 0
+	for ; d.parent != nil; d = d.parent {
+		n++
+	}
+	return n
+}
+
+// setWatch records the folder's inotify watch (-1: none).
+func (ix *dirIndex) setWatch(d *dirNode, wd int32) {
+	if d.wd >= 0 {
+		delete(ix.byWD, d.wd)
+		ix.unwatched++
+	}
+	d.wd = wd
+	if wd >= 0 {
+		ix.byWD[wd] = d
+		ix.unwatched--
+	}
+}
+
+// setFile records that name in d is the non-folder inode ino of blocks.
+func (ix *dirIndex) setFile(d *dirNode, name string, ino, blocks uint64) {
+	key := ix.hash(name)
+	if sub := d.subdirs[key]; sub != nil {
+		ix.removeSubtree(sub)
+	}
+	if d.files == nil {
+		d.files = map[uint64]uint64{}
+	}
+	old, had := d.files[key]
+	switch {
+	case had && old == ino:
+		ix.setInodeBlocks(ino, blocks)
+		return
+	case had:
+		ix.unref(old)
+	default:
+		ix.names++
+	}
+	d.files[key] = ino
+	ix.ref(ino, blocks)
+}
+
+// addDir records a new folder name in d (replacing whatever had that name)
+// and returns it.
+func (ix *dirIndex) addDir(d *dirNode, name string, ino, blocks uint64) *dirNode {
+	key := ix.hash(name)
+	ix.removeKey(d, key)
+	sub := &dirNode{parent: d, name: name, key: key, ino: ino, blocks: blocks, wd: -1}
+	if d.subdirs == nil {
+		d.subdirs = map[uint64]*dirNode{}
+	}
+	d.subdirs[key] = sub
+	ix.dirBlocks += blocks
+	ix.dirs++
+	ix.unwatched++
+	return sub
+}
+
+// setDirBlocks updates a folder's own blocks.
+func (ix *dirIndex) setDirBlocks(d *dirNode, blocks uint64) {
+	ix.dirBlocks += blocks - d.blocks
+	d.blocks = blocks
+}
+
+// removeName forgets whatever name was in d.
+func (ix *dirIndex) removeName(d *dirNode, name string) { ix.removeKey(d, ix.hash(name)) }
+
+func (ix *dirIndex) removeKey(d *dirNode, key uint64) {
+	if ino, ok := d.files[key]; ok {
+		delete(d.files, key)
+		ix.names--
+		ix.unref(ino)
+	}
+	if sub := d.subdirs[key]; sub != nil {
+		ix.removeSubtree(sub)
+	}
+}
+
+// detach takes folder sub out of its parent, still counted, until attach
+// puts it back under another name or removeSubtree drops it.
+func (ix *dirIndex) detach(sub *dirNode) {
+	if sub.parent != nil && sub.parent.subdirs[sub.key] == sub {
+		delete(sub.parent.subdirs, sub.key)
+	}
+	sub.parent = nil
+}
+
+// attach puts a detached folder under d as name, replacing that name.
+func (ix *dirIndex) attach(d *dirNode, name string, sub *dirNode) {
+	key := ix.hash(name)
+	ix.removeKey(d, key)
+	sub.parent, sub.name, sub.key = d, name, key
+	if d.subdirs == nil {
+		d.subdirs = map[uint64]*dirNode{}
+	}
+	d.subdirs[key] = sub
+}
+
+// removeSubtree forgets folder sub and everything under it.
+func (ix *dirIndex) removeSubtree(sub *dirNode) {
+	ix.detach(sub)
+	stack := []*dirNode{sub}
+	for len(stack) > 0 {
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, ino := range d.files {
+			ix.unref(ino)
+		}
+		ix.names -= len(d.files)
+		for _, s := range d.subdirs {
+			stack = append(stack, s)
+		}
+		ix.setWatch(d, -1)
+		ix.unwatched--
+		ix.dirBlocks -= d.blocks
+		ix.dirs--
+		d.removed, d.files, d.subdirs = true, nil, nil
+		delete(ix.pending, d)
+	}
+}
+
+func (ix *dirIndex) ref(ino, blocks uint64) {
+	v, ok := ix.inodes[ino]
+	if !ok {
+		ix.inodes[ino] = blocks<<refBits | 1
+		ix.fileBlocks += blocks
+		return
+	}
+	ix.fileBlocks += blocks - v>>refBits
+	ix.inodes[ino] = blocks<<refBits | (v&refMask + 1)
+}
+
+func (ix *dirIndex) unref(ino uint64) {
+	v, ok := ix.inodes[ino]
+	if !ok {
+		return
+	}
+	if v&refMask <= 1 {
+		delete(ix.inodes, ino)
+		ix.fileBlocks -= v >> refBits
+		return
+	}
+	ix.inodes[ino] = v - 1
+}
+
+func (ix *dirIndex) setInodeBlocks(ino, blocks uint64) {
+	if v, ok := ix.inodes[ino]; ok {
+		ix.fileBlocks += blocks - v>>refBits
+		ix.inodes[ino] = blocks<<refBits | v&refMask
+	}
+}
+
+// inotifyEvent is one event read from an inotify descriptor.
+type inotifyEvent struct {
+	wd     int32
+	mask   uint32
+	cookie uint32
+	name   string
+}
+
+// applyEvents folds a batch of events into the index: folder renames inside
+// the tree move nodes (their watches stay valid: a watch follows the
+// inode), everything else marks a name to re-read (reconcile). It returns
+// the watches of folders that left the tree, for the caller to remove.
+func (ix *dirIndex) applyEvents(events []inotifyEvent) (dropped []int32) {
+	for _, ev := range events {
+		if ev.mask&unix.IN_Q_OVERFLOW != 0 {
+			ix.needRewalk = true
+			continue
+		}
+		d := ix.byWD[ev.wd]
+		if d == nil {
+			continue
+		}
+		switch {
+		case ev.mask&unix.IN_IGNORED != 0:
+			// The kernel dropped the watch (folder deleted or unmounted);
+			// the parent's event removes the node.
+			ix.setWatch(d, -1)
+			if d == ix.root {
+				ix.needRewalk = true
+			}
+		case ev.name == "":
+			if d == ix.root && ev.mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF|unix.IN_UNMOUNT) != 0 {
+				ix.needRewalk = true
+			}
+			ix.mark(d, "")
+		case ev.mask&(unix.IN_MOVED_FROM|unix.IN_ISDIR) == unix.IN_MOVED_FROM|unix.IN_ISDIR:
+			if sub := d.subdirs[ix.hash(ev.name)]; sub != nil {
+				ix.detach(sub)
+				ix.stash[ev.cookie] = sub
+			}
+			ix.mark(d, "")
+		case ev.mask&(unix.IN_MOVED_TO|unix.IN_ISDIR) == unix.IN_MOVED_TO|unix.IN_ISDIR && ix.stash[ev.cookie] != nil:
+			sub := ix.stash[ev.cookie]
+			delete(ix.stash, ev.cookie)
+			ix.attach(d, ev.name, sub)
+			ix.mark(d, "")
+		default:
+			ix.mark(d, ev.name)
+		}
+	}
+	// Folders moved out of the tree: forget them and their watches.
+	for cookie, sub := range ix.stash {
+		delete(ix.stash, cookie)
+		stack := []*dirNode{sub}
+		for len(stack) > 0 {
+			n := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if n.wd >= 0 {
+				dropped = append(dropped, n.wd)
+			}
+			for _, s := range n.subdirs {
+				stack = append(stack, s)
+			}
+		}
+		ix.removeSubtree(sub)
+	}
+	return dropped
+}
+
+// mark queues name in d for reconcile ("" for d's own blocks).
+func (ix *dirIndex) mark(d *dirNode, name string) {
+	set := ix.pending[d]
+	if set == nil {
+		set = map[string]bool{}
+		ix.pending[d] = set
+	}
+	if name != "" {
+		set[name] = true
+	}
+}
+
+// pendingDirs returns the folders with pending names, parents first (so a
+// removed folder is gone before its own names are looked at).
+func (ix *dirIndex) pendingDirs() []*dirNode {
+	out := make([]*dirNode, 0, len(ix.pending))
+	depth := make(map[*dirNode]int, len(ix.pending))
+	for d := range ix.pending {
+		out = append(out, d)
+		depth[d] = d.depth()
+	}
+	sort.Slice(out, func(i, j int) bool { return depth[out[i]] < depth[out[j]] })
+	return out
+}
+
+// unwatchedDirs lists folders without a watch, for the bounded rescan.
+func (ix *dirIndex) unwatchedDirs() []*dirNode {
+	var out []*dirNode
+	stack := []*dirNode{ix.root}
+	for len(stack) > 0 {
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if d.wd < 0 {
+			out = append(out, d)
+		}
+		for _, s := range d.subdirs {
+			stack = append(stack, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,388 @@
+package checkscript
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// dirSnapshot is one answer of the dirsize measure.
+type dirSnapshot struct {
+	Bytes, Files, Dirs uint64
+	// Settled: a complete measure of the tree as of the request. When
+	// false, Phase says what is going on and Bytes/Files are the last
+	// settled values (Stale) or the walk's progress.
+	Settled bool
+	Stale   bool
+	Phase   string
+	// Unwatched folders are re-read by the bounded rescan, not by events.
+	Unwatched int
+	// Errors counts entries that could not be read.
+	Errors     int
+	FirstError string
+	// Err is a failure of the whole measure (root missing, --max-files).
+	Err error
+}
+
+// dirKeeperOptions configure the in-process index.
+type dirKeeperOptions struct {
+	pace       throttle
+	maxFiles   int
+	maxWatches int
+	rescan     int // entries re-read per refresh in unwatched folders
+	maxQueue   int // events held between two refreshes
+	retry      time.Duration
+}
+
+// dirKeeper owns one folder's index in a goroutine: it walks the tree
+// (throttled), keeps the index true from inotify events and bounded
+// rescans, and answers measure requests. Run never touches the index.
+type dirKeeper struct {
+	root string
+	opts dirKeeperOptions
+	req  chan chan dirSnapshot
+
+	mu     sync.Mutex
+	latest dirSnapshot
+}
+
+func newDirKeeper(root string, opts dirKeeperOptions) *dirKeeper {
+	return &dirKeeper{root: root, opts: opts, req: make(chan chan dirSnapshot, 16),
+		latest: dirSnapshot{Phase: "first walk in progress"}}
+}
+
+// measure asks for a settled measure and waits for it until ctx ends; it
+// then answers the latest snapshot.
+func (k *dirKeeper) measure(ctx context.Context) dirSnapshot {
+	reply := make(chan dirSnapshot, 1)
+	select {
+	case k.req <- reply:
+	case <-ctx.Done():
+		return k.snapshot()
+	}
+	select {
+	case s := <-reply:
+		return s
+	case <-ctx.Done():
+		return k.snapshot()
+	}
+}
+
+func (k *dirKeeper) snapshot() dirSnapshot {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	s := k.latest
+	if s.Settled {
+		// Asked, but not answered in time: say it is the last one.
+		s.Settled, s.Stale, s.Phase = false, true, "catching up with changes"
+	}
+	return s
+}
+
+func (k *dirKeeper) publish(s dirSnapshot) {
+	k.mu.Lock()
+	k.latest = s
+	k.mu.Unlock()
+}
+
+// progress publishes a walk's progress, keeping the last settled figures
+// when there are some.
+func (k *dirKeeper) progress(phase string, ix *dirIndex) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.latest.Settled || k.latest.Stale {
+		k.latest.Settled, k.latest.Stale, k.latest.Phase = false, true, phase
+		return
+	}
+	k.latest = dirSnapshot{Phase: phase, Bytes: ix.bytes(), Files: uint64(len(ix.inodes)), Dirs: uint64(ix.dirs)}
+}
+
+// run is the keeper's goroutine; it ends with ctx, closing the inotify
+// instance and dropping the index.
+func (k *dirKeeper) run(ctx context.Context) {
+	phase := "first walk in progress"
+	for ctx.Err() == nil {
+		ix, in, w, err := k.build(ctx, phase)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			k.publish(dirSnapshot{Err: err})
+			if errors.Is(err, errTooManyFiles) {
+				// Hold the answer; try again much later, not every run.
+				k.idle(ctx, k.opts.retry)
+			} else {
+				k.idle(ctx, 0) // retry at the next request
+			}
+			continue
+		}
+		phase = k.serve(ctx, ix, in, w)
+		in.close()
+	}
+}
+
+// idle answers requests with the latest snapshot until d has passed (d=0:
+// until the first request, which is left for the next build to answer).
+func (k *dirKeeper) idle(ctx context.Context, d time.Duration) {
+	var timeout <-chan time.Time
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timeout:
+			return
+		case r := <-k.req:
+			if d == 0 {
+				k.requeue(r) // for the next build to answer
+				return
+			}
+			r <- k.snapshot()
+		}
+	}
+}
+
+// requeue puts a request back for later, or answers it now when the queue
+// is full (never blocking the keeper).
+func (k *dirKeeper) requeue(r chan dirSnapshot) {
+	select {
+	case k.req <- r:
+	default:
+		r <- k.snapshot()
+	}
+}
+
+// serve answers requests from the index until it needs a new walk; it
+// returns the reason, as the phase of that walk.
+func (k *dirKeeper) serve(ctx context.Context, ix *dirIndex, in *dirInotify, w *walker) string {
+	for {
+		var waiting []chan dirSnapshot
+		select {
+		case <-ctx.Done():
+			return ""
+		case r := <-k.req:
+			waiting = append(waiting, r)
+		}
+		for more := true; more; {
+			select {
+			case r := <-k.req:
+				waiting = append(waiting, r)
+			default:
+				more = false
+			}
+		}
+		reason := k.refresh(ctx, ix, in, w)
+		if reason != "" {
+			for _, r := range waiting {
+				k.requeue(r) // answered after the new walk
+			}
+			return reason
+		}
+		s := dirSnapshot{Settled: true, Bytes: ix.bytes(), Files: uint64(len(ix.inodes)), Dirs: uint64(ix.dirs),
+			Unwatched: ix.unwatched, Errors: w.errors, FirstError: w.first}
+		k.publish(s)
+		for _, r := range waiting {
+			r <- s
+		}
+	}
+}
+
+// build opens an inotify instance and walks the tree into a new index,
+// watching every folder before reading it.
+func (k *dirKeeper) build(ctx context.Context, phase string) (*dirIndex, *dirInotify, *walker, error) {
+	fd, st, err := openRoot(k.root)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer unix.Close(fd)
+	in, err := newDirInotify(k.opts.maxWatches, k.opts.maxQueue)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ix := newDirIndex(k.root, st.Ino, uint64(st.Blocks))
+	w := &walker{dev: st.Dev, pace: k.opts.pace}
+	v := &indexVisitor{k: k, ix: ix, in: in, w: w, phase: phase}
+	k.progress(phase, ix)
+	v.watch(ix.root, fd)
+	if err := walkTree(ctx, w, treeVisitor[*dirNode](v), ix.root, fd, k.root); err != nil {
+		in.close()
+		return nil, nil, nil, err
+	}
+	return ix, in, w, nil
+}
+
+// indexVisitor builds the index during a walk.
+type indexVisitor struct {
+	k     *dirKeeper
+	ix    *dirIndex
+	in    *dirInotify
+	w     *walker
+	phase string
+	seen  int
+}
+
+func (v *indexVisitor) watch(d *dirNode, fd int) {
+	if fd < 0 {
+		return
+	}
+	wd, err := v.in.watch(fd, v.ix.path(d))
+	if err == nil {
+		v.ix.setWatch(d, wd)
+	}
+}
+
+func (v *indexVisitor) dir(parent *dirNode, name string, st *unix.Stat_t, fd int) (*dirNode, error) {
+	d := v.ix.addDir(parent, name, st.Ino, uint64(st.Blocks))
+	v.watch(d, fd)
+	if v.seen++; v.seen%256 == 0 {
+		v.k.progress(v.phase, v.ix)
+	}
+	return d, v.check()
+}
+
+func (v *indexVisitor) file(parent *dirNode, name string, st *unix.Stat_t) error {
+	v.ix.setFile(parent, name, st.Ino, uint64(st.Blocks))
+	return v.check()
+}
+
+func (v *indexVisitor) check() error {
+	if v.k.opts.maxFiles > 0 && v.ix.entries() > v.k.opts.maxFiles {
+		return errTooManyFiles
+	}
+	return nil
+}
+
+// refresh brings the index up to date: events first, then the names they
+// touched, then a bounded share of the unwatched folders. It returns why a
+// new walk is needed, or "".
+func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w *walker) string {
+	events, lost := in.drain()
+	if lost {
+		return "re-walking: events were lost"
+	}
+	for _, wd := range ix.applyEvents(events) {
+		in.unwatch(wd)
+	}
+	if ix.needRewalk {
+		return "re-walking: the folder itself changed or events were lost"
+	}
+	v := &indexVisitor{k: k, ix: ix, in: in, w: w, phase: "catching up with changes"}
+	for _, d := range ix.pendingDirs() {
+		names := ix.pending[d]
+		if d.removed || names == nil {
+			continue
+		}
+		if err := k.reconcile(ctx, v, d, names, false); err != nil {
+			return reasonOf(err)
+		}
+	}
+	if ix.unwatched > 0 {
+		budget := k.opts.rescan
+		for _, d := range ix.unwatchedDirs() {
+			if budget <= 0 {
+				break
+			}
+			if d.removed {
+				continue
+			}
+			budget -= len(d.files) + len(d.subdirs) + 1
+			if err := k.reconcile(ctx, v, d, nil, true); err != nil {
+				return reasonOf(err)
+			}
+		}
+	}
+	if k.opts.maxFiles > 0 && ix.entries() > k.opts.maxFiles {
+		return reasonOf(errTooManyFiles)
+	}
+	return ""
+}
+
+func reasonOf(err error) string {
+	if errors.Is(err, errTooManyFiles) {
+		return "re-walking: more entries than --max-files"
+	}
+	return "re-walking: " + errText(err)
+}
+
+// reconcile re-reads the given names of folder d (all of them when full)
+// and records what is there now. A folder whose path no longer leads to it
+// (a rename not seen yet) keeps its names pending; three times in a row
+// and the index is re-walked.
+func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, names map[string]bool, full bool) error {
+	ix := v.ix
+	path := ix.path(d)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	var st unix.Stat_t
+	if err == nil {
+		defer unix.Close(fd)
+		err = unix.Fstat(fd, &st)
+	}
+	if err != nil || st.Ino != d.ino || st.Dev != v.w.dev {
+		if d.stale++; d.stale >= 3 {
+			ix.needRewalk = true
+		}
+		return nil
+	}
+	d.stale = 0
+	ix.setDirBlocks(d, uint64(st.Blocks))
+	delete(ix.pending, d)
+	if full {
+		list, err := readNames(fd)
+		if err != nil {
+			v.w.fail(path, err)
+			return nil
+		}
+		present := make(map[uint64]bool, len(list))
+		names = make(map[string]bool, len(list))
+		for _, n := range list {
+			present[ix.hash(n)] = true
+			names[n] = true
+		}
+		for key := range d.files {
+			if !present[key] {
+				ix.removeKey(d, key)
+			}
+		}
+		for key := range d.subdirs {
+			if !present[key] {
+				ix.removeKey(d, key)
+			}
+		}
+	}
+	if err := pace(ctx, v.w.pace, len(names)); err != nil {
+		return err
+	}
+	for name := range names {
+		var est unix.Stat_t
+		err := unix.Fstatat(fd, name, &est, unix.AT_SYMLINK_NOFOLLOW)
+		switch {
+		case err != nil || est.Dev != v.w.dev:
+			if err != nil && err != unix.ENOENT {
+				v.w.fail(path+"/"+name, err)
+			}
+			ix.removeName(d, name)
+		case est.Mode&unix.S_IFMT != unix.S_IFDIR:
+			if err := v.file(d, name, &est); err != nil {
+				return err
+			}
+		default:
+			if sub := d.subdirs[ix.hash(name)]; sub != nil && sub.ino == est.Ino {
+				ix.setDirBlocks(sub, uint64(est.Blocks))
+				continue
+			}
+			// A folder new to the index: created, or moved in from
+			// outside the tree.
+			if err := walkSubdir(ctx, v.w, treeVisitor[*dirNode](v), d, fd, path, name, &est); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
