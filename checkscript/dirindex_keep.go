@@ -111,6 +111,7 @@ func (k *dirKeeper) run(ctx context.Context) {
 				return
 			}
 			k.publish(dirSnapshot{Err: err})
+			k.answerWaiting()
 			if errors.Is(err, errTooManyFiles) {
 				// Hold the answer; try again much later, not every run.
 				k.idle(ctx, k.opts.retry)
@@ -122,6 +123,25 @@ func (k *dirKeeper) run(ctx context.Context) {
 		phase = k.serve(ctx, ix, in, w)
 		in.close()
 	}
+}
+
+// answerWaiting answers the requests already queued with the latest
+// snapshot.
+func (k *dirKeeper) answerWaiting() {
+	for {
+		select {
+		case r := <-k.req:
+			r <- k.latestAnswer()
+		default:
+			return
+		}
+	}
+}
+
+func (k *dirKeeper) latestAnswer() dirSnapshot {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.latest
 }
 
 // idle answers requests with the latest snapshot until d has passed (d=0:
@@ -144,7 +164,7 @@ func (k *dirKeeper) idle(ctx context.Context, d time.Duration) {
 				k.requeue(r) // for the next build to answer
 				return
 			}
-			r <- k.snapshot()
+			r <- k.latestAnswer()
 		}
 	}
 }
@@ -270,6 +290,9 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 	for _, wd := range ix.applyEvents(events) {
 		in.unwatch(wd)
 	}
+	if !sameFolder(k.root, ix.root.ino, w.dev) {
+		ix.needRewalk = true // removed, replaced or mounted over
+	}
 	if ix.needRewalk {
 		return "re-walking: the folder itself changed or events were lost"
 	}
@@ -302,6 +325,12 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 		return reasonOf(errTooManyFiles)
 	}
 	return ""
+}
+
+// sameFolder reports whether path still is the folder ino on dev.
+func sameFolder(path string, ino, dev uint64) bool {
+	var st unix.Stat_t
+	return unix.Stat(path, &st) == nil && st.Ino == ino && st.Dev == dev
 }
 
 func reasonOf(err error) string {

@@ -40,6 +40,11 @@ func pace(ctx context.Context, t throttle, n int) error {
 	for n > 0 {
 		k := min(n, burst)
 		if err := t.WaitN(ctx, k); err != nil {
+			if ctx.Err() == nil {
+				// rate.Limiter refuses a wait that would outlast the
+				// deadline: that is the deadline, reached early.
+				err = context.DeadlineExceeded
+			}
 			return fmt.Errorf("throttled walk: %w", err)
 		}
 		n -= k

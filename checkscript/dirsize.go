@@ -96,7 +96,7 @@ func (c *dirsizeCheck) Run(ctx context.Context) Result {
 	}
 	s, err := sumTree(ctx, c.path, c.opts.pace)
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 			return Unknownf("DIRSIZE", fmt.Sprintf("%s: timeout after %s seconds while walking (raise -t or --rate)", c.path, FormatFloat(seconds(timeout))))
 		}
 		s.Err = err

@@ -1,0 +1,170 @@
+package checkscript
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// startDirsize builds the probe as the TTL runner does (New, then Start
+// once) and returns it; its keeper ends with the test.
+func startDirsize(t *testing.T, args ...string) Check {
+	t.Helper()
+	c, err := New("dirsize", args)
+	must(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	c.(Starter).Start(ctx)
+	return c
+}
+
+// The index stays equal to du -sxB1 through every kind of change, inside
+// the tree and across its border, with every folder watched and with
+// inotify watches for only a few folders (the rest rescanned in turn).
+func TestDirsizeIndexFollowsChanges(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"inotify", nil},
+		{"watch limit", []string{"--max-watches", "3", "--rescan", "100000"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := filepath.Join(t.TempDir(), "store")
+			outside := t.TempDir()
+			makeTree(t, root)
+			c := startDirsize(t, append([]string{"-p", root, "--rate", "0", "-t", "30"}, tc.args...)...)
+			check := func(step string) {
+				t.Helper()
+				r := runDirsize(t, c)
+				if got, want := bytesOf(t, r), duBytes(t, root); got != want {
+					t.Fatalf("after %s: dirsize %d, du -sxB1 %d (%s)", step, got, want, r)
+				}
+				if tc.name == "watch limit" && !strings.Contains(r.Summary, "beyond the inotify watch limit") {
+					t.Errorf("after %s: the output does not say folders are unwatched: %s", step, r)
+				}
+			}
+			check("first walk")
+			p := func(rel string) string { return filepath.Join(root, rel) }
+			for _, step := range []struct {
+				name string
+				do   func()
+			}{
+				{"creates", func() {
+					for i := 0; i < 20; i++ {
+						writeFile(t, p(fmt.Sprintf("d3/new%d", i)), i*1000)
+					}
+					writeFile(t, p("brand/new/folder/f"), 9000)
+				}},
+				{"appends", func() {
+					appendFile(t, p("d0/s0/f0"), 70000)
+					appendFile(t, p("d2/hard"), 30000) // through a hard link
+				}},
+				{"truncate", func() { must(t, os.Truncate(p("d4/s1/f1"), 0)) }},
+				{"deletes", func() {
+					must(t, os.Remove(p("d5/s0/f0")))
+					must(t, os.RemoveAll(p("d5/s1")))
+				}},
+				{"file rename in the tree", func() { must(t, os.Rename(p("d1/s1/f1"), p("d4/moved"))) }},
+				{"file rename over another", func() { must(t, os.Rename(p("d4/moved"), p("d4/s0/f0"))) }},
+				{"folder rename in the tree", func() {
+					must(t, os.Rename(p("d3"), p("empty/deeper/d3")))
+					appendFile(t, p("empty/deeper/d3/new5"), 10000) // under its new path
+				}},
+				{"folder rename out of the tree", func() { must(t, os.Rename(p("d2"), filepath.Join(outside, "d2"))) }},
+				{"folder rename into the tree", func() {
+					writeFile(t, filepath.Join(outside, "in/a/b"), 12345)
+					must(t, os.Rename(filepath.Join(outside, "in"), p("in")))
+				}},
+				{"file rename out of and into the tree", func() {
+					must(t, os.Rename(p("d0/s1/f1"), filepath.Join(outside, "f1")))
+					writeFile(t, filepath.Join(outside, "g"), 33333)
+					must(t, os.Rename(filepath.Join(outside, "g"), p("d0/g")))
+				}},
+				{"hard links", func() {
+					must(t, os.Link(p("d0/g"), p("d1/g-again")))        // in the tree
+					must(t, os.Link(p("d4/s0/f0"), p("in/a/f0-link")))  // was single, now linked
+					must(t, os.Link(filepath.Join(outside, "d2/hard"), p("d1/from-outside")))
+				}},
+				{"hard link removed", func() { must(t, os.Remove(p("d0/g"))) }},
+				{"moved folder's files change", func() {
+					must(t, os.Rename(p("empty"), p("d1/empty")))
+					must(t, os.Remove(p("d1/empty/deeper/d3/new7")))
+					writeFile(t, p("d1/empty/deeper/d3/again"), 5000)
+				}},
+				{"everything deleted", func() {
+					entries, err := os.ReadDir(root)
+					must(t, err)
+					for _, e := range entries {
+						must(t, os.RemoveAll(p(e.Name())))
+					}
+				}},
+			} {
+				step.do()
+				check(step.name)
+			}
+		})
+	}
+}
+
+// Beyond --max-files the in-process check answers UNKNOWN and holds no
+// index; the one-shot command is not bounded (it keeps no index).
+func TestDirsizeMaxFiles(t *testing.T) {
+	root := t.TempDir()
+	makeTree(t, root)
+	c := startDirsize(t, "-p", root, "--rate", "0", "--max-files", "10")
+	r := runDirsize(t, c)
+	if r.Status != Unknown || !strings.Contains(r.Summary, "more than 10 files and folders") {
+		t.Fatalf("got %s, want UNKNOWN over --max-files", r)
+	}
+	one, err := New("dirsize", []string{"-p", root, "--rate", "0", "--max-files", "10"})
+	must(t, err)
+	if got, want := bytesOf(t, runDirsize(t, one)), duBytes(t, root); got != want {
+		t.Fatalf("one-shot dirsize %d, du %d", got, want)
+	}
+}
+
+// A root that disappears is critical; once back, it is measured again.
+func TestDirsizeRootComesAndGoes(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "cache")
+	makeTree(t, root)
+	c := startDirsize(t, "-p", root, "--rate", "0")
+	if got, want := bytesOf(t, runDirsize(t, c)), duBytes(t, root); got != want {
+		t.Fatalf("dirsize %d, du %d", got, want)
+	}
+	must(t, os.RemoveAll(root))
+	if r := runDirsize(t, c); r.Status != Critical || !strings.Contains(r.Summary, "not accessible") {
+		t.Fatalf("root removed: got %s, want CRITICAL", r)
+	}
+	makeTree(t, root)
+	writeFile(t, filepath.Join(root, "more"), 100000)
+	if got, want := bytesOf(t, runDirsize(t, c)), duBytes(t, root); got != want {
+		t.Fatalf("root back: dirsize %d, du %d", got, want)
+	}
+}
+
+func TestParseInotify(t *testing.T) {
+	// Two records as the kernel writes them: the name padded with NULs.
+	rec := func(wd, mask, cookie uint32, name string) []byte {
+		n := (len(name) + 16) / 16 * 16
+		if name == "" {
+			n = 0
+		}
+		b := make([]byte, 16+n)
+		for i, v := range []uint32{wd, mask, cookie, uint32(n)} {
+			b[i*4], b[i*4+1], b[i*4+2], b[i*4+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+		}
+		copy(b[16:], name)
+		return b
+	}
+	buf := append(rec(1, 0x100, 0, "new-file"), rec(2, 0x400, 7, "")...)
+	buf = append(buf, 1, 2, 3) // a torn record is left out
+	got := parseInotify(buf, nil)
+	want := []inotifyEvent{{wd: 1, mask: 0x100, name: "new-file"}, {wd: 2, mask: 0x400, cookie: 7}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
