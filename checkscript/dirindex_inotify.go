@@ -70,7 +70,9 @@ func (in *dirInotify) watch(fd int, path string) (int32, error) {
 	}
 	// Through /proc/self/fd the watch lands on the very folder that was
 	// opened; the path is the fallback where /proc is not mounted.
-	wd, err := unix.InotifyAddWatch(in.fd, "/proc/self/fd/"+strconv.Itoa(fd), dirWatchMask)
+	// The magic link must be followed: no IN_DONT_FOLLOW there (the folder
+	// itself was opened with O_NOFOLLOW).
+	wd, err := unix.InotifyAddWatch(in.fd, "/proc/self/fd/"+strconv.Itoa(fd), dirWatchMask&^unix.IN_DONT_FOLLOW)
 	if err == unix.ENOENT {
 		wd, err = unix.InotifyAddWatch(in.fd, path, dirWatchMask)
 	}
@@ -84,10 +86,17 @@ func (in *dirInotify) watch(fd int, path string) (int32, error) {
 	return int32(wd), nil
 }
 
-// unwatch removes a watch of a folder that left the tree.
-func (in *dirInotify) unwatch(wd int32) {
-	if _, err := unix.InotifyRmWatch(in.fd, uint32(wd)); err == nil {
-		in.watches--
+// unwatch removes a watch of a folder that left the tree. The count goes
+// down when its IN_IGNORED event arrives (see dropped).
+func (in *dirInotify) unwatch(wd int32) { unix.InotifyRmWatch(in.fd, uint32(wd)) }
+
+// dropped counts the watches the kernel ended (IN_IGNORED: the folder was
+// deleted, or unwatch removed it), freeing room under --max-watches.
+func (in *dirInotify) dropped(events []inotifyEvent) {
+	for _, ev := range events {
+		if ev.mask&unix.IN_IGNORED != 0 {
+			in.watches--
+		}
 	}
 }
 

@@ -287,6 +287,7 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 	if lost {
 		return "re-walking: events were lost"
 	}
+	in.dropped(events)
 	for _, wd := range ix.applyEvents(events) {
 		in.unwatch(wd)
 	}
@@ -363,6 +364,9 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 	ix.setDirBlocks(d, uint64(st.Blocks))
 	delete(ix.pending, d)
 	if full {
+		if d.wd < 0 {
+			v.watch(d, fd) // room may have come back
+		}
 		list, err := readNames(fd)
 		if err != nil {
 			v.w.fail(path, err)

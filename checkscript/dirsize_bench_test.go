@@ -1,0 +1,190 @@
+package checkscript
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// benchEnvInt reads a positive integer from the environment, else def.
+func benchEnvInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// BenchmarkDirsize measures, in one run on one generated tree, what the
+// README's dirsize row compares: the first walk (unthrottled, and at the
+// default --rate), a re-measure after 1% of the files changed, and GNU du
+// -sB1 / -sxB1 on the same tree right after, plus the index's memory per
+// file. The tree: $DIRSIZE_FILES files (500,000) in $DIRSIZE_DIRS folders
+// (5,000) of 10 top folders, sizes 0–6,000 bytes, 1% hard-linked into a
+// second folder (as a mail store's deduplicated messages), under $TMPDIR,
+// deleted at the end.
+//
+// Run once: go test -run '^$' -bench '^BenchmarkDirsize$' -benchtime 1x.
+func BenchmarkDirsize(b *testing.B) {
+	files := benchEnvInt("DIRSIZE_FILES", 500000)
+	dirs := benchEnvInt("DIRSIZE_DIRS", 5000)
+	root := filepath.Join(b.TempDir(), "store")
+	rng := rand.New(rand.NewPCG(1, 2))
+	dirOf := func(i int) string { return filepath.Join(root, strconv.Itoa(i%10), strconv.Itoa(i)) }
+	for d := 0; d < dirs; d++ {
+		must(b, os.MkdirAll(dirOf(d), 0o755))
+	}
+	buf := make([]byte, 6001)
+	name := func(i int) string { return filepath.Join(dirOf(i%dirs), strconv.Itoa(i)+".msg") }
+	for i := 0; i < files; i++ {
+		must(b, os.WriteFile(name(i), buf[:rng.IntN(len(buf))], 0o644))
+		if i%100 == 1 {
+			must(b, os.Link(name(i), filepath.Join(dirOf((i+7)%dirs), strconv.Itoa(i)+".link")))
+		}
+	}
+	b.Logf("tree: %d files, %d folders under %s", files, dirs, root)
+
+	clock := func(f func()) time.Duration {
+		start := time.Now()
+		f()
+		return time.Since(start)
+	}
+	du := func(flag string) (uint64, time.Duration) {
+		var out []byte
+		d := clock(func() {
+			var err error
+			out, err = exec.Command("du", flag, root).Output()
+			must(b, err)
+		})
+		var n uint64
+		fmt.Sscan(string(out), &n)
+		return n, d
+	}
+	du("-sxB1") // warm the caches once, for everyone alike
+
+	// One-shot walk, and the index's first walk, unthrottled.
+	oneShot := clock(func() {
+		if _, err := sumTree(context.Background(), root, nil); err != nil {
+			b.Fatal(err)
+		}
+	})
+	// Peak RSS: the index alone, in a child process (this test binary, a
+	// benchmark that only indexes), less the same child on an empty folder.
+	rssFull := indexChildRSS(b, root)
+	rssEmpty := indexChildRSS(b, b.TempDir())
+
+	var ms0, ms1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, err := New("dirsize", []string{"-p", root, "--rate", "0", "-t", "600"})
+	must(b, err)
+	c.(Starter).Start(ctx)
+	var first Result
+	firstWalk := clock(func() { first = c.Run(ctx) })
+	runtime.GC()
+	runtime.ReadMemStats(&ms1)
+	keeper := c.(*timed).check.(*dirsizeCheck).keeper
+	entries := float64(keeper.latestAnswer().Files + keeper.latestAnswer().Dirs)
+	if first.Status != OK || len(first.Perfdata) != 1 || first.Perfdata[0].NoValue {
+		b.Fatalf("first walk: %s", first)
+	}
+
+	// The first walk at the default rate (a second index, then dropped).
+	throttled, err := New("dirsize", []string{"-p", root, "-t", "600"})
+	must(b, err)
+	tctx, tcancel := context.WithCancel(ctx)
+	throttled.(Starter).Start(tctx)
+	throttledWalk := clock(func() { throttled.Run(tctx) })
+	tcancel()
+
+	// 1% of the files change: appends, creates, deletes, renames to
+	// another folder, new hard links.
+	changes := files / 100
+	for i := 0; i < changes; i++ {
+		f := name(rng.IntN(files))
+		switch i % 5 {
+		case 0:
+			if fh, err := os.OpenFile(f, os.O_APPEND|os.O_WRONLY, 0); err == nil {
+				fh.Write(buf[:4096])
+				fh.Close()
+			}
+		case 1:
+			must(b, os.WriteFile(filepath.Join(dirOf(rng.IntN(dirs)), fmt.Sprintf("new-%d.msg", i)), buf[:rng.IntN(len(buf))], 0o644))
+		case 2:
+			os.Remove(f)
+		case 3:
+			os.Rename(f, filepath.Join(dirOf(rng.IntN(dirs)), fmt.Sprintf("moved-%d.msg", i)))
+		case 4:
+			os.Link(f, filepath.Join(dirOf(rng.IntN(dirs)), fmt.Sprintf("link-%d.msg", i)))
+		}
+	}
+	var again Result
+	remeasure := clock(func() { again = c.Run(ctx) })
+	duBytes, duTime := du("-sB1")
+	duxBytes, duxTime := du("-sxB1")
+	got := uint64(again.Perfdata[0].Value)
+	if again.Status != OK || got != duxBytes {
+		b.Errorf("re-measure %d B (%s), du -sxB1 %d B", got, again, duxBytes)
+	}
+	same := 0.0
+	if got == duxBytes && got == duBytes {
+		same = 1
+	}
+	b.ReportMetric(float64(files), "files")
+	b.ReportMetric(float64(dirs), "folders")
+	b.ReportMetric(ms(oneShot), "oneshot-walk-ms")
+	b.ReportMetric(ms(firstWalk), "first-walk-ms")
+	b.ReportMetric(ms(throttledWalk), "first-walk-throttled-ms")
+	b.ReportMetric(float64(changes), "changed-files")
+	b.ReportMetric(ms(remeasure), "remeasure-ms")
+	b.ReportMetric(ms(duTime), "du-sB1-ms")
+	b.ReportMetric(ms(duxTime), "du-sxB1-ms")
+	b.ReportMetric(ms(duxTime)/ms(remeasure), "du-over-remeasure")
+	b.ReportMetric(same, "same-bytes")
+	b.ReportMetric(float64(got), "bytes")
+	b.ReportMetric(float64(ms1.HeapInuse-ms0.HeapInuse)/entries, "heap-B/entry")
+	b.ReportMetric(float64(rssFull-rssEmpty)/entries, "peak-rss-B/entry")
+	b.ReportMetric(float64(rssFull)/(1<<20), "child-peak-rss-MiB")
+	b.ReportMetric(float64(rssEmpty)/(1<<20), "child-empty-peak-rss-MiB")
+	b.Logf("first: %s", first)
+	b.Logf("again: %s", again)
+}
+
+// indexChildRSS runs BenchmarkDirsizeIndexChild on root in a child
+// process and returns the child's peak RSS in bytes.
+func indexChildRSS(b *testing.B, root string) int64 {
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^BenchmarkDirsizeIndexChild$", "-test.benchtime=1x")
+	cmd.Env = append(os.Environ(), "DIRSIZE_CHILD_ROOT="+root)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("index child: %v\n%s", err, out)
+	}
+	return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
+}
+
+// BenchmarkDirsizeIndexChild is BenchmarkDirsize's child: it builds the
+// index of $DIRSIZE_CHILD_ROOT as the daemon does, measures once, exits.
+func BenchmarkDirsizeIndexChild(b *testing.B) {
+	root := os.Getenv("DIRSIZE_CHILD_ROOT")
+	if root == "" {
+		b.Skip("run by BenchmarkDirsize only")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, err := New("dirsize", []string{"-p", root, "--rate", "0", "-t", "600"})
+	must(b, err)
+	c.(Starter).Start(ctx)
+	if r := c.Run(ctx); r.Status != OK || r.Perfdata[0].NoValue {
+		b.Fatalf("child: %s", r)
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
