@@ -23,8 +23,10 @@ type dirSnapshot struct {
 	// Errors counts entries that could not be read.
 	Errors     int
 	FirstError string
-	// Err is a failure of the whole measure (root missing, --max-files).
+	// Err is a failure of the whole measure (root missing).
 	Err error
+	// Fallback: the tree is over --max-files; measured by full walks.
+	Fallback bool
 }
 
 // dirKeeperOptions configure the in-process index.
@@ -34,7 +36,7 @@ type dirKeeperOptions struct {
 	maxWatches int
 	rescan     int // entries re-read per refresh in unwatched folders
 	maxQueue   int // events held between two refreshes
-	retry      time.Duration
+	every      time.Duration // over maxFiles: how often a full walk runs
 }
 
 // dirKeeper owns one folder's index in a goroutine: it walks the tree
@@ -110,19 +112,54 @@ func (k *dirKeeper) run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			if errors.Is(err, errTooManyFiles) {
+				k.fallback(ctx)
+				phase = "re-walking: back under --max-files"
+				continue
+			}
 			k.publish(dirSnapshot{Err: err})
 			k.answerWaiting()
-			if errors.Is(err, errTooManyFiles) {
-				// Hold the answer; try again much later, not every run.
-				k.idle(ctx, k.opts.retry)
-			} else {
-				k.idle(ctx, 0) // retry at the next request
-			}
+			k.idle(ctx, 0) // retry at the next request
 			continue
 		}
 		phase = k.serve(ctx, ix, in, w)
 		in.close()
 	}
+}
+
+// fallback measures a tree over --max-files without an index: a full
+// throttled walk every opts.every (memory: only inodes with several links),
+// until the tree is back well under the bound and may be indexed again.
+func (k *dirKeeper) fallback(ctx context.Context) {
+	for ctx.Err() == nil {
+		k.setPhase("over --max-files: full walk in progress")
+		s, err := sumTree(ctx, k.root, k.opts.pace)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s = dirSnapshot{Err: err}
+		}
+		s.Fallback = true
+		k.publish(s)
+		k.answerWaiting()
+		if err == nil && int(s.Files+s.Dirs) < k.opts.maxFiles*9/10 {
+			return
+		}
+		k.idle(ctx, k.opts.every)
+	}
+}
+
+// setPhase says what the keeper is doing, keeping the last settled
+// figures (as stale) when there are some.
+func (k *dirKeeper) setPhase(phase string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.latest.Settled || k.latest.Stale {
+		k.latest.Settled, k.latest.Stale, k.latest.Phase = false, true, phase
+		return
+	}
+	k.latest = dirSnapshot{Phase: phase}
 }
 
 // answerWaiting answers the requests already queued with the latest

@@ -111,15 +111,16 @@ func TestDirsizeIndexFollowsChanges(t *testing.T) {
 	}
 }
 
-// Beyond --max-files the in-process check answers UNKNOWN and holds no
-// index; the one-shot command is not bounded (it keeps no index).
+// Beyond --max-files the in-process check holds no index: it measures by
+// full walks (every --fallback-every) and says so; the one-shot command is
+// not bounded (it keeps no index).
 func TestDirsizeMaxFiles(t *testing.T) {
 	root := t.TempDir()
 	makeTree(t, root)
-	c := startDirsize(t, "-p", root, "--rate", "0", "--max-files", "10")
+	c := startDirsize(t, "-p", root, "--rate", "0", "--max-files", "10", "--fallback-every", "1h", "-t", "30")
 	r := runDirsize(t, c)
-	if r.Status != Unknown || !strings.Contains(r.Summary, "more than 10 files and folders") {
-		t.Fatalf("got %s, want UNKNOWN over --max-files", r)
+	if got, want := bytesOf(t, r), duBytes(t, root); got != want || !strings.Contains(r.Summary, "over --max-files 10: not indexed, a full walk every 1h0m0s") {
+		t.Fatalf("got %s, want du's %d B and the fallback said", r, want)
 	}
 	one, err := New("dirsize", []string{"-p", root, "--rate", "0", "--max-files", "10"})
 	must(t, err)

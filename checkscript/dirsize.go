@@ -23,14 +23,15 @@ func init() {
 const (
 	// DirsizeRate is how many entries per second a walk reads by default.
 	DirsizeRate = 50000
-	// DirsizeMaxFiles bounds the in-process index (files plus folders).
-	DirsizeMaxFiles = 4000000
+	// DirsizeMaxFiles bounds the in-process index (files plus folders):
+	// about 90 MiB of peak RSS at ~90 bytes each.
+	DirsizeMaxFiles = 1000000
+	// DirsizeFallbackEvery is how often a tree over --max-files is walked.
+	DirsizeFallbackEvery = 30 * time.Minute
 	// DirsizeRescan is how many entries of unwatched folders a run re-reads.
 	DirsizeRescan = 100000
 	// dirsizeMaxQueue bounds the inotify events held between two runs.
 	dirsizeMaxQueue = 1 << 20
-	// dirsizeRetry is how long an index over --max-files waits to retry.
-	dirsizeRetry = time.Hour
 )
 
 // dirsizeCheck measures the space a folder tree uses. One-shot, each Run
@@ -51,7 +52,8 @@ func defineDirsize(fs *flag.FlagSet) func() (Check, error) {
 	stringFlag(fs, &warn, "w", "warning", "", "warning range of bytes used, suffixes allowed: 500G, @1T:, ~:10M (K, M, G, T, P = powers of 1024)")
 	stringFlag(fs, &crit, "c", "critical", "", "critical range of bytes used, suffixes allowed as for -w")
 	fs.IntVar(&c.rate, "rate", DirsizeRate, "entries read per second while walking, so a walk never starves the node (0: unthrottled)")
-	fs.IntVar(&c.opts.maxFiles, "max-files", DirsizeMaxFiles, "in-process index: most files plus folders it holds (about 60 bytes each); beyond, UNKNOWN")
+	fs.IntVar(&c.opts.maxFiles, "max-files", DirsizeMaxFiles, "in-process index: most files plus folders it holds (about 90 bytes of RSS each); a larger tree is measured by a full walk every --fallback-every instead")
+	fs.DurationVar(&c.opts.every, "fallback-every", DirsizeFallbackEvery, "in-process, over --max-files: how often the full walk runs")
 	fs.IntVar(&c.opts.maxWatches, "max-watches", 0, "in-process index: most inotify watches it takes (0: as many as the kernel allows); other folders are rescanned")
 	fs.IntVar(&c.opts.rescan, "rescan", DirsizeRescan, "in-process index: entries of unwatched folders re-read per run")
 	return func() (Check, error) {
@@ -71,8 +73,11 @@ func defineDirsize(fs *flag.FlagSet) func() (Check, error) {
 				return nil, fmt.Errorf("%s must not be negative", n.name)
 			}
 		}
+		if c.opts.every <= 0 {
+			return nil, errors.New("--fallback-every must be positive")
+		}
 		c.opts.pace = newThrottle(c.rate)
-		c.opts.maxQueue, c.opts.retry = dirsizeMaxQueue, dirsizeRetry
+		c.opts.maxQueue = dirsizeMaxQueue
 		return c, nil
 	}
 }
@@ -92,7 +97,7 @@ func (c *dirsizeCheck) Run(ctx context.Context) Result {
 	ctx, cancel, timeout := withDeadline(ctx)
 	defer cancel()
 	if c.keeper != nil {
-		return evaluateDirsize(c.path, c.keeper.measure(ctx), c.limits, c.opts.maxFiles)
+		return evaluateDirsize(c.path, c.keeper.measure(ctx), c.limits, c.opts)
 	}
 	s, err := sumTree(ctx, c.path, c.opts.pace)
 	if err != nil {
@@ -101,18 +106,14 @@ func (c *dirsizeCheck) Run(ctx context.Context) Result {
 		}
 		s.Err = err
 	}
-	return evaluateDirsize(c.path, s, c.limits, c.opts.maxFiles)
+	return evaluateDirsize(c.path, s, c.limits, c.opts)
 }
 
 // evaluateDirsize is the pure part of the probe: a snapshot and the
 // thresholds give the plugin answer.
-func evaluateDirsize(path string, s dirSnapshot, t Thresholds, maxFiles int) Result {
+func evaluateDirsize(path string, s dirSnapshot, t Thresholds, o dirKeeperOptions) Result {
 	res := Result{Label: "DIRSIZE"}
 	switch {
-	case errors.Is(s.Err, errTooManyFiles):
-		res.Status = Unknown
-		res.Summary = fmt.Sprintf("%s holds more than %d files and folders (--max-files): not indexed, retried hourly; raise --max-files (about 60 bytes each)", path, maxFiles)
-		return res
 	case s.Err != nil:
 		res.Status = Critical
 		res.Summary = fmt.Sprintf("%s is not accessible: %s", path, errText(errors.Unwrap(s.Err)))
@@ -132,6 +133,9 @@ func evaluateDirsize(path string, s dirSnapshot, t Thresholds, maxFiles int) Res
 	res.Summary = fmt.Sprintf("%s %s B used (%s, %d files, %d folders)", path, strconv.FormatUint(s.Bytes, 10), HumanBytes(v), s.Files, s.Dirs)
 	if s.Stale {
 		res.Summary += "; last complete measure, " + s.Phase
+	}
+	if s.Fallback {
+		res.Summary += fmt.Sprintf("; over --max-files %d: not indexed, a full walk every %s", o.maxFiles, o.every)
 	}
 	if s.Unwatched > 0 {
 		res.Summary += fmt.Sprintf("; %d folders beyond the inotify watch limit, rescanned in turn", s.Unwatched)

@@ -92,13 +92,14 @@ func TestEvaluateDirsize(t *testing.T) {
 			"DIRSIZE UNKNOWN - /opt/zextras/store 4096 B used (4.0 KiB, 1 files, 1 folders); 2 entries unreadable (first: /opt/zextras/store/x: permission denied)|/opt/zextras/store=4096B;1048576;2097152;0"},
 		{"unwatched", dirSnapshot{Settled: true, Bytes: 4096, Files: 1, Dirs: 1, Unwatched: 7},
 			"DIRSIZE OK - /opt/zextras/store 4096 B used (4.0 KiB, 1 files, 1 folders); 7 folders beyond the inotify watch limit, rescanned in turn|/opt/zextras/store=4096B;1048576;2097152;0"},
-		{"too many", dirSnapshot{Err: errTooManyFiles},
-			"DIRSIZE UNKNOWN - /opt/zextras/store holds more than 100 files and folders (--max-files): not indexed, retried hourly; raise --max-files (about 60 bytes each)"},
+		{"over max files", dirSnapshot{Settled: true, Fallback: true, Bytes: 4096, Files: 1, Dirs: 1},
+			"DIRSIZE OK - /opt/zextras/store 4096 B used (4.0 KiB, 1 files, 1 folders); over --max-files 100: not indexed, a full walk every 30m0s|/opt/zextras/store=4096B;1048576;2097152;0"},
 		{"missing", dirSnapshot{Err: fmt.Errorf("/opt/zextras/store: %w", os.ErrNotExist)},
 			"DIRSIZE CRITICAL - /opt/zextras/store is not accessible: File does not exist"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := evaluateDirsize("/opt/zextras/store", tc.s, th, 100).String(); got != tc.want {
+			o := dirKeeperOptions{maxFiles: 100, every: 30 * time.Minute}
+			if got := evaluateDirsize("/opt/zextras/store", tc.s, th, o).String(); got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
 			}
 		})
@@ -106,7 +107,7 @@ func TestEvaluateDirsize(t *testing.T) {
 }
 
 func TestDirsizeFlags(t *testing.T) {
-	for _, args := range [][]string{{}, {"-p", "/x", "-w", "10X"}, {"-p", "/x", "-c", "5G:1G"}, {"-p", "/x", "--rate", "-1"}, {"-p", "/x", "--max-files", "-2"}} {
+	for _, args := range [][]string{{}, {"-p", "/x", "-w", "10X"}, {"-p", "/x", "-c", "5G:1G"}, {"-p", "/x", "--rate", "-1"}, {"-p", "/x", "--max-files", "-2"}, {"-p", "/x", "--fallback-every", "0s"}} {
 		if _, err := New("dirsize", args); err == nil {
 			t.Errorf("New(dirsize, %q) accepted", args)
 		}
