@@ -34,8 +34,8 @@ type dirKeeperOptions struct {
 	pace       throttle
 	maxFiles   int
 	maxWatches int
-	rescan     int // entries re-read per refresh in unwatched folders
-	maxQueue   int // events held between two refreshes
+	rescan     int           // entries re-read per refresh in unwatched folders
+	maxQueue   int           // events held between two refreshes
 	every      time.Duration // over maxFiles: how often a full walk runs
 }
 

@@ -86,8 +86,8 @@ func TestDirsizeIndexFollowsChanges(t *testing.T) {
 					must(t, os.Rename(filepath.Join(outside, "g"), p("d0/g")))
 				}},
 				{"hard links", func() {
-					must(t, os.Link(p("d0/g"), p("d1/g-again")))        // in the tree
-					must(t, os.Link(p("d4/s0/f0"), p("in/a/f0-link")))  // was single, now linked
+					must(t, os.Link(p("d0/g"), p("d1/g-again")))       // in the tree
+					must(t, os.Link(p("d4/s0/f0"), p("in/a/f0-link"))) // was single, now linked
 					must(t, os.Link(filepath.Join(outside, "d2/hard"), p("d1/from-outside")))
 				}},
 				{"hard link removed", func() { must(t, os.Remove(p("d0/g"))) }},
