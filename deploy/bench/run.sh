@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make bench: the five measurements of the README's "Benchmarks" table, in one
+# make bench: the six measurements of the README's "Benchmarks" table, in one
 # run on this machine, written to deploy/bench/results.md (raw go test output
-# kept next to it under deploy/bench/raw/). About 7 minutes. Needs bin/consul,
+# kept next to it under deploy/bench/raw/). About 7 minutes, plus 2–7 for
+# dirsize (most of it writing its 500,000-file tree). Needs bin/consul,
 # bin/carbonio-health and Debian's monitoring plugins (make bench builds and
 # installs them first).
 #
@@ -29,6 +30,10 @@ bench() { # name package pattern extra-args…
 bench check-cost ./checkscript BenchmarkCheck -benchtime 200x -count 5 -benchmem
 bench registration ./registrar '^BenchmarkColdRegistration$' -benchtime 1x -timeout 30m
 bench registration-config ./registrar '^BenchmarkColdRegistrationConfigFile$' -benchtime 1x -timeout 30m
+
+echo "== dirsize" >&2
+deploy/bench/dirsize.sh "$raw/dirsize.txt" >"$raw/dirsize.md"
+cat "$raw/dirsize.md" >&2
 
 echo "== footprint, steady-state, detection (side by side)" >&2
 deploy/bench/footprint.sh >"$raw/footprint.md" &
@@ -127,6 +132,10 @@ timing() {
 	echo "|---|---|---|"
 	echo "| socket removed (TTL check, inotify) | $(metric "$f" BenchmarkDetection socket-removed-median-ms) ms | $(metric "$f" BenchmarkDetection socket-removed-max-ms) ms |"
 	echo "| TCP listener closed (agent TCP check, 1 s interval) | $(metric "$f" BenchmarkDetection tcp-closed-median-ms) ms | $(metric "$f" BenchmarkDetection tcp-closed-max-ms) ms |"
+	echo
+	echo "## 6. dirsize: the index against du, same tree, same run"
+	echo
+	cat "$raw/dirsize.md"
 } >"$out"
 echo "wrote $out" >&2
 cat "$out"
