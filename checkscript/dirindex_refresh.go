@@ -1,0 +1,190 @@
+package checkscript
+
+import (
+	"context"
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
+
+// indexVisitor builds the index during a walk.
+type indexVisitor struct {
+	k     *dirKeeper
+	ix    *dirIndex
+	in    *dirInotify
+	w     *walker
+	phase string
+	seen  int
+}
+
+func (v *indexVisitor) watch(d *dirNode, fd int) {
+	if fd < 0 {
+		return
+	}
+	wd, err := v.in.watch(fd, v.ix.path(d))
+	if err == nil {
+		v.ix.setWatch(d, wd)
+	}
+}
+
+func (v *indexVisitor) dir(parent *dirNode, name string, st *unix.Stat_t, fd int) (*dirNode, error) {
+	d := v.ix.addDir(parent, name, st.Ino, uint64(st.Blocks))
+	v.watch(d, fd)
+	if v.seen++; v.seen%256 == 0 {
+		v.k.progress(v.phase, v.ix)
+	}
+	return d, v.check()
+}
+
+func (v *indexVisitor) file(parent *dirNode, name string, st *unix.Stat_t) error {
+	v.ix.setFile(parent, name, st.Ino, uint64(st.Blocks))
+	return v.check()
+}
+
+func (v *indexVisitor) check() error {
+	if v.k.opts.maxFiles > 0 && v.ix.entries() > v.k.opts.maxFiles {
+		return errTooManyFiles
+	}
+	return nil
+}
+
+// refresh brings the index up to date: events first, then the names they
+// touched, then a bounded share of the unwatched folders. It returns why a
+// new walk is needed, or "".
+func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w *walker) string {
+	events, lost := in.drain()
+	if lost {
+		return "re-walking: events were lost"
+	}
+	in.dropped(events)
+	for _, wd := range ix.applyEvents(events) {
+		in.unwatch(wd)
+	}
+	if !sameFolder(k.root, ix.root.ino, w.dev) {
+		ix.needRewalk = true // removed, replaced or mounted over
+	}
+	if ix.needRewalk {
+		return "re-walking: the folder itself changed or events were lost"
+	}
+	v := &indexVisitor{k: k, ix: ix, in: in, w: w, phase: "catching up with changes"}
+	for _, d := range ix.pendingDirs() {
+		names := ix.pending[d]
+		if d.removed || names == nil {
+			continue
+		}
+		if err := k.reconcile(ctx, v, d, names, false); err != nil {
+			return reasonOf(err)
+		}
+	}
+	if ix.unwatched > 0 {
+		budget := k.opts.rescan
+		for _, d := range ix.unwatchedDirs() {
+			if budget <= 0 {
+				break
+			}
+			if d.removed {
+				continue
+			}
+			budget -= len(d.files) + len(d.subdirs) + 1
+			if err := k.reconcile(ctx, v, d, nil, true); err != nil {
+				return reasonOf(err)
+			}
+		}
+	}
+	if k.opts.maxFiles > 0 && ix.entries() > k.opts.maxFiles {
+		return reasonOf(errTooManyFiles)
+	}
+	return ""
+}
+
+// sameFolder reports whether path still is the folder ino on dev.
+func sameFolder(path string, ino, dev uint64) bool {
+	var st unix.Stat_t
+	return unix.Stat(path, &st) == nil && st.Ino == ino && st.Dev == dev
+}
+
+func reasonOf(err error) string {
+	if errors.Is(err, errTooManyFiles) {
+		return "re-walking: more entries than --max-files"
+	}
+	return "re-walking: " + errText(err)
+}
+
+// reconcile re-reads the given names of folder d (all of them when full)
+// and records what is there now. A folder whose path no longer leads to it
+// (a rename not seen yet) keeps its names pending; three times in a row
+// and the index is re-walked.
+func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, names map[string]bool, full bool) error {
+	ix := v.ix
+	path := ix.path(d)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	var st unix.Stat_t
+	if err == nil {
+		defer unix.Close(fd)
+		err = unix.Fstat(fd, &st)
+	}
+	if err != nil || st.Ino != d.ino || st.Dev != v.w.dev {
+		if d.stale++; d.stale >= 3 {
+			ix.needRewalk = true
+		}
+		return nil
+	}
+	d.stale = 0
+	ix.setDirBlocks(d, uint64(st.Blocks))
+	delete(ix.pending, d)
+	if full {
+		if d.wd < 0 {
+			v.watch(d, fd) // room may have come back
+		}
+		list, err := readNames(fd)
+		if err != nil {
+			v.w.fail(path, err)
+			return nil
+		}
+		present := make(map[uint64]bool, len(list))
+		names = make(map[string]bool, len(list))
+		for _, n := range list {
+			present[ix.hash(n)] = true
+			names[n] = true
+		}
+		for key := range d.files {
+			if !present[key] {
+				ix.removeKey(d, key)
+			}
+		}
+		for key := range d.subdirs {
+			if !present[key] {
+				ix.removeKey(d, key)
+			}
+		}
+	}
+	if err := pace(ctx, v.w.pace, len(names)); err != nil {
+		return err
+	}
+	for name := range names {
+		var est unix.Stat_t
+		err := unix.Fstatat(fd, name, &est, unix.AT_SYMLINK_NOFOLLOW)
+		switch {
+		case err != nil || est.Dev != v.w.dev:
+			if err != nil && err != unix.ENOENT {
+				v.w.fail(path+"/"+name, err)
+			}
+			ix.removeName(d, name)
+		case est.Mode&unix.S_IFMT != unix.S_IFDIR:
+			if err := v.file(d, name, &est); err != nil {
+				return err
+			}
+		default:
+			if sub := d.subdirs[ix.hash(name)]; sub != nil && sub.ino == est.Ino {
+				ix.setDirBlocks(sub, uint64(est.Blocks))
+				continue
+			}
+			// A folder new to the index: created, or moved in from
+			// outside the tree.
+			if err := walkSubdir(ctx, v.w, treeVisitor[*dirNode](v), d, fd, path, name, &est); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
