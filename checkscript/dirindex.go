@@ -30,9 +30,10 @@ type dirIndex struct {
 	unwatched             int // folders without an inotify watch
 
 	// pending holds, per folder, the names an event touched since the last
-	// refresh ("" alone: the folder's own blocks); stash holds folders moved
-	// out of their parent, by rename cookie, until the other half arrives.
-	pending map[*dirNode]map[string]bool
+	// refresh, with the events' masks OR-ed (an empty set: the folder's own
+	// blocks); stash holds folders moved out of their parent, by rename
+	// cookie, until the other half arrives.
+	pending map[*dirNode]map[string]uint32
 	stash   map[uint32]*dirNode
 	// needRewalk is set when events were lost (queue overflow) or the root
 	// itself went away: only a new walk is exact again.
@@ -62,7 +63,7 @@ func newDirIndex(rootPath string, rootIno, rootBlocks uint64) *dirIndex {
 	ix := &dirIndex{
 		rootPath: rootPath, seed: maphash.MakeSeed(),
 		inodes: map[uint64]uint64{}, byWD: map[int32]*dirNode{},
-		pending: map[*dirNode]map[string]bool{}, stash: map[uint32]*dirNode{},
+		pending: map[*dirNode]map[string]uint32{}, stash: map[uint32]*dirNode{},
 	}
 	ix.root = &dirNode{ino: rootIno, blocks: rootBlocks, wd: -1}
 	ix.dirBlocks, ix.dirs, ix.unwatched = rootBlocks, 1, 1
@@ -279,20 +280,20 @@ func (ix *dirIndex) applyEvents(events []inotifyEvent) (dropped []int32) {
 			if d == ix.root && ev.mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF|unix.IN_UNMOUNT) != 0 {
 				ix.needRewalk = true
 			}
-			ix.mark(d, "")
+			ix.mark(d, "", 0)
 		case ev.mask&(unix.IN_MOVED_FROM|unix.IN_ISDIR) == unix.IN_MOVED_FROM|unix.IN_ISDIR:
 			if sub := d.subdirs[ix.hash(ev.name)]; sub != nil {
 				ix.detach(sub)
 				ix.stash[ev.cookie] = sub
 			}
-			ix.mark(d, "")
+			ix.mark(d, "", 0)
 		case ev.mask&(unix.IN_MOVED_TO|unix.IN_ISDIR) == unix.IN_MOVED_TO|unix.IN_ISDIR && ix.stash[ev.cookie] != nil:
 			sub := ix.stash[ev.cookie]
 			delete(ix.stash, ev.cookie)
 			ix.attach(d, ev.name, sub)
-			ix.mark(d, "")
+			ix.mark(d, "", 0)
 		default:
-			ix.mark(d, ev.name)
+			ix.mark(d, ev.name, ev.mask)
 		}
 	}
 	// Folders moved out of the tree: forget them and their watches.
@@ -315,15 +316,35 @@ func (ix *dirIndex) applyEvents(events []inotifyEvent) (dropped []int32) {
 }
 
 // mark queues name in d for reconcile ("" for d's own blocks).
-func (ix *dirIndex) mark(d *dirNode, name string) {
+func (ix *dirIndex) mark(d *dirNode, name string, mask uint32) {
 	set := ix.pending[d]
 	if set == nil {
-		set = map[string]bool{}
+		set = map[string]uint32{}
 		ix.pending[d] = set
 	}
 	if name != "" {
-		set[name] = true
+		set[name] |= mask
 	}
+}
+
+// dirsHolding returns the folders with a name for one of inos.
+func (ix *dirIndex) dirsHolding(inos map[uint64]bool) []*dirNode {
+	var out []*dirNode
+	stack := []*dirNode{ix.root}
+	for len(stack) > 0 {
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, ino := range d.files {
+			if inos[ino] {
+				out = append(out, d)
+				break
+			}
+		}
+		for _, s := range d.subdirs {
+			stack = append(stack, s)
+		}
+	}
+	return out
 }
 
 // pendingDirs returns the folders with pending names, parents first (so a

@@ -15,6 +15,8 @@ type indexVisitor struct {
 	w     *walker
 	phase string
 	seen  int
+	// restat: inodes to re-read through another of their names.
+	restat map[uint64]bool
 }
 
 func (v *indexVisitor) watch(d *dirNode, fd int) {
@@ -66,7 +68,7 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 	if ix.needRewalk {
 		return "re-walking: the folder itself changed or events were lost"
 	}
-	v := &indexVisitor{k: k, ix: ix, in: in, w: w, phase: "catching up with changes"}
+	v := &indexVisitor{k: k, ix: ix, in: in, w: w, phase: "catching up with changes", restat: map[uint64]bool{}}
 	for _, d := range ix.pendingDirs() {
 		names := ix.pending[d]
 		if d.removed || names == nil {
@@ -91,10 +93,38 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 			}
 		}
 	}
+	if len(v.restat) > 0 {
+		k.restatLinks(v)
+	}
 	if k.opts.maxFiles > 0 && ix.entries() > k.opts.maxFiles {
 		return reasonOf(errTooManyFiles)
 	}
 	return ""
+}
+
+// restatLinks re-reads the blocks of inodes written through a name that
+// was gone by the time it was read, while other names (hard links, whose
+// folders had no event) keep the inode in the tree. Rare, so it may search
+// the whole index for those names.
+func (k *dirKeeper) restatLinks(v *indexVisitor) {
+	ix := v.ix
+	for _, d := range ix.dirsHolding(v.restat) {
+		path := ix.path(d)
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue
+		}
+		names, _ := readNames(fd)
+		for _, n := range names {
+			if ino, ok := d.files[ix.hash(n)]; ok && v.restat[ino] {
+				var st unix.Stat_t
+				if unix.Fstatat(fd, n, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Ino == ino {
+					ix.setInodeBlocks(ino, uint64(st.Blocks))
+				}
+			}
+		}
+		unix.Close(fd)
+	}
 }
 
 // sameFolder reports whether path still is the folder ino on dev.
@@ -114,7 +144,7 @@ func reasonOf(err error) string {
 // and records what is there now. A folder whose path no longer leads to it
 // (a rename not seen yet) keeps its names pending; three times in a row
 // and the index is re-walked.
-func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, names map[string]bool, full bool) error {
+func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, names map[string]uint32, full bool) error {
 	ix := v.ix
 	path := ix.path(d)
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
@@ -142,10 +172,10 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 			return nil
 		}
 		present := make(map[uint64]bool, len(list))
-		names = make(map[string]bool, len(list))
+		names = make(map[string]uint32, len(list))
 		for _, n := range list {
 			present[ix.hash(n)] = true
-			names[n] = true
+			names[n] = 0
 		}
 		for key := range d.files {
 			if !present[key] {
@@ -161,7 +191,7 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 	if err := pace(ctx, v.w.pace, len(names)); err != nil {
 		return err
 	}
-	for name := range names {
+	for name, mask := range names {
 		var est unix.Stat_t
 		err := unix.Fstatat(fd, name, &est, unix.AT_SYMLINK_NOFOLLOW)
 		switch {
@@ -169,7 +199,13 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 			if err != nil && err != unix.ENOENT {
 				v.w.fail(path+"/"+name, err)
 			}
+			ino, had := d.files[ix.hash(name)]
 			ix.removeName(d, name)
+			if _, linked := ix.inodes[ino]; had && linked && mask&(unix.IN_MODIFY|unix.IN_ATTRIB) != 0 {
+				// Written through this name, now gone; its other
+				// names saw no event.
+				v.restat[ino] = true
+			}
 		case est.Mode&unix.S_IFMT != unix.S_IFDIR:
 			if err := v.file(d, name, &est); err != nil {
 				return err

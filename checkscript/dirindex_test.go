@@ -91,6 +91,10 @@ func TestDirsizeIndexFollowsChanges(t *testing.T) {
 					must(t, os.Link(filepath.Join(outside, "d2/hard"), p("d1/from-outside")))
 				}},
 				{"hard link removed", func() { must(t, os.Remove(p("d0/g"))) }},
+				{"written through a link, then that name removed", func() {
+					appendFile(t, p("in/a/f0-link"), 20000) // d4/s0/f0's folder sees nothing
+					must(t, os.Remove(p("in/a/f0-link")))
+				}},
 				{"moved folder's files change", func() {
 					must(t, os.Rename(p("empty"), p("d1/empty")))
 					must(t, os.Remove(p("d1/empty/deeper/d3/new7")))
