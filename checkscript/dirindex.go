@@ -322,10 +322,23 @@ func (ix *dirIndex) mark(d *dirNode, name string, mask uint32) {
 		set = map[string]uint32{}
 		ix.pending[d] = set
 	}
-	if name != "" {
-		set[name] |= mask
+	if name == "" {
+		return
 	}
+	m := set[name] | mask
+	if mask&(unix.IN_DELETE|unix.IN_MOVED_FROM) != 0 {
+		m |= pendingGone
+	} else {
+		m &^= pendingGone
+	}
+	set[name] = m
 }
+
+// pendingGone marks a pending name whose last event removed it (deleted or
+// renamed away): no need to look it up. Events are read in order, so a name
+// created again later carries that later event. The bit is IN_ONESHOT's,
+// which the kernel never reports in an event.
+const pendingGone = unix.IN_ONESHOT
 
 // dirsHolding returns the folders with a name for one of inos.
 func (ix *dirIndex) dirsHolding(inos map[uint64]bool) []*dirNode {

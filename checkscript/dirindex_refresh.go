@@ -147,11 +147,29 @@ func reasonOf(err error) string {
 func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, names map[string]uint32, full bool) error {
 	ix := v.ix
 	path := ix.path(d)
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	// A folder whose pending names are all gone needs one lstat; names to
+	// look at need a descriptor (O_PATH: no read); a full rescan reads.
+	stat := full
+	for _, m := range names {
+		if m&pendingGone == 0 {
+			stat = true
+			break
+		}
+	}
+	fd, err := -1, error(nil)
+	switch {
+	case full:
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	case stat:
+		fd, err = unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	}
 	var st unix.Stat_t
-	if err == nil {
+	switch {
+	case fd >= 0:
 		defer unix.Close(fd)
 		err = unix.Fstat(fd, &st)
+	case err == nil:
+		err = unix.Lstat(path, &st)
 	}
 	if err != nil || st.Ino != d.ino || st.Dev != v.w.dev {
 		if d.stale++; d.stale >= 3 {
@@ -193,7 +211,10 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 	}
 	for name, mask := range names {
 		var est unix.Stat_t
-		err := unix.Fstatat(fd, name, &est, unix.AT_SYMLINK_NOFOLLOW)
+		err := error(unix.ENOENT) // the last event removed it
+		if mask&pendingGone == 0 {
+			err = unix.Fstatat(fd, name, &est, unix.AT_SYMLINK_NOFOLLOW)
+		}
 		switch {
 		case err != nil || est.Dev != v.w.dev:
 			if err != nil && err != unix.ENOENT {
