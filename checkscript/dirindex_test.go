@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // startDirsize builds the probe as the TTL runner does (New, then Start
@@ -172,5 +175,78 @@ func TestParseInotify(t *testing.T) {
 	want := []inotifyEvent{{wd: 1, mask: 0x100, name: "new-file"}, {wd: 2, mask: 0x400, cookie: 7}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// When the event queue overflows, the keeper walks again: the answer is
+// still du's.
+func TestDirsizeEventsLostMeansANewWalk(t *testing.T) {
+	root := t.TempDir()
+	makeTree(t, root)
+	k := newDirKeeper(root, dirKeeperOptions{maxQueue: 4, rescan: 1000, every: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go k.run(ctx)
+	measure := func() uint64 {
+		mctx, mcancel := context.WithTimeout(ctx, 30*time.Second)
+		defer mcancel()
+		s := k.measure(mctx)
+		if !s.Settled {
+			t.Fatalf("not settled: %+v", s)
+		}
+		return s.Bytes
+	}
+	if got, want := measure(), duBytes(t, root); got != want {
+		t.Fatalf("first walk %d, du %d", got, want)
+	}
+	for i := 0; i < 50; i++ {
+		writeFile(t, filepath.Join(root, fmt.Sprintf("d0/burst%d", i)), i*100)
+	}
+	if got, want := measure(), duBytes(t, root); got != want {
+		t.Fatalf("after a burst over the queue: %d, du %d", got, want)
+	}
+}
+
+// The pure bookkeeping: a folder renamed inside the tree keeps its node
+// and watch; one renamed out is dropped with its watches; hard links count
+// once.
+func TestDirIndexApplyEvents(t *testing.T) {
+	ix := newDirIndex("/r", 1, 8)
+	ix.setWatch(ix.root, 1)
+	a := ix.addDir(ix.root, "a", 2, 8)
+	ix.setWatch(a, 2)
+	b := ix.addDir(ix.root, "b", 3, 8)
+	ix.setWatch(b, 3)
+	c := ix.addDir(a, "c", 4, 8)
+	ix.setWatch(c, 4)
+	ix.setFile(c, "f", 100, 16)
+	ix.setFile(b, "g", 100, 16) // a hard link of f
+	ix.setFile(b, "h", 101, 24)
+	if got, want := ix.bytes(), uint64((4*8+16+24)*512); got != want {
+		t.Fatalf("bytes %d, want %d", got, want)
+	}
+	dropped := ix.applyEvents([]inotifyEvent{
+		{wd: 2, mask: unix.IN_MOVED_FROM | unix.IN_ISDIR, cookie: 7, name: "c"}, // a/c → b/c2
+		{wd: 3, mask: unix.IN_MOVED_TO | unix.IN_ISDIR, cookie: 7, name: "c2"},
+		{wd: 1, mask: unix.IN_MOVED_FROM | unix.IN_ISDIR, cookie: 8, name: "a"}, // a → out of the tree
+		{wd: 3, mask: unix.IN_DELETE, name: "h"},
+	})
+	if len(dropped) != 1 || dropped[0] != 2 {
+		t.Errorf("dropped watches %v, want [2]", dropped)
+	}
+	if c.parent != b || c.name != "c2" || ix.byWD[4] != c || ix.path(c) != "/r/b/c2" {
+		t.Errorf("c not moved under b as c2: %s", ix.path(c))
+	}
+	if !a.removed || ix.dirs != 3 {
+		t.Errorf("a not dropped: removed %v, dirs %d", a.removed, ix.dirs)
+	}
+	if set := ix.pending[b]; set["h"]&pendingGone == 0 {
+		t.Errorf("h not pending as gone: %v", set)
+	}
+	// Reconcile's part, done by hand: h is gone; f's link g stays.
+	ix.removeName(b, "h")
+	ix.removeName(c, "f")
+	if got, want := ix.bytes(), uint64((3*8+16)*512); got != want {
+		t.Fatalf("bytes %d, want %d", got, want)
 	}
 }
