@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -120,8 +121,15 @@ func (in *dirInotify) readLoop() {
 		if err != nil || failed {
 			return
 		}
+		// Let events gather: one read per readBatch instead of one
+		// wake-up per event. The kernel queue (16384 events by default)
+		// holds far more than a busy store makes in that time.
+		time.Sleep(readBatch)
 	}
 }
+
+// readBatch is the reader's pause between two reads.
+const readBatch = 20 * time.Millisecond
 
 // readOnce reads one buffer of events into the queue; in.mu is held.
 func (in *dirInotify) readOnce(fd int) (int, error) {
@@ -152,6 +160,14 @@ func (in *dirInotify) drain() ([]inotifyEvent, bool) {
 	q, lost := in.queue, in.overflow
 	in.queue, in.overflow = nil, false
 	return q, lost
+}
+
+// unread puts events taken by drain back in front of the queue.
+func (in *dirInotify) unread(events []inotifyEvent, lost bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.queue = append(events, in.queue...)
+	in.overflow = in.overflow || lost
 }
 
 // parseInotify appends the events of buf (struct inotify_event records) to

@@ -17,6 +17,8 @@ type indexVisitor struct {
 	seen  int
 	// restat: inodes to re-read through another of their names.
 	restat map[uint64]bool
+	// done: the names a refresh looked up by path, per folder.
+	done map[*dirNode]map[string]uint32
 }
 
 func (v *indexVisitor) watch(d *dirNode, fd int) {
@@ -68,7 +70,8 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 	if ix.needRewalk {
 		return "re-walking: the folder itself changed or events were lost"
 	}
-	v := &indexVisitor{k: k, ix: ix, in: in, w: w, phase: "catching up with changes", restat: map[uint64]bool{}}
+	v := &indexVisitor{k: k, ix: ix, in: in, w: w, phase: "catching up with changes",
+		restat: map[uint64]bool{}, done: map[*dirNode]map[string]uint32{}}
 	for _, d := range ix.pendingDirs() {
 		names := ix.pending[d]
 		if d.removed || names == nil {
@@ -95,6 +98,19 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 	}
 	if len(v.restat) > 0 {
 		k.restatLinks(v)
+	}
+	// Names were looked up by path: if a folder was renamed meanwhile, a
+	// path may have led elsewhere. Look again at the next refresh, once
+	// the rename's events are applied.
+	later, lost := in.drain()
+	in.unread(later, lost)
+	if foldersMoved(later) {
+		for d, names := range v.done {
+			for name, mask := range names {
+				ix.mark(d, name, mask)
+			}
+			ix.mark(d, "", 0)
+		}
 	}
 	if k.opts.maxFiles > 0 && ix.entries() > k.opts.maxFiles {
 		return reasonOf(errTooManyFiles)
@@ -127,6 +143,16 @@ func (k *dirKeeper) restatLinks(v *indexVisitor) {
 	}
 }
 
+// foldersMoved reports whether events rename a folder.
+func foldersMoved(events []inotifyEvent) bool {
+	for _, ev := range events {
+		if ev.mask&unix.IN_MOVE_SELF != 0 || (ev.mask&unix.IN_ISDIR != 0 && ev.mask&(unix.IN_MOVED_FROM|unix.IN_MOVED_TO) != 0) {
+			return true
+		}
+	}
+	return false
+}
+
 // sameFolder reports whether path still is the folder ino on dev.
 func sameFolder(path string, ino, dev uint64) bool {
 	var st unix.Stat_t
@@ -147,28 +173,20 @@ func reasonOf(err error) string {
 func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, names map[string]uint32, full bool) error {
 	ix := v.ix
 	path := ix.path(d)
-	// A folder whose pending names are all gone needs one lstat; names to
-	// look at need a descriptor (O_PATH: no read); a full rescan reads.
-	stat := full
-	for _, m := range names {
-		if m&pendingGone == 0 {
-			stat = true
-			break
-		}
-	}
+	// Pending names are looked up by path (lstat of folder/name), which
+	// costs a third of an open+fstat+close of the folder: the folder's
+	// lstat first says the path still leads to it, and refresh re-marks the
+	// folder if a folder rename raced with it. A full rescan reads the
+	// folder through a descriptor.
 	fd, err := -1, error(nil)
-	switch {
-	case full:
-		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	case stat:
-		fd, err = unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	}
 	var st unix.Stat_t
-	switch {
-	case fd >= 0:
-		defer unix.Close(fd)
-		err = unix.Fstat(fd, &st)
-	case err == nil:
+	if full {
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err == nil {
+			defer unix.Close(fd)
+			err = unix.Fstat(fd, &st)
+		}
+	} else {
 		err = unix.Lstat(path, &st)
 	}
 	if err != nil || st.Ino != d.ino || st.Dev != v.w.dev {
@@ -180,6 +198,9 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 	d.stale = 0
 	ix.setDirBlocks(d, uint64(st.Blocks))
 	delete(ix.pending, d)
+	if !full {
+		v.done[d] = names
+	}
 	if full {
 		if d.wd < 0 {
 			v.watch(d, fd) // room may have come back
@@ -212,8 +233,12 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 	for name, mask := range names {
 		var est unix.Stat_t
 		err := error(unix.ENOENT) // the last event removed it
-		if mask&pendingGone == 0 {
+		switch {
+		case mask&pendingGone != 0:
+		case full:
 			err = unix.Fstatat(fd, name, &est, unix.AT_SYMLINK_NOFOLLOW)
+		default:
+			err = unix.Lstat(path+"/"+name, &est)
 		}
 		switch {
 		case err != nil || est.Dev != v.w.dev:
@@ -238,6 +263,12 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 			}
 			// A folder new to the index: created, or moved in from
 			// outside the tree.
+			if fd < 0 {
+				if fd, err = openDir(unix.AT_FDCWD, path); err != nil {
+					continue // its events will come
+				}
+				defer unix.Close(fd)
+			}
 			if err := walkSubdir(ctx, v.w, treeVisitor[*dirNode](v), d, fd, path, name, &est); err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -37,12 +38,12 @@ func BenchmarkDirsize(b *testing.B) {
 	dirs := benchEnvInt("DIRSIZE_DIRS", 5000)
 	root := filepath.Join(b.TempDir(), "store")
 	rng := rand.New(rand.NewPCG(1, 2))
-	dirOf := func(i int) string { return filepath.Join(root, strconv.Itoa(i%10), strconv.Itoa(i)) }
+	dirOf := func(i int) string { return benchDir(root, i) }
 	for d := 0; d < dirs; d++ {
 		must(b, os.MkdirAll(dirOf(d), 0o755))
 	}
 	buf := make([]byte, 6001)
-	name := func(i int) string { return filepath.Join(dirOf(i%dirs), strconv.Itoa(i)+".msg") }
+	name := func(i int) string { return benchFile(root, dirs, i) }
 	for i := 0; i < files; i++ {
 		must(b, os.WriteFile(name(i), buf[:rng.IntN(len(buf))], 0o644))
 		if i%100 == 1 {
@@ -109,27 +110,18 @@ func BenchmarkDirsize(b *testing.B) {
 	throttledWalk := clock(func() { throttled.Run(tctx) })
 	tcancel()
 
-	// 1% of the files change: appends, creates, deletes, renames to
-	// another folder, new hard links.
+	// 1% of the files change (appends, creates, deletes, renames to another
+	// folder, new hard links), made by a child process: this process's CPU
+	// meanwhile is the index's reading of the events, as between two runs.
 	changes := files / benchEnvInt("DIRSIZE_CHANGE_DIVISOR", 100)
-	for i := 0; i < changes; i++ {
-		f := name(rng.IntN(files))
-		switch i % 5 {
-		case 0:
-			if fh, err := os.OpenFile(f, os.O_APPEND|os.O_WRONLY, 0); err == nil {
-				fh.Write(buf[:4096])
-				fh.Close()
-			}
-		case 1:
-			must(b, os.WriteFile(filepath.Join(dirOf(rng.IntN(dirs)), fmt.Sprintf("new-%d.msg", i)), buf[:rng.IntN(len(buf))], 0o644))
-		case 2:
-			os.Remove(f)
-		case 3:
-			os.Rename(f, filepath.Join(dirOf(rng.IntN(dirs)), fmt.Sprintf("moved-%d.msg", i)))
-		case 4:
-			os.Link(f, filepath.Join(dirOf(rng.IntN(dirs)), fmt.Sprintf("link-%d.msg", i)))
-		}
+	cpuEvents := processCPU()
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^BenchmarkDirsizeChangeChild$", "-test.benchtime=1x")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("DIRSIZE_CHANGE=%s:%d:%d:%d", root, files, dirs, changes))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("change child: %v\n%s", err, out)
 	}
+	time.Sleep(time.Second) // the reader has read the events by then
+	eventsCPU := processCPU() - cpuEvents
 	var again Result
 	cpu0 := processCPU()
 	remeasure := clock(func() { again = c.Run(ctx) })
@@ -160,6 +152,8 @@ func BenchmarkDirsize(b *testing.B) {
 	b.ReportMetric(ms(remeasureCPU), "remeasure-cpu-ms")
 	b.ReportMetric(ms(duxCPU), "du-sxB1-cpu-ms")
 	b.ReportMetric(ms(duxCPU)/ms(remeasureCPU), "du-over-remeasure-cpu")
+	b.ReportMetric(ms(eventsCPU), "events-cpu-ms")
+	b.ReportMetric(ms(duxCPU)/(ms(remeasureCPU)+ms(eventsCPU)), "du-over-events-and-remeasure-cpu")
 	b.ReportMetric(same, "same-bytes")
 	b.ReportMetric(float64(got), "bytes")
 	b.ReportMetric(float64(ms1.HeapInuse-ms0.HeapInuse)/entries, "heap-B/entry")
@@ -168,6 +162,48 @@ func BenchmarkDirsize(b *testing.B) {
 	b.ReportMetric(float64(rssEmpty)/(1<<20), "child-empty-peak-rss-MiB")
 	b.Logf("first: %s", first)
 	b.Logf("again: %s", again)
+}
+
+// benchDir and benchFile name the generated tree's folders and files.
+func benchDir(root string, i int) string {
+	return filepath.Join(root, strconv.Itoa(i%10), strconv.Itoa(i))
+}
+
+func benchFile(root string, dirs, i int) string {
+	return filepath.Join(benchDir(root, i%dirs), strconv.Itoa(i)+".msg")
+}
+
+// BenchmarkDirsizeChangeChild is BenchmarkDirsize's child that changes the
+// tree: $DIRSIZE_CHANGE = root:files:folders:changes.
+func BenchmarkDirsizeChangeChild(b *testing.B) {
+	spec := strings.Split(os.Getenv("DIRSIZE_CHANGE"), ":")
+	if len(spec) != 4 {
+		b.Skip("run by BenchmarkDirsize only")
+	}
+	root := spec[0]
+	files, _ := strconv.Atoi(spec[1])
+	dirs, _ := strconv.Atoi(spec[2])
+	changes, _ := strconv.Atoi(spec[3])
+	rng := rand.New(rand.NewPCG(3, 4))
+	buf := make([]byte, 6001)
+	for i := 0; i < changes; i++ {
+		f := benchFile(root, dirs, rng.IntN(files))
+		switch i % 5 {
+		case 0:
+			if fh, err := os.OpenFile(f, os.O_APPEND|os.O_WRONLY, 0); err == nil {
+				fh.Write(buf[:4096])
+				fh.Close()
+			}
+		case 1:
+			must(b, os.WriteFile(filepath.Join(benchDir(root, rng.IntN(dirs)), fmt.Sprintf("new-%d.msg", i)), buf[:rng.IntN(len(buf))], 0o644))
+		case 2:
+			os.Remove(f)
+		case 3:
+			os.Rename(f, filepath.Join(benchDir(root, rng.IntN(dirs)), fmt.Sprintf("moved-%d.msg", i)))
+		case 4:
+			os.Link(f, filepath.Join(benchDir(root, rng.IntN(dirs)), fmt.Sprintf("link-%d.msg", i)))
+		}
+	}
 }
 
 // indexChildRSS runs BenchmarkDirsizeIndexChild on root in a child
