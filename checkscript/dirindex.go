@@ -80,15 +80,30 @@ func (ix *dirIndex) hash(name string) uint64 { return maphash.String(ix.seed, na
 
 // path rebuilds a folder's path from the root.
 func (ix *dirIndex) path(d *dirNode) string {
-	var parts []string
-	for ; d != nil && d.parent != nil; d = d.parent {
-		parts = append(parts, d.name)
+	if d.parent == nil {
+		return ix.rootPath
 	}
-	p := ix.rootPath
-	for i := len(parts) - 1; i >= 0; i-- {
-		p += "/" + parts[i]
+	return ix.rootPath + "/" + ix.relPath(d)
+}
+
+// relPath is a folder's path relative to the root ("." for the root).
+func (ix *dirIndex) relPath(d *dirNode) string {
+	if d.parent == nil {
+		return "."
 	}
-	return p
+	n := 0
+	for e := d; e.parent != nil; e = e.parent {
+		n += len(e.name) + 1
+	}
+	b := make([]byte, n-1)
+	for e := d; e.parent != nil; e = e.parent {
+		n -= len(e.name) + 1
+		copy(b[n:], e.name)
+		if n > 0 {
+			b[n-1] = '/'
+		}
+	}
+	return string(b)
 }
 
 // depth counts a folder's ancestors.

@@ -124,6 +124,7 @@ func (k *dirKeeper) run(ctx context.Context) {
 		}
 		phase = k.serve(ctx, ix, in, w)
 		in.close()
+		unix.Close(w.root)
 	}
 }
 
@@ -258,18 +259,19 @@ func (k *dirKeeper) build(ctx context.Context, phase string) (*dirIndex, *dirIno
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	defer unix.Close(fd)
 	in, err := newDirInotify(k.opts.maxWatches, k.opts.maxQueue)
 	if err != nil {
+		unix.Close(fd)
 		return nil, nil, nil, err
 	}
 	ix := newDirIndex(k.root, st.Ino, uint64(st.Blocks))
-	w := &walker{dev: st.Dev, pace: k.opts.pace}
+	w := &walker{dev: st.Dev, root: fd, pace: k.opts.pace}
 	v := &indexVisitor{k: k, ix: ix, in: in, w: w, phase: phase}
 	k.progress(phase, ix)
 	v.watch(ix.root, fd)
 	if err := walkTree(ctx, w, treeVisitor[*dirNode](v), ix.root, fd, k.root); err != nil {
 		in.close()
+		unix.Close(fd)
 		return nil, nil, nil, err
 	}
 	return ix, in, w, nil

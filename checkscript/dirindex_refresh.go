@@ -125,8 +125,7 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 func (k *dirKeeper) restatLinks(v *indexVisitor) {
 	ix := v.ix
 	for _, d := range ix.dirsHolding(v.restat) {
-		path := ix.path(d)
-		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		fd, err := openDir(v.w.root, ix.relPath(d))
 		if err != nil {
 			continue
 		}
@@ -172,22 +171,23 @@ func reasonOf(err error) string {
 // and the index is re-walked.
 func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, names map[string]uint32, full bool) error {
 	ix := v.ix
-	path := ix.path(d)
-	// Pending names are looked up by path (lstat of folder/name), which
-	// costs a third of an open+fstat+close of the folder: the folder's
-	// lstat first says the path still leads to it, and refresh re-marks the
-	// folder if a folder rename raced with it. A full rescan reads the
-	// folder through a descriptor.
+	path, rel, root := ix.path(d), ix.relPath(d), v.w.root
+	// Pending names are looked up by their path from the root's
+	// descriptor (fstatat of folder/name), which costs a third of an
+	// open+fstat+close of the folder: the folder's own fstatat first says
+	// the path still leads to it, and refresh re-marks the folder if a
+	// folder rename raced with it. A full rescan reads the folder through
+	// a descriptor.
 	fd, err := -1, error(nil)
 	var st unix.Stat_t
 	if full {
-		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		fd, err = openDir(root, rel)
 		if err == nil {
 			defer unix.Close(fd)
 			err = unix.Fstat(fd, &st)
 		}
 	} else {
-		err = unix.Lstat(path, &st)
+		err = unix.Fstatat(root, rel, &st, unix.AT_SYMLINK_NOFOLLOW)
 	}
 	if err != nil || st.Ino != d.ino || st.Dev != v.w.dev {
 		if d.stale++; d.stale >= 3 {
@@ -238,7 +238,7 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 		case full:
 			err = unix.Fstatat(fd, name, &est, unix.AT_SYMLINK_NOFOLLOW)
 		default:
-			err = unix.Lstat(path+"/"+name, &est)
+			err = unix.Fstatat(root, rel+"/"+name, &est, unix.AT_SYMLINK_NOFOLLOW)
 		}
 		switch {
 		case err != nil || est.Dev != v.w.dev:
@@ -264,7 +264,7 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 			// A folder new to the index: created, or moved in from
 			// outside the tree.
 			if fd < 0 {
-				if fd, err = openDir(unix.AT_FDCWD, path); err != nil {
+				if fd, err = openDir(root, rel); err != nil {
 					continue // its events will come
 				}
 				defer unix.Close(fd)

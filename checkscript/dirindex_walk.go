@@ -65,6 +65,7 @@ type treeVisitor[N any] interface {
 // could not read.
 type walker struct {
 	dev    uint64
+	root   int // the measured folder, open while indexed (else -1)
 	pace   throttle
 	errors int
 	first  string // the first error, "path: reason"
@@ -188,7 +189,7 @@ func sumTree(ctx context.Context, path string, pace throttle) (dirSnapshot, erro
 		return dirSnapshot{}, err
 	}
 	defer unix.Close(fd)
-	w := &walker{dev: st.Dev, pace: pace}
+	w := &walker{dev: st.Dev, root: -1, pace: pace}
 	s := &sumVisitor{linked: map[uint64]bool{}}
 	s.dir(struct{}{}, "", st, fd)
 	if err := walkTree(ctx, w, treeVisitor[struct{}](s), struct{}{}, fd, path); err != nil {
