@@ -30,8 +30,8 @@ type dirIndex struct {
 	unwatched             int // folders without an inotify watch
 
 	// pending holds, per folder, the names an event touched since the last
-	// refresh, with the events' masks OR-ed (an empty set: the folder's own
-	// blocks); stash holds folders moved out of their parent, by rename
+	// refresh, with the events' masks OR-ed ("": the folder itself); stash
+	// holds folders moved out of their parent, by rename
 	// cookie, until the other half arrives.
 	pending map[*dirNode]map[string]uint32
 	stash   map[uint32]*dirNode
@@ -337,10 +337,11 @@ func (ix *dirIndex) mark(d *dirNode, name string, mask uint32) {
 		set = map[string]uint32{}
 		ix.pending[d] = set
 	}
+	m := set[name] | mask
 	if name == "" {
+		set[""] = m // the folder's own blocks
 		return
 	}
-	m := set[name] | mask
 	if mask&(unix.IN_DELETE|unix.IN_MOVED_FROM) != 0 {
 		m |= pendingGone
 	} else {

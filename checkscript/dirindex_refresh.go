@@ -75,6 +75,7 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 	for _, d := range ix.pendingDirs() {
 		names := ix.pending[d]
 		if d.removed || names == nil {
+			delete(ix.pending, d)
 			continue
 		}
 		if err := k.reconcile(ctx, v, d, names, false); err != nil {
@@ -106,6 +107,9 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 	in.unread(later, lost)
 	if foldersMoved(later) {
 		for d, names := range v.done {
+			if d.removed {
+				continue
+			}
 			for name, mask := range names {
 				ix.mark(d, name, mask)
 			}
@@ -178,16 +182,25 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 	// the path still leads to it, and refresh re-marks the folder if a
 	// folder rename raced with it. A full rescan reads the folder through
 	// a descriptor.
+	// Writes to files already there change nothing of the folder itself:
+	// then it is not looked at (a raced rename is caught all the same).
+	_, own := names[""]
+	for _, m := range names {
+		own = own || m&^(unix.IN_MODIFY|unix.IN_ATTRIB) != 0
+	}
 	fd, err := -1, error(nil)
 	var st unix.Stat_t
-	if full {
+	switch {
+	case full:
 		fd, err = openDir(root, rel)
 		if err == nil {
 			defer unix.Close(fd)
 			err = unix.Fstat(fd, &st)
 		}
-	} else {
+	case own:
 		err = unix.Fstatat(root, rel, &st, unix.AT_SYMLINK_NOFOLLOW)
+	default:
+		st.Ino, st.Dev, st.Blocks = d.ino, v.w.dev, int64(d.blocks)
 	}
 	if err != nil || st.Ino != d.ino || st.Dev != v.w.dev {
 		if d.stale++; d.stale >= 3 {
@@ -231,6 +244,9 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 		return err
 	}
 	for name, mask := range names {
+		if name == "" {
+			continue
+		}
 		var est unix.Stat_t
 		err := error(unix.ENOENT) // the last event removed it
 		switch {

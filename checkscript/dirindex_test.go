@@ -250,3 +250,19 @@ func TestDirIndexApplyEvents(t *testing.T) {
 		t.Fatalf("bytes %d, want %d", got, want)
 	}
 }
+
+func TestFoldersMoved(t *testing.T) {
+	for _, tc := range []struct {
+		events []inotifyEvent
+		want   bool
+	}{
+		{nil, false},
+		{[]inotifyEvent{{mask: unix.IN_MOVED_FROM, name: "f"}, {mask: unix.IN_CREATE | unix.IN_ISDIR, name: "d"}}, false},
+		{[]inotifyEvent{{mask: unix.IN_MOVED_TO | unix.IN_ISDIR, name: "d"}}, true},
+		{[]inotifyEvent{{mask: unix.IN_MOVE_SELF}}, true},
+	} {
+		if got := foldersMoved(tc.events); got != tc.want {
+			t.Errorf("foldersMoved(%v) = %v, want %v", tc.events, got, tc.want)
+		}
+	}
+}
