@@ -54,7 +54,7 @@ role "all" {
   #   }
   #
   # /opt holds the Carbonio folders below it: its index costs as much as
-  # theirs together (about 60 bytes per file; see the README).
+  # theirs together (about 85 bytes of memory per file; see the README).
   service "disk-opt" {
     description = "Disk space used by /opt"
     tags        = ["disk"]
