@@ -62,11 +62,15 @@ func newDirInotify(maxWatches, maxQueue int) (*dirInotify, error) {
 }
 
 // close stops the reader and drops every watch.
-func (in *dirInotify) close() { in.file.Close() }
+func (in *dirInotify) close() {
+	if in.file != nil {
+		in.file.Close()
+	}
+}
 
 // watch adds a watch on the folder open as fd.
 func (in *dirInotify) watch(fd int, path string) (int32, error) {
-	if in.maxWatches > 0 && in.watches >= in.maxWatches {
+	if in.fd < 0 || (in.maxWatches > 0 && in.watches >= in.maxWatches) {
 		return -1, errWatchLimit
 	}
 	// Through /proc/self/fd the watch lands on the very folder that was
@@ -152,7 +156,7 @@ func (in *dirInotify) readOnce(fd int) (int, error) {
 func (in *dirInotify) drain() ([]inotifyEvent, bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	for {
+	for in.fd >= 0 {
 		if _, err := in.readOnce(in.fd); err != nil {
 			break
 		}

@@ -261,8 +261,9 @@ func (k *dirKeeper) build(ctx context.Context, phase string) (*dirIndex, *dirIno
 	}
 	in, err := newDirInotify(k.opts.maxWatches, k.opts.maxQueue)
 	if err != nil {
-		unix.Close(fd)
-		return nil, nil, nil, err
+		// No instance left (max_user_instances): every folder is
+		// rescanned in turn, as beyond the watch limit.
+		in = &dirInotify{fd: -1}
 	}
 	ix := newDirIndex(k.root, st.Ino, uint64(st.Blocks))
 	w := &walker{dev: st.Dev, root: fd, pace: k.opts.pace}

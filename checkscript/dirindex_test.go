@@ -266,3 +266,16 @@ func TestFoldersMoved(t *testing.T) {
 		}
 	}
 }
+
+// Without an inotify instance (max_user_instances reached) every folder
+// counts as beyond the watch limit: rescanned in turn.
+func TestNoInotifyInstance(t *testing.T) {
+	in := &dirInotify{fd: -1}
+	if _, err := in.watch(0, "/x"); err != errWatchLimit {
+		t.Errorf("watch without an instance: %v", err)
+	}
+	if ev, lost := in.drain(); ev != nil || lost {
+		t.Errorf("drain without an instance: %v %v", ev, lost)
+	}
+	in.close()
+}

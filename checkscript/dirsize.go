@@ -116,10 +116,7 @@ func evaluateDirsize(path string, s dirSnapshot, t Thresholds, o dirKeeperOption
 	switch {
 	case s.Err != nil:
 		res.Status = Critical
-		res.Summary = fmt.Sprintf("%s is not accessible: %s", path, errText(errors.Unwrap(s.Err)))
-		if errors.Unwrap(s.Err) == nil {
-			res.Summary = fmt.Sprintf("%s is not accessible: %s", path, errText(s.Err))
-		}
+		res.Summary = fmt.Sprintf("%s is not accessible: %s", path, errText(s.Err))
 		return res
 	case !s.Settled && !s.Stale:
 		// The first walk is still running: no figure to judge yet.
