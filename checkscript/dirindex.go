@@ -379,13 +379,19 @@ func (ix *dirIndex) dirsHolding(inos map[uint64]bool) []*dirNode {
 // pendingDirs returns the folders with pending names, parents first (so a
 // removed folder is gone before its own names are looked at).
 func (ix *dirIndex) pendingDirs() []*dirNode {
-	out := make([]*dirNode, 0, len(ix.pending))
-	depth := make(map[*dirNode]int, len(ix.pending))
-	for d := range ix.pending {
-		out = append(out, d)
-		depth[d] = d.depth()
+	type byDepth struct {
+		d     *dirNode
+		depth int
 	}
-	sort.Slice(out, func(i, j int) bool { return depth[out[i]] < depth[out[j]] })
+	all := make([]byDepth, 0, len(ix.pending))
+	for d := range ix.pending {
+		all = append(all, byDepth{d, d.depth()})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].depth < all[j].depth })
+	out := make([]*dirNode, len(all))
+	for i, e := range all {
+		out[i] = e.d
+	}
 	return out
 }
 

@@ -17,8 +17,14 @@ type indexVisitor struct {
 	seen  int
 	// restat: inodes to re-read through another of their names.
 	restat map[uint64]bool
-	// done: the names a refresh looked up by path, per folder.
-	done map[*dirNode]map[string]uint32
+	// done: the folders (and names) a refresh looked up by path.
+	done []pendingDir
+}
+
+// pendingDir is a folder and its pending names.
+type pendingDir struct {
+	d     *dirNode
+	names map[string]uint32
 }
 
 func (v *indexVisitor) watch(d *dirNode, fd int) {
@@ -71,7 +77,7 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 		return "re-walking: the folder itself changed or events were lost"
 	}
 	v := &indexVisitor{k: k, ix: ix, in: in, w: w, phase: "catching up with changes",
-		restat: map[uint64]bool{}, done: map[*dirNode]map[string]uint32{}}
+		restat: map[uint64]bool{}}
 	for _, d := range ix.pendingDirs() {
 		names := ix.pending[d]
 		if d.removed || names == nil {
@@ -106,14 +112,14 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 	later, lost := in.drain()
 	in.unread(later, lost)
 	if foldersMoved(later) {
-		for d, names := range v.done {
-			if d.removed {
+		for _, p := range v.done {
+			if p.d.removed {
 				continue
 			}
-			for name, mask := range names {
-				ix.mark(d, name, mask)
+			for name, mask := range p.names {
+				ix.mark(p.d, name, mask)
 			}
-			ix.mark(d, "", 0)
+			ix.mark(p.d, "", 0)
 		}
 	}
 	if k.opts.maxFiles > 0 && ix.entries() > k.opts.maxFiles {
@@ -175,7 +181,7 @@ func reasonOf(err error) string {
 // and the index is re-walked.
 func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, names map[string]uint32, full bool) error {
 	ix := v.ix
-	path, rel, root := ix.path(d), ix.relPath(d), v.w.root
+	rel, root := ix.relPath(d), v.w.root
 	// Pending names are looked up by their path from the root's
 	// descriptor (fstatat of folder/name), which costs a third of an
 	// open+fstat+close of the folder: the folder's own fstatat first says
@@ -212,7 +218,7 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 	ix.setDirBlocks(d, uint64(st.Blocks))
 	delete(ix.pending, d)
 	if !full {
-		v.done[d] = names
+		v.done = append(v.done, pendingDir{d, names})
 	}
 	if full {
 		if d.wd < 0 {
@@ -220,7 +226,7 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 		}
 		list, err := readNames(fd)
 		if err != nil {
-			v.w.fail(path, err)
+			v.w.fail(ix.path(d), err)
 			return nil
 		}
 		present := make(map[uint64]bool, len(list))
@@ -259,7 +265,7 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 		switch {
 		case err != nil || est.Dev != v.w.dev:
 			if err != nil && err != unix.ENOENT {
-				v.w.fail(path+"/"+name, err)
+				v.w.fail(ix.path(d)+"/"+name, err)
 			}
 			ino, had := d.files[ix.hash(name)]
 			ix.removeName(d, name)
@@ -285,7 +291,7 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 				}
 				defer unix.Close(fd)
 			}
-			if err := walkSubdir(ctx, v.w, treeVisitor[*dirNode](v), d, fd, path, name, &est); err != nil {
+			if err := walkSubdir(ctx, v.w, treeVisitor[*dirNode](v), d, fd, ix.path(d), name, &est); err != nil {
 				return err
 			}
 		}
