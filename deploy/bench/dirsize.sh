@@ -19,10 +19,13 @@ fi
 m() { awk -v u="$1" '/^BenchmarkDirsize-/ { for (i = 2; i <= NF; i++) if ($i == u) print $(i-1) }' "$raw"; }
 
 same=$(awk -v s="$(m same-bytes)" 'BEGIN { print (s == 1 ? "yes" : "no") }')
-printf '| tree | first walk (unthrottled / default --rate) | re-measure after %s changes | du -sB1 | du -sxB1 | du -sxB1 / re-measure | same bytes as du | index heap per entry | index peak RSS per entry |\n' "$(m changed-files | cut -d. -f1)"
-echo '|---|---|---|---|---|---|---|---|---|'
-printf '| %s files, %s folders | %s ms / %s ms | %s ms | %s ms | %s ms | %s× | %s (%s B) | %s B | %s B |\n' \
-	"$(m files)" "$(m folders | cut -d. -f1)" "$(m first-walk-ms)" "$(m first-walk-throttled-ms)" "$(m remeasure-ms)" \
-	"$(m du-sB1-ms)" "$(m du-sxB1-ms)" "$(awk -v r="$(m du-over-remeasure)" 'BEGIN { printf "%.0f", r }')" \
-	"$same" "$(m bytes)" "$(awk -v r="$(m heap-B/entry)" 'BEGIN { printf "%.0f", r }')" \
-	"$(awk -v r="$(m peak-rss-B/entry)" 'BEGIN { printf "%.0f", r }')"
+# r NAME: the metric rounded to an integer.
+r() { awk -v v="$(m "$1")" 'BEGIN { printf "%.0f", v }'; }
+
+printf '| tree | first walk: unthrottled / default --rate | one-shot walk | re-measure after %s changes: wall (CPU) | du -sB1 | du -sxB1: wall (CPU) | du -sxB1 / re-measure: wall (CPU) | same bytes as du | reading the events meanwhile (CPU) | index heap / peak RSS per entry |\n' "$(r changed-files)"
+echo '|---|---|---|---|---|---|---|---|---|---|'
+printf '| %s files, %s folders | %s ms / %s ms | %s ms | %s ms (%s ms) | %s ms | %s ms (%s ms) | %s× (%s×) | %s (%s B) | %s ms | %s B / %s B |\n' \
+	"$(r files)" "$(r folders)" "$(r first-walk-ms)" "$(r first-walk-throttled-ms)" "$(r oneshot-walk-ms)" \
+	"$(m remeasure-ms)" "$(m remeasure-cpu-ms)" "$(r du-sB1-ms)" "$(r du-sxB1-ms)" "$(r du-sxB1-cpu-ms)" \
+	"$(r du-over-remeasure)" "$(r du-over-remeasure-cpu)" "$same" "$(m bytes)" "$(r events-cpu-ms)" \
+	"$(r heap-B/entry)" "$(r peak-rss-B/entry)"
