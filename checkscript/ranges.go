@@ -108,6 +108,11 @@ type Thresholds struct {
 
 // ParseThresholds parses the -w/-c pair; an empty string leaves that side unset.
 func ParseThresholds(warn, crit string) (Thresholds, error) {
+	return parseThresholdsWith(warn, crit, ParseRange)
+}
+
+// parseThresholdsWith parses the -w/-c pair with the given range parser.
+func parseThresholdsWith(warn, crit string, parse func(string) (Range, error)) (Thresholds, error) {
 	var t Thresholds
 	for _, side := range []struct {
 		text string
@@ -117,7 +122,7 @@ func ParseThresholds(warn, crit string) (Thresholds, error) {
 		if side.text == "" {
 			continue
 		}
-		r, err := ParseRange(side.text)
+		r, err := parse(side.text)
 		if err != nil {
 			return Thresholds{}, fmt.Errorf("%s: %w", side.name, err)
 		}

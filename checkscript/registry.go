@@ -50,11 +50,12 @@ type Registry map[string]Probe
 // its TLS client (crypto/tls). Each value is defined beside its probe;
 // TestProbesTable checks that the keys match the names.
 var Light = Registry{
-	"disk":   diskProbe,
-	"load":   loadProbe,
-	"socket": socketProbe,
-	"tcp":    TCPProbe(nil),
-	"users":  usersProbe,
+	"dirsize": dirsizeProbe,
+	"disk":    diskProbe,
+	"load":    loadProbe,
+	"socket":  socketProbe,
+	"tcp":     TCPProbe(nil),
+	"users":   usersProbe,
 }
 
 // With returns a registry holding r's probes and more's; a probe of more

@@ -53,6 +53,8 @@ func TestSystemdUnit(t *testing.T) {
 		{"Service", "PrivateTmp", "yes"},
 		{"Service", "CapabilityBoundingSet", "CAP_NET_RAW"},
 		{"Service", "AmbientCapabilities", "CAP_NET_RAW"},
+		{"Service", "AmbientCapabilities", "CAP_DAC_READ_SEARCH"},
+		{"Service", "CapabilityBoundingSet", "CAP_DAC_READ_SEARCH"},
 		{"Service", "ReadWritePaths", "/etc/zextras/service-discover"},
 	}
 	for _, w := range want {

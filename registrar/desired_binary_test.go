@@ -2,6 +2,8 @@ package registrar
 
 import (
 	"testing"
+
+	"github.com/zextras/carbonio-health/checkscript"
 )
 
 // TestScriptBinary: with carbonio-health-check known (Options.Light), a
@@ -44,11 +46,11 @@ node { roles = ["t"] }
 	for _, tt := range tests {
 		got := map[string]string{}
 		for _, s := range Desired(plan, tt.opts).Services {
-			args := s.Registration.Checks[0].Args
-			if len(args) < 3 || args[1] != "check" {
+			args := s.Registration.Checks[0].Args // binary check -steady probe …
+			if len(args) < 4 || args[1] != "check" || args[2] != checkscript.SteadyFlag {
 				t.Fatalf("%s: args %q", s.ID(), args)
 			}
-			got[args[2]] = args[0]
+			got[args[3]] = args[0]
 		}
 		if got["load"] != tt.load || got["tcp"] != tt.tls || got["dns"] != tt.dns {
 			t.Errorf("%+v: load runs %q, tcp -S %q, dns %q; want %q, %q, %q", tt.opts, got["load"], got["tcp"], got["dns"], tt.load, tt.tls, tt.dns)

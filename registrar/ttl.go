@@ -140,6 +140,11 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 		// The loader validated the probe; this is a bug, reported in Consul.
 		check = failedCheck{checkscript.Unknownf("PROBE", err.Error())}
 	}
+	if st, ok := check.(checkscript.Starter); ok {
+		// Built once, run every interval: state such as dirsize's index
+		// lives as long as this check.
+		st.Start(ctx)
+	}
 	if wt, ok := check.(checkscript.Watcher); ok && len(wt.WatchPaths()) > 0 {
 		// Event-driven: a socket that goes away is reported at once.
 		if err := checkscript.WatchChanges(ctx, wt.WatchPaths(), func(string) { w.poke() }); err != nil {

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # make bench: the six measurements of the README's "Benchmarks" table, in one
 # run on this machine, written to deploy/bench/results.md (raw go test output
-# kept next to it under deploy/bench/raw/). About 9 minutes. Needs bin/consul,
+# kept next to it under deploy/bench/raw/). About 9 minutes, plus 2–7 for
+# dirsize (most of it writing its 500,000-file tree). Needs bin/consul,
 # bin/carbonio-health and Debian's monitoring plugins (make bench builds and
 # installs them first). BENCH_ONLY="metrics …" runs only the named
-# measurements (check-cost registration waiting metrics) and writes
+# measurements (check-cost registration dirsize waiting metrics) and writes
 # results.md from the raw output of this run and of the last run of the others
 # (BENCH_ONLY=none: no measurement, results.md rewritten from raw/).
 #
@@ -39,6 +40,12 @@ fi
 if want registration; then
 	bench registration ./registrar '^BenchmarkColdRegistration$' -benchtime 1x -timeout 30m
 	bench registration-config ./registrar '^BenchmarkColdRegistrationConfigFile$' -benchtime 1x -timeout 30m
+fi
+
+if want dirsize; then
+	echo "== dirsize" >&2
+	deploy/bench/dirsize.sh "$raw/dirsize.txt" >"$raw/dirsize.md"
+	cat "$raw/dirsize.md" >&2
 fi
 
 if want waiting; then
@@ -216,6 +223,10 @@ timing() {
 	echo "|---|---|---|---|"
 	echo "| full line (\`run -full-output\`, the old way) | $(metric "$f" BenchmarkCatalogWrites "full-writes/node-hour@${iv%.*}s") | $(metric "$f" BenchmarkCatalogWrites full-writes/node-hour@5m) | $(metric "$f" BenchmarkCatalogWrites full-transient-writes) |"
 	echo "| steady form (default) | $(metric "$f" BenchmarkCatalogWrites "steady-writes/node-hour@${iv%.*}s") | $(metric "$f" BenchmarkCatalogWrites steady-writes/node-hour@5m) | $(metric "$f" BenchmarkCatalogWrites steady-transient-writes) |"
+	echo
+	echo "## 8. dirsize: the index against du, same tree, same run"
+	echo
+	cat "$raw/dirsize.md"
 } >"$out"
 echo "wrote $out" >&2
 cat "$out"

@@ -41,6 +41,22 @@ role "all" {
   # Used space of the folders the document lists, evaluated in-process by
   # the daemon (TTL). Thresholds speak of USED percent, as the document does;
   # the disk probe translates them to check_disk's free-space thresholds.
+  #
+  # Each folder also gets a "size" check: the bytes its own tree uses (the
+  # dirsize probe, du -sxB1's figure), so /opt, /var/lib and /var/log on one
+  # filesystem no longer report the same number. The daemon keeps an index of
+  # each tree, updated by inotify, so a re-measure reads only what changed;
+  # the first walk after a start is throttled (--rate, 50,000 entries/s).
+  # Sizes have thresholds only where a size is wrong whatever the node:
+  # /var/log (10 GiB / 20 GiB). Elsewhere the value is perfdata for trends;
+  # add thresholds per node, e.g.
+  #
+  #   override "all" "disk-store" {
+  #     check "size" { args = { w = "800G", c = "950G" } }
+  #   }
+  #
+  # /opt holds the Carbonio folders below it: its index costs as much as
+  # theirs together (about 85 bytes of memory per file; see the README).
   service "disk-opt" {
     description = "Disk space used by /opt"
     tags        = ["disk"]
@@ -51,6 +67,13 @@ role "all" {
       probe    = "disk"
       args     = { p = "/opt", used-warning = "80%", used-critical = "90%" }
       interval = "30s"
+    }
+    check "size" {
+      type     = "ttl"
+      probe    = "dirsize"
+      args     = { p = "/opt" }
+      interval = "60s"
+      notes    = "Bytes the /opt tree uses, as du -sxB1 counts them (perfdata); no threshold: its normal size depends on the installation (the filesystem's used % is the disk check's)."
     }
   }
 
@@ -65,6 +88,13 @@ role "all" {
       args     = { p = "/var/lib", used-warning = "80%", used-critical = "90%" }
       interval = "30s"
     }
+    check "size" {
+      type     = "ttl"
+      probe    = "dirsize"
+      args     = { p = "/var/lib" }
+      interval = "60s"
+      notes    = "Bytes the /var/lib tree uses, as du -sxB1 counts them (perfdata); no threshold: its normal size depends on the installation (the filesystem's used % is the disk check's)."
+    }
   }
 
   service "disk-var-log" {
@@ -77,6 +107,13 @@ role "all" {
       probe    = "disk"
       args     = { p = "/var/log", used-warning = "80%", used-critical = "90%" }
       interval = "30s"
+    }
+    check "size" {
+      type     = "ttl"
+      probe    = "dirsize"
+      args     = { p = "/var/log", w = "10G", c = "20G" }
+      interval = "60s"
+      notes    = "Bytes the /var/log tree uses, as du -sxB1 counts them (perfdata); warning above 10 GiB, critical above 20 GiB: a log that grows like that is a runaway service."
     }
   }
 
@@ -97,6 +134,13 @@ role "all" {
       args     = { p = "/opt/zextras/store", used-warning = "80%", used-critical = "90%" }
       interval = "30s"
     }
+    check "size" {
+      type     = "ttl"
+      probe    = "dirsize"
+      args     = { p = "/opt/zextras/store" }
+      interval = "60s"
+      notes    = "Bytes the /opt/zextras/store tree uses, as du -sxB1 counts them (perfdata); no threshold: its normal size depends on the installation (the filesystem's used % is the disk check's)."
+    }
   }
 
   # Backups: Carbonio Backup is optional and its path configurable, so the
@@ -114,6 +158,13 @@ role "all" {
       args     = { p = "/opt/zextras/backup", used-warning = "80%", used-critical = "90%" }
       interval = "30s"
     }
+    check "size" {
+      type     = "ttl"
+      probe    = "dirsize"
+      args     = { p = "/opt/zextras/backup" }
+      interval = "60s"
+      notes    = "Bytes the /opt/zextras/backup tree uses, as du -sxB1 counts them (perfdata); no threshold: its normal size depends on the installation (the filesystem's used % is the disk check's)."
+    }
   }
 
   service "disk-incoming" {
@@ -128,6 +179,13 @@ role "all" {
       args     = { p = "/opt/zextras/incoming", used-warning = "80%", used-critical = "90%" }
       interval = "30s"
     }
+    check "size" {
+      type     = "ttl"
+      probe    = "dirsize"
+      args     = { p = "/opt/zextras/incoming" }
+      interval = "60s"
+      notes    = "Bytes the /opt/zextras/incoming tree uses, as du -sxB1 counts them (perfdata); no threshold: its normal size depends on the installation (the filesystem's used % is the disk check's)."
+    }
   }
 
   service "disk-cache" {
@@ -141,6 +199,13 @@ role "all" {
       probe    = "disk"
       args     = { p = "/opt/zextras/cache", used-warning = "80%", used-critical = "90%" }
       interval = "30s"
+    }
+    check "size" {
+      type     = "ttl"
+      probe    = "dirsize"
+      args     = { p = "/opt/zextras/cache" }
+      interval = "60s"
+      notes    = "Bytes the /opt/zextras/cache tree uses, as du -sxB1 counts them (perfdata); no threshold: its normal size depends on the installation (the filesystem's used % is the disk check's)."
     }
   }
 
