@@ -17,10 +17,12 @@ import (
 
 const (
 	installedBinary = "/usr/bin/carbonio-health"
-	installedUnit   = "/lib/systemd/system/carbonio-health.service"
-	installedDropIn = "/lib/systemd/system/carbonio-health.service.d/node-file.conf"
-	configDir       = "/etc/carbonio-health"
-	unitName        = "carbonio-health.service"
+	// installedCheckBinary runs the light probes for the agent's script checks.
+	installedCheckBinary = "/usr/bin/carbonio-health-check"
+	installedUnit        = "/lib/systemd/system/carbonio-health.service"
+	installedDropIn      = "/lib/systemd/system/carbonio-health.service.d/node-file.conf"
+	configDir            = "/etc/carbonio-health"
+	unitName             = "carbonio-health.service"
 )
 
 // TestPackageInstall installs the .deb on this machine as an operator would
@@ -88,6 +90,10 @@ func TestPackageInstall(t *testing.T) {
 		// /etc/carbonio-health and find no node file, as the drop-in says.
 		if out, err := exec.Command(installedBinary, "validate").CombinedOutput(); err == nil || !strings.Contains(string(out), "no *.hcl") {
 			t.Errorf("validate with only the example installed: %v\n%s", err, out)
+		}
+		// Beside it, what the agent execs for a light probe's script check.
+		if out := run(t, installedCheckBinary, "check", "users", "-w", "1000", "-c", "2000"); !strings.HasPrefix(out, "USERS OK - ") {
+			t.Errorf("%s check users: %s", installedCheckBinary, out)
 		}
 	})
 	t.Run("files where the unit expects them", func(t *testing.T) { checkInstalledUnit(t) })

@@ -48,10 +48,12 @@ cat <<MSG
 Consul dev agent:  http://127.0.0.1:$port/ui   (log: $state/consul.log)
 Health, raw:       curl -s http://127.0.0.1:$port/v1/health/state/any
 Health, as Nagios: $bin/carbonio-health status -http-addr 127.0.0.1:$port
+Metrics:           curl -s http://127.0.0.1:$port/v1/catalog/service/carbonio-health  (its address and port; then /metrics)
 Reload the node:   kill -HUP \$(pgrep -f 'carbonio-health run')       Ctrl-C stops everything.
 MSG
 
+# -metrics-addr port 0: a free port, registered in Consul as carbonio-health.
 "$bin/carbonio-health" run -http-addr "127.0.0.1:$port" \
-	-config-dir "$repo/deploy/dev" -agent-config-dir "$confd" &
+	-config-dir "$repo/deploy/dev" -agent-config-dir "$confd" -metrics-addr 127.0.0.1:0 &
 daemon=$!
 wait "$daemon"

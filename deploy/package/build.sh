@@ -12,8 +12,10 @@ mkdir -p "$out"
 PKG_VERSION=$(deploy/package/version.sh)
 export PKG_VERSION
 
-CGO_ENABLED=0 "$GO" build -trimpath -ldflags "-s -w -X main.version=$PKG_VERSION" \
-	-o "$out/carbonio-health" ./cmd/carbonio-health
+for cmd in carbonio-health carbonio-health-check; do
+	CGO_ENABLED=0 "$GO" build -trimpath -ldflags "-s -w -X main.version=$PKG_VERSION" \
+		-o "$out/$cmd" "./cmd/$cmd"
+done
 
 # One entry for this build, dated like its commit (reproducible).
 {
