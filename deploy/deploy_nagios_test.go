@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 // nagiosMain is a main configuration for Debian's nagios4 that loads what
@@ -86,16 +88,14 @@ func TestNagios(t *testing.T) {
 	defer func() { cancel(); _ = cmd.Wait() }()
 	want := map[string]string{"Carbonio health": "2", "Carbonio MTA": "2", "Carbonio proxy": "0"}
 	var got map[string]map[string]string
-	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+	consultest.Eventually(t, "nagios4 to check every service", func() bool {
 		got = serviceStatus(t, filepath.Join(dir, "status.dat"))
 		done := len(got) == len(want)
 		for _, s := range got {
 			done = done && s["has_been_checked"] == "1"
 		}
-		if done {
-			break
-		}
-	}
+		return done
+	})
 	for svc, state := range want {
 		s := got[svc]
 		t.Logf("%s: state %s: %s", svc, s["current_state"], s["plugin_output"])

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/consul/api"
 
@@ -120,11 +119,8 @@ func registerTTL(t *testing.T, c *api.Client, id, name, check, status string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	consultest.Eventually(t, id+" in the catalog as "+status, func() bool {
 		checks, _, err := c.Health().Checks(name, nil)
-		if err == nil && len(checks) == 1 && checks[0].Status == status {
-			return
-		}
-	}
-	t.Fatalf("%s never reached the catalog as %s", id, status)
+		return err == nil && len(checks) == 1 && checks[0].Status == status
+	})
 }

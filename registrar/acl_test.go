@@ -41,7 +41,7 @@ func TestDaemonWithLeastPrivilegeToken(t *testing.T) {
 	load, _ := n.declare(t, true)
 	logs := &testWriter{t: t}
 	d := startDaemon(t, &Daemon{Client: client, Log: loggerTo(t, logs), Load: load, AgentConfigDir: agent.ConfigDir})
-	eventually(t, "TTL and script checks passing under the policy", func() bool {
+	consultest.Eventually(t, "TTL and script checks passing under the policy", func() bool {
 		ttl, _ := checkStatus(t, admin, sockChk)
 		sh, _ := checkStatus(t, admin, shChk)
 		return ttl == api.HealthPassing && sh == api.HealthPassing

@@ -57,7 +57,7 @@ func TestDaemonScriptChecks(t *testing.T) {
 				return
 			}
 			startDaemon(t, d)
-			eventually(t, "the script check passing", func() bool {
+			consultest.Eventually(t, "the script check passing", func() bool {
 				st, _ := checkStatus(t, client, shChk)
 				return st == api.HealthPassing
 			})
@@ -93,7 +93,7 @@ func TestDaemonTTLChecks(t *testing.T) {
 	}
 	for _, s := range steps {
 		s.act()
-		eventually(t, s.name, func() bool {
+		consultest.Eventually(t, s.name, func() bool {
 			st, out := checkStatus(t, client, sockChk)
 			return st == s.status && strings.Contains(strings.ToLower(out), strings.ToLower(s.output))
 		})
@@ -137,7 +137,7 @@ func TestDaemonRegistersViaConfig(t *testing.T) {
 	agent, client := n.agent, n.client
 	load, _ := n.declare(t, true)
 	startDaemon(t, &Daemon{Client: client, Log: testLogger(t), Load: load, AgentConfigDir: agent.ConfigDir, AllViaConfig: true})
-	eventually(t, "the TTL check passing", func() bool {
+	consultest.Eventually(t, "the TTL check passing", func() bool {
 		st, _ := checkStatus(t, client, sockChk)
 		return st == api.HealthPassing
 	})

@@ -56,7 +56,7 @@ node { roles = ["t"] }
 	} {
 		step.act()
 		want := du()
-		eventually(t, step.name, func() bool {
+		consultest.Eventually(t, step.name, func() bool {
 			st, out := checkStatus(t, client, id)
 			return st == step.status && strings.Contains(out, " "+want+" B used")
 		})

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
-	"github.com/hashicorp/consul/sdk/testutil/retry"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/zextras/carbonio-health/hcl"
@@ -20,17 +19,6 @@ import (
 
 // Helpers shared by the integration tests: a declaration written to a temp
 // dir, a daemon running in the background, and polling of the agent.
-
-// eventually retries cond with consultest.Wait until it holds, and fails
-// the test naming what it waited for.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	retry.RunWith(consultest.Wait(), t, func(r *retry.R) {
-		if !cond() {
-			r.Fatalf("timed out waiting for %s", what)
-		}
-	})
-}
 
 // testLogger writes to the test log.
 func testLogger(t *testing.T) hclog.Logger {

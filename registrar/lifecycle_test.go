@@ -23,7 +23,7 @@ func TestDaemonSurvivesAgentDataWipe(t *testing.T) {
 	agent.WipeDataDir(t)
 	agent.Start(t)
 	back := time.Now()
-	eventually(t, "every service and check back with the TTL check passing", func() bool {
+	consultest.Eventually(t, "every service and check back with the TTL check passing", func() bool {
 		st, _ := checkStatus(t, client, sockChk)
 		sh, _ := checkStatus(t, client, shChk)
 		web, _ := checkStatus(t, client, webID+":tcp")
@@ -103,7 +103,7 @@ node { roles = ["t", "t2"] }
 			t.Fatal(err)
 		}
 		reload <- struct{}{}
-		eventually(t, s.name, s.check)
+		consultest.Eventually(t, s.name, s.check)
 	}
 }
 
@@ -114,7 +114,7 @@ func TestDaemonRestartChangesNothing(t *testing.T) {
 	client := n.client
 	load, _ := n.declare(t, false)
 	first := startDaemon(t, &Daemon{Client: client, Log: testLogger(t), Load: load})
-	eventually(t, "the TTL check passing", func() bool {
+	consultest.Eventually(t, "the TTL check passing", func() bool {
 		st, _ := checkStatus(t, client, sockChk)
 		return st == api.HealthPassing
 	})

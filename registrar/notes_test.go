@@ -28,7 +28,7 @@ func TestCatalogNotesReachTheAgent(t *testing.T) {
 		// Every if_present folder counts as present: every check is registered.
 		PathExists: func(string) bool { return true },
 	})
-	eventually(t, "every catalog check in the agent", func() bool {
+	consultest.Eventually(t, "every catalog check in the agent", func() bool {
 		checks, err := client.Agent().ChecksWithFilterOpts("", nil)
 		if err != nil {
 			return false

@@ -66,7 +66,7 @@ func TestDaemonFollowsFolders(t *testing.T) {
 	const storeID, backupID = "carbonio-health:t:store", "carbonio-health:t:backup"
 	has := func(id string) bool { _, ok := owned(t, n.client)[id]; return ok }
 	status := func(id string) (string, string) { return checkStatus(t, n.client, id+":disk") }
-	eventually(t, "the store's check passing", func() bool { s, _ := status(storeID); return s == api.HealthPassing })
+	consultest.Eventually(t, "the store's check passing", func() bool { s, _ := status(storeID); return s == api.HealthPassing })
 	if has(backupID) {
 		t.Fatal("backup registered before its folder exists")
 	}
@@ -88,7 +88,7 @@ func TestDaemonFollowsFolders(t *testing.T) {
 		if err := s.act(); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
-		eventually(t, s.name, func() bool {
+		consultest.Eventually(t, s.name, func() bool {
 			if s.want == "" {
 				return !has(s.id)
 			}

@@ -68,7 +68,7 @@ func TestReconcileSteadyStateWritesNothing(t *testing.T) {
 	}
 	// Wait for the agent to sync to the catalog, then take its index.
 	var index uint64
-	eventually(t, "services in the catalog", func() bool {
+	consultest.Eventually(t, "services in the catalog", func() bool {
 		svcs, meta, err := client.Catalog().Services(nil)
 		index = meta.LastIndex
 		return err == nil && len(svcs) >= 4 // consul + ours

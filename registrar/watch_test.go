@@ -42,12 +42,12 @@ agent_prefix "" { policy = "read" }
 			load, _ := n.declare(t, false)
 			logs := &testWriter{t: t}
 			startDaemon(t, &Daemon{Client: n.agent.Client(t, tok.SecretID), Log: loggerTo(t, logs), Load: load, Resync: time.Hour})
-			eventually(t, "the web service registered", func() bool { return owned(t, n.client)[webID] != nil })
+			consultest.Eventually(t, "the web service registered", func() bool { return owned(t, n.client)[webID] != nil })
 			if err := n.client.Agent().ServiceDeregister(webID); err != nil {
 				t.Fatal(err)
 			}
 			gone := time.Now()
-			eventually(t, "the web service back", func() bool { return owned(t, n.client)[webID] != nil })
+			consultest.Eventually(t, "the web service back", func() bool { return owned(t, n.client)[webID] != nil })
 			t.Logf("back after %v", time.Since(gone).Round(time.Millisecond))
 			if blind := logs.contains("cannot read this node"); blind != tt.wantBlind {
 				t.Errorf("logged the polling fallback: %v, want %v", blind, tt.wantBlind)

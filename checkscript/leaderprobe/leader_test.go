@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/consul/api"
-	"github.com/hashicorp/consul/sdk/testutil/retry"
 
 	"github.com/zextras/carbonio-health/checkscript"
 	"github.com/zextras/carbonio-health/checkscript/consulstatus"
@@ -38,7 +36,7 @@ func TestLeaderLostQuorum(t *testing.T) {
 	// later bootstrap_expect overrides consultest's).
 	b := consultest.Start(t, consultest.Options{ExtraHCL: autopilot + fmt.Sprintf(
 		"bootstrap_expect = 0\nretry_join = [\"127.0.0.1:%d\"]\n", serf)})
-	waitFor(t, "two raft voters", func() bool { return voters(ca) == 2 })
+	consultest.Eventually(t, "two raft voters", func() bool { return voters(ca) == 2 })
 
 	probe := func() checkscript.Result {
 		t.Helper()
@@ -57,7 +55,7 @@ func TestLeaderLostQuorum(t *testing.T) {
 	}
 
 	b.Stop(t) // a server does not leave on SIGINT: the cluster keeps two voters, one of them gone
-	waitFor(t, "the leader lost", func() bool { l, err := ca.Status().Leader(); return err == nil && l == "" })
+	consultest.Eventually(t, "the leader lost", func() bool { l, err := ca.Status().Leader(); return err == nil && l == "" })
 	r := probe()
 	if r.Status != checkscript.Critical || !strings.Contains(r.String(), "LEADER CRITICAL - no cluster leader: Consul at "+a.Addr) {
 		t.Errorf("without quorum: %s", r)
@@ -83,17 +81,6 @@ func voters(c *api.Client) int {
 		}
 	}
 	return n
-}
-
-// waitFor retries cond with consul/sdk's retry until it holds; the
-// deadline catches a hang, it is not a timing claim.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	retry.RunWith(&retry.Timer{Timeout: 60 * time.Second, Wait: 100 * time.Millisecond}, t, func(r *retry.R) {
-		if !cond() {
-			r.Fatalf("still waiting for %s", what)
-		}
-	})
 }
 
 func TestLeaderArguments(t *testing.T) {

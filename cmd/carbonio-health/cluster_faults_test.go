@@ -93,7 +93,7 @@ func (f *clusterFixture) countSince(marks []int, s string) []int {
 func (f *clusterFixture) newLeader(t *testing.T, old *consultest.Node) *consultest.Node {
 	t.Helper()
 	var l *consultest.Node
-	waitFor(t, "a new leader", func() bool {
+	consultest.Eventually(t, "a new leader", func() bool {
 		var err error
 		l, err = f.Leader()
 		return err == nil && l != old
@@ -193,12 +193,12 @@ func TestClusterQuorumLost(t *testing.T) {
 	}
 	elected := time.Now()
 	want := d.CheckIDs()[1]
-	waitFor(t, want+" critical in the catalog after the outage", func() bool {
+	consultest.Eventually(t, want+" critical in the catalog after the outage", func() bool {
 		all, err := f.catalogChecks()
 		return err == nil && all[d.Node.Name][want] != nil && all[d.Node.Name][want].Status == api.HealthCritical
 	})
 	right := time.Now()
-	waitFor(t, "every daemon to log the leader back", func() bool {
+	consultest.Eventually(t, "every daemon to log the leader back", func() bool {
 		return !slices.Contains(f.countSince(marks, "consul cluster has a leader again"), 0)
 	})
 	noLeader := f.countSince(marks, "consul cluster has no leader")
@@ -230,7 +230,7 @@ func TestClusterClientIsolated(t *testing.T) {
 		t.Fatal(err)
 	}
 	paused := time.Now()
-	waitFor(t, n.Name+" serfHealth critical", func() bool {
+	consultest.Eventually(t, n.Name+" serfHealth critical", func() bool {
 		all, err := f.catalogChecks()
 		return err == nil && all[n.Name]["serfHealth"] != nil && all[n.Name]["serfHealth"].Status == api.HealthCritical
 	})
@@ -327,7 +327,7 @@ func TestClusterDaemonTokenRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 			broken := time.Now()
-			waitFor(t, "the refused-token line", func() bool { return since("consul refuses the daemon's ACL token") > 0 })
+			consultest.Eventually(t, "the refused-token line", func() bool { return since("consul refuses the daemon's ACL token") > 0 })
 			t.Logf("refused after %v", time.Since(broken).Round(time.Millisecond))
 			put0 := reqs()
 			time.Sleep(15 * time.Second)
@@ -360,7 +360,7 @@ func TestClusterDaemonTokenRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 			repaired := time.Now()
-			waitFor(t, "the daemon to recover", func() bool { return since("consul accepts the daemon's ACL token again") == 1 })
+			consultest.Eventually(t, "the daemon to recover", func() bool { return since("consul accepts the daemon's ACL token again") == 1 })
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
 			if err := f.waitCatalogTrue(ctx); err != nil {

@@ -113,7 +113,7 @@ func TestClusterReadEveryNode(t *testing.T) {
 		}
 		return true
 	}
-	waitFor(t, "consul watch on "+watcher.Name+" to see every node's checks", func() bool { return everyCheck(api.HealthPassing, nil) })
+	consultest.Eventually(t, "consul watch on "+watcher.Name+" to see every node's checks", func() bool { return everyCheck(api.HealthPassing, nil) })
 
 	// A change on another node reaches the watch, and the status line.
 	d := f.Daemons[0]
@@ -124,9 +124,9 @@ func TestClusterReadEveryNode(t *testing.T) {
 		if _, err := reopenSocket(d); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the socket check passing again", func() bool { return everyCheck(api.HealthPassing, nil) })
+		consultest.Eventually(t, "the socket check passing again", func() bool { return everyCheck(api.HealthPassing, nil) })
 	}()
-	waitFor(t, "consul watch to see "+d.Node.Name+"'s socket check critical", func() bool { return everyCheck(api.HealthCritical, d) })
+	consultest.Eventually(t, "consul watch to see "+d.Node.Name+"'s socket check critical", func() bool { return everyCheck(api.HealthCritical, d) })
 	code, line = f.statusAt(t, reader, "-node", "*")
 	if code != 2 || !strings.Contains(line, "carbonio-"+d.Role+"-sock") {
 		t.Errorf("status -node '*' after the socket went: %d %s", code, line)

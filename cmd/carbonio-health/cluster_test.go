@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 // TestClusterShape: the shared cluster is configured as Carbonio's is, and
@@ -64,7 +66,7 @@ func TestClusterShape(t *testing.T) {
 	if _, err := conn.Read(make([]byte, 1)); err != io.EOF {
 		t.Errorf("plain RPC to %s: read %v, want the connection closed", s.Name, err)
 	}
-	waitFor(t, "the server to log the refused plain RPC", func() bool {
+	consultest.Eventually(t, "the server to log the refused plain RPC", func() bool {
 		return strings.Contains(s.Log(), "Non-TLS connection attempted with VerifyIncoming set")
 	})
 	if wrong := f.catalogTrue(); wrong != "" {

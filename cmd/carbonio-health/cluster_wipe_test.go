@@ -61,7 +61,7 @@ func TestClusterClientAgentWiped(t *testing.T) {
 	stopped := time.Now()
 	n.Stop() // SIGTERM: a client leaves the cluster, its node leaves the catalog
 	defer func() { t.Logf("stop to end of test: %v", time.Since(stopped).Round(time.Millisecond)) }()
-	waitFor(t, "the stopped client's node gone from the catalog", func() bool {
+	consultest.Eventually(t, "the stopped client's node gone from the catalog", func() bool {
 		node, _, err := f.Admin().Catalog().Node(n.Name, nil)
 		return err == nil && node == nil
 	})
@@ -145,17 +145,5 @@ func TestClusterLoneServerWiped(t *testing.T) {
 		present.Sub(elected).Round(time.Millisecond), passing.Sub(elected).Round(time.Millisecond))
 	if testing.Verbose() {
 		t.Logf("daemon:\n%s", strings.Join(d.Logs.Lines(), "\n"))
-	}
-}
-
-// waitFor polls cond every 50 ms for up to a minute (a hang detector).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/consul/sdk/freeport"
@@ -85,7 +84,7 @@ node { roles = ["t"] }
 
 	// The daemon registered its endpoint, owned like its other services.
 	var exporter *api.AgentService
-	eventuallyTrue(t, "the carbonio-health service in the agent", func() bool {
+	consultest.Eventually(t, "the carbonio-health service in the agent", func() bool {
 		exporter, _, _ = admin.Agent().Service(registrar.ExporterName, nil)
 		return exporter != nil
 	})
@@ -104,7 +103,7 @@ node { roles = ["t"] }
 	promAddr := startPrometheus(t, prom, cfg)
 
 	// Its own view: the target discovered through Consul, and up.
-	eventuallyTrue(t, "Prometheus to scrape carbonio-health successfully", func() bool {
+	consultest.Eventually(t, "Prometheus to scrape carbonio-health successfully", func() bool {
 		var targets struct {
 			ActiveTargets []struct {
 				DiscoveredLabels map[string]string `json:"discoveredLabels"`
@@ -141,7 +140,7 @@ node { roles = ["t"] }
 		{`carbonio_health_build_info{version="` + version + `"}`, "1"},
 	}
 	for _, q := range queries {
-		eventuallyTrue(t, "the query "+q.query, func() bool {
+		consultest.Eventually(t, "the query "+q.query, func() bool {
 			var res struct {
 				Result []struct {
 					Value [2]any `json:"value"`
@@ -209,7 +208,7 @@ func startPrometheus(t *testing.T, bin, cfg string) string {
 			t.Logf("prometheus output:\n%s", out.String())
 		}
 	})
-	eventuallyTrue(t, "Prometheus ready", func() bool {
+	consultest.Eventually(t, "Prometheus ready", func() bool {
 		resp, err := http.Get("http://" + addr + "/-/ready")
 		if err != nil {
 			return false
@@ -257,19 +256,6 @@ func writeFile(t *testing.T, path, content string) {
 	}
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// eventuallyTrue polls cond every 200 ms for up to a minute (a hang
-// detector, not a timing claim: Prometheus discovers and scrapes in seconds).
-func eventuallyTrue(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
@@ -151,20 +150,15 @@ func TestSetup(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("daemon with the setup token: %v\n%s", err, logs.String())
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	consultest.Eventually(t, "both checks passing under the setup token", func() bool {
 		checks, err := admin.Agent().Checks()
 		if err != nil {
-			t.Fatal(err)
+			return false
 		}
 		sockOK := checks["carbonio-health:t:sock:present"] != nil && checks["carbonio-health:t:sock:present"].Status == api.HealthPassing
 		shOK := checks["carbonio-health:t:sh:sh"] != nil && checks["carbonio-health:t:sh:sh"].Status == api.HealthPassing
-		if sockOK && shOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("checks not passing under the setup token:\n%s", logs.String())
-		}
-	}
+		return sockOK && shOK
+	})
 	if strings.Contains(logs.String(), "cannot read this node") {
 		t.Errorf("the watch fell back to polling:\n%s", logs.String())
 	}
@@ -284,12 +278,8 @@ node { roles = ["t"] }
 	case err := <-done:
 		t.Fatalf("daemon: %v", err)
 	}
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if c, _ := admin.Agent().Checks(); c["carbonio-health:t:sock:present"] != nil && c["carbonio-health:t:sock:present"].Status == api.HealthPassing {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the TTL check never passed under agent read")
-		}
-	}
+	consultest.Eventually(t, "the TTL check passing under agent read", func() bool {
+		c, _ := admin.Agent().Checks()
+		return c["carbonio-health:t:sock:present"] != nil && c["carbonio-health:t:sock:present"].Status == api.HealthPassing
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/consul/api"
 
@@ -43,11 +42,7 @@ func TestStatusReadsTheLocalAgent(t *testing.T) {
 		}
 		return ""
 	}
-	for deadline := time.Now().Add(10 * time.Second); catalogOutput() != "DNS OK - first"; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the first output never reached the catalog")
-		}
-	}
+	consultest.Eventually(t, "the first output in the catalog", func() bool { return catalogOutput() == "DNS OK - first" })
 	// Same status, new output: the agent defers the catalog write.
 	if err := client.Agent().UpdateTTL(checkID, "DNS OK - second", api.HealthPassing); err != nil {
 		t.Fatal(err)

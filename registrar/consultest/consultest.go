@@ -69,9 +69,20 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// Wait returns the retryer for waiting on an agent or a daemon to reach a
-// state: every 50 ms for up to 30 s. The deadline catches a hang; it is not
-// a timing claim.
+// Wait returns the retryer for waiting on an agent, a daemon or a tool to
+// reach a state: every 50 ms for up to 90 s. The deadline catches a hang; it
+// is not a timing claim.
 func Wait() *retry.Timer {
-	return &retry.Timer{Timeout: 30 * time.Second, Wait: 50 * time.Millisecond}
+	return &retry.Timer{Timeout: 90 * time.Second, Wait: 50 * time.Millisecond}
+}
+
+// Eventually retries cond with Wait until it holds, and fails the test
+// naming what it waited for: the one polling loop of the tests.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	retry.RunWith(Wait(), t, func(r *retry.R) {
+		if !cond() {
+			r.Fatalf("timed out waiting for %s", what)
+		}
+	})
 }
