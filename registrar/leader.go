@@ -10,10 +10,13 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// DefaultLeaderPoll is how often the daemon asks its agent whether the
-// cluster has a leader (/v1/status/leader: answered from memory by a server,
-// one small RPC for a client).
-const DefaultLeaderPoll = time.Second
+// Timing of the leaderWatch's questions, asked only while the leader (or
+// the agent) is gone: the first after leaderRetry, doubled up to
+// leaderRetryMax, which bounds how late a returning leader is seen.
+const (
+	leaderRetry    = 250 * time.Millisecond
+	leaderRetryMax = time.Second
+)
 
 // leaderWatch follows whether the cluster has a raft leader, as the local
 // agent sees it.
@@ -29,6 +32,16 @@ const DefaultLeaderPoll = time.Second
 // which makes the agent sync everything it holds at once instead of at its
 // next periodic full sync (15-30 s after a failed one).
 //
+// It asks nothing while all is well. Consul has no blocking query that
+// returns when the leader goes: a stale read of the node keeps blocking on
+// a surviving server during a quorum loss, and a default one fails only
+// when the leader process itself dies. So the NodeWatch's answers are the
+// heartbeat: each carries X-Consul-KnownLeader, and its wait is bounded
+// (watchWait). An answer without a known leader, or a failed query (the
+// agent gone, or "No cluster leader"), is sent on suspect; then the agent
+// is asked /v1/status/leader (answered from memory by a server, one small
+// RPC for a client) with backoff, until it names a leader again.
+//
 // It logs one line when the leader is lost and one when it is back.
 type leaderWatch struct {
 	client *api.Client
@@ -36,6 +49,8 @@ type leaderWatch struct {
 	// back is signalled (without blocking) when a leader appears after
 	// none, or after the agent itself was unreachable.
 	back chan struct{}
+	// suspect is signalled (without blocking) when the leader may be gone.
+	suspect chan struct{}
 
 	lost    atomic.Bool // the agent answers, and says there is no leader
 	logged  bool        // the "no leader" line was written
@@ -79,17 +94,33 @@ func (w *leaderWatch) poll(ctx context.Context) {
 	}
 }
 
-// run polls every period until ctx ends.
-func (w *leaderWatch) run(ctx context.Context, period time.Duration) {
-	t := time.NewTicker(period)
-	defer t.Stop()
+// run asks whenever suspect is signalled, then again with backoff while
+// there is no leader or no agent, until ctx ends.
+func (w *leaderWatch) run(ctx context.Context) {
 	for {
+		pause := leaderRetry
+		for w.lost.Load() || w.unknown {
+			sleep(ctx, pause)
+			if ctx.Err() != nil {
+				return
+			}
+			w.poll(ctx)
+			pause = min(2*pause, leaderRetryMax)
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-w.suspect:
 			w.poll(ctx)
 		}
+	}
+}
+
+// suspected asks run to check the leader (without blocking).
+func (w *leaderWatch) suspected() {
+	select {
+	case w.suspect <- struct{}{}:
+	default:
 	}
 }
 
