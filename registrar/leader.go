@@ -84,10 +84,7 @@ func (w *leaderWatch) poll(ctx context.Context) {
 			w.log.Info("consul cluster has a leader again; pushing the node's state to the catalog", "leader", addr)
 		}
 		if w.logged || w.unknown {
-			select {
-			case w.back <- struct{}{}:
-			default:
-			}
+			notify(w.back)
 		}
 		w.logged, w.unknown = false, false
 		w.lost.Store(false)
@@ -117,12 +114,7 @@ func (w *leaderWatch) run(ctx context.Context) {
 }
 
 // suspected asks run to check the leader (without blocking).
-func (w *leaderWatch) suspected() {
-	select {
-	case w.suspect <- struct{}{}:
-	default:
-	}
-}
+func (w *leaderWatch) suspected() { notify(w.suspect) }
 
 // agentUnreachable recognises a failed connection to the agent itself (as
 // opposed to an answer from it).
