@@ -175,7 +175,18 @@ func TestClusterQuorumLost(t *testing.T) {
 	if err := os.Remove(d.Sock); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(30 * time.Second)
+	// Sampled through the outage: when each daemon logged the loss (its
+	// watch's bounded wait is the heartbeat, see leaderWatch).
+	seen := make([]time.Duration, len(f.Daemons))
+	for time.Since(lost) < 30*time.Second {
+		for i, n := range f.countSince(marks, "consul cluster has no leader") {
+			if n > 0 && seen[i] == 0 {
+				seen[i] = time.Since(lost).Round(100 * time.Millisecond)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("each daemon logged the lost leader %v after the kill", seen)
 	for _, dd := range f.Daemons {
 		select {
 		case err := <-dd.done:
