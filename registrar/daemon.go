@@ -112,7 +112,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.leader = leaderWatch{client: d.Client, log: d.Log, back: make(chan struct{}, 1), suspect: make(chan struct{}, 1)}
 	runCtx, stopChecks := context.WithCancel(ctx)
 	changed := make(chan struct{}, 1)
-	watch := NodeWatch{Client: d.Client, Node: d.node, Log: d.Log.Named("watch"), Changed: changed, NoLeader: d.leader.suspect}
+	watch := NodeWatch{Client: d.Client, Node: d.node, Log: d.Log.Named("watch"), Changed: changed, Leader: d.leader.suspect}
 	watching := make(chan struct{})
 	defer func() {
 		stopChecks()

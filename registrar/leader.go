@@ -37,10 +37,11 @@ const (
 // a surviving server during a quorum loss, and a default one fails only
 // when the leader process itself dies. So the NodeWatch's answers are the
 // heartbeat: each carries X-Consul-KnownLeader, and its wait is bounded
-// (watchWait). An answer without a known leader, or a failed query (the
-// agent gone, or "No cluster leader"), is sent on suspect; then the agent
-// is asked /v1/status/leader (answered from memory by a server, one small
-// RPC for a client) with backoff, until it names a leader again.
+// (watchWait). An answer without a known leader, a failed query (the agent
+// gone, or "No cluster leader"), or the first answer after failures is sent
+// on suspect; then the agent is asked /v1/status/leader (answered from
+// memory by a server, one small RPC for a client), and again with backoff
+// until it names a leader.
 //
 // It logs one line when the leader is lost and one when it is back.
 type leaderWatch struct {
@@ -91,24 +92,25 @@ func (w *leaderWatch) poll(ctx context.Context) {
 	}
 }
 
-// run asks whenever suspect is signalled, then again with backoff while
-// there is no leader or no agent, until ctx ends.
+// run asks whenever suspect is signalled and, while there is no leader or
+// no agent, also after a backoff, until ctx ends.
 func (w *leaderWatch) run(ctx context.Context) {
+	pause := leaderRetry
 	for {
-		pause := leaderRetry
-		for w.lost.Load() || w.unknown {
-			sleep(ctx, pause)
-			if ctx.Err() != nil {
-				return
-			}
-			w.poll(ctx)
-			pause = min(2*pause, leaderRetryMax)
+		var retry <-chan time.Time
+		if w.lost.Load() || w.unknown {
+			retry = time.After(pause)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.suspect:
-			w.poll(ctx)
+		case <-retry:
+			pause = min(2*pause, leaderRetryMax)
+		}
+		w.poll(ctx)
+		if !w.lost.Load() && !w.unknown {
+			pause = leaderRetry
 		}
 	}
 }

@@ -42,8 +42,8 @@ const (
 // catalog at once, and the query returns with it. A failed query means the
 // agent went away: Changed is signalled once, and again when the agent
 // answers, which covers an agent restarted with a wiped data dir. A failed
-// query, or an answer saying the servers know no leader, is also sent on
-// NoLeader. A token that cannot read the node makes the watch poll at
+// query, an answer saying the servers know no leader, and the first answer
+// after failures are also sent on Leader. A token that cannot read the node makes the watch poll at
 // watchPoll instead.
 type NodeWatch struct {
 	// Client talks to the local agent.
@@ -54,9 +54,11 @@ type NodeWatch struct {
 	Log hclog.Logger
 	// Changed is signalled without blocking.
 	Changed chan<- struct{}
-	// NoLeader, when set, is signalled without blocking when the cluster
-	// may have no leader (or the agent is gone).
-	NoLeader chan<- struct{}
+	// Leader, when set, is signalled without blocking when the cluster's
+	// leader may have gone or come back: a failed query (the agent gone, or
+	// no leader), an answer saying the servers know none, the first answer
+	// after failures.
+	Leader chan<- struct{}
 
 	wg sync.WaitGroup
 }
@@ -115,8 +117,8 @@ func (w *NodeWatch) follow(ctx context.Context, what string, polls bool, read fu
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil || !meta.KnownLeader {
-			notify(w.NoLeader)
+		if err != nil || !meta.KnownLeader || failing {
+			notify(w.Leader)
 		}
 		var next uint64
 		if meta != nil {

@@ -224,6 +224,27 @@ func TestClusterQuorumLost(t *testing.T) {
 	}
 }
 
+// settled waits until the catalog's checks hold still for a blocking
+// query's wait (2 s): writes left over from the previous fault, such as an
+// agent's resync after a quorum outage, which can still be on its way after
+// restore saw the catalog right, land before a snapshot compared by
+// ModifyIndex.
+func (f *clusterFixture) settled(t *testing.T) {
+	t.Helper()
+	var index uint64
+	consultest.Eventually(t, "the catalog to hold still", func() bool {
+		q := &api.QueryOptions{WaitIndex: index, WaitTime: 2 * time.Second}
+		_, meta, err := f.Admin().Health().State(api.HealthAny, q)
+		if err != nil {
+			index = 0
+			return false
+		}
+		still := index != 0 && meta.LastIndex == index
+		index = meta.LastIndex
+		return still
+	})
+}
+
 // TestClusterClientIsolated: a client's agent frozen (SIGSTOP: no gossip,
 // no answers) until the servers mark it failed, then resumed. `status`
 // reports the node as unreachable meanwhile, its services come back true,
@@ -233,6 +254,7 @@ func TestClusterClientIsolated(t *testing.T) {
 	defer f.restore(t)
 	d := f.Daemons[1]
 	n := d.Node
+	f.settled(t)
 	before, err := f.catalogChecks()
 	if err != nil {
 		t.Fatal(err)
