@@ -15,9 +15,11 @@ const (
 	// Each answer says whether the servers know a leader, and nothing else
 	// in Consul tells a quiet node that its cluster lost quorum (see
 	// leaderWatch): so a lost leader is seen within watchWait (plus the
-	// servers' jitter of 1/16), at 2 queries per watchWait when nothing
-	// changes.
-	watchWait = 15 * time.Second
+	// servers' jitter of 1/16) of the servers noticing, or within twice
+	// that when the query was on a server that died (a client agent retries
+	// a read cut by EOF on another server, which starts the wait again),
+	// at 2 queries per watchWait when nothing changes.
+	watchWait = 10 * time.Second
 	// watchRetry is the first pause after a failed query (the agent is gone
 	// or restarting, or has no servers; the daemon is told once), doubled
 	// up to maxBackoff while it fails. The daemon retries its own local
