@@ -44,7 +44,7 @@ func newCountingProxy(tb testing.TB, agentAddr string) *countingProxy {
 }
 
 // callKind names a call: register, deregister, ttl-update, reload, watch
-// (a blocking query of the NodeWatch), read.
+// (a blocking query of the NodeWatch), leader (/v1/status/leader), read.
 func callKind(r *http.Request) string {
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/v1/agent/service/register"):
@@ -57,6 +57,8 @@ func callKind(r *http.Request) string {
 		return "reload"
 	case strings.HasPrefix(r.URL.Path, "/v1/catalog/node-services/"), strings.HasPrefix(r.URL.Path, "/v1/health/node/"):
 		return "watch"
+	case r.URL.Path == "/v1/status/leader":
+		return "leader"
 	default:
 		return "read"
 	}

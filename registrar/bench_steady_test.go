@@ -74,6 +74,7 @@ func BenchmarkSteadyState(b *testing.B) {
 	b.ReportMetric(float64(proxy.Count("ttl-update")), "ttl-updates")
 	b.ReportMetric(float64(proxy.Count("read")), "reads")
 	b.ReportMetric(float64(proxy.Count("watch")), "watch-queries")
+	b.ReportMetric(float64(proxy.Count("leader")), "leader-asks")
 	b.ReportMetric(float64(svcAfter.LastIndex-svcBefore.LastIndex), "services-index-delta")
 	b.ReportMetric(float64(chkAfter.LastIndex-chkBefore.LastIndex), "checks-index-delta")
 	b.ReportMetric(period.Seconds(), "seconds")

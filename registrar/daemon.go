@@ -1,7 +1,6 @@
 package registrar
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -58,9 +57,6 @@ type Daemon struct {
 	// Resync is the comparison period when nothing was heard
 	// (DefaultResync when zero).
 	Resync time.Duration
-	// LeaderPoll is how often the cluster's leader is asked for
-	// (DefaultLeaderPoll when zero).
-	LeaderPoll time.Duration
 	// DeregisterOnExit removes everything owned when Run ends.
 	DeregisterOnExit bool
 	// Ready, when set, is closed after the first successful reconcile.
@@ -113,10 +109,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.ttl = TTLRunner{Client: d.Client, Log: d.Log.Named("ttl"), Missing: missing, Metrics: d.Metrics, token: &d.token,
 		FullOutput: d.Options.FullOutput}
-	d.leader = leaderWatch{client: d.Client, log: d.Log, back: make(chan struct{}, 1)}
+	d.leader = leaderWatch{client: d.Client, log: d.Log, back: make(chan struct{}, 1), suspect: make(chan struct{}, 1)}
 	runCtx, stopChecks := context.WithCancel(ctx)
 	changed := make(chan struct{}, 1)
-	watch := NodeWatch{Client: d.Client, Node: d.node, Log: d.Log.Named("watch"), Changed: changed}
+	watch := NodeWatch{Client: d.Client, Node: d.node, Log: d.Log.Named("watch"), Changed: changed, Leader: d.leader.suspect}
 	watching := make(chan struct{})
 	defer func() {
 		stopChecks()
@@ -127,7 +123,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.leader.poll(ctx)
 	go func() {
 		defer close(watching)
-		d.leader.run(runCtx, cmp.Or(d.LeaderPoll, DefaultLeaderPoll))
+		d.leader.run(runCtx)
 	}()
 	d.reconcile(ctx)
 	d.ttl.Set(runCtx, d.state.TTLChecks())
@@ -140,7 +136,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.node != "" {
 		watch.Start(runCtx)
 	} else {
-		d.Log.Warn("the agent did not say its node name; comparing every second", "every", watchPoll)
+		d.Log.Warn("the agent did not say its node name; comparing (and asking for the leader) every second", "every", watchPoll)
 		period = min(period, watchPoll)
 	}
 	ticker := time.NewTicker(period)
@@ -168,6 +164,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case <-retry:
 			d.reconcile(ctx)
 		case <-ticker.C:
+			if d.node == "" {
+				d.leader.suspected() // no watch answers to tell
+			}
 			d.reconcile(ctx)
 		case <-d.presenceTick.C():
 			d.followPresence(ctx, runCtx)

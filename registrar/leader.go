@@ -10,10 +10,13 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// DefaultLeaderPoll is how often the daemon asks its agent whether the
-// cluster has a leader (/v1/status/leader: answered from memory by a server,
-// one small RPC for a client).
-const DefaultLeaderPoll = time.Second
+// Timing of the leaderWatch's questions, asked only while the leader (or
+// the agent) is gone: the first after leaderRetry, doubled up to
+// leaderRetryMax, which bounds how late a returning leader is seen.
+const (
+	leaderRetry    = 250 * time.Millisecond
+	leaderRetryMax = time.Second
+)
 
 // leaderWatch follows whether the cluster has a raft leader, as the local
 // agent sees it.
@@ -29,6 +32,17 @@ const DefaultLeaderPoll = time.Second
 // which makes the agent sync everything it holds at once instead of at its
 // next periodic full sync (15-30 s after a failed one).
 //
+// It asks nothing while all is well. Consul has no blocking query that
+// returns when the leader goes: a stale read of the node keeps blocking on
+// a surviving server during a quorum loss, and a default one fails only
+// when the leader process itself dies. So the NodeWatch's answers are the
+// heartbeat: each carries X-Consul-KnownLeader, and its wait is bounded
+// (watchWait). An answer without a known leader, a failed query (the agent
+// gone, or "No cluster leader"), or the first answer after failures is sent
+// on suspect; then the agent is asked /v1/status/leader (answered from
+// memory by a server, one small RPC for a client), and again with backoff
+// until it names a leader.
+//
 // It logs one line when the leader is lost and one when it is back.
 type leaderWatch struct {
 	client *api.Client
@@ -36,6 +50,8 @@ type leaderWatch struct {
 	// back is signalled (without blocking) when a leader appears after
 	// none, or after the agent itself was unreachable.
 	back chan struct{}
+	// suspect is signalled (without blocking) when the leader may be gone.
+	suspect chan struct{}
 
 	lost    atomic.Bool // the agent answers, and says there is no leader
 	logged  bool        // the "no leader" line was written
@@ -69,29 +85,38 @@ func (w *leaderWatch) poll(ctx context.Context) {
 			w.log.Info("consul cluster has a leader again; pushing the node's state to the catalog", "leader", addr)
 		}
 		if w.logged || w.unknown {
-			select {
-			case w.back <- struct{}{}:
-			default:
-			}
+			notify(w.back)
 		}
 		w.logged, w.unknown = false, false
 		w.lost.Store(false)
 	}
 }
 
-// run polls every period until ctx ends.
-func (w *leaderWatch) run(ctx context.Context, period time.Duration) {
-	t := time.NewTicker(period)
-	defer t.Stop()
+// run asks whenever suspect is signalled and, while there is no leader or
+// no agent, also after a backoff, until ctx ends.
+func (w *leaderWatch) run(ctx context.Context) {
+	pause := leaderRetry
 	for {
+		var retry <-chan time.Time
+		if w.lost.Load() || w.unknown {
+			retry = time.After(pause)
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			w.poll(ctx)
+		case <-w.suspect:
+		case <-retry:
+			pause = min(2*pause, leaderRetryMax)
+		}
+		w.poll(ctx)
+		if !w.lost.Load() && !w.unknown {
+			pause = leaderRetry
 		}
 	}
 }
+
+// suspected asks run to check the leader (without blocking).
+func (w *leaderWatch) suspected() { notify(w.suspect) }
 
 // agentUnreachable recognises a failed connection to the agent itself (as
 // opposed to an answer from it).

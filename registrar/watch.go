@@ -12,7 +12,14 @@ import (
 // Timing of the NodeWatch.
 const (
 	// watchWait bounds one blocking query (Consul's default is 5 min).
-	watchWait = 5 * time.Minute
+	// Each answer says whether the servers know a leader, and nothing else
+	// in Consul tells a quiet node that its cluster lost quorum (see
+	// leaderWatch): so a lost leader is seen within watchWait (plus the
+	// servers' jitter of 1/16) of the servers noticing, or within twice
+	// that when the query was on a server that died (a client agent retries
+	// a read cut by EOF on another server, which starts the wait again),
+	// at 2 queries per watchWait when nothing changes.
+	watchWait = 10 * time.Second
 	// watchRetry is the first pause after a failed query (the agent is gone
 	// or restarting, or has no servers; the daemon is told once), doubled
 	// up to maxBackoff while it fails. The daemon retries its own local
@@ -36,8 +43,10 @@ const (
 // service deregistered by hand, an agent that came back empty) to the
 // catalog at once, and the query returns with it. A failed query means the
 // agent went away: Changed is signalled once, and again when the agent
-// answers, which covers an agent restarted with a wiped data dir. A token
-// that cannot read the node makes the watch poll at watchPoll instead.
+// answers, which covers an agent restarted with a wiped data dir. A failed
+// query, an answer saying the servers know no leader, and the first answer
+// after failures are also sent on Leader. A token that cannot read the node makes the watch poll at
+// watchPoll instead.
 type NodeWatch struct {
 	// Client talks to the local agent.
 	Client *api.Client
@@ -47,6 +56,11 @@ type NodeWatch struct {
 	Log hclog.Logger
 	// Changed is signalled without blocking.
 	Changed chan<- struct{}
+	// Leader, when set, is signalled without blocking when the cluster's
+	// leader may have gone or come back: a failed query (the agent gone, or
+	// no leader), an answer saying the servers know none, the first answer
+	// after failures.
+	Leader chan<- struct{}
 
 	wg sync.WaitGroup
 }
@@ -56,24 +70,24 @@ func (w *NodeWatch) Start(ctx context.Context) {
 	w.wg.Add(2)
 	go func() {
 		defer w.wg.Done()
-		w.follow(ctx, "services", true, func(q *api.QueryOptions) (uint64, bool, error) {
+		w.follow(ctx, "services", true, func(q *api.QueryOptions) (*api.QueryMeta, bool, error) {
 			out, meta, err := w.Client.Catalog().NodeServiceList(w.Node, q)
 			if err != nil {
-				return 0, false, err
+				return nil, false, err
 			}
 			// A node missing for lack of node:read, not one the catalog
 			// does not hold yet (a fresh agent before its first sync).
-			return meta.LastIndex, (out == nil || out.Node == nil) && meta.ResultsFilteredByACLs, nil
+			return meta, (out == nil || out.Node == nil) && meta.ResultsFilteredByACLs, nil
 		})
 	}()
 	go func() {
 		defer w.wg.Done()
-		w.follow(ctx, "checks", false, func(q *api.QueryOptions) (uint64, bool, error) {
+		w.follow(ctx, "checks", false, func(q *api.QueryOptions) (*api.QueryMeta, bool, error) {
 			out, meta, err := w.Client.Health().Node(w.Node, q)
 			if err != nil {
-				return 0, false, err
+				return nil, false, err
 			}
-			return meta.LastIndex, len(out) == 0 && meta.ResultsFilteredByACLs, nil
+			return meta, len(out) == 0 && meta.ResultsFilteredByACLs, nil
 		})
 	}()
 }
@@ -81,31 +95,41 @@ func (w *NodeWatch) Start(ctx context.Context) {
 // Wait blocks until the watch has stopped (after its ctx ended).
 func (w *NodeWatch) Wait() { w.wg.Wait() }
 
-func (w *NodeWatch) signal() {
+func (w *NodeWatch) signal() { notify(w.Changed) }
+
+// notify signals c without blocking (nothing when c is nil).
+func notify(c chan<- struct{}) {
 	select {
-	case w.Changed <- struct{}{}:
+	case c <- struct{}{}:
 	default:
 	}
 }
 
-// follow runs one blocking query in a loop. read returns the index and
-// whether the node is invisible to the token; then the watch that polls
-// signals every watchPoll, the other one only waits.
-func (w *NodeWatch) follow(ctx context.Context, what string, polls bool, read func(*api.QueryOptions) (uint64, bool, error)) {
+// follow runs one blocking query in a loop. read returns the answer's
+// metadata and whether the node is invisible to the token; then the watch
+// that polls signals every watchPoll, the other one only waits.
+func (w *NodeWatch) follow(ctx context.Context, what string, polls bool, read func(*api.QueryOptions) (*api.QueryMeta, bool, error)) {
 	log := w.Log.With("watch", what)
 	var index uint64
 	failing, warned := false, false
 	pause := watchRetry
 	for ctx.Err() == nil {
 		q := (&api.QueryOptions{WaitIndex: index, WaitTime: watchWait, AllowStale: true}).WithContext(ctx)
-		next, blind, err := read(q)
+		meta, blind, err := read(q)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil || !meta.KnownLeader || failing {
+			notify(w.Leader)
+		}
+		var next uint64
+		if meta != nil {
+			next = meta.LastIndex
+		}
 		switch {
 		case err != nil:
-			if ctx.Err() != nil {
-				return
-			}
 			if !failing {
-				log.Debug("watch failed; the agent may be restarting", "error", err)
+				log.Debug("watch failed; the agent may be restarting or the cluster has no leader", "error", err)
 				w.signal()
 			}
 			failing, index = true, 0

@@ -175,7 +175,18 @@ func TestClusterQuorumLost(t *testing.T) {
 	if err := os.Remove(d.Sock); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(30 * time.Second)
+	// Sampled through the outage: when each daemon logged the loss (its
+	// watch's bounded wait is the heartbeat, see leaderWatch).
+	seen := make([]time.Duration, len(f.Daemons))
+	for time.Since(lost) < 30*time.Second {
+		for i, n := range f.countSince(marks, "consul cluster has no leader") {
+			if n > 0 && seen[i] == 0 {
+				seen[i] = time.Since(lost).Round(100 * time.Millisecond)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("each daemon logged the lost leader %v after the kill", seen)
 	for _, dd := range f.Daemons {
 		select {
 		case err := <-dd.done:
@@ -213,6 +224,27 @@ func TestClusterQuorumLost(t *testing.T) {
 	}
 }
 
+// settled waits until the catalog's checks hold still for a blocking
+// query's wait (2 s): writes left over from the previous fault, such as an
+// agent's resync after a quorum outage, which can still be on its way after
+// restore saw the catalog right, land before a snapshot compared by
+// ModifyIndex.
+func (f *clusterFixture) settled(t *testing.T) {
+	t.Helper()
+	var index uint64
+	consultest.Eventually(t, "the catalog to hold still", func() bool {
+		q := &api.QueryOptions{WaitIndex: index, WaitTime: 2 * time.Second}
+		_, meta, err := f.Admin().Health().State(api.HealthAny, q)
+		if err != nil {
+			index = 0
+			return false
+		}
+		still := index != 0 && meta.LastIndex == index
+		index = meta.LastIndex
+		return still
+	})
+}
+
 // TestClusterClientIsolated: a client's agent frozen (SIGSTOP: no gossip,
 // no answers) until the servers mark it failed, then resumed. `status`
 // reports the node as unreachable meanwhile, its services come back true,
@@ -222,6 +254,7 @@ func TestClusterClientIsolated(t *testing.T) {
 	defer f.restore(t)
 	d := f.Daemons[1]
 	n := d.Node
+	f.settled(t)
 	before, err := f.catalogChecks()
 	if err != nil {
 		t.Fatal(err)
