@@ -266,7 +266,7 @@ func (k *dirKeeper) build(ctx context.Context, phase string) (*dirIndex, *dirIno
 		in = &dirInotify{fd: -1}
 	}
 	ix := newDirIndex(k.root, st.Ino, uint64(st.Blocks))
-	w := &walker{dev: st.Dev, root: fd, pace: k.opts.pace}
+	w := &walker{dev: st.Dev, root: fd, pace: k.opts.pace, growOnly: foldersGrowOnly(fd)}
 	v := &indexVisitor{k: k, ix: ix, in: in, w: w, phase: phase}
 	k.progress(phase, ix)
 	v.watch(ix.root, fd)

@@ -190,9 +190,15 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 	// a descriptor.
 	// Writes to files already there change nothing of the folder itself:
 	// then it is not looked at (a raced rename is caught all the same).
+	// Where folders never shrink (ext2/3/4), a name removed does not
+	// change the folder's blocks either.
 	_, own := names[""]
+	same := uint32(unix.IN_MODIFY | unix.IN_ATTRIB)
+	if v.w.growOnly {
+		same |= unix.IN_DELETE | unix.IN_MOVED_FROM | pendingGone
+	}
 	for _, m := range names {
-		own = own || m&^(unix.IN_MODIFY|unix.IN_ATTRIB) != 0
+		own = own || m&^same != 0
 	}
 	fd, err := -1, error(nil)
 	var st unix.Stat_t
