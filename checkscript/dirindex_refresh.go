@@ -15,8 +15,10 @@ type indexVisitor struct {
 	w     *walker
 	phase string
 	seen  int
-	// restat: inodes to re-read through another of their names.
-	restat map[uint64]bool
+	// restat: inodes to re-read through another of their names; fresh:
+	// inodes this refresh read (after every event it applied), which
+	// need no second look.
+	restat, fresh map[uint64]bool
 	// done: the folders (and names) a refresh looked up by path.
 	done []pendingDir
 }
@@ -47,6 +49,9 @@ func (v *indexVisitor) dir(parent *dirNode, name string, st *unix.Stat_t, fd int
 }
 
 func (v *indexVisitor) file(parent *dirNode, name string, st *unix.Stat_t) error {
+	if v.fresh != nil {
+		v.fresh[st.Ino] = true
+	}
 	v.ix.setFile(parent, name, st.Ino, uint64(st.Blocks))
 	return v.check()
 }
@@ -77,7 +82,7 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 		return "re-walking: the folder itself changed or events were lost"
 	}
 	v := &indexVisitor{k: k, ix: ix, in: in, w: w, phase: "catching up with changes",
-		restat: map[uint64]bool{}}
+		restat: map[uint64]bool{}, fresh: map[uint64]bool{}}
 	for _, d := range ix.pendingDirs() {
 		names := ix.pending[d]
 		if d.removed || names == nil {
@@ -101,6 +106,11 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 			if err := k.reconcile(ctx, v, d, nil, true); err != nil {
 				return reasonOf(err)
 			}
+		}
+	}
+	for ino := range v.restat {
+		if v.fresh[ino] {
+			delete(v.restat, ino)
 		}
 	}
 	if len(v.restat) > 0 {
