@@ -225,6 +225,9 @@ func (k *dirKeeper) serve(ctx context.Context, ix *dirIndex, in *dirInotify, w *
 		select {
 		case <-ctx.Done():
 			return ""
+		case <-in.ready:
+			k.fold(ix, in) // lost events: the next refresh re-walks
+			continue
 		case r := <-k.req:
 			waiting = append(waiting, r)
 		}
@@ -250,6 +253,23 @@ func (k *dirKeeper) serve(ctx context.Context, ix *dirIndex, in *dirInotify, w *
 			r <- s
 		}
 	}
+}
+
+// fold applies the events read so far to the index: between two runs, so
+// that a run is left with the lookups, and at the start of a refresh. It
+// reports false when events were lost; they stay lost for the refresh,
+// which then re-walks.
+func (k *dirKeeper) fold(ix *dirIndex, in *dirInotify) bool {
+	events, lost := in.drain()
+	if lost {
+		in.unread(nil, true)
+		return false
+	}
+	in.dropped(events)
+	for _, wd := range ix.applyEvents(events) {
+		in.unwatch(wd)
+	}
+	return true
 }
 
 // build opens an inotify instance and walks the tree into a new index,

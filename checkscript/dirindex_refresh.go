@@ -67,13 +67,8 @@ func (v *indexVisitor) check() error {
 // touched, then a bounded share of the unwatched folders. It returns why a
 // new walk is needed, or "".
 func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w *walker) string {
-	events, lost := in.drain()
-	if lost {
+	if !k.fold(ix, in) {
 		return "re-walking: events were lost"
-	}
-	in.dropped(events)
-	for _, wd := range ix.applyEvents(events) {
-		in.unwatch(wd)
 	}
 	if !sameFolder(k.root, ix.root.ino, w.dev) {
 		ix.needRewalk = true // removed, replaced or mounted over
