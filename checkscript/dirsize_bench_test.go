@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -124,10 +123,9 @@ func BenchmarkDirsize(b *testing.B) {
 	}
 	time.Sleep(time.Second) // the reader has read the events by then
 	eventsCPU := processCPU() - cpuEvents
-	// The throttled index above is garbage now: collect it, and give its
-	// pages back to the system, here rather than in the middle of the
-	// re-measure (the runtime's background scavenger would).
-	debug.FreeOSMemory()
+	// The throttled index above is garbage now: collect it here rather
+	// than in the middle of the re-measure.
+	runtime.GC()
 	var again Result
 	cpu0 := processCPU()
 	remeasure := clock(func() { again = c.Run(ctx) })
