@@ -32,6 +32,9 @@ type dirIndex struct {
 	// cookie, until the other half arrives.
 	pending map[*dirNode]map[string]uint32
 	stash   map[uint32]*dirNode
+	// moved holds files renamed away by cookie (stashFile), for the
+	// other half to move without a lookup (moveFile).
+	moved map[uint32]movedFile
 	// needRewalk is set when events were lost (queue overflow) or the root
 	// itself went away: only a new walk is exact again.
 	needRewalk bool
@@ -61,6 +64,7 @@ func newDirIndex(rootPath string, rootIno, rootBlocks uint64) *dirIndex {
 		rootPath: rootPath, seed: maphash.MakeSeed(),
 		inodes: map[uint64]uint64{}, byWD: map[int32]*dirNode{},
 		pending: map[*dirNode]map[string]uint32{}, stash: map[uint32]*dirNode{},
+		moved: map[uint32]movedFile{},
 	}
 	ix.root = &dirNode{ino: rootIno, blocks: rootBlocks, wd: -1}
 	ix.dirBlocks, ix.dirs, ix.unwatched = rootBlocks, 1, 1

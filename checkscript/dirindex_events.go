@@ -52,10 +52,16 @@ func (ix *dirIndex) applyEvents(events []inotifyEvent) (dropped []int32) {
 			delete(ix.stash, ev.cookie)
 			ix.attach(d, ev.name, sub)
 			ix.mark(d, "", 0)
+		case ev.mask&(unix.IN_MOVED_FROM|unix.IN_ISDIR) == unix.IN_MOVED_FROM:
+			ix.stashFile(d, ev.name, ev.cookie)
+			ix.mark(d, ev.name, ev.mask)
+		case ev.mask&(unix.IN_MOVED_TO|unix.IN_ISDIR) == unix.IN_MOVED_TO && ix.moveFile(d, ev.name, ev.cookie):
 		default:
 			ix.mark(d, ev.name, ev.mask)
 		}
 	}
+	// Files moved out of the tree: their names are pending as gone.
+	clear(ix.moved)
 	// Folders moved out of the tree: forget them and their watches.
 	for cookie, sub := range ix.stash {
 		delete(ix.stash, cookie)
@@ -73,6 +79,66 @@ func (ix *dirIndex) applyEvents(events []inotifyEvent) (dropped []int32) {
 		ix.removeSubtree(sub)
 	}
 	return dropped
+}
+
+// movedFile is a file name renamed away (IN_MOVED_FROM) whose inode the
+// index knew for sure, until its IN_MOVED_TO says where it went.
+type movedFile struct {
+	from *dirNode
+	key  uint64
+	ino  uint64
+}
+
+// stashFile remembers file name of d, renamed away under cookie, when the
+// index holds its inode as of now: no event since the last refresh.
+func (ix *dirIndex) stashFile(d *dirNode, name string, cookie uint32) {
+	if _, pending := ix.pending[d][name]; pending {
+		return
+	}
+	key := ix.hash(name)
+	if ino, ok := d.files[key]; ok {
+		ix.moved[cookie] = movedFile{from: d, key: key, ino: ino}
+	}
+}
+
+// moveFile applies the second half of a file rename inside the tree (name
+// in d under cookie) without a lookup: a rename changes no blocks, so the
+// inode the first half held is the one now at name. It reports false when
+// the first half was not stashed; name is then looked up.
+func (ix *dirIndex) moveFile(d *dirNode, name string, cookie uint32) bool {
+	m, ok := ix.moved[cookie]
+	delete(ix.moved, cookie)
+	if !ok || m.from.removed {
+		return false
+	}
+	if ino, ok := m.from.files[m.key]; !ok || ino != m.ino {
+		return false
+	}
+	// Link the new name before unlinking the old one, so a single-link
+	// inode keeps its blocks throughout.
+	key := ix.hash(name)
+	if sub := d.subdirs[key]; sub != nil {
+		ix.removeSubtree(sub)
+	}
+	if d.files == nil {
+		d.files = map[uint64]uint64{}
+	}
+	if old, had := d.files[key]; had {
+		ix.unref(old)
+		ix.names--
+	}
+	d.files[key] = m.ino
+	ix.names++
+	ix.ref(m.ino, ix.inodes[m.ino]>>refBits)
+	ix.removeKey(m.from, m.key)
+	// The index holds name now: an earlier event on it (a create, a
+	// delete) needs no lookup any more; the folder's own blocks may
+	// have changed.
+	if set := ix.pending[d]; set != nil {
+		delete(set, name)
+	}
+	ix.mark(d, "", 0)
+	return true
 }
 
 // mark queues name in d for reconcile ("" for d's own blocks).

@@ -44,6 +44,9 @@ type dirInotify struct {
 	maxQueue int
 	overflow bool
 	buf      []byte
+	// ready is signalled when the reader queued events, for the keeper
+	// to fold them into its index between two runs (nil: no instance).
+	ready chan struct{}
 }
 
 // errWatchLimit means no more watches: the kernel's max_user_watches, or
@@ -56,7 +59,7 @@ func newDirInotify(maxWatches, maxQueue int) (*dirInotify, error) {
 		return nil, fmt.Errorf("inotify: %w", err)
 	}
 	in := &dirInotify{fd: fd, file: os.NewFile(uintptr(fd), "inotify"), maxWatches: maxWatches,
-		maxQueue: maxQueue, buf: make([]byte, 64<<10)}
+		maxQueue: maxQueue, buf: make([]byte, 64<<10), ready: make(chan struct{}, 1)}
 	go in.readLoop()
 	return in, nil
 }
@@ -124,6 +127,10 @@ func (in *dirInotify) readLoop() {
 		})
 		if err != nil || failed {
 			return
+		}
+		select {
+		case in.ready <- struct{}{}:
+		default: // already signalled
 		}
 		// Let events gather: one read per readBatch instead of one
 		// wake-up per event. The kernel queue (16384 events by default)

@@ -225,6 +225,9 @@ func (k *dirKeeper) serve(ctx context.Context, ix *dirIndex, in *dirInotify, w *
 		select {
 		case <-ctx.Done():
 			return ""
+		case <-in.ready:
+			k.fold(ix, in) // lost events: the next refresh re-walks
+			continue
 		case r := <-k.req:
 			waiting = append(waiting, r)
 		}
@@ -252,6 +255,23 @@ func (k *dirKeeper) serve(ctx context.Context, ix *dirIndex, in *dirInotify, w *
 	}
 }
 
+// fold applies the events read so far to the index: between two runs, so
+// that a run is left with the lookups, and at the start of a refresh. It
+// reports false when events were lost; they stay lost for the refresh,
+// which then re-walks.
+func (k *dirKeeper) fold(ix *dirIndex, in *dirInotify) bool {
+	events, lost := in.drain()
+	if lost {
+		in.unread(nil, true)
+		return false
+	}
+	in.dropped(events)
+	for _, wd := range ix.applyEvents(events) {
+		in.unwatch(wd)
+	}
+	return true
+}
+
 // build opens an inotify instance and walks the tree into a new index,
 // watching every folder before reading it.
 func (k *dirKeeper) build(ctx context.Context, phase string) (*dirIndex, *dirInotify, *walker, error) {
@@ -266,7 +286,7 @@ func (k *dirKeeper) build(ctx context.Context, phase string) (*dirIndex, *dirIno
 		in = &dirInotify{fd: -1}
 	}
 	ix := newDirIndex(k.root, st.Ino, uint64(st.Blocks))
-	w := &walker{dev: st.Dev, root: fd, pace: k.opts.pace}
+	w := &walker{dev: st.Dev, root: fd, pace: k.opts.pace, growOnly: foldersGrowOnly(fd)}
 	v := &indexVisitor{k: k, ix: ix, in: in, w: w, phase: phase}
 	k.progress(phase, ix)
 	v.watch(ix.root, fd)

@@ -15,8 +15,10 @@ type indexVisitor struct {
 	w     *walker
 	phase string
 	seen  int
-	// restat: inodes to re-read through another of their names.
-	restat map[uint64]bool
+	// restat: inodes to re-read through another of their names; fresh:
+	// inodes this refresh read (after every event it applied), which
+	// need no second look.
+	restat, fresh map[uint64]bool
 	// done: the folders (and names) a refresh looked up by path.
 	done []pendingDir
 }
@@ -47,6 +49,9 @@ func (v *indexVisitor) dir(parent *dirNode, name string, st *unix.Stat_t, fd int
 }
 
 func (v *indexVisitor) file(parent *dirNode, name string, st *unix.Stat_t) error {
+	if v.fresh != nil {
+		v.fresh[st.Ino] = true
+	}
 	v.ix.setFile(parent, name, st.Ino, uint64(st.Blocks))
 	return v.check()
 }
@@ -62,13 +67,8 @@ func (v *indexVisitor) check() error {
 // touched, then a bounded share of the unwatched folders. It returns why a
 // new walk is needed, or "".
 func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w *walker) string {
-	events, lost := in.drain()
-	if lost {
+	if !k.fold(ix, in) {
 		return "re-walking: events were lost"
-	}
-	in.dropped(events)
-	for _, wd := range ix.applyEvents(events) {
-		in.unwatch(wd)
 	}
 	if !sameFolder(k.root, ix.root.ino, w.dev) {
 		ix.needRewalk = true // removed, replaced or mounted over
@@ -77,7 +77,7 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 		return "re-walking: the folder itself changed or events were lost"
 	}
 	v := &indexVisitor{k: k, ix: ix, in: in, w: w, phase: "catching up with changes",
-		restat: map[uint64]bool{}}
+		restat: map[uint64]bool{}, fresh: map[uint64]bool{}}
 	for _, d := range ix.pendingDirs() {
 		names := ix.pending[d]
 		if d.removed || names == nil {
@@ -101,6 +101,11 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 			if err := k.reconcile(ctx, v, d, nil, true); err != nil {
 				return reasonOf(err)
 			}
+		}
+	}
+	for ino := range v.restat {
+		if v.fresh[ino] {
+			delete(v.restat, ino)
 		}
 	}
 	if len(v.restat) > 0 {
@@ -190,9 +195,15 @@ func (k *dirKeeper) reconcile(ctx context.Context, v *indexVisitor, d *dirNode, 
 	// a descriptor.
 	// Writes to files already there change nothing of the folder itself:
 	// then it is not looked at (a raced rename is caught all the same).
+	// Where folders never shrink (ext2/3/4), a name removed does not
+	// change the folder's blocks either.
 	_, own := names[""]
+	same := uint32(unix.IN_MODIFY | unix.IN_ATTRIB)
+	if v.w.growOnly {
+		same |= unix.IN_DELETE | unix.IN_MOVED_FROM | pendingGone
+	}
 	for _, m := range names {
-		own = own || m&^(unix.IN_MODIFY|unix.IN_ATTRIB) != 0
+		own = own || m&^same != 0
 	}
 	fd, err := -1, error(nil)
 	var st unix.Stat_t

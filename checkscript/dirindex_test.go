@@ -279,3 +279,42 @@ func TestNoInotifyInstance(t *testing.T) {
 	}
 	in.close()
 }
+
+// A file renamed inside the tree moves in the index without a lookup when
+// the index knew its inode; one written before the rename is looked up.
+func TestDirIndexFileRenameNeedsNoLookup(t *testing.T) {
+	ix := newDirIndex("/r", 1, 8)
+	ix.setWatch(ix.root, 1)
+	a := ix.addDir(ix.root, "a", 2, 8)
+	ix.setWatch(a, 2)
+	ix.setFile(a, "f", 100, 16)
+	ix.setFile(a, "g", 101, 24)
+	ix.setFile(ix.root, "old", 102, 8)
+	want := ix.bytes() - 8*512 // "old" is renamed over
+	ix.applyEvents([]inotifyEvent{
+		{wd: 2, mask: unix.IN_MOVED_FROM, cookie: 5, name: "f"}, // a/f → old
+		{wd: 1, mask: unix.IN_MOVED_TO, cookie: 5, name: "old"},
+		{wd: 2, mask: unix.IN_MODIFY, name: "g"}, // written, then a/g → g2
+		{wd: 2, mask: unix.IN_MOVED_FROM, cookie: 6, name: "g"},
+		{wd: 1, mask: unix.IN_MOVED_TO, cookie: 6, name: "g2"},
+	})
+	if got := ix.root.files[ix.hash("old")]; got != 100 {
+		t.Errorf("old holds inode %d, want 100", got)
+	}
+	if _, ok := a.files[ix.hash("f")]; ok {
+		t.Error("a/f still indexed")
+	}
+	if got := ix.bytes(); got != want {
+		t.Errorf("bytes %d, want %d", got, want)
+	}
+	root := ix.pending[ix.root]
+	if _, ok := root["old"]; ok {
+		t.Errorf("old pending for a lookup: %v", root)
+	}
+	if _, ok := root[""]; !ok {
+		t.Errorf("the root's own blocks not pending: %v", root)
+	}
+	if m, ok := root["g2"]; !ok || m&pendingGone != 0 {
+		t.Errorf("g2, written before its rename, not pending for a lookup: %v", root)
+	}
+}

@@ -69,6 +69,17 @@ type walker struct {
 	pace   throttle
 	errors int
 	first  string // the first error, "path: reason"
+	// growOnly: the filesystem never gives back a folder's blocks when
+	// names are removed from it (ext2/3/4: its entries cannot move while
+	// mounted, for seekdir/telldir; e2fsck -D compacts it offline).
+	growOnly bool
+}
+
+// foldersGrowOnly reports whether the filesystem of the folder open as fd
+// keeps a folder's blocks when names are removed from it.
+func foldersGrowOnly(fd int) bool {
+	var st unix.Statfs_t
+	return unix.Fstatfs(fd, &st) == nil && st.Type == unix.EXT4_SUPER_MAGIC
 }
 
 func (w *walker) fail(path string, err error) {
