@@ -2,6 +2,7 @@ package registrar
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -119,8 +120,15 @@ func (w *leaderWatch) run(ctx context.Context) {
 func (w *leaderWatch) suspected() { notify(w.suspect) }
 
 // agentUnreachable recognises a failed connection to the agent itself (as
-// opposed to an answer from it).
+// opposed to an answer from it). An answer is never that, whatever its
+// body says: a client agent whose servers reset its RPC connections answers
+// 500 "rpc error making call: EOF", which means no leader can be reached,
+// not that the agent is down.
 func agentUnreachable(err error) bool {
+	var se api.StatusError
+	if errors.As(err, &se) {
+		return false
+	}
 	s := err.Error()
 	return strings.Contains(s, "connection refused") || strings.Contains(s, "connection reset") ||
 		strings.Contains(s, "i/o timeout") || strings.Contains(s, "EOF")

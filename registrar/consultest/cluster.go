@@ -225,7 +225,8 @@ func (c *Cluster) WaitLeader(ctx context.Context) (*Node, error) {
 }
 
 // WaitHealthy waits until every running node is in the catalog with
-// serfHealth passing, as seen through the leader.
+// serfHealth passing, as seen through the leader, and every running server
+// has caught up with the leader (see caughtUp).
 func (c *Cluster) WaitHealthy(ctx context.Context) error {
 	var last error
 	for {
@@ -256,6 +257,49 @@ func (c *Cluster) healthy() error {
 	for _, n := range c.Nodes() {
 		if n.Running() && serf[n.Name] != api.HealthPassing {
 			return fmt.Errorf("%s: serfHealth %q", n.Name, serf[n.Name])
+		}
+	}
+	return c.caughtUp()
+}
+
+// caughtUp says which running server has not caught up with the leader.
+//
+// A server killed and started again answers, gossips and is passing in the
+// catalog (its serfHealth may never have failed) before it has applied the
+// raft log written since its last snapshot: it applies it only once a
+// leader tells it the commit index. Until then it lacks the Connect CA roots
+// that signed the clients' auto_encrypt certificates, and refuses their RPC
+// ("tls: unknown certificate authority"). A test that then takes the other
+// servers away leaves the clients with no server they can talk to. So a
+// server counts as caught up when autopilot calls it healthy and its own
+// state (a stale read) holds the leader's active CA root.
+func (c *Cluster) caughtUp() error {
+	admin := c.Admin()
+	health, err := admin.Operator().AutopilotServerHealth(nil)
+	if err != nil {
+		return fmt.Errorf("autopilot health: %w", err)
+	}
+	roots, _, err := admin.Connect().CARoots(nil)
+	if err != nil {
+		return fmt.Errorf("CA roots: %w", err)
+	}
+	healthy := map[string]bool{}
+	for _, s := range health.Servers {
+		healthy[s.Name] = s.Healthy
+	}
+	for _, s := range c.Servers {
+		if !s.Running() {
+			continue
+		}
+		if !healthy[s.Name] {
+			return fmt.Errorf("%s: not healthy for autopilot", s.Name)
+		}
+		own, _, err := s.Client(c.ManagementToken).Connect().CARoots(&api.QueryOptions{AllowStale: true})
+		if err != nil {
+			return fmt.Errorf("%s: CA roots: %w", s.Name, err)
+		}
+		if own.ActiveRootID == "" || own.ActiveRootID != roots.ActiveRootID {
+			return fmt.Errorf("%s: CA root %q, the leader's %q: raft log not applied yet", s.Name, own.ActiveRootID, roots.ActiveRootID)
 		}
 	}
 	return nil
