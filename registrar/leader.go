@@ -71,6 +71,11 @@ func (w *leaderWatch) poll(ctx context.Context) {
 		// The agent itself is down: the reconcile pass says so.
 		w.unknown = true
 		w.lost.Store(false)
+	case err != nil && rpcBroken(err):
+		// The agent's connection to a server broke: nothing said about
+		// the leader either way. Asked again after the backoff, and the
+		// first leader named then counts as one come back.
+		w.unknown = true
 	case err != nil || addr == "":
 		if !w.logged {
 			reason := "no leader elected"
@@ -120,10 +125,7 @@ func (w *leaderWatch) run(ctx context.Context) {
 func (w *leaderWatch) suspected() { notify(w.suspect) }
 
 // agentUnreachable recognises a failed connection to the agent itself (as
-// opposed to an answer from it). An answer is never that, whatever its
-// body says: a client agent whose servers reset its RPC connections answers
-// 500 "rpc error making call: EOF", which means no leader can be reached,
-// not that the agent is down.
+// opposed to an answer from it, whatever its body says).
 func agentUnreachable(err error) bool {
 	var se api.StatusError
 	if errors.As(err, &se) {
@@ -132,4 +134,18 @@ func agentUnreachable(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "connection refused") || strings.Contains(s, "connection reset") ||
 		strings.Contains(s, "i/o timeout") || strings.Contains(s, "EOF")
+}
+
+// rpcBroken recognises an agent's answer that its RPC to a server failed
+// in transport: a client whose server was just killed, or that a restarted
+// server does not trust yet, answers 500 "rpc error making call: EOF" or
+// "rpc error getting client: failed to get conn: … connection refused". It
+// says nothing about the leader; "No cluster leader", through an RPC or
+// not, does.
+func rpcBroken(err error) bool {
+	var se api.StatusError
+	if !errors.As(err, &se) || strings.Contains(se.Body, "No cluster leader") {
+		return false
+	}
+	return strings.Contains(se.Body, "rpc error making call") || strings.Contains(se.Body, "rpc error getting client")
 }
