@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 
 	"github.com/hashicorp/consul/api"
@@ -25,6 +26,11 @@ type consulFlags struct {
 	// Consul's environment gives a token (run and deregister set it to
 	// DaemonTokenFile; read-only commands leave it empty).
 	defaultTokenFile string
+
+	// cl is the command's one client, built on first use; transport is
+	// its connection pool, which close empties.
+	cl        *api.Client
+	transport *http.Transport
 }
 
 // addConsulFlags declares the connection flags on fs.
@@ -71,11 +77,27 @@ func (c *consulFlags) config() *api.Config {
 	return cfg
 }
 
-// client builds an api client from config().
+// client returns the command's api client, built from config() on first
+// use: one connection pool per command, whatever it reads.
 func (c *consulFlags) client() (*api.Client, error) {
-	cl, err := api.NewClient(c.config())
+	if c.cl != nil {
+		return c.cl, nil
+	}
+	cfg := c.config()
+	cl, err := api.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("consul client: %w", err)
 	}
+	c.cl, c.transport = cl, cfg.Transport
 	return cl, nil
+}
+
+// close closes the client's idle connections: a command that ends returns
+// its keep-alive connections to the agent, which counts them per client
+// address (http_max_conns_per_client, 200), also when the command runs
+// in-process, as in the tests.
+func (c *consulFlags) close() {
+	if c.transport != nil {
+		c.transport.CloseIdleConnections()
+	}
 }

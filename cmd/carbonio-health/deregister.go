@@ -15,6 +15,7 @@ func runDeregister(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := flag.NewFlagSet("deregister", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cf := addConsulFlags(fs)
+	defer cf.close()
 	cf.defaultTokenFile = DaemonTokenFile
 	agentDir := fs.String("agent-config-dir", "", "the Consul agent's -config-dir; its "+registrar.FragmentName+" is removed too (default "+CarbonioAgentConfigDir+" when it exists)")
 	if err := fs.Parse(args); err != nil {

@@ -22,6 +22,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	diff := fs.Bool("diff", false, "also compare with the local Consul agent: what `run` would add, change and remove")
 	self := fs.String("self", "", "path of the carbonio-health binary the agent runs for script checks, as given to run (default this executable; "+CheckBinary+" next to it runs the light probes)")
 	cf := addConsulFlags(fs)
+	defer cf.close()
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

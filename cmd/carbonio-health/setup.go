@@ -69,6 +69,7 @@ func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(fmt.Errorf("consul client: %w", err))
 	}
+	defer cfg.Transport.CloseIdleConnections() // as consulFlags.close
 	node, err := client.Agent().NodeName()
 	if err != nil {
 		return fail(consulError(cfg.Address, err))
