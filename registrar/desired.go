@@ -55,6 +55,9 @@ type Options struct {
 	// starts faster, as it links none of the other probes' dependencies.
 	// Empty: Self runs every probe.
 	Light string
+	// Heartbeat adds the daemon's heartbeat service (heartbeat.go), which
+	// tells readers of the catalog whether the node's checks are fed.
+	Heartbeat bool
 }
 
 // scriptBinary is the binary the agent runs for script check c.
@@ -81,6 +84,10 @@ type ServiceState struct {
 	// HasScript is true when one of its checks is a script check, which
 	// decides how the service reaches the agent (API or config fragment).
 	HasScript bool
+	// ViaFile sends the service through the agent's config fragment
+	// whenever there is one, so that the agent writes it to the catalog
+	// with its own token, not the daemon's (the heartbeat).
+	ViaFile bool
 	// TTL are the service's TTL checks, which the TTLRunner feeds.
 	TTL []TTLCheck
 }
@@ -139,6 +146,9 @@ func Desired(plan *hcl.Plan, opts Options) State {
 	}
 	if opts.Exporter != nil {
 		st.Services = append(st.Services, exporterService(*opts.Exporter))
+	}
+	if opts.Heartbeat {
+		st.Services = append(st.Services, heartbeatService())
 	}
 	slices.SortFunc(st.Services, func(a, b ServiceState) int { return cmp.Compare(a.ID(), b.ID()) })
 	return st

@@ -12,7 +12,8 @@ import (
 
 // FragmentName is the file this tool owns in the agent's config dir. It holds
 // the services that carry script checks when the agent only allows scripts
-// from its own configuration (enable_local_script_checks).
+// from its own configuration (enable_local_script_checks), and the daemon's
+// heartbeat (heartbeat.go), which the agent writes with its own token.
 const FragmentName = "carbonio-health.json"
 
 // fragment is an agent config file with services, in the agent's own

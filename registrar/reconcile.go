@@ -28,8 +28,9 @@ type Reconciler struct {
 	// Mode says how services with script checks are delivered.
 	Mode ScriptMode
 	// FragmentPath is the agent config file this tool owns (agent config dir
-	// + FragmentName); empty when no agent config dir was given. With Mode
-	// ScriptConfig it holds the script services; otherwise it is removed.
+	// + FragmentName); empty when no agent config dir was given. It holds
+	// the services marked ViaFile (the heartbeat) and, with Mode
+	// ScriptConfig, the script services; it is removed when none is left.
 	FragmentPath string
 	// AllViaFile delivers every service through the fragment (one reload
 	// per change) instead of one API call per service: about 10× faster
@@ -81,7 +82,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, st State) (Outcome, error) {
 
 	var viaAPI, viaFile []ServiceState
 	for _, s := range st.Services {
-		if r.AllViaFile || (s.HasScript && r.Mode == ScriptConfig) {
+		if r.AllViaFile || (s.HasScript && r.Mode == ScriptConfig) || (s.ViaFile && r.FragmentPath != "") {
 			viaFile = append(viaFile, s)
 		} else {
 			viaAPI = append(viaAPI, s)

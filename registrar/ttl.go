@@ -135,7 +135,7 @@ func refreshPeriod(c TTLCheck) time.Duration {
 
 func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 	log := r.Log.With("check", w.def.CheckID)
-	check, err := allprobes.Registry.New(w.def.Probe, w.def.Args)
+	check, err := newTTLProbe(w.def)
 	if err != nil {
 		// The loader validated the probe; this is a bug, reported in Consul.
 		check = failedCheck{checkscript.Unknownf("PROBE", err.Error())}
@@ -222,6 +222,15 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 			force = true
 		}
 	}
+}
+
+// newTTLProbe builds the check a TTL check runs: the daemon's heartbeat,
+// or a probe of the registry.
+func newTTLProbe(c TTLCheck) (checkscript.Check, error) {
+	if c.Probe == heartbeatProbe {
+		return heartbeatCheck{}, nil
+	}
+	return allprobes.Registry.New(c.Probe, c.Args)
 }
 
 // isMissingCheck recognises the agent's answers for an unknown check ID.

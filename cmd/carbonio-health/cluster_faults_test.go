@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/zextras/carbonio-health/registrar"
 	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
@@ -386,8 +387,21 @@ func TestClusterDaemonTokenRefused(t *testing.T) {
 				t.Errorf("status with the refused token: %d %s", code, line)
 			}
 			t.Logf("status with the daemon's token: %s", line)
+			// Readers of the catalog: the agent cannot write the daemon's
+			// services with the refused token, so they keep their last
+			// states there; the heartbeat, which the agent writes with its
+			// own token, expires and says so.
+			consultest.Eventually(t, "status -node "+d.Node.Name+" with the read-only token on another node to answer UNKNOWN", func() bool {
+				code, line = f.statusAt(t, f.Servers[0], "-node", d.Node.Name)
+				return code == 3 && strings.Contains(line, "daemon down or its token refused")
+			})
+			t.Logf("%v after the change, status with the read-only token on %s: %s", time.Since(broken).Round(time.Second), f.Servers[0].Name, line)
+			if code, all := f.statusAt(t, f.Servers[0], "-node", "*"); code != 3 || !strings.Contains(all, "1 unknown") {
+				t.Errorf("status -node '*': %d %s", code, all)
+			}
 			cat, _ := f.catalogChecks()
-			t.Logf("meanwhile the catalog (read-only token's view) has %s: %s", d.CheckIDs()[1], cat[d.Node.Name][d.CheckIDs()[1]].Status)
+			t.Logf("meanwhile the catalog has %s: %s (stale), %s: %s", d.CheckIDs()[1], cat[d.Node.Name][d.CheckIDs()[1]].Status,
+				registrar.HeartbeatCheckID, cat[d.Node.Name][registrar.HeartbeatCheckID].Status)
 
 			if err := tt.repair(); err != nil {
 				t.Fatal(err)

@@ -191,9 +191,10 @@ func startClusterDaemon(n *consultest.Node, role string, tok *api.ACLToken, dir 
 	ready := make(chan struct{})
 	daemon := &registrar.Daemon{
 		Client: n.Client(tok.SecretID), AgentAddress: n.Addr, AgentConfigDir: n.ConfigDir,
-		Log:   hclog.New(&hclog.LoggerOptions{Name: n.Name, Output: d.Logs, Level: hclog.Debug}),
-		Load:  func() (*hcl.Plan, error) { return hcl.Load(opts) },
-		Ready: ready,
+		Log:     hclog.New(&hclog.LoggerOptions{Name: n.Name, Output: d.Logs, Level: hclog.Debug}),
+		Load:    func() (*hcl.Plan, error) { return hcl.Load(opts) },
+		Ready:   ready,
+		Options: registrar.Options{Heartbeat: true},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel, d.done = cancel, make(chan error, 1)
@@ -209,10 +210,11 @@ func startClusterDaemon(n *consultest.Node, role string, tok *api.ACLToken, dir 
 	}
 }
 
-// CheckIDs are the IDs of the node's declared checks.
+// CheckIDs are the IDs of the node's declared checks, then the daemon's
+// heartbeat.
 func (d *clusterDaemon) CheckIDs() []string {
 	p := hcl.IDPrefix + d.Role + ":"
-	return []string{p + "tcp:tcp", p + "sock:present", p + "script:sh"}
+	return []string{p + "tcp:tcp", p + "sock:present", p + "script:sh", registrar.HeartbeatCheckID}
 }
 
 func (f *clusterFixture) stop() {

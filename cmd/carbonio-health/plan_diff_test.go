@@ -49,12 +49,12 @@ func TestPlanDiff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	self, err := os.Executable() // what plan -diff assumes by default
+	self, err := os.Executable() // what plan -diff assumes by default (with the heartbeat, as run)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &registrar.Reconciler{Client: client, Log: hclog.NewNullLogger()}
-	if _, err := r.Reconcile(context.Background(), registrar.Desired(plan, registrar.Options{Self: self})); err != nil {
+	if _, err := r.Reconcile(context.Background(), registrar.Desired(plan, registrar.Options{Self: self, Heartbeat: true})); err != nil {
 		t.Fatal(err)
 	}
 	// Someone else's service holding an ID the next declaration wants.

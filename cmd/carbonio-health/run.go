@@ -27,6 +27,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	var dirs []string
 	addConfigDirFlag(fs, &dirs)
 	cf := addConsulFlags(fs)
+	defer cf.close()
 	cf.defaultTokenFile = DaemonTokenFile
 	agentDir := fs.String("agent-config-dir", "", "the Consul agent's -config-dir, where services with script checks are written when the agent only allows local script checks (default "+CarbonioAgentConfigDir+" when it exists)")
 	mode := fs.String("script-checks", string(registrar.ScriptAuto), "how script checks reach the agent: auto, api (enable_script_checks) or config (enable_local_script_checks + -agent-config-dir)")
@@ -118,10 +119,13 @@ func forwardSignals(ctx context.Context, in <-chan os.Signal, out chan<- struct{
 // (cmd/carbonio-health-check), installed next to carbonio-health.
 const CheckBinary = "carbonio-health-check"
 
-// resolveSelf returns the binaries the agent runs for script checks (with
-// `check <probe> …`), as absolute paths: Self is the -self flag, else this
-// executable; Light is carbonio-health-check next to Self when it is there
-// (it costs less per exec, and runs checkscript.Light's probes only).
+// resolveSelf returns the registrar options of `run` (and of `plan -diff`,
+// which compares against what run registers): the binaries the agent runs
+// for script checks (with `check <probe> …`), as absolute paths: Self is the
+// -self flag, else this executable; Light is carbonio-health-check next to
+// Self when it is there (it costs less per exec, and runs checkscript.Light's
+// probes only); and the heartbeat, which tells readers of the catalog
+// whether this node's checks are fed (registrar/heartbeat.go).
 func resolveSelf(self string) (registrar.Options, error) {
 	if self == "" {
 		exe, err := os.Executable()
@@ -136,7 +140,7 @@ func resolveSelf(self string) (registrar.Options, error) {
 	if filepath.Base(self) == CheckBinary {
 		return registrar.Options{}, fmt.Errorf("-self %s: %s runs only the light probes; give carbonio-health", self, CheckBinary)
 	}
-	opts := registrar.Options{Self: self}
+	opts := registrar.Options{Self: self, Heartbeat: true}
 	slim := filepath.Join(filepath.Dir(self), CheckBinary)
 	if st, err := os.Stat(slim); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
 		opts.Light = slim

@@ -11,6 +11,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	declhcl "github.com/zextras/carbonio-health/hcl"
+	"github.com/zextras/carbonio-health/registrar"
 )
 
 // The pure half of `setup`: which ACL rules a token needs, and whether a new
@@ -37,32 +38,30 @@ var accessRank = map[string]int{"deny": 0, "read": 1, "list": 2, "write": 3}
 // daemonRules are the least-privilege rules of the daemon's token on node:
 // write on each service the node's roles declare (registered now, or later
 // when a folder or feature condition comes true), read on its own node (the
-// blocking watch), and read on its own agent (/v1/agent/self), write when
-// script checks go through the agent's config dir (/v1/agent/reload).
-// Nothing by prefix: Carbonio's own services are named carbonio-<component>
-// too (carbonio-mta, carbonio-mta-sidecar-proxy), so no prefix of ours
-// leaves them out.
+// blocking watch), and write on its own agent: /v1/agent/self tells which
+// script checks it allows, and /v1/agent/reload makes it read the daemon's
+// config fragment, which always holds the heartbeat and, on Carbonio, the
+// script checks. The daemon's own two services are always in: its heartbeat
+// (registrar.HeartbeatServiceName) and its metrics endpoint
+// (registrar.ExporterName, registered when run with -metrics-addr, as the
+// shipped unit does). Nothing by prefix: Carbonio's own services are named
+// carbonio-<component> too (carbonio-mta, carbonio-mta-sidecar-proxy), so no
+// prefix of ours leaves them out.
 func daemonRules(plan *declhcl.Plan, node string) []aclRule {
 	roles := map[string]bool{}
 	for _, r := range plan.Node.Roles {
 		roles[r] = true
 	}
-	agent := "read"
-	names := map[string]bool{}
+	names := map[string]bool{registrar.HeartbeatServiceName: true, registrar.ExporterName: true}
 	for _, s := range plan.Services {
 		names[s.Name] = true
-		for _, c := range s.Checks {
-			if c.Kind == declhcl.KindScript {
-				agent = "write"
-			}
-		}
 	}
 	for _, s := range plan.Skipped {
 		if roles[s.Role] {
 			names[s.Name] = true
 		}
 	}
-	rules := []aclRule{{"agent", node, agent}, {"node", node, "read"}}
+	rules := []aclRule{{"agent", node, "write"}, {"node", node, "read"}}
 	for _, n := range sortedSet(names) {
 		rules = append(rules, aclRule{"service", n, "write"})
 	}

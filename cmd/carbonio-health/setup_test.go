@@ -224,9 +224,12 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// TestSetupWithoutScriptChecks: a node whose checks the agent never runs
-// as scripts gets agent read, not write, and the daemon works with it.
-func TestSetupWithoutScriptChecks(t *testing.T) {
+// TestSetupDaemonOwnServices: even a node whose checks the agent never runs
+// as scripts gets write on the daemon's heartbeat and metrics services and
+// agent write (the heartbeat goes through the agent's config fragment), and
+// the daemon works with that token: its TTL check and its heartbeat pass,
+// its metrics endpoint is registered.
+func TestSetupDaemonOwnServices(t *testing.T) {
 	agent := consultest.Start(t, consultest.Options{ACL: true})
 	admin := agent.Client(t, agent.ManagementToken)
 	dir := t.TempDir()
@@ -263,14 +266,20 @@ node { roles = ["t"] }
 	if err := s.run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := granted(s.rules, "agent", agent.NodeName); got != "read" {
-		t.Errorf("agent %s", got)
+	for _, r := range []struct{ kind, name string }{
+		{"agent", agent.NodeName}, {"service", registrar.HeartbeatServiceName}, {"service", registrar.ExporterName},
+	} {
+		if got := granted(s.rules, r.kind, r.name); got != "write" {
+			t.Errorf("%s %q: %q, want write", r.kind, r.name, got)
+		}
 	}
 	secret, _ := readTokenFile(out)
 	ready, done := make(chan struct{}), make(chan error, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &registrar.Daemon{Client: agent.Client(t, secret), Log: hclog.NewNullLogger(), Ready: ready,
-		Load: func() (*hcl.Plan, error) { return hcl.Load(opts) }}
+		Load:           func() (*hcl.Plan, error) { return hcl.Load(opts) },
+		AgentConfigDir: agent.ConfigDir,
+		Options:        registrar.Options{Heartbeat: true, Exporter: &registrar.Exporter{Address: "127.0.0.1", Port: 9171}}}
 	go func() { done <- d.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	select {
@@ -278,8 +287,10 @@ node { roles = ["t"] }
 	case err := <-done:
 		t.Fatalf("daemon: %v", err)
 	}
-	consultest.Eventually(t, "the TTL check passing under agent read", func() bool {
+	consultest.Eventually(t, "the TTL check and the heartbeat passing, the metrics service registered", func() bool {
 		c, _ := admin.Agent().Checks()
-		return c["carbonio-health:t:sock:present"] != nil && c["carbonio-health:t:sock:present"].Status == api.HealthPassing
+		svcs, _ := admin.Agent().Services()
+		passing := func(id string) bool { return c[id] != nil && c[id].Status == api.HealthPassing }
+		return passing("carbonio-health:t:sock:present") && passing(registrar.HeartbeatCheckID) && svcs[registrar.ExporterName] != nil
 	})
 }

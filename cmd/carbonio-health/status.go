@@ -22,6 +22,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cf := addConsulFlags(fs)
+	defer cf.close()
 	var s statusScope
 	fs.StringVar(&s.node, "node", "", "node name (default the agent's own node; \"*\" for every node)")
 	fs.StringVar(&s.role, "role", "", "only the services of this role (mta, proxy, mailstore, directory, replica, all)")
@@ -42,9 +43,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return int(checkscript.Unknown)
 	}
 	checks, owned, what, src, err := queryHealth(ctx, cf, &s)
-	var dead map[string]*api.HealthCheck
+	var stale staleNodes
 	if err == nil {
-		dead, err = unreachableNodes(ctx, cf)
+		stale, err = readStaleNodes(ctx, cf)
 	}
 	if err != nil {
 		// Never a false OK: whatever stops us from reading is UNKNOWN.
@@ -57,7 +58,8 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return int(checkscript.Unknown)
 	}
 	checks = selectChecks(checks, owned, s)
-	checks = collapseUnreachable(checks, dead, s.node == "" && s.service == "" && s.role == "" && s.checkID == "")
+	stale.addUnfed(checks)
+	checks = collapseStale(checks, stale, s.node == "" && s.service == "" && s.role == "" && s.checkID == "")
 	r := nagiosReport(checks, what)
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")

@@ -8,60 +8,113 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/registrar"
 )
 
-// A node whose agent the servers cannot reach (serfHealth critical) keeps
-// its checks in the catalog with the states they had when it went away:
-// they are stale, neither a pass nor a failure. `status` answers for such a
-// node with one critical "unreachable" entry instead.
+// Two kinds of node keep stale checks in the catalog, neither a pass nor a
+// failure, and `status` answers for each with one entry instead of them:
+//   - a node whose agent the servers cannot reach (serfHealth critical)
+//     keeps the states its checks had when it went away: one critical
+//     "unreachable" entry;
+//   - a node whose carbonio-health daemon stopped feeding its checks (its
+//     heartbeat, registrar.HeartbeatCheckID, critical: the daemon is down
+//     or Consul refuses its token, and then the agent cannot write the
+//     daemon's services to the catalog either): one UNKNOWN entry.
 
 // serfHealthID is the check the leader keeps for every node's agent.
 const serfHealthID = "serfHealth"
 
-// unreachableNodes asks the catalog which nodes have serfHealth critical.
-func unreachableNodes(ctx context.Context, cf *consulFlags) (map[string]*api.HealthCheck, error) {
+// statusUnknown marks an entry status made up (a node whose checks are
+// stale): not a Consul status, answered as UNKNOWN.
+const statusUnknown = "unknown"
+
+// staleNodes are the nodes whose checks `status` does not count, by name,
+// with the check that says so.
+type staleNodes struct {
+	// dead have serfHealth critical.
+	dead map[string]*api.HealthCheck
+	// unfed have the daemon's heartbeat critical (and are not dead).
+	unfed map[string]*api.HealthCheck
+}
+
+// readStaleNodes asks the catalog which nodes have serfHealth critical and
+// which have an owned heartbeat service whose check is critical.
+func readStaleNodes(ctx context.Context, cf *consulFlags) (staleNodes, error) {
+	st := staleNodes{dead: map[string]*api.HealthCheck{}, unfed: map[string]*api.HealthCheck{}}
 	client, err := cf.client()
 	if err != nil {
-		return nil, err
+		return st, err
 	}
 	q := (&api.QueryOptions{Filter: `CheckID == "serfHealth"`}).WithContext(ctx)
 	checks, _, err := client.Health().State(api.HealthCritical, q)
 	if err != nil {
-		return nil, consulError(cf.config().Address, err)
+		return st, consulError(cf.config().Address, err)
 	}
-	dead := map[string]*api.HealthCheck{}
 	for _, c := range checks {
-		dead[c.Node] = c
+		st.dead[c.Node] = c
 	}
-	return dead, nil
+	entries, _, err := client.Health().Service(registrar.HeartbeatServiceName, "", false, (&api.QueryOptions{}).WithContext(ctx))
+	if err != nil {
+		return st, consulError(cf.config().Address, err)
+	}
+	for _, e := range entries {
+		if e.Node == nil || !registrar.Owned(e.Service) {
+			continue
+		}
+		st.addUnfed(e.Checks)
+	}
+	return st, nil
 }
 
-// collapseUnreachable replaces the checks of every unreachable node in scope
-// by one critical check saying so (its serfHealth, with the number of
-// stale checks it hides). Checks of reachable nodes pass through. With
-// allNodes (status -node '*'), every unreachable node is reported, also one
-// without checks in scope (a server).
-func collapseUnreachable(checks api.HealthChecks, dead map[string]*api.HealthCheck, allNodes bool) api.HealthChecks {
-	if len(dead) == 0 {
+// addUnfed records the nodes among checks whose heartbeat is critical.
+// The local node's status also reads its agent's view (fresher than the
+// catalog's), and passes its checks here too.
+func (st staleNodes) addUnfed(checks api.HealthChecks) {
+	for _, c := range checks {
+		if c.CheckID == registrar.HeartbeatCheckID && c.ServiceID == registrar.HeartbeatServiceID && c.Status == api.HealthCritical {
+			if _, dead := st.dead[c.Node]; !dead {
+				st.unfed[c.Node] = c
+			}
+		}
+	}
+}
+
+// collapseStale replaces the checks of every stale node in scope by one
+// entry saying so: the node's serfHealth (critical) or its heartbeat
+// (statusUnknown), with the number of stale checks it hides. The node-level
+// checks of an unfed node (serfHealth, maintenance) are fresh and stay.
+// Checks of other nodes pass through. With allNodes (status -node '*'),
+// every stale node is reported, also one without checks in scope (a
+// server).
+func collapseStale(checks api.HealthChecks, st staleNodes, allNodes bool) api.HealthChecks {
+	if len(st.dead) == 0 && len(st.unfed) == 0 {
 		return checks
 	}
 	var out api.HealthChecks
 	hidden := map[string]int{}
 	for _, c := range checks {
-		if _, ok := dead[c.Node]; !ok {
-			out = append(out, c)
-			continue
-		}
-		if c.CheckID != serfHealthID {
+		_, dead := st.dead[c.Node]
+		_, unfed := st.unfed[c.Node]
+		switch {
+		case dead && c.CheckID != serfHealthID, unfed && c.ServiceID != "" && c.CheckID != registrar.HeartbeatCheckID:
 			hidden[c.Node]++
-		} else if _, seen := hidden[c.Node]; !seen {
-			hidden[c.Node] = 0
+		case dead || unfed:
+			if _, seen := hidden[c.Node]; !seen {
+				hidden[c.Node] = 0
+			}
+			if unfed && c.CheckID != registrar.HeartbeatCheckID {
+				out = append(out, c)
+			}
+		default:
+			out = append(out, c)
 		}
 	}
 	if allNodes {
-		for n := range dead {
-			if _, ok := hidden[n]; !ok {
-				hidden[n] = 0
+		for _, m := range []map[string]*api.HealthCheck{st.dead, st.unfed} {
+			for n := range m {
+				if _, ok := hidden[n]; !ok {
+					hidden[n] = 0
+				}
 			}
 		}
 	}
@@ -71,9 +124,17 @@ func collapseUnreachable(checks api.HealthChecks, dead map[string]*api.HealthChe
 	}
 	sort.Strings(nodes)
 	for _, n := range nodes {
-		s := *dead[n]
-		s.Status = api.HealthCritical
-		s.Output = fmt.Sprintf("node unreachable (serfHealth critical: %s); its %d checks are stale and not counted", checkscript.FirstLine(dead[n].Output), hidden[n])
+		if d, ok := st.dead[n]; ok {
+			s := *d
+			s.Status = api.HealthCritical
+			s.Output = fmt.Sprintf("node unreachable (serfHealth critical: %s); its %d checks are stale and not counted", checkscript.FirstLine(d.Output), hidden[n])
+			out = append(out, &s)
+			continue
+		}
+		s := *st.unfed[n]
+		s.Status = statusUnknown
+		s.Output = fmt.Sprintf("daemon down or its token refused (heartbeat critical: %s); its %d checks are stale and not counted",
+			checkscript.FirstLine(st.unfed[n].Output), hidden[n])
 		out = append(out, &s)
 	}
 	sort.SliceStable(out, func(i, j int) bool {

@@ -93,6 +93,8 @@ func checkState(status string) checkscript.Status {
 		return checkscript.OK
 	case api.HealthWarning:
 		return checkscript.Warning
+	case statusUnknown:
+		return checkscript.Unknown
 	default:
 		return checkscript.Critical
 	}
@@ -130,8 +132,12 @@ func nagiosReport(checks api.HealthChecks, what string) checkscript.Result {
 			more = fmt.Sprintf("; and %d more", len(failing)-maxNamed)
 			failing = failing[:maxNamed]
 		}
-		r.Summary = fmt.Sprintf("%d critical, %d warning of %d checks on %s: %s%s",
-			counts[checkscript.Critical], counts[checkscript.Warning], n, what, strings.Join(failing, "; "), more)
+		unknown := ""
+		if counts[checkscript.Unknown] > 0 {
+			unknown = fmt.Sprintf(", %d unknown", counts[checkscript.Unknown])
+		}
+		r.Summary = fmt.Sprintf("%d critical, %d warning%s of %d checks on %s: %s%s",
+			counts[checkscript.Critical], counts[checkscript.Warning], unknown, n, what, strings.Join(failing, "; "), more)
 	}
 	max := fmt.Sprint(n)
 	for _, p := range []struct {

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/registrar"
 )
 
 func hc(node, id, svcID, svcName, status, output string) *api.HealthCheck {
@@ -115,7 +116,21 @@ func TestZabbixDiscovery(t *testing.T) {
 	}
 }
 
-func TestCollapseUnreachable(t *testing.T) {
+// TestCollapseStale: the checks of an unreachable node (serfHealth
+// critical) become one critical entry, those of a node whose daemon's
+// heartbeat is critical one UNKNOWN entry (its node-level checks stay).
+func TestCollapseStale(t *testing.T) {
+	heartbeat := func(node, status string) *api.HealthCheck {
+		return hc(node, registrar.HeartbeatCheckID, registrar.HeartbeatServiceID, registrar.HeartbeatServiceName, status, "TTL expired")
+	}
+	checks := append(api.HealthChecks{
+		heartbeat("n2", "critical"), hc("n2", "serfHealth", "", "", "passing", "Agent alive and reachable"),
+		heartbeat("n3", "passing"), hc("n3", "carbonio-health:mta:smtp:tcp", "carbonio-health:mta:smtp", "carbonio-mta-smtp", "passing", "ok"),
+	}, sample...)
+	owned := ownedSet{{"n2", registrar.HeartbeatServiceID}: true, {"n3", registrar.HeartbeatServiceID}: true, {"n3", "carbonio-health:mta:smtp"}: true}
+	for k, v := range sampleOwned {
+		owned[k] = v
+	}
 	dead := map[string]*api.HealthCheck{
 		"n1": hc("n1", "serfHealth", "", "", "critical", "Agent not live or unreachable"),
 		"s9": hc("s9", "serfHealth", "", "", "critical", "Agent not live or unreachable"),
@@ -126,20 +141,28 @@ func TestCollapseUnreachable(t *testing.T) {
 		allNodes bool
 		want     []string
 	}{
-		{"one node: its stale checks become one entry", statusScope{node: "n1"}, false, []string{"n1 serfHealth critical (3 stale)"}},
-		{"every node: every unreachable node, with checks or not", statusScope{}, true,
-			[]string{"n1 serfHealth critical (3 stale)", "n2 carbonio-health:mta:smtp:tcp passing", "s9 serfHealth critical (0 stale)"}},
+		{"one dead node: its stale checks become one entry", statusScope{node: "n1"}, false, []string{"n1 serfHealth critical (3 stale)"}},
+		{"one unfed node: its checks become one entry, serfHealth stays", statusScope{node: "n2"}, false,
+			[]string{"n2 " + registrar.HeartbeatCheckID + " unknown (1 stale)", "n2 serfHealth passing"}},
+		{"a fed node: the heartbeat is one more passing check", statusScope{node: "n3"}, false,
+			[]string{"n3 " + registrar.HeartbeatCheckID + " passing", "n3 carbonio-health:mta:smtp:tcp passing"}},
+		{"every node: every stale node, with checks or not", statusScope{}, true,
+			[]string{"n1 serfHealth critical (3 stale)", "n2 " + registrar.HeartbeatCheckID + " unknown (1 stale)",
+				"n3 " + registrar.HeartbeatCheckID + " passing", "n3 carbonio-health:mta:smtp:tcp passing", "s9 serfHealth critical (0 stale)"}},
 		{"a service: only nodes in scope", statusScope{service: "carbonio-mta-smtp"}, false,
-			[]string{"n1 serfHealth critical (1 stale)", "n2 carbonio-health:mta:smtp:tcp passing"}},
+			[]string{"n1 serfHealth critical (1 stale)", "n2 " + registrar.HeartbeatCheckID + " unknown (1 stale)", "n3 carbonio-health:mta:smtp:tcp passing"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			in := selectChecks(checks, owned, tt.scope)
+			st := staleNodes{dead: dead, unfed: map[string]*api.HealthCheck{}}
+			st.addUnfed(checks)
 			var got []string
-			for _, c := range collapseUnreachable(selectChecks(sample, sampleOwned, tt.scope), dead, tt.allNodes) {
+			for _, c := range collapseStale(in, st, tt.allNodes) {
 				s := c.Node + " " + c.CheckID + " " + c.Status
-				if c.CheckID == serfHealthID {
+				if i := strings.LastIndex(c.Output, "its "); i >= 0 && strings.HasSuffix(c.Output, "not counted") {
 					var n int
-					fmt.Sscanf(c.Output[strings.Index(c.Output, "its ")+4:], "%d", &n)
+					fmt.Sscanf(c.Output[i+4:], "%d", &n)
 					s += fmt.Sprintf(" (%d stale)", n)
 				}
 				got = append(got, s)
@@ -149,8 +172,14 @@ func TestCollapseUnreachable(t *testing.T) {
 			}
 		})
 	}
-	r := nagiosReport(collapseUnreachable(selectChecks(sample, sampleOwned, statusScope{node: "n1"}), dead, false), "node n1")
+	st := staleNodes{dead: dead, unfed: map[string]*api.HealthCheck{}}
+	st.addUnfed(checks)
+	r := nagiosReport(collapseStale(selectChecks(checks, owned, statusScope{node: "n1"}), st, false), "node n1")
 	if r.Status != checkscript.Critical || !strings.Contains(r.Summary, "node unreachable") || strings.Contains(r.Summary, "LOAD WARNING") {
+		t.Errorf("report: %v %s", r.Status, r.Summary)
+	}
+	r = nagiosReport(collapseStale(selectChecks(checks, owned, statusScope{node: "n2"}), st, false), "node n2")
+	if r.Status != checkscript.Unknown || !strings.Contains(r.Summary, "0 critical, 0 warning, 1 unknown of 2 checks") || !strings.Contains(r.Summary, "daemon down or its token refused (heartbeat critical: TTL expired); its 1 checks are stale") {
 		t.Errorf("report: %v %s", r.Status, r.Summary)
 	}
 }
