@@ -27,7 +27,7 @@ type remeasureRound struct {
 	nivcsw          int64 // involuntary context switches (preempted)
 	gcs             uint32
 	// eventsCPU: this process's CPU while the child made the changes and
-	// one second after, reading and folding their events.
+	// the gap after, reading and folding their events, looking names up.
 	eventsCPU      time.Duration
 	du, dux        time.Duration // wall of du -sB1, du -sxB1
 	duxCPU         time.Duration
@@ -40,8 +40,9 @@ type remeasureRound struct {
 // cpu is the re-measure's CPU time.
 func (r remeasureRound) cpu() time.Duration { return r.user + r.sys }
 
-// runRound changes the tree (seed picks which files) and measures it.
-func runRound(b *testing.B, c *dirsizeCheck, root string, files, dirs, changes, seed int, duFirst bool) remeasureRound {
+// runRound changes the tree (seed picks which files) and measures it, gap
+// after the changes (du first: after du).
+func runRound(b *testing.B, c *dirsizeCheck, root string, files, dirs, changes, seed int, duFirst bool, gap time.Duration) remeasureRound {
 	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Second) // -t 600
 	defer cancel()
 	r := remeasureRound{duFirst: duFirst, load1: loadAverage()}
@@ -52,7 +53,7 @@ func runRound(b *testing.B, c *dirsizeCheck, root string, files, dirs, changes, 
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("change child: %v\n%s", err, out)
 	}
-	time.Sleep(time.Second) // the reader has read the events by then
+	time.Sleep(gap)
 	r.eventsCPU = processCPU() - cpuEvents
 	stopEvents()
 	dus := func() {
