@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -32,10 +31,18 @@ const dirWatchMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MODIFY | unix.IN_
 // A goroutine reads events as they come, so the kernel's queue
 // (max_queued_events, 16384 by default) does not overflow between two
 // runs; drain reads what is left, under the same lock, so the order of
-// events is kept.
+// events is kept. The goroutine waits in poll(2), a blocking system call
+// on a thread of its own, rather than in Go's netpoller: the netpoller
+// watches a descriptor edge-triggered for good, so while the reader
+// pauses between two reads (readBatch) each new event would still wake
+// a runtime thread to find nobody waiting, one wake-up per changed file
+// (BenchmarkDirsize measured 5,400 thread wake-ups and 100 ms of CPU for
+// 5,000 changes). poll(2) is level-triggered and only asked when the
+// reader is ready to read.
 type dirInotify struct {
 	fd         int
-	file       *os.File
+	stop       int           // eventfd that ends the reader (close)
+	done       chan struct{} // closed when the reader has ended
 	watches    int
 	maxWatches int // 0: as many as the kernel allows
 
@@ -58,17 +65,28 @@ func newDirInotify(maxWatches, maxQueue int) (*dirInotify, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inotify: %w", err)
 	}
-	in := &dirInotify{fd: fd, file: os.NewFile(uintptr(fd), "inotify"), maxWatches: maxWatches,
+	stop, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("inotify reader: %w", err)
+	}
+	in := &dirInotify{fd: fd, stop: stop, done: make(chan struct{}), maxWatches: maxWatches,
 		maxQueue: maxQueue, buf: make([]byte, 64<<10), ready: make(chan struct{}, 1)}
 	go in.readLoop()
 	return in, nil
 }
 
-// close stops the reader and drops every watch.
+// close stops the reader (waiting for it: at most one readBatch) and
+// drops every watch.
 func (in *dirInotify) close() {
-	if in.file != nil {
-		in.file.Close()
+	if in.done == nil {
+		return
 	}
+	unix.Write(in.stop, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+	<-in.done
+	unix.Close(in.fd)
+	unix.Close(in.stop)
+	in.done = nil
 }
 
 // watch adds a watch on the folder open as fd.
@@ -109,23 +127,19 @@ func (in *dirInotify) dropped(events []inotifyEvent) {
 }
 
 func (in *dirInotify) readLoop() {
-	rc, err := in.file.SyscallConn()
-	if err != nil {
-		return
-	}
+	defer close(in.done)
+	fds := []unix.PollFd{{Fd: int32(in.fd), Events: unix.POLLIN}, {Fd: int32(in.stop), Events: unix.POLLIN}}
 	for {
-		var failed bool
-		err := rc.Read(func(fd uintptr) bool {
-			in.mu.Lock()
-			defer in.mu.Unlock()
-			n, err := in.readOnce(int(fd))
-			if err == unix.EAGAIN {
-				return false
-			}
-			failed = err != nil || n == 0
-			return true
-		})
-		if err != nil || failed {
+		fds[0].Revents, fds[1].Revents = 0, 0
+		if _, err := unix.Poll(fds, -1); err == unix.EINTR {
+			continue
+		} else if err != nil || fds[1].Revents != 0 || fds[0].Revents&unix.POLLIN == 0 {
+			return // stopped, or the descriptor failed
+		}
+		in.mu.Lock()
+		n, err := in.readOnce(in.fd)
+		in.mu.Unlock()
+		if (err != nil && err != unix.EAGAIN) || (err == nil && n == 0) {
 			return
 		}
 		select {

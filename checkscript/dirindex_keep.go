@@ -217,9 +217,25 @@ func (k *dirKeeper) requeue(r chan dirSnapshot) {
 	}
 }
 
+// Between two runs the keeper folds events in as the reader queues them,
+// and looks the names they touched up once they went quiet, in one batch,
+// paced by --rate: lookupSettle after the last event, or lookupMaxDelay
+// after the first one under constant traffic. A run is then left with the
+// names changed since. One batch rather than a lookup per read: lookups
+// made while the files are still being written are made again, and each
+// burst of work costs the Go runtime its wake-ups.
+const (
+	lookupSettle   = 100 * time.Millisecond
+	lookupMaxDelay = time.Second
+)
+
 // serve answers requests from the index until it needs a new walk; it
 // returns the reason, as the phase of that walk.
 func (k *dirKeeper) serve(ctx context.Context, ix *dirIndex, in *dirInotify, w *walker) string {
+	settle := time.NewTimer(time.Hour)
+	settle.Stop()
+	defer settle.Stop()
+	var first time.Time // of the events not looked up yet
 	for {
 		var waiting []chan dirSnapshot
 		select {
@@ -227,6 +243,24 @@ func (k *dirKeeper) serve(ctx context.Context, ix *dirIndex, in *dirInotify, w *
 			return ""
 		case <-in.ready:
 			k.fold(ix, in) // lost events: the next refresh re-walks
+			if len(ix.pending) == 0 && !ix.needRewalk {
+				continue
+			}
+			if first.IsZero() {
+				first = time.Now()
+			}
+			if lookupMaxDelay-time.Since(first) > lookupSettle {
+				settle.Reset(lookupSettle)
+				continue
+			}
+			if reason := k.lookUp(ctx, ix, in, w, settle, &first); reason != "" {
+				return reason
+			}
+			continue
+		case <-settle.C:
+			if reason := k.lookUp(ctx, ix, in, w, settle, &first); reason != "" {
+				return reason
+			}
 			continue
 		case r := <-k.req:
 			waiting = append(waiting, r)
@@ -239,8 +273,9 @@ func (k *dirKeeper) serve(ctx context.Context, ix *dirIndex, in *dirInotify, w *
 				more = false
 			}
 		}
-		reason := k.refresh(ctx, ix, in, w)
-		if reason != "" {
+		settle.Stop()
+		first = time.Time{}
+		if reason := k.refresh(ctx, ix, in, w, true); reason != "" {
 			for _, r := range waiting {
 				k.requeue(r) // answered after the new walk
 			}
@@ -255,8 +290,15 @@ func (k *dirKeeper) serve(ctx context.Context, ix *dirIndex, in *dirInotify, w *
 	}
 }
 
-// fold applies the events read so far to the index: between two runs, so
-// that a run is left with the lookups, and at the start of a refresh. It
+// lookUp is serve's batch of lookups between two runs.
+func (k *dirKeeper) lookUp(ctx context.Context, ix *dirIndex, in *dirInotify, w *walker, settle *time.Timer, first *time.Time) string {
+	settle.Stop()
+	*first = time.Time{}
+	return k.refresh(ctx, ix, in, w, false)
+}
+
+// fold applies the events read so far to the index, at the start of a
+// refresh. It
 // reports false when events were lost; they stay lost for the refresh,
 // which then re-walks.
 func (k *dirKeeper) fold(ix *dirIndex, in *dirInotify) bool {

@@ -64,9 +64,9 @@ func (v *indexVisitor) check() error {
 }
 
 // refresh brings the index up to date: events first, then the names they
-// touched, then a bounded share of the unwatched folders. It returns why a
-// new walk is needed, or "".
-func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w *walker) string {
+// touched, then (rescan: for a run) a bounded share of the unwatched
+// folders. It returns why a new walk is needed, or "".
+func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w *walker, rescan bool) string {
 	if !k.fold(ix, in) {
 		return "re-walking: events were lost"
 	}
@@ -88,7 +88,7 @@ func (k *dirKeeper) refresh(ctx context.Context, ix *dirIndex, in *dirInotify, w
 			return reasonOf(err)
 		}
 	}
-	if ix.unwatched > 0 {
+	if rescan && ix.unwatched > 0 {
 		budget := k.opts.rescan
 		for _, d := range ix.unwatchedDirs() {
 			if budget <= 0 {

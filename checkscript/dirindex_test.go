@@ -26,14 +26,18 @@ func startDirsize(t *testing.T, args ...string) Check {
 
 // The index stays equal to du -sxB1 through every kind of change, inside
 // the tree and across its border, with every folder watched and with
-// inotify watches for only a few folders (the rest rescanned in turn).
+// inotify watches for only a few folders (the rest rescanned in turn);
+// measured right after the changes, and once the keeper has looked the
+// changed names up between runs.
 func TestDirsizeIndexFollowsChanges(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		args []string
+		name  string
+		args  []string
+		quiet time.Duration // between the changes and the run
 	}{
-		{"inotify", nil},
-		{"watch limit", []string{"--max-watches", "3", "--rescan", "100000"}},
+		{"inotify", nil, 0},
+		{"inotify, looked up between runs", nil, 3 * lookupSettle},
+		{"watch limit", []string{"--max-watches", "3", "--rescan", "100000"}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := filepath.Join(t.TempDir(), "store")
@@ -112,10 +116,28 @@ func TestDirsizeIndexFollowsChanges(t *testing.T) {
 				}},
 			} {
 				step.do()
+				time.Sleep(tc.quiet)
 				check(step.name)
 			}
 		})
 	}
+}
+
+// close ends the reader waiting in poll(2) and may be called again.
+func TestDirInotifyClose(t *testing.T) {
+	in, err := newDirInotify(0, 16)
+	must(t, err)
+	if _, err := in.watch(-1, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	done := in.done
+	in.close()
+	select {
+	case <-done:
+	default:
+		t.Fatal("the reader still runs after close")
+	}
+	in.close()
 }
 
 // Beyond --max-files the in-process check holds no index: it measures by

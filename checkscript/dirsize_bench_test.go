@@ -3,6 +3,7 @@ package checkscript
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -37,18 +38,13 @@ func BenchmarkDirsize(b *testing.B) {
 	files := benchEnvInt("DIRSIZE_FILES", 500000)
 	dirs := benchEnvInt("DIRSIZE_DIRS", 5000)
 	root := filepath.Join(b.TempDir(), "store")
-	rng := rand.New(rand.NewPCG(1, 2))
-	dirOf := func(i int) string { return benchDir(root, i) }
-	for d := 0; d < dirs; d++ {
-		must(b, os.MkdirAll(dirOf(d), 0o755))
+	if keep := os.Getenv("DIRSIZE_TREE"); keep != "" {
+		// A diagnosis only: the tree of an earlier run, changed by its
+		// rounds, kept for the next (made there when missing).
+		root = keep
 	}
-	buf := make([]byte, 6001)
-	name := func(i int) string { return benchFile(root, dirs, i) }
-	for i := 0; i < files; i++ {
-		must(b, os.WriteFile(name(i), buf[:rng.IntN(len(buf))], 0o644))
-		if i%100 == 1 {
-			must(b, os.Link(name(i), filepath.Join(dirOf((i+7)%dirs), strconv.Itoa(i)+".link")))
-		}
+	if _, err := os.Stat(root); err != nil {
+		makeBenchTree(b, root, files, dirs)
 	}
 	b.Logf("tree: %d files, %d folders under %s", files, dirs, root)
 
@@ -57,21 +53,7 @@ func BenchmarkDirsize(b *testing.B) {
 		f()
 		return time.Since(start)
 	}
-	var duCPU time.Duration // of the last du
-	du := func(flag string) (uint64, time.Duration) {
-		var out []byte
-		d := clock(func() {
-			cmd := exec.Command("du", flag, root)
-			var err error
-			out, err = cmd.Output()
-			must(b, err)
-			duCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-		})
-		var n uint64
-		fmt.Sscan(string(out), &n)
-		return n, d
-	}
-	du("-sxB1") // warm the caches once, for everyone alike
+	runDu(b, "-sxB1", root) // warm the caches once, for everyone alike
 
 	// One-shot walk, and the index's first walk, unthrottled.
 	oneShot := clock(func() {
@@ -111,61 +93,84 @@ func BenchmarkDirsize(b *testing.B) {
 	throttledWalk := clock(func() { throttled.Run(tctx) })
 	tcancel()
 
-	// 1% of the files change (appends, creates, deletes, renames to another
-	// folder, new hard links), made by a child process: this process's CPU
-	// meanwhile is the index's reading of the events, as between two runs.
+	// Rounds: 1% of the files change (appends, creates, deletes, renames
+	// to another folder, new hard links), made by a child process, then
+	// the re-measure and du, in alternating order.
 	changes := files / benchEnvInt("DIRSIZE_CHANGE_DIVISOR", 100)
-	cpuEvents := processCPU()
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^BenchmarkDirsizeChangeChild$", "-test.benchtime=1x")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("DIRSIZE_CHANGE=%s:%d:%d:%d", root, files, dirs, changes))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("change child: %v\n%s", err, out)
+	// Each round but the last leaves a second between the changes and
+	// the re-measure, as between two runs of a check; the last measures
+	// right after the changes (du after), what a run amid a burst pays.
+	rounds := make([]remeasureRound, benchEnvInt("DIRSIZE_ROUNDS", 3)+1)
+	same := 1.0
+	minRatio, minRatioCPU := math.Inf(1), math.Inf(1)
+	for i := range rounds {
+		now, gap, n := i == len(rounds)-1, time.Second, strconv.Itoa(i+1)
+		if now {
+			gap, n = 0, "now"
+		}
+		// $DIRSIZE_SEED: other files change on a kept tree.
+		r := runRound(b, c, root, files, dirs, changes, benchEnvInt("DIRSIZE_SEED", 0)+i+1, i%2 == 1 && !now, gap)
+		rounds[i] = r
+		if r.bytes != r.duxBytes || r.bytes != r.duBytes {
+			same = 0
+			b.Errorf("round %s: re-measure %d B (%s), du -sB1 %d B, du -sxB1 %d B", n, r.bytes, r.result, r.duBytes, r.duxBytes)
+		}
+		ratio, ratioCPU := ms(r.dux)/ms(r.wall), ms(r.duxCPU)/ms(r.cpu())
+		if !now {
+			minRatio, minRatioCPU = min(minRatio, ratio), min(minRatioCPU, ratioCPU)
+		}
+		b.ReportMetric(ms(r.wall), "remeasure-ms-r"+n)
+		b.ReportMetric(ms(r.cpu()), "remeasure-cpu-ms-r"+n)
+		b.ReportMetric(ms(r.dux), "du-sxB1-ms-r"+n)
+		b.ReportMetric(ms(r.duxCPU), "du-sxB1-cpu-ms-r"+n)
+		b.ReportMetric(ratio, "du-over-remeasure-r"+n)
+		b.ReportMetric(ratioCPU, "du-over-remeasure-cpu-r"+n)
+		b.ReportMetric(ms(r.eventsCPU), "events-cpu-ms-r"+n)
+		b.ReportMetric(ms(r.duxCPU)/(ms(r.eventsCPU)+ms(r.cpu())), "du-over-all-cpu-r"+n)
+		b.ReportMetric(r.load1, "load1-r"+n)
+		b.Logf("round %s (du %s, re-measure %s after the changes): re-measure %.1f ms (CPU %.1f ms: user %.1f, sys %.1f; %d page faults, %d/%d voluntary/forced switches, %d GCs), events and lookups meanwhile %.1f ms CPU; du -sB1 %.0f ms, du -sxB1 %.0f ms (%.0f ms CPU): %.1f× (%.1f× CPU; %.1f× with the CPU meanwhile), load %.2f",
+			n, map[bool]string{true: "first", false: "after"}[r.duFirst], gap, ms(r.wall), ms(r.cpu()), ms(r.user), ms(r.sys),
+			r.minflt, r.nvcsw, r.nivcsw, r.gcs, ms(r.eventsCPU), ms(r.du), ms(r.dux), ms(r.duxCPU), ratio, ratioCPU,
+			ms(r.duxCPU)/(ms(r.eventsCPU)+ms(r.cpu())), r.load1)
 	}
-	time.Sleep(time.Second) // the reader has read the events by then
-	eventsCPU := processCPU() - cpuEvents
-	// The throttled index above is garbage now: collect it here rather
-	// than in the middle of the re-measure.
-	runtime.GC()
-	var again Result
-	cpu0 := processCPU()
-	remeasure := clock(func() { again = c.Run(ctx) })
-	remeasureCPU := processCPU() - cpu0
-	duBytes, duTime := du("-sB1")
-	duxBytes, duxTime := du("-sxB1")
-	duxCPU := duCPU
-	got := uint64(again.Perfdata[0].Value)
-	if again.Status != OK || got != duxBytes {
-		b.Errorf("re-measure %d B (%s), du -sxB1 %d B", got, again, duxBytes)
-	}
-	same := 0.0
-	if got == duxBytes && got == duBytes {
-		same = 1
-	}
+	last := rounds[len(rounds)-2] // the last with a gap
 	b.ReportMetric(float64(files), "files")
 	b.ReportMetric(float64(dirs), "folders")
 	b.ReportMetric(ms(oneShot), "oneshot-walk-ms")
 	b.ReportMetric(ms(firstWalk), "first-walk-ms")
 	b.ReportMetric(ms(throttledWalk), "first-walk-throttled-ms")
 	b.ReportMetric(float64(changes), "changed-files")
-	b.ReportMetric(ms(remeasure), "remeasure-ms")
-	b.ReportMetric(ms(duTime), "du-sB1-ms")
-	b.ReportMetric(ms(duxTime), "du-sxB1-ms")
-	b.ReportMetric(ms(duxTime)/ms(remeasure), "du-over-remeasure")
+	b.ReportMetric(float64(len(rounds)-1), "rounds") // with a gap
 	// CPU time (user + system, every thread) is what a loaded machine does
-	// not blur: the wall times above include waiting for a core.
-	b.ReportMetric(ms(remeasureCPU), "remeasure-cpu-ms")
-	b.ReportMetric(ms(duxCPU), "du-sxB1-cpu-ms")
-	b.ReportMetric(ms(duxCPU)/ms(remeasureCPU), "du-over-remeasure-cpu")
-	b.ReportMetric(ms(eventsCPU), "events-cpu-ms")
-	b.ReportMetric(ms(duxCPU)/(ms(remeasureCPU)+ms(eventsCPU)), "du-over-events-and-remeasure-cpu")
+	// not blur: the wall times include waiting for a core.
+	b.ReportMetric(minRatio, "du-over-remeasure-min")
+	b.ReportMetric(minRatioCPU, "du-over-remeasure-cpu-min")
+	b.ReportMetric(ms(last.du), "du-sB1-ms")
 	b.ReportMetric(same, "same-bytes")
-	b.ReportMetric(float64(got), "bytes")
+	b.ReportMetric(float64(last.bytes), "bytes")
 	b.ReportMetric(float64(ms1.HeapInuse-ms0.HeapInuse)/entries, "heap-B/entry")
 	b.ReportMetric(float64(rssFull-rssEmpty)/entries, "peak-rss-B/entry")
 	b.ReportMetric(float64(rssFull)/(1<<20), "child-peak-rss-MiB")
 	b.ReportMetric(float64(rssEmpty)/(1<<20), "child-empty-peak-rss-MiB")
 	b.Logf("first: %s", first)
-	b.Logf("again: %s", again)
+	b.Logf("again: %s", last.result)
+}
+
+// makeBenchTree writes BenchmarkDirsize's tree: files of 0–6,000 bytes
+// spread over dirs folders, 1% hard-linked into another folder.
+func makeBenchTree(b *testing.B, root string, files, dirs int) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for d := 0; d < dirs; d++ {
+		must(b, os.MkdirAll(benchDir(root, d), 0o755))
+	}
+	buf := make([]byte, 6001)
+	for i := 0; i < files; i++ {
+		name := benchFile(root, dirs, i)
+		must(b, os.WriteFile(name, buf[:rng.IntN(len(buf))], 0o644))
+		if i%100 == 1 {
+			must(b, os.Link(name, filepath.Join(benchDir(root, (i+7)%dirs), strconv.Itoa(i)+".link")))
+		}
+	}
 }
 
 // benchDir and benchFile name the generated tree's folders and files.
@@ -178,17 +183,18 @@ func benchFile(root string, dirs, i int) string {
 }
 
 // BenchmarkDirsizeChangeChild is BenchmarkDirsize's child that changes the
-// tree: $DIRSIZE_CHANGE = root:files:folders:changes.
+// tree: $DIRSIZE_CHANGE = root:files:folders:changes:seed.
 func BenchmarkDirsizeChangeChild(b *testing.B) {
 	spec := strings.Split(os.Getenv("DIRSIZE_CHANGE"), ":")
-	if len(spec) != 4 {
+	if len(spec) != 5 {
 		b.Skip("run by BenchmarkDirsize only")
 	}
 	root := spec[0]
 	files, _ := strconv.Atoi(spec[1])
 	dirs, _ := strconv.Atoi(spec[2])
 	changes, _ := strconv.Atoi(spec[3])
-	rng := rand.New(rand.NewPCG(3, 4))
+	seed, _ := strconv.Atoi(spec[4])
+	rng := rand.New(rand.NewPCG(3, uint64(seed)))
 	buf := make([]byte, 6001)
 	for i := 0; i < changes; i++ {
 		f := benchFile(root, dirs, rng.IntN(files))

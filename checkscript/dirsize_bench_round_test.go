@@ -1,0 +1,195 @@
+package checkscript
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// remeasureRound is one round of BenchmarkDirsize after the first walk:
+// 1% of the files change, then the index re-measures and du -sB1 and
+// du -sxB1 run on the same tree, in an order that alternates between
+// rounds (so neither always runs on the caches the other warmed).
+type remeasureRound struct {
+	duFirst bool
+	// The re-measure: wall, CPU (user + system, every thread) and what
+	// else this process did meanwhile.
+	wall, user, sys time.Duration
+	minflt, nvcsw   int64 // page faults, voluntary context switches
+	nivcsw          int64 // involuntary context switches (preempted)
+	gcs             uint32
+	// eventsCPU: this process's CPU while the child made the changes and
+	// the gap after, reading and folding their events, looking names up.
+	eventsCPU      time.Duration
+	du, dux        time.Duration // wall of du -sB1, du -sxB1
+	duxCPU         time.Duration
+	bytes, duBytes uint64
+	duxBytes       uint64
+	load1          float64 // load average before the round
+	result         Result
+}
+
+// cpu is the re-measure's CPU time.
+func (r remeasureRound) cpu() time.Duration { return r.user + r.sys }
+
+// runRound changes the tree (seed picks which files) and measures it, gap
+// after the changes (du first: after du).
+func runRound(b *testing.B, c *dirsizeCheck, root string, files, dirs, changes, seed int, duFirst bool, gap time.Duration) remeasureRound {
+	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Second) // -t 600
+	defer cancel()
+	r := remeasureRound{duFirst: duFirst, load1: loadAverage()}
+	stopEvents := startPerf(b, fmt.Sprintf("events-%d", seed))
+	cpuEvents := processCPU()
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^BenchmarkDirsizeChangeChild$", "-test.benchtime=1x")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("DIRSIZE_CHANGE=%s:%d:%d:%d:%d", root, files, dirs, changes, seed))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("change child: %v\n%s", err, out)
+	}
+	time.Sleep(gap)
+	r.eventsCPU = processCPU() - cpuEvents
+	stopEvents()
+	dus := func() {
+		r.duBytes, r.du, _ = runDu(b, "-sB1", root)
+		r.duxBytes, r.dux, r.duxCPU = runDu(b, "-sxB1", root)
+	}
+	if duFirst {
+		dus()
+	}
+	// Whatever the walks left is garbage now: collect it here rather
+	// than in the middle of the re-measure.
+	runtime.GC()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	stop := startPerf(b, fmt.Sprintf("remeasure-%d", seed))
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	start := time.Now()
+	r.result = c.Run(ctx)
+	r.wall = time.Since(start)
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	stop()
+	runtime.ReadMemStats(&ms1)
+	r.user = time.Duration(ru1.Utime.Nano() - ru0.Utime.Nano())
+	r.sys = time.Duration(ru1.Stime.Nano() - ru0.Stime.Nano())
+	r.minflt, r.nvcsw, r.nivcsw = ru1.Minflt-ru0.Minflt, ru1.Nvcsw-ru0.Nvcsw, ru1.Nivcsw-ru0.Nivcsw
+	r.gcs = ms1.NumGC - ms0.NumGC
+	if !duFirst {
+		dus()
+	}
+	if r.result.Status != OK || len(r.result.Perfdata) != 1 || r.result.Perfdata[0].NoValue {
+		b.Fatalf("re-measure: %s", r.result)
+	}
+	r.bytes = uint64(r.result.Perfdata[0].Value)
+	return r
+}
+
+// runDu runs GNU du with flag on root: its figure, wall and CPU time.
+func runDu(b *testing.B, flag, root string) (uint64, time.Duration, time.Duration) {
+	start := time.Now()
+	cmd := exec.Command("du", flag, root)
+	out, err := cmd.Output()
+	wall := time.Since(start)
+	must(b, err)
+	var n uint64
+	fmt.Sscan(string(out), &n)
+	return n, wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
+
+// loadAverage is the 1-minute load average (0 when unreadable).
+func loadAverage() float64 {
+	var l float64
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Sscan(string(b), &l)
+	}
+	return l
+}
+
+// startPerf, when $DIRSIZE_PERF names a folder, attaches perf stat (system
+// calls, page faults, context switches) and perf record (call graphs at
+// 20 kHz) to this process for what (a phase of a round); the returned
+// function stops them. A diagnosis only: perf slows what it watches.
+func startPerf(b *testing.B, what string) func() {
+	stopProfile := startProfile(b, what)
+	threads0 := threadTimes()
+	dir := os.Getenv("DIRSIZE_PERF")
+	if dir == "" {
+		return func() {
+			stopProfile()
+			if os.Getenv("DIRSIZE_PPROF") != "" {
+				b.Logf("%s: threads' CPU (ns, schedstat): %v", what, threadDeltas(threads0, threadTimes()))
+			}
+		}
+	}
+	pid := strconv.Itoa(os.Getpid())
+	name := func(kind string) string { return filepath.Join(dir, kind+"-"+what) }
+	cmds := []*exec.Cmd{
+		exec.Command("perf", "stat", "-e", "raw_syscalls:sys_enter,page-faults,context-switches,task-clock", "-p", pid, "-o", name("stat")),
+		exec.Command("perf", "record", "-q", "-e", "cpu-clock", "-F", "20000", "-g", "-p", pid, "-o", name("record")),
+	}
+	for _, cmd := range cmds {
+		must(b, cmd.Start())
+	}
+	time.Sleep(time.Second) // attached by then
+	return func() {
+		stopProfile()
+		b.Logf("%s: threads' CPU (ns, schedstat): %v", what, threadDeltas(threads0, threadTimes()))
+		for _, cmd := range cmds {
+			cmd.Process.Signal(os.Interrupt)
+			cmd.Wait()
+		}
+	}
+}
+
+// startProfile, when $DIRSIZE_PPROF names a folder, writes a CPU profile
+// of this process alone (at 4 kHz) for what; the returned function stops it.
+func startProfile(b *testing.B, what string) func() {
+	dir := os.Getenv("DIRSIZE_PPROF")
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, what+".pprof"))
+	must(b, err)
+	runtime.SetCPUProfileRate(4000) // before StartCPUProfile's 100 Hz
+	must(b, pprof.StartCPUProfile(f))
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
+// threadTimes reads every thread's run time (ns) and run count from
+// /proc/self/task/*/schedstat.
+func threadTimes() map[string][2]int64 {
+	out := map[string][2]int64{}
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, t := range tasks {
+		raw, err := os.ReadFile("/proc/self/task/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue
+		}
+		var run, wait, n int64
+		fmt.Sscan(string(raw), &run, &wait, &n)
+		out[t.Name()] = [2]int64{run, n}
+	}
+	return out
+}
+
+// threadDeltas lists the threads that ran between two threadTimes, as
+// "tid:ns/runs".
+func threadDeltas(a, b map[string][2]int64) []string {
+	var out []string
+	for tid, v := range b {
+		if d := v[0] - a[tid][0]; d > 0 {
+			out = append(out, fmt.Sprintf("%s:%d/%d", tid, d, v[1]-a[tid][1]))
+		}
+	}
+	return out
+}
