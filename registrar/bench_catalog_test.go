@@ -107,7 +107,7 @@ func startNode(b *testing.B, agent *consultest.Agent, self string, full bool) *w
 	d := &Daemon{
 		Client: client, Log: hclog.NewNullLogger(), Ready: ready,
 		Load:           func() (*hcl.Plan, error) { return hcl.Load(opts) },
-		Options:        Options{Self: self, FullOutput: full},
+		Options:        Options{Self: self, FullOutput: full, Heartbeat: true}, // as run
 		AgentConfigDir: agent.ConfigDir,
 	}
 	go func() { done <- d.Run(ctx) }()

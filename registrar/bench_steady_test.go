@@ -45,7 +45,7 @@ func BenchmarkSteadyState(b *testing.B) {
 	d := &Daemon{
 		Client: client, Log: hclog.NewNullLogger(), Ready: ready,
 		Load:           func() (*hcl.Plan, error) { return hcl.Load(opts) },
-		Options:        Options{Self: self},
+		Options:        Options{Self: self, Heartbeat: true}, // as run
 		AgentConfigDir: agent.ConfigDir,
 	}
 	go func() { done <- d.Run(ctx) }()

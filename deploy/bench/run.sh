@@ -227,6 +227,11 @@ timing() {
 	echo "## 8. dirsize: the index against du, same tree, same run"
 	echo
 	cat "$raw/dirsize.md"
+	runs=$(cd "$raw" && ls dirsize-run*.txt 2>/dev/null | tr '\n' ' ')
+	if [ -n "$runs" ]; then
+		echo
+		echo "More runs of the same code that day (README, \"What dirsize costs\"): deploy/bench/raw/ $runs"
+	fi
 } >"$out"
 echo "wrote $out" >&2
 cat "$out"
