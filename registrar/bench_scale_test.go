@@ -35,8 +35,7 @@ func syntheticState(n int) State {
 		for c := 0; c < 5; c++ {
 			reg.Checks = append(reg.Checks, &api.AgentServiceCheck{CheckID: fmt.Sprintf("%s:c%d", id, c), Name: "c", TTL: "90s"})
 		}
-		s := ServiceState{Registration: reg, Hash: hashRegistration(reg)}
-		reg.Meta[MetaHash] = s.Hash
+		s := ServiceState{Registration: reg, Hash: sealRegistration(reg)}
 		st.Services = append(st.Services, s)
 	}
 	return st

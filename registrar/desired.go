@@ -186,8 +186,7 @@ func desiredService(svc hcl.Service, opts Options) ServiceState {
 			})
 		}
 	}
-	st.Hash = hashRegistration(reg)
-	reg.Meta[MetaHash] = st.Hash
+	st.Hash = sealRegistration(reg)
 	return st
 }
 
@@ -228,16 +227,20 @@ func duration(d time.Duration) string {
 	return d.String()
 }
 
-// hashRegistration digests the registration as JSON (map keys sorted by
-// encoding/json), before the hash itself is added to Meta.
-func hashRegistration(reg *api.AgentServiceRegistration) string {
+// sealRegistration digests the finished registration as JSON (map keys
+// sorted by encoding/json), stores the digest in its Meta[MetaHash] and
+// returns it: every owned service, declared or the daemon's own, is sealed
+// this way once built.
+func sealRegistration(reg *api.AgentServiceRegistration) string {
 	b, err := json.Marshal(reg)
 	if err != nil {
 		// A registration built from strings, ints and maps always marshals.
 		panic("registrar: marshal registration: " + err.Error())
 	}
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:8])
+	h := hex.EncodeToString(sum[:8])
+	reg.Meta[MetaHash] = h
+	return h
 }
 
 // Owned reports whether an agent service is managed by this tool.

@@ -58,7 +58,6 @@ func exporterService(e Exporter) ServiceState {
 			"description": "carbonio-health metrics (/metrics) for Prometheus",
 		},
 	}
-	st := ServiceState{Registration: reg, Hash: hashRegistration(reg)}
-	reg.Meta[MetaHash] = st.Hash
+	st := ServiceState{Registration: reg, Hash: sealRegistration(reg)}
 	return st
 }

@@ -64,8 +64,7 @@ func heartbeatService() ServiceState {
 			TTL:     duration(heartbeatTTL),
 		}},
 	}
-	st := ServiceState{Registration: reg, Hash: hashRegistration(reg), ViaFile: true}
-	reg.Meta[MetaHash] = st.Hash
+	st := ServiceState{Registration: reg, Hash: sealRegistration(reg), ViaFile: true}
 	st.TTL = []TTLCheck{{
 		CheckID: HeartbeatCheckID, ServiceID: HeartbeatServiceID, Name: "alive",
 		Probe: heartbeatProbe, Interval: heartbeatInterval, TTL: heartbeatTTL,
