@@ -69,6 +69,11 @@ type Result struct {
 	// Summary is the human text after "STATUS - ". It must stay stable
 	// while the status is stable (no timestamps): Consul syncs output changes.
 	Summary string
+	// Steady is the summary as Consul stores it (SteadyString): Summary
+	// without the numbers that move while the state holds, set by the probe
+	// that wrote Summary, so nothing parses it back. Empty means Summary
+	// holds no moving numbers and is stored as it is.
+	Steady string
 	// Perfdata is printed after "|" in the plugin guidelines' syntax.
 	Perfdata []Perfdata
 }

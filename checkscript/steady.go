@@ -169,6 +169,10 @@ func steadyDisk(r Result) string {
 // perfdata and without the measurements that move while the state holds.
 func (r Result) SteadyString() string {
 	s := Result{Label: r.Label, Status: r.Status, Summary: r.Summary}
+	if r.Steady != "" {
+		s.Summary = r.Steady
+		return s.String()
+	}
 	rule, ok := steadyRules[r.Label]
 	if !ok {
 		return s.String()
