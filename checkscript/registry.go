@@ -32,8 +32,12 @@ type Probe struct {
 	Summary string
 	// Define declares the probe's flags on fs and returns the constructor
 	// called once the flags are parsed. The constructor validates and must not
-	// do I/O: it also runs when a declaration is validated.
+	// do I/O: it also runs when a declaration is validated. The flags are
+	// set in the order of the command line (see parseArgs); operands go
+	// where Operands says.
 	Define func(fs *flag.FlagSet) func() (Check, error)
+	// Syntax is how the plugin the probe stands for reads its operands.
+	Syntax ArgSyntax
 }
 
 // Registry is a set of probes by name: Light in this package, every probe
@@ -51,7 +55,7 @@ type Registry map[string]Probe
 // TestProbesTable checks that the keys match the names.
 var Light = Registry{
 	"dirsize": dirsizeProbe,
-	"disk":    diskProbe,
+	"disk":    DiskProbe(nil),
 	"load":    loadProbe,
 	"socket":  socketProbe,
 	"tcp":     TCPProbe(nil),
@@ -101,8 +105,9 @@ func (e *UsageError) Error() string {
 func (e *UsageError) Unwrap() error { return e.Err }
 
 // New builds the named probe of r from its arguments, as given after
-// `carbonio-health check <probe>`. Every probe accepts -t/--timeout (seconds,
-// or a Go duration such as 1500ms; default 10 s). Errors are *UsageError.
+// `carbonio-health check <probe>`, read as getopt_long reads the plugin's
+// (parseArgs). Every probe accepts -t/--timeout (seconds, or a Go duration
+// such as 1500ms; default 10 s; -to as the plugins). Errors are *UsageError.
 func (r Registry) New(name string, args []string) (Check, error) {
 	p, ok := r.Lookup(name)
 	if !ok {
@@ -118,19 +123,21 @@ func (p Probe) Build(define func(fs *flag.FlagSet) func() (Check, error), args [
 	name := p.Name
 	fs, build := p.flagSet(define)
 	timeout := DefaultTimeout
-	fs.Var((*timeoutFlag)(&timeout), "t", "timeout in seconds (or a duration like 1500ms)")
-	fs.Var((*timeoutFlag)(&timeout), "timeout", "same as -t")
-	if err := fs.Parse(args); err != nil {
+	declareTimeout(fs, &timeout)
+	if err := parseArgs(fs, args, p.Syntax); err != nil {
 		return nil, &UsageError{Probe: name, Err: err, Usage: p.Usage()}
-	}
-	if fs.NArg() > 0 {
-		return nil, &UsageError{Probe: name, Err: fmt.Errorf("unexpected argument %q", fs.Arg(0)), Usage: p.Usage()}
 	}
 	c, err := build()
 	if err != nil {
 		return nil, &UsageError{Probe: name, Err: err, Usage: p.Usage()}
 	}
 	return &timed{check: c, timeout: timeout}, nil
+}
+
+// declareTimeout declares -t, --timeout and the plugins' -to.
+func declareTimeout(fs *flag.FlagSet, timeout *time.Duration) {
+	fs.Var((*timeoutFlag)(timeout), "t", "timeout in seconds (or a duration like 1500ms)")
+	Alias(fs, "t", "timeout", "to")
 }
 
 func (p Probe) flagSet(define func(fs *flag.FlagSet) func() (Check, error)) (*flag.FlagSet, func() (Check, error)) {
@@ -142,12 +149,52 @@ func (p Probe) flagSet(define func(fs *flag.FlagSet) func() (Check, error)) (*fl
 // Usage returns the probe's help: its summary and its flags.
 func (p Probe) Usage() string {
 	fs, _ := p.flagSet(p.Define)
+	timeout := DefaultTimeout
+	declareTimeout(fs, &timeout)
 	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: carbonio-health check %s [flags]\n%s\n\nFlags:\n", p.Name, p.Summary)
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
-	b.WriteString("  -t, -timeout value\n    \ttimeout in seconds (or a duration like 1500ms) (default 10)\n")
+	operands := ""
+	if op := fs.Lookup(operandFlag); op != nil {
+		operands = " " + op.Usage
+	}
+	fmt.Fprintf(&b, "Usage: carbonio-health check %s [flags]%s\n%s\n\nFlags:\n", p.Name, operands, p.Summary)
+	writeFlags(&b, fs)
 	return b.String()
+}
+
+// writeFlags lists fs's flags, each with its other names: "-w, --warning".
+func writeFlags(b *strings.Builder, fs *flag.FlagSet) {
+	names := map[string][]string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if c := canonical(f); c != f.Name {
+			names[c] = append(names[c], f.Name)
+		}
+	})
+	fs.VisitAll(func(f *flag.Flag) {
+		if canonical(f) != f.Name || f.Name == operandFlag {
+			return
+		}
+		b.WriteString(" ")
+		for i, n := range append([]string{f.Name}, names[f.Name]...) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if len(n) == 1 {
+				b.WriteString(" -" + n)
+			} else {
+				b.WriteString(" --" + n)
+			}
+		}
+		if !isBoolFlag(f) {
+			b.WriteString(" VALUE")
+		}
+		b.WriteString("\n    \t" + f.Usage)
+		switch f.DefValue {
+		case "", "0", "false", "[]", "0s":
+		default:
+			fmt.Fprintf(b, " (default %s)", f.DefValue)
+		}
+		b.WriteByte('\n')
+	})
 }
 
 // timed applies the -t timeout around a probe.

@@ -1,9 +1,7 @@
 package checkscript
 
 import (
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -11,21 +9,18 @@ import (
 // certTimeLayout prints dates as check_tcp does ("Fri Nov 27 11:32:46 2026 +0000").
 const certTimeLayout = "Mon Jan _2 15:04:05 2006 -0700"
 
-// parseCertDays reads check_tcp's -D WARN[,CRIT] (CRIT defaults to 0).
+// parseCertDays reads check_tcp's -D WARN[,CRIT] (CRIT defaults to 0):
+// each a non-negative integer, else check_tcp's "Invalid certificate
+// expiration period".
 func parseCertDays(s string) (warn, crit int, err error) {
 	w, c, hasCrit := strings.Cut(s, ",")
-	if warn, err = strconv.Atoi(strings.TrimSpace(w)); err != nil || warn < 0 {
-		return 0, 0, fmt.Errorf("%q: warning days must be a non-negative integer", s)
+	if !IsIntNonNeg(w) {
+		return 0, 0, fmt.Errorf("Invalid certificate expiration period - %s", w)
 	}
-	if hasCrit {
-		if crit, err = strconv.Atoi(strings.TrimSpace(c)); err != nil || crit < 0 {
-			return 0, 0, fmt.Errorf("%q: critical days must be a non-negative integer", s)
-		}
+	if hasCrit && !IsIntNonNeg(c) {
+		return 0, 0, fmt.Errorf("Invalid certificate expiration period - %s", c)
 	}
-	if crit > warn {
-		return 0, 0, errors.New("critical days must not exceed warning days")
-	}
-	return warn, crit, nil
+	return Atoi(w), Atoi(c), nil
 }
 
 // certExpiry judges a certificate's remaining validity the way the plugins'

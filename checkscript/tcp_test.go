@@ -97,7 +97,10 @@ func TestTCPExchanges(t *testing.T) {
 		{"pop3", []string{"-H", "127.0.0.1", "-p", p(pop), "-e", "+OK", "-q", "QUIT"}, OK, "TCP OK - "},
 		{"any of two", []string{"-H", "127.0.0.1", "-p", p(smtp), "-e", "250", "-e", "220"}, OK, "TCP OK - "},
 		{"all of two", []string{"-H", "127.0.0.1", "-p", p(closing), "-e", "250", "-e", "220", "-A"}, Warning, "TCP WARNING - Unexpected response from host/socket: 220 short/lived"},
-		{"send expect", []string{"-H", "127.0.0.1", "-p", p(silentEcho), "-s", `hello\r\n`, "-E", "-e", "echo:hello"}, OK, "TCP OK - "},
+		{"send expect", []string{"-H", "127.0.0.1", "-p", p(silentEcho), "-E", "-s", `hello\r\n`, "-e", "echo:hello"}, OK, "TCP OK - "},
+		{"host first", []string{"127.0.0.1", "-p", p(smtp), "-e", "220"}, OK, "TCP OK - 0.0"},
+		{"jail", []string{"127.0.0.1", "-p", p(closing), "-e", "+OK", "-j"}, Warning, "TCP WARNING - Unexpected response from host/socket on port " + p(closing) + "|time="},
+		{"no data", []string{"-H", "127.0.0.1", "-p", p(silentEcho), "-e", "x", "-t", "1"}, Critical, "TCP CRITICAL - Socket timeout after 1 seconds"},
 		{"mismatch default warn", []string{"-H", "127.0.0.1", "-p", p(closing), "-e", "+OK"}, Warning, "TCP WARNING - Unexpected response from host/socket: 220 short/lived|time="},
 		{"mismatch crit", []string{"-H", "127.0.0.1", "-p", p(closing), "-e", "+OK", "-M", "crit"}, Critical, "TCP CRITICAL - Unexpected response"},
 		{"mismatch ok", []string{"-H", "127.0.0.1", "-p", p(closing), "-e", "+OK", "-M", "ok"}, OK, "TCP OK - Unexpected response"},
@@ -122,7 +125,7 @@ func TestTCPExchanges(t *testing.T) {
 				t.Errorf("output is not one clean plugin line: %q", line)
 			}
 			if r.Status == OK && strings.Contains(line, "response time") {
-				if len(r.Perfdata) != 1 || r.Perfdata[0].Label != "time" || r.Perfdata[0].UOM != "s" || r.Perfdata[0].Max != "10" {
+				if len(r.Perfdata) != 1 || r.Perfdata[0].Label != "time" || r.Perfdata[0].UOM != "s" || r.Perfdata[0].Max != "10.000000" {
 					t.Errorf("perfdata = %+v", r.Perfdata)
 				}
 			}
@@ -242,7 +245,7 @@ func TestTCPTLS(t *testing.T) {
 		{"cert warn", []string{"-D", "5"}, "TCP WARNING - Certificate 'mail.example.test' expires in 2 day(s) (" + stamp + ")."},
 		{"cert crit", []string{"-D", "5,2"}, "TCP CRITICAL - Certificate 'mail.example.test' expires in 2 day(s) (" + stamp + ")."},
 		{"cert boundary", []string{"-D", "2,1"}, "TCP WARNING - Certificate"},
-		{"sni", []string{"--sni", "-e", "* OK"}, "TCP OK - "},
+		{"sni", []string{"--sni", "localhost", "-e", "* OK"}, "TCP OK - "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
