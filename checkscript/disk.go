@@ -26,8 +26,17 @@ func DiskProbe(re DiskRegexp) Probe {
 		Define: func(fs *flag.FlagSet) func() (Check, error) {
 			return diskFlags(fs, &diskCheck{statfs: statfsPath, mounts: readMounts, regexp: re})
 		},
-		Syntax: ArgSyntax{StopAtOperand: true, NeedArgs: true},
+		Syntax:  ArgSyntax{StopAtOperand: true, NeedArgs: true},
+		ArgRank: diskArgRank,
 	}
+}
+
+// diskArgRank puts a declaration's disk paths after its thresholds, and
+// -i/-I after the paths, as check_disk applies them in order.
+var diskArgRank = map[string]int{
+	"p": 1, "path": 1, "partition": 1,
+	"r": 1, "ereg-path": 1, "ereg-partition": 1, "R": 1, "eregi-path": 1, "eregi-partition": 1, "A": 1, "all": 1,
+	"i": 2, "ignore-ereg-path": 2, "ignore-ereg-partition": 2, "I": 2, "ignore-eregi-path": 2, "ignore-eregi-partition": 2,
 }
 
 // diskCheck evaluates free space on the filesystems its command line

@@ -38,6 +38,11 @@ type Probe struct {
 	Define func(fs *flag.FlagSet) func() (Check, error)
 	// Syntax is how the plugin the probe stands for reads its operands.
 	Syntax ArgSyntax
+	// ArgRank orders the flags of a declaration's args (an HCL object,
+	// which has no order): by rank, then by name. Flags that apply to what
+	// follows them need it: disk's thresholds before its paths (-p, rank
+	// 1), the paths before -i/-I (rank 2). Flags it does not name rank 0.
+	ArgRank map[string]int
 }
 
 // Registry is a set of probes by name: Light in this package, every probe
