@@ -79,7 +79,7 @@ func TestCheckCommandMatchesInProcess(t *testing.T) {
 		{"dns", "-H", "carbonio.test", "-s", net.JoinHostPort("127.0.0.1", strconv.Itoa(closedPort)), "-t", "1"},
 		{"systemd", "-u", "carbonio-postfix.service", "-t", "1"},
 		{"ping", "-H", "127.0.0.1", "-p", "1", "-w", "100,20%", "-c", "500,60%"},
-		{"disk", "-p", dir, "-w", "10%"}, // a path before any threshold, refused as check_disk does
+		{"disk", "-p", dir, "-w", "10%"},  // a path before any threshold, refused as check_disk does
 		{"disk", "-w", "1%", "-r", "^/$"}, // a regexp: carbonio-health has them, carbonio-health-check not
 	}
 	for _, args := range cases {
