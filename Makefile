@@ -52,12 +52,13 @@ $(PROMETHEUS): deploy/prometheus-dev/go.mod deploy/prometheus-dev/go.sum
 	@touch $(PROMETHEUS)
 
 # Debian's monitoring plugins, the reference our probes are compared with.
-plugins: $(PLUGINS)/check_disk
-$(PLUGINS)/check_disk:
+plugins: $(PLUGINS)/check_disk /usr/bin/nslookup
+$(PLUGINS)/check_disk /usr/bin/nslookup &:
 	@if [ "$$(id -u)" != 0 ]; then echo "make plugins: run as root to apt-get install monitoring-plugins" >&2; exit 1; fi
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		monitoring-plugins-basic monitoring-plugins-standard
+	apt-get -o DPkg::Lock::Timeout=600 update -qq
+	@# check_dns runs nslookup (bind9-dnsutils), which the plugins do not depend on.
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+		monitoring-plugins-basic monitoring-plugins-standard bind9-dnsutils
 
 # The tools that consume what deploy/ ships, run on it by make test: lintian
 # and dpkg on the .deb, rpm on the .rpm, systemd-analyze on the unit, nagios4,
@@ -88,8 +89,8 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@# The test harness stays out of the product: only _test.go files import it.
-	@out=$$($(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -v '^[^:]*/consultest:' | grep '/registrar/consultest' || true); \
-		if [ -n "$$out" ]; then echo "non-test packages import registrar/consultest:"; echo "$$out"; exit 1; fi
+	@out=$$($(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -v '^[^:]*/\(consultest\|plugintest\):' | grep '/registrar/consultest\|/checkscript/plugintest' || true); \
+		if [ -n "$$out" ]; then echo "non-test packages import registrar/consultest or checkscript/plugintest:"; echo "$$out"; exit 1; fi
 	@# carbonio-health-check, exec'd for every light probe's script check, links none of the
 	@# heavy probes' packages or libraries (README "Layout"): no HCL, registrar, Consul API,
 	@# HTTP, TLS, DNS library, D-Bus, ICMP library, regexps.
