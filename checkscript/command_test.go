@@ -23,7 +23,7 @@ func TestMain_Usage(t *testing.T) {
 		{"unknown probe", []string{"nosuch"}, Unknown, "NOSUCH UNKNOWN - unknown probe \"nosuch\"", []string{"Probes:"}},
 		{"probe -h", []string{"disk", "-h"}, Unknown, "Usage: carbonio-health check disk [flags] [W C] [PATH]", []string{"-p, --partition, --path", "--used-warning"}},
 		{"bad flag", []string{"load", "-x"}, Unknown, "LOAD UNKNOWN - load: invalid option -- 'x'", []string{"Usage: carbonio-health check load"}},
-		{"missing required", []string{"tcp", "-H", "127.0.0.1"}, Unknown, "TCP UNKNOWN - tcp: Port must be a positive integer", []string{"Usage: carbonio-health check tcp"}},
+		{"bad value", []string{"tcp", "-H", "127.0.0.1", "-p", "0"}, Unknown, "TCP UNKNOWN - tcp: Port must be a positive integer", []string{"Usage: carbonio-health check tcp"}},
 		{"stray argument", []string{"socket", "-p", "/x", "extra"}, Unknown, "SOCKET UNKNOWN - socket: unexpected argument \"extra\"", nil},
 		{"bad range", []string{"users", "-w", "10:5"}, Unknown, "USERS UNKNOWN - users: Range format incorrect", nil},
 		{"load inconsistency", []string{"load", "-w", "5,4", "-c", "3"}, Unknown, "LOAD UNKNOWN - load: Parameter inconsistency: 1-minute", nil},

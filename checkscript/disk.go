@@ -26,7 +26,7 @@ func DiskProbe(re DiskRegexp) Probe {
 		Define: func(fs *flag.FlagSet) func() (Check, error) {
 			return diskFlags(fs, &diskCheck{statfs: statfsPath, mounts: readMounts, regexp: re})
 		},
-		Syntax:  ArgSyntax{StopAtOperand: true, NeedArgs: true},
+		Syntax:  ArgSyntax{StopAtOperand: true, NeedArgs: NoArguments},
 		ArgRank: diskArgRank,
 	}
 }

@@ -32,9 +32,9 @@ type ArgSyntax struct {
 	// LeadingOperand takes a first argument that is not a flag as an
 	// operand and reads the flags after it (check_tcp HOST -p PORT).
 	LeadingOperand bool
-	// NeedArgs refuses an empty command line, as every plugin of the six
-	// does ("Could not parse arguments").
-	NeedArgs bool
+	// NeedArgs refuses an empty command line with this reason, as every
+	// plugin of the six does ("Could not parse arguments").
+	NeedArgs string
 }
 
 // operandFlag is the name under which Operands declares where operands go;
@@ -48,6 +48,9 @@ func Operands(fs *flag.FlagSet, usage string, set func(string) error) {
 	fs.Func(operandFlag, usage, set)
 }
 
+// NoArguments is the plugins' usual answer to an empty command line.
+const NoArguments = "Could not parse arguments"
+
 // isOption is getopt's test: a word starting with '-' other than "-" alone.
 func isOption(s string) bool {
 	return len(s) > 1 && s[0] == '-'
@@ -56,8 +59,8 @@ func isOption(s string) bool {
 // parseArgs reads args as getopt_long reads a plugin's command line and
 // sets fs's flags, and the operands, in the order they come.
 func parseArgs(fs *flag.FlagSet, args []string, syn ArgSyntax) error {
-	if syn.NeedArgs && len(args) == 0 {
-		return errors.New("Could not parse arguments")
+	if syn.NeedArgs != "" && len(args) == 0 {
+		return errors.New(syn.NeedArgs)
 	}
 	var operands []string
 	i := 0

@@ -22,7 +22,7 @@ var loadProbe = Probe{
 	Define: func(fs *flag.FlagSet) func() (Check, error) {
 		return loadFlags(fs, &loadCheck{read: readLoad})
 	},
-	Syntax: ArgSyntax{NeedArgs: true},
+	Syntax: ArgSyntax{NeedArgs: NoArguments},
 }
 
 // loadCheck compares the load averages with per-interval thresholds.

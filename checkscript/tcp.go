@@ -40,7 +40,7 @@ func TCPProbe(client TLSClient) Probe {
 		},
 		// check_tcp's getopt stops at the first operand, but a host given
 		// first is taken before the flags are read.
-		Syntax: ArgSyntax{StopAtOperand: true, LeadingOperand: true, NeedArgs: true},
+		Syntax: ArgSyntax{StopAtOperand: true, LeadingOperand: true, NeedArgs: "No arguments found"},
 	}
 }
 
@@ -84,13 +84,12 @@ func tcpFlags(fs *flag.FlagSet, c *tcpCheck) func() (Check, error) {
 	fail := func(err error) error { bad = append(bad, err); return nil }
 	escape := false
 	c.refusedState, c.mismatchState, c.network = Critical, Warning, "tcp"
-	c.port = -1
 	fs.Func("H", "host name, address, [IPv6 address] or unix socket path (default 127.0.0.1, or the first argument)", func(s string) error {
 		c.host, c.hostGiven = s, true
 		return nil
 	})
 	Alias(fs, "H", "hostname")
-	fs.Func("p", "port number (required for a host)", func(s string) error {
+	fs.Func("p", "port number (without one, port 0: check_tcp's connection refused)", func(s string) error {
 		if !IsIntPos(s) {
 			return fail(errors.New("Port must be a positive integer"))
 		}
@@ -205,8 +204,6 @@ func tcpFlags(fs *flag.FlagSet, c *tcpCheck) func() (Check, error) {
 		}
 		if strings.HasPrefix(c.host, "/") {
 			c.network = "unix"
-		} else if c.port < 0 {
-			return nil, errors.New("Port must be a positive integer (-p PORT)")
 		}
 		if c.useTLS && c.tls == nil {
 			return nil, errors.New("-S, --sni and -D need TLS, which carbonio-health-check does not link: run `carbonio-health check tcp`")

@@ -73,7 +73,7 @@ func TestTCPArguments(t *testing.T) {
 		{[]string{"-H", "/run/x.sock"}, ""},
 		{[]string{"-H", "h", "-p", "25", "-r", "okay", "-M", "critical", "--sni", "x.test"}, ""},
 		{[]string{"-H", "h", "-p", "25", "-w", "-1", "-c", "NaN"}, ""}, // strtod reads them, as check_tcp
-		{[]string{"-H", "h"}, "Port must be a positive integer"},
+		{[]string{"-H", "h"}, ""}, // port 0, refused when it runs, as check_tcp
 		{[]string{"-H", "h", "-p", "0"}, "Port must be a positive integer"},
 		{[]string{"-H", "h", "-p", "x"}, "Port must be a positive integer"},
 		{[]string{"-H", "h", "-p", "25", "-r", "maybe"}, "Refuse must be one of ok, warn, crit"},
@@ -81,7 +81,7 @@ func TestTCPArguments(t *testing.T) {
 		{[]string{"-H", "h", "-p", "25", "-m", "0"}, "Maxbytes must be a positive integer"},
 		{[]string{"-H", "h", "-p", "25", "-d", "x"}, "Delay must be a positive integer"},
 		{[]string{"-H", "h", "-p", "25", "-D", "1.5"}, "Invalid certificate expiration period"},
-		{[]string{}, "Could not parse arguments"},
+		{[]string{}, "No arguments found"},
 	}
 	for _, tt := range tests {
 		_, err := testProbes.New("tcp", tt.args)

@@ -19,7 +19,7 @@ var usersProbe = Probe{
 	Define: func(fs *flag.FlagSet) func() (Check, error) {
 		return usersFlags(fs, &usersCheck{count: countUsers})
 	},
-	Syntax: ArgSyntax{StopAtOperand: true, NeedArgs: true},
+	Syntax: ArgSyntax{StopAtOperand: true, NeedArgs: NoArguments},
 }
 
 // usersCheck counts utmp USER_PROCESS entries against -w/-c ranges.

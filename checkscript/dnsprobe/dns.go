@@ -22,7 +22,7 @@ var Probe = checkscript.Probe{
 	Define: func(fs *flag.FlagSet) func() (checkscript.Check, error) {
 		return dnsFlags(fs, &dnsCheck{resolvConf: "/etc/resolv.conf"})
 	},
-	Syntax: checkscript.ArgSyntax{NeedArgs: true},
+	Syntax: checkscript.ArgSyntax{NeedArgs: checkscript.NoArguments},
 }
 
 // dnsFlags declares the flags of the dns probe on fs, parsed into c, which

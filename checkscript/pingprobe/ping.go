@@ -80,7 +80,7 @@ var Probe = checkscript.Probe{
 			return c.build(interval, v4, v6)
 		}
 	},
-	Syntax: checkscript.ArgSyntax{NeedArgs: true},
+	Syntax: checkscript.ArgSyntax{NeedArgs: checkscript.NoArguments},
 }
 
 // pingCheck sends ICMP echo requests with pro-bing and judges the round-trip

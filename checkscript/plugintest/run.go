@@ -22,10 +22,11 @@ type Run struct {
 	Output string
 }
 
-// Line is the output's first line.
+// Line is the output's first line, without trailing blanks (check_load
+// ends its line with one; check_tcp copies the answer's CR).
 func (r Run) Line() string {
 	line, _, _ := strings.Cut(r.Output, "\n")
-	return line
+	return strings.TrimRight(line, " \r")
 }
 
 // PerfOutput is NPTest's perf_output: what follows '|' on the last line.
