@@ -410,7 +410,9 @@ func (c *tcpCheck) handshake(ctx context.Context, raw net.Conn, timeout time.Dur
 		}
 		st, msg := certExpiry(leaf.CommonName, leaf.NotAfter, time.Now(), c.certWarn, c.certCrit)
 		if st != OK {
-			return nil, c.result(st, msg, nil), false
+			res := c.result(st, msg, nil)
+			res.Steady = certSteady(leaf.CommonName, leaf.NotAfter, time.Now(), st, c.certWarn, c.certCrit)
+			return nil, res, false
 		}
 	}
 	return tc, Result{}, true

@@ -53,3 +53,19 @@ func certExpiry(cn string, notAfter, now time.Time, warnDays, critDays int) (Sta
 	}
 	return OK, fmt.Sprintf("Certificate '%s' will expire on %s.", cn, stamp)
 }
+
+// certSteady is the steady form of a certificate near or past its end: the
+// date and the threshold reached, not the days, hours or minutes left,
+// which count down while the state holds.
+func certSteady(cn string, notAfter, now time.Time, st Status, warnDays, critDays int) string {
+	stamp := notAfter.UTC().Format(certTimeLayout)
+	switch {
+	case !notAfter.After(now):
+		return fmt.Sprintf("Certificate '%s' expired on %s.", cn, stamp)
+	case st == Warning:
+		return fmt.Sprintf("Certificate '%s' expires on %s, within the warning threshold of %d day(s).", cn, stamp, warnDays)
+	case notAfter.Sub(now) < 24*time.Hour:
+		return fmt.Sprintf("Certificate '%s' expires on %s, within its last day.", cn, stamp)
+	}
+	return fmt.Sprintf("Certificate '%s' expires on %s, within the critical threshold of %d day(s).", cn, stamp, critDays)
+}

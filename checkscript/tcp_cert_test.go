@@ -41,6 +41,31 @@ func TestCertExpiry(t *testing.T) {
 	}
 }
 
+// TestCertSteady: a certificate counting down its days, hours or minutes
+// keeps one steady form while its state holds.
+func TestCertSteady(t *testing.T) {
+	notAfter := time.Date(2026, 12, 24, 12, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	for _, tt := range []struct {
+		lefts      []time.Duration
+		warn, crit int
+		want       string
+	}{
+		{[]time.Duration{20 * day, 19 * day, 12*day + 3*time.Hour}, 30, 7, "Certificate 'cn' expires on Thu Dec 24 12:00:00 2026 +0000, within the warning threshold of 30 day(s)."},
+		{[]time.Duration{7 * day, 2 * day}, 30, 7, "Certificate 'cn' expires on Thu Dec 24 12:00:00 2026 +0000, within the critical threshold of 7 day(s)."},
+		{[]time.Duration{5 * time.Hour, 42 * time.Minute}, 30, 7, "Certificate 'cn' expires on Thu Dec 24 12:00:00 2026 +0000, within its last day."},
+		{[]time.Duration{-day, -2 * day}, 30, 7, "Certificate 'cn' expired on Thu Dec 24 12:00:00 2026 +0000."},
+	} {
+		for _, left := range tt.lefts {
+			now := notAfter.Add(-left)
+			st, _ := certExpiry("cn", notAfter, now, tt.warn, tt.crit)
+			if got := certSteady("cn", notAfter, now, st, tt.warn, tt.crit); got != tt.want {
+				t.Errorf("%s left: %q, want %q", left, got, tt.want)
+			}
+		}
+	}
+}
+
 func TestParseCertDays(t *testing.T) {
 	tests := []struct {
 		in         string
