@@ -11,15 +11,9 @@ package allprobes
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/binary"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -32,6 +26,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/checkscript/plugintest"
 )
 
 // steadyPending are the probes whose steady form is another engineer's
@@ -180,7 +175,11 @@ func steadyTCP(useTLS bool) func(t *testing.T) (a, b checkscript.Result) {
 		}
 		port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 		if useTLS {
-			ln = tls.NewListener(ln, selfSignedTLS(t))
+			cfg, err := plugintest.SelfSignedTLS("localhost", time.Now().Add(30*24*time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ln = tls.NewListener(ln, cfg)
 		}
 		t.Cleanup(func() { ln.Close() })
 		var n atomic.Int32
@@ -301,21 +300,4 @@ func steadyLeader(t *testing.T) (a, b checkscript.Result) {
 func steadySystemd(t *testing.T) (a, b checkscript.Result) {
 	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "no-bus"))
 	return runCheck(t, "systemd", "-u", "x.service", "-t", "2"), runCheck(t, "systemd", "-u", "x.service", "-t", "2")
-}
-
-// selfSignedTLS is a server configuration with a fresh self-signed
-// certificate for localhost.
-func selfSignedTLS(t *testing.T) *tls.Config {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(30 * 24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
 }

@@ -124,22 +124,10 @@ func startHTTP(port int) error {
 // startTLS serves TLS on 127.0.0.1:port with a self-signed certificate for
 // localhost valid 365 days, and answers as startHTTP.
 func startTLS(port int) error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	cfg, err := SelfSignedTLS("localhost", time.Now().Add(365*24*time.Hour))
 	if err != nil {
 		return err
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		DNSNames:     []string{"localhost"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(365 * 24 * time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return err
-	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return err
@@ -151,6 +139,27 @@ func startTLS(port int) error {
 		_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\n\r\n"))
 	})
 	return nil
+}
+
+// SelfSignedTLS is a server configuration with a fresh self-signed
+// certificate for cn that expires at notAfter.
+func SelfSignedTLS(cn string, notAfter time.Time) (*tls.Config, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: cn},
+		DNSNames:     []string{cn},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     notAfter,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, nil
 }
 
 func accept(ln net.Listener, serve func(net.Conn)) {
