@@ -42,7 +42,7 @@ func hclPage(date string) string {
 	b.WriteString(".SH FILES\n")
 	writeRoffDoc(&b, "- `/etc/carbonio-health/*.hcl`: the node's declarations.\n"+
 		"- `/etc/carbonio-health/node.hcl.example`: a node file to start from.\n"+
-		"- `/usr/share/doc/carbonio-health/`: the table of every endpoint the built-in catalog declares; on a node, `carbonio-health plan` prints it.")
+		"- the built-in catalog: `carbonio-health plan` prints what it declares for this node, and why the rest is left out.")
 	b.WriteString(".SH SEE ALSO\n.BR carbonio-health (1),\n.BR carbonio-health-check (1)\n")
 	return b.String()
 }
