@@ -64,6 +64,9 @@ func bashCompletion() string {
 // one dash, longer ones with long) and those that take a value.
 func completionFlags(fs *flag.FlagSet, long string) (flags, valued []string) {
 	fs.VisitAll(func(f *flag.Flag) {
+		if !isFlagName(f.Name) {
+			return
+		}
 		dash := "-"
 		if len(f.Name) > 1 {
 			dash = long

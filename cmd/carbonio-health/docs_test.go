@@ -105,6 +105,9 @@ func TestManPages(t *testing.T) {
 	for _, p := range allprobes.Registry.Probes() {
 		has("carbonio-health.1", "carbonio-health check "+p.Name)
 		p.FlagSet().VisitAll(func(f *flag.Flag) {
+			if !isFlagName(f.Name) {
+				return
+			}
 			if len(f.Name) == 1 {
 				has("carbonio-health.1", "-"+f.Name)
 			} else {

@@ -132,6 +132,9 @@ func writeRoffFlags(b *strings.Builder, fs *flag.FlagSet, long string, skip map[
 			skipped = true
 			return
 		}
+		if !isFlagName(f.Name) {
+			return // a pseudo-flag, such as the operands a probe reads
+		}
 		var names []string
 		for _, n := range append([]string{f.Name}, aliases[f.Name]...) {
 			dash := "-"
@@ -152,6 +155,12 @@ func writeRoffFlags(b *strings.Builder, fs *flag.FlagSet, long string, skip map[
 		b.WriteString("\n")
 	})
 	return skipped
+}
+
+// isFlagName says whether a flag set's entry is a flag a user types (not
+// a pseudo-flag holding a probe's operands, such as "(operands)").
+func isFlagName(name string) bool {
+	return name != "" && !strings.ContainsAny(name, "() ")
 }
 
 // shownDefault says whether a flag's default is worth printing.
