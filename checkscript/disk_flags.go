@@ -182,9 +182,9 @@ func diskFlags(fs *flag.FlagSet, c *diskCheck) func() (Check, error) {
 		return nil
 	})
 	Alias(fs, "u", "units")
-	fs.BoolFunc("k", "same as -u kB", func(string) error { c.unit = diskUnit{"kiB", 1 << 10}; return nil })
+	fs.BoolFunc("k", "as -u kB", func(string) error { c.unit = diskUnit{"kiB", 1 << 10}; return nil })
 	Alias(fs, "k", "kilobytes")
-	fs.BoolFunc("m", "same as -u MB", func(string) error { c.unit = diskUnit{"MiB", 1 << 20}; return nil })
+	fs.BoolFunc("m", "as -u MB", func(string) error { c.unit = diskUnit{"MiB", 1 << 20}; return nil })
 	Alias(fs, "m", "megabytes")
 	fs.Func("p", "path (or device) whose filesystem to check, with the thresholds given before it (repeatable)", func(s string) error {
 		if !args.any() {
@@ -211,7 +211,7 @@ func diskFlags(fs *flag.FlagSet, c *diskCheck) func() (Check, error) {
 	flagOn := func(dst *bool) func(string) error { return func(string) error { *dst = true; return nil } }
 	fs.BoolFunc("e", "list only the filesystems that are not OK", flagOn(&c.errorsOnly))
 	Alias(fs, "e", "errors-only")
-	fs.BoolFunc("q", "same as -e", flagOn(&c.errorsOnly))
+	fs.BoolFunc("q", "as -e: list only the filesystems that are not OK", flagOn(&c.errorsOnly))
 	Alias(fs, "q", "quiet")
 	fs.BoolFunc("f", "leave root-reserved blocks out of the size", flagOn(&c.ignoreReserved))
 	Alias(fs, "f", "freespace-ignore-reserved")

@@ -116,7 +116,7 @@ func (e *UsageError) Unwrap() error { return e.Err }
 func (r Registry) New(name string, args []string) (Check, error) {
 	p, ok := r.Lookup(name)
 	if !ok {
-		return nil, &UsageError{Err: fmt.Errorf("unknown probe %q (known: %s)", name, strings.Join(r.Names(), ", "))}
+		return nil, &UsageError{Err: fmt.Errorf("unknown probe %q%s (known: %s)", name, DidYouMean(name, r.Names()), strings.Join(r.Names(), ", "))}
 	}
 	return p.Build(p.Define, args)
 }
@@ -126,11 +126,10 @@ func (r Registry) New(name string, args []string) (Check, error) {
 // check value holding stand-in inputs (probes' <name>Flags functions).
 func (p Probe) Build(define func(fs *flag.FlagSet) func() (Check, error), args []string) (Check, error) {
 	name := p.Name
-	fs, build := p.flagSet(define)
 	timeout := DefaultTimeout
-	declareTimeout(fs, &timeout)
+	fs, build := p.flagSet(define, &timeout)
 	if err := parseArgs(fs, args, p.Syntax); err != nil {
-		return nil, &UsageError{Probe: name, Err: err, Usage: p.Usage()}
+		return nil, &UsageError{Probe: name, Err: flagHint(err, fs), Usage: p.Usage()}
 	}
 	c, err := build()
 	if err != nil {
@@ -145,23 +144,35 @@ func declareTimeout(fs *flag.FlagSet, timeout *time.Duration) {
 	Alias(fs, "t", "timeout", "to")
 }
 
-func (p Probe) flagSet(define func(fs *flag.FlagSet) func() (Check, error)) (*flag.FlagSet, func() (Check, error)) {
+// flagSet declares the probe's flags, and -t/--timeout into *timeout.
+func (p Probe) flagSet(define func(fs *flag.FlagSet) func() (Check, error), timeout *time.Duration) (*flag.FlagSet, func() (Check, error)) {
 	fs := flag.NewFlagSet(p.Name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	return fs, define(fs)
+	build := define(fs)
+	declareTimeout(fs, timeout)
+	return fs, build
+}
+
+// FlagSet returns the probe's flags, -t/--timeout included, as parsed by
+// New: what its usage, the manual page and the shell completion list.
+func (p Probe) FlagSet() *flag.FlagSet {
+	timeout := DefaultTimeout
+	fs, _ := p.flagSet(p.Define, &timeout)
+	return fs
 }
 
 // Usage returns the probe's help: its summary and its flags.
-func (p Probe) Usage() string {
-	fs, _ := p.flagSet(p.Define)
-	timeout := DefaultTimeout
-	declareTimeout(fs, &timeout)
+func (p Probe) Usage() string { return p.UsageAs("carbonio-health check") }
+
+// UsageAs is Usage for the command line prog (e.g. "carbonio-health-check").
+func (p Probe) UsageAs(prog string) string {
+	fs := p.FlagSet()
 	var b strings.Builder
 	operands := ""
 	if op := fs.Lookup(operandFlag); op != nil {
 		operands = " " + op.Usage
 	}
-	fmt.Fprintf(&b, "Usage: carbonio-health check %s [flags]%s\n%s\n\nFlags:\n", p.Name, operands, p.Summary)
+	fmt.Fprintf(&b, "Usage: %s %s [flags]%s\n%s\n\nFlags:\n", prog, p.Name, operands, p.Summary)
 	writeFlags(&b, fs)
 	return b.String()
 }
@@ -200,6 +211,36 @@ func writeFlags(b *strings.Builder, fs *flag.FlagSet) {
 		}
 		b.WriteByte('\n')
 	})
+}
+
+// flagHint adds the nearest flag's name to parseArgs' error for a flag
+// that is not declared: "invalid option -- 'x'", "unrecognized option
+// '--wraning'; did you mean --warning?".
+func flagHint(err error, fs *flag.FlagSet) error {
+	msg := err.Error()
+	var given string
+	switch {
+	case strings.HasPrefix(msg, "unrecognized option '--"):
+		given = strings.TrimSuffix(strings.TrimPrefix(msg, "unrecognized option '--"), "'")
+	case strings.HasPrefix(msg, "invalid option -- '"):
+		given = strings.TrimSuffix(strings.TrimPrefix(msg, "invalid option -- '"), "'")
+	default:
+		return err
+	}
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name != operandFlag {
+			names = append(names, f.Name)
+		}
+	})
+	if n := Nearest(given, names); n != "" && n != given {
+		dash := "-"
+		if len(n) > 1 {
+			dash = "--"
+		}
+		return fmt.Errorf("%w; did you mean %s%s?", err, dash, n)
+	}
+	return err
 }
 
 // timed applies the -t timeout around a probe.
