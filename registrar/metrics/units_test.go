@@ -15,7 +15,7 @@ func TestPerfLimits(t *testing.T) {
 		factor          float64
 		want            [numLimits]limit
 	}{
-		{"80", "90", "100", 0.01, [numLimits]limit{lim(0.8), lim(0.9), lim(1)}},          // used % over N
+		{"80", "90", "100", 0.01, [numLimits]limit{lim(0.8), lim(0.9), lim(1)}},           // used % over N
 		{"0:10", "~:20", "", 1 << 30, [numLimits]limit{lim(10 << 30), lim(20 << 30), {}}}, // GB thresholds, as bytes
 		{"10:", "@5:8", "x", 1, [numLimits]limit{}},                                       // below N, inside: no one bound
 		{"", "", "270553174016", 1, [numLimits]limit{{}, {}, lim(270553174016)}},
