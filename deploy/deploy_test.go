@@ -138,7 +138,7 @@ func TestShellScriptsParse(t *testing.T) {
 // flagsOf returns the flag names a command's source declares.
 func flagsOf(t *testing.T, files ...string) map[string]bool {
 	t.Helper()
-	re := regexp.MustCompile(`fs\.(?:(?:String|Bool|Duration|Int|Func)\(|(?:Var|StringVar|BoolVar|DurationVar)\([^,]+, )"([a-z-]+)"`)
+	re := regexp.MustCompile(`fs\.(?:(?:String|Bool|Duration|Int|Func)\(|(?:Var|StringVar|BoolVar|DurationVar)\([^,]+, )"([a-z.-]+)"`)
 	out := map[string]bool{}
 	for _, f := range files {
 		src, err := os.ReadFile(filepath.Join("..", "cmd", "carbonio-health", f))

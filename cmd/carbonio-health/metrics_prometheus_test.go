@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -275,4 +276,27 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestMetricsAddrStatedOnce: the metrics endpoint's default address is
+// the same in `run -h`, the shipped unit and the READMEs.
+func TestMetricsAddrStatedOnce(t *testing.T) {
+	var help strings.Builder
+	dispatch(context.Background(), []string{"run", "-h"}, io.Discard, &help)
+	if want := `(default "` + DefaultMetricsAddr + `")`; !strings.Contains(help.String(), want) {
+		t.Errorf("run -h does not say %s:\n%s", want, help.String())
+	}
+	for _, f := range []struct{ path, want string }{
+		{"../../deploy/systemd/carbonio-health.service", "\nEnvironment=METRICS_ADDR=" + DefaultMetricsAddr + "\n"},
+		{readmePath, "(default `" + DefaultMetricsAddr + "`"},
+		{"../../deploy/prometheus/README.md", "(default `" + DefaultMetricsAddr + "`"},
+	} {
+		src, err := os.ReadFile(f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(src), f.want) {
+			t.Errorf("%s does not state the default as %q", f.path, f.want)
+		}
+	}
 }
