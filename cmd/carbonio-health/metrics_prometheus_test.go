@@ -171,20 +171,9 @@ func TestReadmeQuotesPrometheusJob(t *testing.T) {
 
 // prometheusBinary returns the pinned Prometheus ($CARBONIO_HEALTH_PROMETHEUS,
 // else bin/prometheus, built by `make prometheus`; Debian's package lacks
-// Consul discovery); missing, it fails the test under
-// CARBONIO_HEALTH_INTEGRATION=1 (make test builds it) and skips otherwise.
+// Consul discovery).
 func prometheusBinary(t *testing.T) string {
-	path := os.Getenv("CARBONIO_HEALTH_PROMETHEUS")
-	if path == "" {
-		path = "../../bin/prometheus"
-	}
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CARBONIO_HEALTH_INTEGRATION") == "1" {
-			t.Fatalf("no Prometheus at %s: run `make prometheus`", path)
-		}
-		t.Skipf("no Prometheus at %s", path)
-	}
-	return path
+	return consultest.Built(t, "CARBONIO_HEALTH_PROMETHEUS", "prometheus")
 }
 
 // startPrometheus runs prometheus with cfg on a free port and a temp
