@@ -174,6 +174,10 @@ node { roles = ["t"] }
 	// promtool's lint of a live scrape: names, units, suffixes, help.
 	checkMetricsLint(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", exporter.Port))
 
+	// Every query of the Grafana dashboard evaluates on this Prometheus
+	// (matching errors only show there), and those about checks see some.
+	dashboardQueriesEvaluate(t, promAddr, agent.NodeName)
+
 	// A real failure: the socket goes away. The rules' CheckCritical fires
 	// for this node, role and service, and resolves once the socket is back.
 	alertOf := func() string { return socketAlert(t, promAddr, agent.NodeName) }
@@ -207,6 +211,44 @@ func socketAlert(t *testing.T, promAddr, node string) string {
 		return a.State
 	}
 	return ""
+}
+
+// dashboardFile is the Grafana dashboard deploy/grafana generates.
+const dashboardFile = "../../deploy/grafana/carbonio-health.json"
+
+// dashboardQueriesEvaluate runs every panel query of the dashboard, with
+// Grafana's variables set for node, through Prometheus's query API: each
+// must evaluate, and the check panels must return series.
+func dashboardQueriesEvaluate(t *testing.T, promAddr, node string) {
+	t.Helper()
+	src, err := os.ReadFile(dashboardFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(src, &d); err != nil {
+		t.Fatal(err)
+	}
+	vars := strings.NewReplacer("$node", node, "$role", ".*", "$__rate_interval", "10s")
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			q := vars.Replace(tg.Expr)
+			var res struct {
+				Result []json.RawMessage `json:"result"`
+			}
+			promAPI(t, promAddr, "/api/v1/query?query="+url.QueryEscape(q), &res) // fails the test on an error
+			if strings.HasPrefix(p.Title, "Check") && len(res.Result) == 0 {
+				t.Errorf("dashboard panel %q: no series for %s", p.Title, q)
+			}
+		}
+	}
 }
 
 // checkMetricsLint runs `promtool check metrics` on one scrape of url.

@@ -197,7 +197,7 @@ func daemonPanels() []cog.Builder[dashboard.Panel] {
 			WithTarget(query("A", `increase(carbonio_health_reconcile_writes_total{`+onNode+`}[$__rate_interval])`, "{{kind}}")).
 			WithTarget(query("B", `increase(carbonio_health_reconcile_errors_total{`+onNode+`}[$__rate_interval])`, "failed passes")),
 		timeseries.NewPanelBuilder().
-			Title("Memory and CPU").
+			Title("Memory").
 			Height(8).Span(12).Unit("bytes").
 			WithTarget(query("A", `process_resident_memory_bytes{`+onNode+`}`, "resident memory")).
 			WithTarget(query("B", `go_memstats_heap_inuse_bytes{`+onNode+`}`, "Go heap in use")),
