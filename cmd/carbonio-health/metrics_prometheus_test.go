@@ -24,11 +24,12 @@ import (
 	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
-// prometheusJob is the scrape job the README quotes; prometheusRules the
-// alert rules beside it.
+// prometheusJob is the scrape job that prometheusDoc quotes;
+// prometheusRules the alert rules beside it.
 const (
 	prometheusJob   = "../../deploy/prometheus/carbonio-health.yml"
 	prometheusRules = "../../deploy/prometheus/carbonio-health.rules.yml"
+	prometheusDoc   = "../../deploy/prometheus/README.md"
 )
 
 // TestPrometheusScrapesTheDaemon runs `run -metrics-addr` (with the token
@@ -270,19 +271,19 @@ func checkMetricsLint(t *testing.T, url string) {
 	}
 }
 
-// TestReadmeQuotesPrometheusJob: the README's copy-paste block is the job
-// the test above ran.
-func TestReadmeQuotesPrometheusJob(t *testing.T) {
+// TestDocQuotesPrometheusJob: the copy-paste block of
+// deploy/prometheus/README.md is the job the test above ran.
+func TestDocQuotesPrometheusJob(t *testing.T) {
 	job, err := os.ReadFile(prometheusJob)
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile(readmePath)
+	doc, err := os.ReadFile(prometheusDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(readme, []byte("```yaml\n"+string(job)+"```\n")) {
-		t.Errorf("README.md does not quote %s verbatim in a yaml block", prometheusJob)
+	if !bytes.Contains(doc, []byte("```yaml\n"+string(job)+"```\n")) {
+		t.Errorf("%s does not quote %s verbatim in a yaml block", prometheusDoc, prometheusJob)
 	}
 }
 
@@ -398,7 +399,7 @@ func TestMetricsAddrStatedOnce(t *testing.T) {
 	}
 	for _, f := range []struct{ path, want string }{
 		{"../../deploy/systemd/carbonio-health.service", "\nEnvironment=METRICS_ADDR=" + DefaultMetricsAddr + "\n"},
-		{readmePath, "(default `" + DefaultMetricsAddr + "`"},
+		{"../../README.md", "(default `" + DefaultMetricsAddr + "`"},
 		{"../../deploy/prometheus/README.md", "(default `" + DefaultMetricsAddr + "`"},
 	} {
 		src, err := os.ReadFile(f.path)
