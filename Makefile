@@ -55,9 +55,11 @@ $(PROMETHEUS): deploy/prometheus-dev/go.mod deploy/prometheus-dev/go.sum
 
 # promtool from the same module and version: make test runs `check rules`,
 # `test rules` on deploy/prometheus's alert rules and `check metrics` on a
-# live scrape of the daemon.
+# live scrape of the daemon. Built after the server (order only), so that it
+# reuses the packages the server's build compiled instead of compiling them
+# a second time beside it.
 promtool: $(PROMTOOL)
-$(PROMTOOL): deploy/prometheus-dev/go.mod deploy/prometheus-dev/go.sum
+$(PROMTOOL): deploy/prometheus-dev/go.mod deploy/prometheus-dev/go.sum | $(PROMETHEUS)
 	cd deploy/prometheus-dev && $(GO) build -tags remove_all_sd,enable_consul_sd -o $(PROMTOOL) github.com/prometheus/prometheus/cmd/promtool
 	@touch $(PROMTOOL)
 
