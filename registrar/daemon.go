@@ -370,9 +370,3 @@ func (d *Daemon) exit() error {
 	d.Log.Info("stopping; deregistered everything owned", "services", len(out.Deregistered))
 	return nil
 }
-
-// isPermission recognises an ACL refusal.
-func isPermission(err error) bool {
-	var se api.StatusError
-	return errors.As(err, &se) && se.Code == 403
-}

@@ -2,13 +2,14 @@ package registrar
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/zextras/carbonio-health/checkscript/consulstatus"
 )
 
 // Timing of the leaderWatch's questions, asked only while the leader (or
@@ -66,12 +67,13 @@ func (w *leaderWatch) poll(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
+	kind := consulstatus.Classify(err)
 	switch {
-	case err != nil && agentUnreachable(err):
+	case kind == consulstatus.Unreachable:
 		// The agent itself is down: the reconcile pass says so.
 		w.unknown = true
 		w.lost.Store(false)
-	case err != nil && rpcBroken(err):
+	case kind == consulstatus.Transport:
 		// The agent's connection to a server broke: nothing said about
 		// the leader either way. Asked again after the backoff, and the
 		// first leader named then counts as one come back.
@@ -123,29 +125,3 @@ func (w *leaderWatch) run(ctx context.Context) {
 
 // suspected asks run to check the leader (without blocking).
 func (w *leaderWatch) suspected() { notify(w.suspect) }
-
-// agentUnreachable recognises a failed connection to the agent itself (as
-// opposed to an answer from it, whatever its body says).
-func agentUnreachable(err error) bool {
-	var se api.StatusError
-	if errors.As(err, &se) {
-		return false
-	}
-	s := err.Error()
-	return strings.Contains(s, "connection refused") || strings.Contains(s, "connection reset") ||
-		strings.Contains(s, "i/o timeout") || strings.Contains(s, "EOF")
-}
-
-// rpcBroken recognises an agent's answer that its RPC to a server failed
-// in transport: a client whose server was just killed, or that a restarted
-// server does not trust yet, answers 500 "rpc error making call: EOF" or
-// "rpc error getting client: failed to get conn: … connection refused". It
-// says nothing about the leader; "No cluster leader", through an RPC or
-// not, does.
-func rpcBroken(err error) bool {
-	var se api.StatusError
-	if !errors.As(err, &se) || strings.Contains(se.Body, "No cluster leader") {
-		return false
-	}
-	return strings.Contains(se.Body, "rpc error making call") || strings.Contains(se.Body, "rpc error getting client")
-}

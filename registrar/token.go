@@ -1,14 +1,12 @@
 package registrar
 
 import (
-	"errors"
-	"regexp"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/zextras/carbonio-health/checkscript/consulstatus"
 )
 
 // maxRefusedBackoff caps the wait between two attempts with a refused
@@ -32,10 +30,10 @@ type tokenState struct {
 
 // Refused records err when it is an ACL refusal and reports whether it was.
 func (t *tokenState) Refused(err error) bool {
-	if !isPermission(err) {
+	if consulstatus.Classify(err) != consulstatus.Denied {
 		return false
 	}
-	reason := refusalReason(err)
+	reason := consulstatus.Reason(err)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.refused == "" {
@@ -84,29 +82,4 @@ func (t *tokenState) Reason() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.refused
-}
-
-// lacksPermission finds the permission in Consul's 403 answers:
-// `Permission denied: token with AccessorID '…' lacks permission
-// 'service:write' on "carbonio-mta-smtp"`.
-var lacksPermission = regexp.MustCompile(`lacks permission '([^']+)'(?: on "?([^"\s]+)"?)?`)
-
-// refusalReason words an ACL refusal: the missing permission and on what,
-// or what Consul said (e.g. "ACL not found": the token does not exist).
-func refusalReason(err error) string {
-	var se api.StatusError
-	body := err.Error()
-	if errors.As(err, &se) {
-		body = strings.TrimSpace(se.Body)
-	}
-	if m := lacksPermission.FindStringSubmatch(body); m != nil {
-		if m[2] != "" {
-			return m[1] + " on " + m[2]
-		}
-		return m[1]
-	}
-	if strings.Contains(body, "ACL not found") {
-		return "a valid token (ACL not found: the token was deleted or never existed)"
-	}
-	return body
 }

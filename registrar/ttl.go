@@ -2,7 +2,6 @@ package registrar
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"sync"
 	"time"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/zextras/carbonio-health/checkscript"
 	"github.com/zextras/carbonio-health/checkscript/allprobes"
+	"github.com/zextras/carbonio-health/checkscript/consulstatus"
 )
 
 // TTLRunner feeds TTL checks: one goroutine per check evaluates its probe
@@ -195,7 +195,7 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 					log.Warn("TTL update failed; will retry", "error", err)
 				}
 				last.failed, force = true, true
-				if isMissingCheck(err) && r.Missing != nil {
+				if consulstatus.Classify(err) == consulstatus.NotFound && r.Missing != nil {
 					select {
 					case r.Missing <- struct{}{}:
 					default:
@@ -231,15 +231,6 @@ func newTTLProbe(c TTLCheck) (checkscript.Check, error) {
 		return heartbeatCheck{}, nil
 	}
 	return allprobes.Registry.New(c.Probe, c.Args)
-}
-
-// isMissingCheck recognises the agent's answers for an unknown check ID.
-func isMissingCheck(err error) bool {
-	var se api.StatusError
-	if errors.As(err, &se) {
-		return se.Code == 404 || se.Code == 500
-	}
-	return false
 }
 
 // failedCheck answers a fixed result.

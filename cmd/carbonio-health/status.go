@@ -3,18 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"strings"
-	"syscall"
 
 	"github.com/hashicorp/consul/api"
 
 	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/checkscript/consulstatus"
 	"github.com/zextras/carbonio-health/registrar"
 )
 
@@ -182,18 +178,12 @@ func ownedServices(catalog *api.Catalog, checks api.HealthChecks, q *api.QueryOp
 }
 
 // consulError words a failed read for the operator: unreachable agent, ACL
-// denial, or anything else Consul said.
+// denial, or anything else Consul said (consulstatus.Classify decides).
 func consulError(addr string, err error) error {
-	var (
-		se     api.StatusError
-		dnsErr *net.DNSError
-		netErr net.Error
-	)
-	switch {
-	case errors.As(err, &se) && se.Code == http.StatusForbidden:
-		return fmt.Errorf("Consul at %s denied the read (ACL): %s; the token needs node_prefix and service_prefix read", addr, strings.TrimSpace(se.Body))
-	case errors.Is(err, syscall.ECONNREFUSED), errors.As(err, &dnsErr),
-		errors.As(err, &netErr) && netErr.Timeout():
+	switch consulstatus.Classify(err) {
+	case consulstatus.Denied:
+		return fmt.Errorf("Consul at %s denied the read (ACL): %s; the token needs node_prefix and service_prefix read", addr, consulstatus.Reason(err))
+	case consulstatus.Unreachable:
 		return fmt.Errorf("Consul at %s is unreachable: %w", addr, err)
 	default:
 		return fmt.Errorf("Consul at %s: %w", addr, err)
