@@ -24,6 +24,12 @@ const (
 	DefaultResync = time.Minute
 	// maxBackoff caps the wait between attempts to reach an absent agent.
 	maxBackoff = 10 * time.Second
+	// problemRetryFirst and problemRetryMax space out the retries of what
+	// the agent refused to hold (a reload, a registration): the daemon also
+	// retries at once when the agent's config folder changes, when the
+	// agent comes back, and on SIGHUP.
+	problemRetryFirst = time.Second
+	problemRetryMax   = 30 * time.Second
 	// exitTimeout bounds the deregistration of -deregister-on-exit.
 	exitTimeout = 10 * time.Second
 )
@@ -59,11 +65,9 @@ type Daemon struct {
 	Resync time.Duration
 	// DeregisterOnExit removes everything owned when Run ends.
 	DeregisterOnExit bool
-	// Ready, when set, is closed after the first successful reconcile.
+	// Ready, when set, is closed after the first reconcile pass that
+	// reached the agent.
 	Ready chan<- struct{}
-	// PathExists decides the plan's if_present paths while the daemon runs
-	// (nil: os.Stat); Load should defer them (hcl.Options.DeferPresence).
-	PathExists func(path string) bool
 	// Metrics, when set, is told every reconcile pass and TTL evaluation.
 	Metrics Recorder
 
@@ -74,6 +78,13 @@ type Daemon struct {
 	state  State
 	node   string // the agent's node name, for the NodeWatch
 	online bool
+	// self is what the heartbeat reports; inSync is whether the last pass
+	// found the agent holding everything declared, problems the retry
+	// schedule while it does not.
+	self     *selfState
+	inSync   bool
+	problems backoff
+	first    firstOutputs
 
 	plan         *hcl.Plan        // the last good declaration
 	presence     presenceSnapshot // its paths, when state was computed
@@ -96,6 +107,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return fmt.Errorf("declaration: %w", err)
 	}
 	d.token.log = d.Log
+	d.self = newSelfState()
+	d.problems = backoff{first: problemRetryFirst, max: problemRetryMax}
 	if err := d.waitAgent(ctx); err != nil {
 		return err
 	}
@@ -108,7 +121,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.rec.FragmentPath = filepath.Join(d.AgentConfigDir, FragmentName)
 	}
 	d.ttl = TTLRunner{Client: d.Client, Log: d.Log.Named("ttl"), Missing: missing, Metrics: d.Metrics, token: &d.token,
-		FullOutput: d.Options.FullOutput}
+		self: d.self, FullOutput: d.Options.FullOutput}
 	d.leader = leaderWatch{client: d.Client, log: d.Log, back: make(chan struct{}, 1), suspect: make(chan struct{}, 1)}
 	runCtx, stopChecks := context.WithCancel(ctx)
 	changed := make(chan struct{}, 1)
@@ -125,9 +138,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer close(watching)
 		d.leader.run(runCtx)
 	}()
+	configChanged := make(chan struct{}, 1)
+	if d.AgentConfigDir != "" {
+		watchConfigDir(runCtx, d.AgentConfigDir, d.Log, configChanged)
+	}
 	d.reconcile(ctx)
 	d.ttl.Set(runCtx, d.state.TTLChecks())
 	defer d.presenceTick.stop()
+	defer d.first.stop()
 
 	period := d.Resync
 	if period <= 0 {
@@ -141,11 +159,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	ticker := time.NewTicker(period)
 	defer ticker.Stop()
-	var retry <-chan time.Time // set while the agent is unreachable
-	if !d.online {
-		retry = time.After(watchRetry)
-	}
 	for {
+		// The agent unreachable: retried every watchRetry (local, cheap).
+		// The agent answering but refusing part of what is declared:
+		// retried with backoff, and at once when its config folder changes.
+		var retry <-chan time.Time
+		switch {
+		case !d.online:
+			retry = time.After(watchRetry)
+		case !d.inSync:
+			retry = time.After(d.problems.next())
+		}
 		select {
 		case <-ctx.Done():
 			stopChecks()
@@ -161,6 +185,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.ttl.Kick() // each push makes the agent sync all it holds
 		case <-changed:
 			d.reconcile(ctx)
+		case <-configChanged:
+			d.rec.ReloadNow()
+			d.reconcile(ctx)
 		case <-retry:
 			d.reconcile(ctx)
 		case <-ticker.C:
@@ -170,10 +197,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.reconcile(ctx)
 		case <-d.presenceTick.C():
 			d.followPresence(ctx, runCtx)
-		}
-		retry = nil
-		if !d.online {
-			retry = time.After(watchRetry)
+		case <-d.self.changed:
+			d.ttl.Kick(HeartbeatCheckID)
+		case <-d.first.C():
+			d.followFirstOutputs(ctx)
 		}
 	}
 }
@@ -184,10 +211,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 // have reached the server the agent asks yet; a deleted one may be
 // restored): no exit, no restart loop.
 func (d *Daemon) waitAgent(ctx context.Context) error {
-	wait := 250 * time.Millisecond
+	wait := backoff{first: 250 * time.Millisecond, max: maxBackoff}
 	logged := false
 	for {
-		err := d.connect()
+		err := d.connect(ctx)
 		if err == nil {
 			d.token.Works()
 			d.Log.Info("consul agent is up", "address", d.AgentAddress, "enable_script_checks", d.choice.Agent.Remote, "enable_local_script_checks", d.choice.Agent.Local)
@@ -207,9 +234,8 @@ func (d *Daemon) waitAgent(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(wait):
+		case <-time.After(wait.next()):
 		}
-		wait = min(2*wait, maxBackoff)
 	}
 }
 
@@ -222,8 +248,8 @@ func (e *parseError) Unwrap() error { return e.err }
 
 // connect reads, once per agent (re)connection, what the agent allows and
 // whether a fragment can be written into its config dir (one probe file).
-func (d *Daemon) connect() error {
-	self, err := d.Client.Agent().Self()
+func (d *Daemon) connect(ctx context.Context) error {
+	self, err := agentSelf(ctx, d.Client)
 	if err != nil {
 		return err
 	}
@@ -273,8 +299,8 @@ func (d *Daemon) chooseMode(st State) (ScriptMode, error) {
 // it may have come back with another configuration, or its config dir may
 // have turned unwritable. When no mode works any more the error is logged
 // and the last mode kept.
-func (d *Daemon) reconnect() error {
-	if err := d.connect(); err != nil {
+func (d *Daemon) reconnect(ctx context.Context) error {
+	if err := d.connect(ctx); err != nil {
 		return err
 	}
 	mode, err := d.chooseMode(d.state)
@@ -289,8 +315,9 @@ func (d *Daemon) reconnect() error {
 	return nil
 }
 
-// reconcile runs one pass and logs agent availability once per change.
-// After an outage it first reads the agent's settings again (reconnect).
+// reconcile runs one pass and logs agent availability and whether it
+// holds what is declared, once per change. After an outage it first reads
+// the agent's settings again (reconnect).
 func (d *Daemon) reconcile(ctx context.Context) {
 	if d.token.Wait() {
 		return // refused token: backing off
@@ -301,7 +328,7 @@ func (d *Daemon) reconcile(ctx context.Context) {
 	var out Outcome
 	var err error
 	if !d.connected {
-		err = d.reconnect()
+		err = d.reconnect(ctx)
 	}
 	if err == nil {
 		out, err = d.rec.Reconcile(ctx, d.state)
@@ -319,24 +346,48 @@ func (d *Daemon) reconcile(ctx context.Context) {
 		return
 	}
 	recorderOr(d.Metrics).Reconciled(d.state, out, nil)
-	if !d.online {
-		d.Log.Info("in sync with the consul agent", "services", len(d.state.Services), "registered", len(out.Registered), "deregistered", len(out.Deregistered))
-		d.online = true
-		if d.Ready != nil {
-			close(d.Ready)
-			d.Ready = nil
-		}
+	back := !d.online
+	d.online = true
+	d.settle(out, back)
+	if d.Ready != nil {
+		close(d.Ready)
+		d.Ready = nil
 	}
 	if d.token.Works() {
 		d.ttl.Kick() // held back while the token was refused
-	}
-	for _, id := range out.Conflicts {
-		d.Log.Error("service ID taken by a service this tool does not own; left alone", "id", id)
 	}
 	if len(out.Registered) > 0 || out.Reloaded {
 		// New or replaced registrations start critical: report at once.
 		d.ttl.Kick()
 	}
+	if len(out.Registered) > 0 || out.Reloaded || back {
+		// New checks (or an agent that came back with its checks reset):
+		// make their first outputs reach the catalog at once.
+		d.first.arm(firstOutputWindow(d.state))
+	}
+}
+
+// settle records whether the agent holds what is declared after a pass
+// that reached it: the heartbeat says so, the log says so once per change,
+// and "in sync" is never logged while something declared is missing.
+func (d *Daemon) settle(out Outcome, back bool) {
+	changed := d.self.setPass(out.Problems)
+	if len(out.Problems) == 0 {
+		d.problems.reset()
+		if !d.inSync || back {
+			d.Log.Info("in sync with the consul agent", "services", len(d.state.Services), "registered", len(out.Registered), "deregistered", len(out.Deregistered))
+		}
+		d.inSync = true
+		return
+	}
+	if changed || d.inSync || back {
+		d.Log.Warn("the consul agent does not hold what is declared; the heartbeat check says so until it does, retrying",
+			"problems", strings.Join(out.Problems, "; "))
+	}
+	if changed {
+		d.problems.reset() // a new cause: retry soon
+	}
+	d.inSync = false
 }
 
 // reload applies a new declaration, or keeps the last good one.

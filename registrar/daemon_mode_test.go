@@ -1,6 +1,7 @@
 package registrar
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,7 @@ func TestDaemonScriptModeOncePerConnection(t *testing.T) {
 	log := &testWriter{t: t}
 	d := &Daemon{Client: n.client, AgentConfigDir: dir, Load: load,
 		Log: hclog.New(&hclog.LoggerOptions{Output: log, Level: hclog.Info})}
-	if err := d.connect(); err != nil {
+	if err := d.connect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	plan, err := load()
@@ -50,7 +51,7 @@ func TestDaemonScriptModeOncePerConnection(t *testing.T) {
 
 	// After an outage the mode is decided again: no way left is an error
 	// in the log, and the last mode stays.
-	if err := d.reconnect(); err != nil {
+	if err := d.reconnect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if d.rec.Mode != ScriptConfig {

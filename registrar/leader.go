@@ -62,8 +62,9 @@ type leaderWatch struct {
 
 // poll asks once and records the answer.
 func (w *leaderWatch) poll(ctx context.Context) {
-	q := (&api.QueryOptions{}).WithContext(ctx)
-	addr, err := w.client.Status().LeaderWithQueryOptions(q)
+	cctx, cancel := bound(ctx)
+	defer cancel()
+	addr, err := w.client.Status().LeaderWithQueryOptions((&api.QueryOptions{}).WithContext(cctx))
 	if ctx.Err() != nil {
 		return
 	}
@@ -103,22 +104,21 @@ func (w *leaderWatch) poll(ctx context.Context) {
 // run asks whenever suspect is signalled and, while there is no leader or
 // no agent, also after a backoff, until ctx ends.
 func (w *leaderWatch) run(ctx context.Context) {
-	pause := leaderRetry
+	pause := backoff{first: leaderRetry, max: leaderRetryMax}
 	for {
 		var retry <-chan time.Time
 		if w.lost.Load() || w.unknown {
-			retry = time.After(pause)
+			retry = time.After(pause.next())
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.suspect:
 		case <-retry:
-			pause = min(2*pause, leaderRetryMax)
 		}
 		w.poll(ctx)
 		if !w.lost.Load() && !w.unknown {
-			pause = leaderRetry
+			pause.reset()
 		}
 	}
 }

@@ -96,11 +96,8 @@ func (p *presenceTicker) C() <-chan time.Time {
 	return p.t.C
 }
 
-// pathExists is the Daemon's test of a path (PathExists, else os.Stat).
+// pathExists is the Daemon's test of a path.
 func (d *Daemon) pathExists(p string) bool {
-	if d.PathExists != nil {
-		return d.PathExists(p)
-	}
 	return hcl.PathExists(p)
 }
 

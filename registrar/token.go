@@ -24,7 +24,7 @@ type tokenState struct {
 
 	mu      sync.Mutex
 	refused string // the reason; "" while the token works
-	backoff time.Duration
+	backoff backoff
 	next    time.Time // no attempt before this while refused
 }
 
@@ -39,12 +39,10 @@ func (t *tokenState) Refused(err error) bool {
 	if t.refused == "" {
 		t.log.Error("consul refuses the daemon's ACL token; registrations and TTL updates pause and are retried with backoff until it works",
 			"missing", reason, "max_backoff", maxRefusedBackoff)
-		t.backoff = time.Second
-	} else {
-		t.backoff = min(2*t.backoff, maxRefusedBackoff)
+		t.backoff = backoff{first: time.Second, max: maxRefusedBackoff}
 	}
 	t.refused = reason
-	t.next = time.Now().Add(t.backoff)
+	t.next = time.Now().Add(t.backoff.next())
 	return true
 }
 
@@ -57,7 +55,8 @@ func (t *tokenState) Works() bool {
 		return false
 	}
 	t.log.Info("consul accepts the daemon's ACL token again", "was", t.refused)
-	t.refused, t.backoff = "", 0
+	t.refused = ""
+	t.backoff.reset()
 	return true
 }
 

@@ -23,7 +23,7 @@ func TestTokenStateLogsOnceAndBacksOff(t *testing.T) {
 			t.Fatal("403 not recognised")
 		}
 	}
-	if !ts.Wait() || ts.backoff != maxRefusedBackoff {
+	if !ts.Wait() || ts.backoff.cur != maxRefusedBackoff {
 		t.Errorf("wait %v, backoff %v; want waiting at the %v cap", ts.Wait(), ts.backoff, maxRefusedBackoff)
 	}
 	ts.RetryNow()
