@@ -97,8 +97,9 @@ type firstOutputStep struct {
 }
 
 // decide compares the agent's checks with the catalog's for the declared
-// services of st at now. viaFile says which services the fragment carries.
-func (f *firstOutputs) decide(now time.Time, st State, viaFile func(ServiceState) bool,
+// services of st at now. viaFile says which services the fragment carries,
+// mayReload whether the agent may be reloaded for them now.
+func (f *firstOutputs) decide(now time.Time, st State, viaFile func(ServiceState) bool, mayReload bool,
 	agent map[string]*api.AgentCheck, catalog map[string]*api.HealthCheck) firstOutputStep {
 	var step firstOutputStep
 	running := false // a check has not run yet, or its status is being synced
@@ -141,7 +142,7 @@ func (f *firstOutputs) decide(now time.Time, st State, viaFile func(ServiceState
 			step.register = append(step.register, s)
 		}
 	}
-	if len(fileFlush) > 0 && (!fileRunning || fileDue) {
+	if len(fileFlush) > 0 && mayReload && (!fileRunning || fileDue) {
 		step.reload = true
 		step.flush = append(step.flush, fileFlush...)
 		fileFlush = nil
@@ -206,7 +207,9 @@ func (d *Daemon) followFirstOutputs(ctx context.Context) {
 		f.again()
 		return
 	}
-	step := f.decide(time.Now(), d.state, d.rec.viaFile, agent, catalog)
+	// While the agent does not hold what is declared (maybe it refuses
+	// reloads), the reconcile passes and their retries deal with it.
+	step := f.decide(time.Now(), d.state, d.rec.viaFile, d.inSync, agent, catalog)
 	for _, s := range step.register {
 		if err := d.rec.register(ctx, s); err != nil {
 			d.Log.Debug("cannot register a service again for its checks' outputs", "id", s.ID(), "error", err)
@@ -216,8 +219,10 @@ func (d *Daemon) followFirstOutputs(ctx context.Context) {
 	}
 	if step.reload {
 		if err := agentReload(ctx, d.Client); err != nil {
+			// Not asked again in this follow-up: the agent refuses
+			// reloads, which the next pass that needs one reports.
 			d.Log.Debug("cannot reload the agent for its checks' outputs", "error", err)
-			f.again()
+			f.stop()
 			return
 		}
 	}

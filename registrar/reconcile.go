@@ -47,6 +47,9 @@ type Reconciler struct {
 
 	lastFragmentReload time.Time
 	reloadNow          bool
+	// reloadRefused is why the agent refused the last reload ("" once one
+	// works): said again by the passes that wait before asking again.
+	reloadRefused string
 }
 
 // Outcome says what one reconcile pass wrote, and what the agent still
@@ -204,9 +207,17 @@ func refusal(err error) bool {
 	return k == consulstatus.Rejected || k == consulstatus.NotFound
 }
 
-// answer is the first line of what the agent said.
+// maxAnswer bounds how much of the agent's answer a problem quotes (it may
+// quote the value it refused).
+const maxAnswer = 200
+
+// answer is the first line of what the agent said, cut to maxAnswer.
 func answer(err error) string {
-	return checkscript.FirstLine(consulstatus.Reason(err))
+	s := checkscript.FirstLine(consulstatus.Reason(err))
+	if r := []rune(s); len(r) > maxAnswer {
+		s = string(r[:maxAnswer-1]) + "…"
+	}
+	return s
 }
 
 // read returns the agent's services and checks.
@@ -249,7 +260,12 @@ func (r *Reconciler) syncFragment(ctx context.Context, viaFile []ServiceState, s
 			if !inSync(s, services[s.ID()], checks) {
 				reload = r.reloadNow || time.Since(r.lastFragmentReload) >= fragmentReloadPause
 				if !reload {
-					return false, nil // asked a moment ago: the pass says what is missing
+					// Asked a moment ago: the pass says what is missing,
+					// and why when the agent said why.
+					if r.reloadRefused != "" {
+						out.Problems = append(out.Problems, r.reloadRefused)
+					}
+					return false, nil
 				}
 				break
 			}
@@ -266,27 +282,48 @@ func (r *Reconciler) syncFragment(ctx context.Context, viaFile []ServiceState, s
 		if !refusal(err) {
 			return false, fmt.Errorf("reload agent to read %s: %w", r.FragmentPath, err)
 		}
-		out.Problems = append(out.Problems, "the agent refuses to reload its configuration: "+answer(err))
+		r.reloadRefused = "the agent refuses to reload its configuration: " + answer(err)
+		out.Problems = append(out.Problems, r.reloadRefused)
 		return false, nil
 	}
+	r.reloadRefused = ""
 	out.Reloaded = true
 	r.Log.Info("agent reloaded for its config fragment", "path", r.FragmentPath, "services", len(viaFile), "file_changed", changed)
 	return true, nil
 }
 
 // inSync reports whether the agent holds the service as desired: same
-// definition hash and every desired check present on it.
+// definition hash and every desired check present on it, of the same kind
+// (a check someone registered again under our ID as another kind is not
+// ours any more: the agent would refuse our TTL updates).
 func inSync(want ServiceState, have *api.AgentService, checks map[string]*api.AgentCheck) bool {
 	if have == nil || !Owned(have) || have.Meta[MetaHash] != want.Hash {
 		return false
 	}
-	for _, id := range want.CheckIDs() {
-		c, ok := checks[id]
-		if !ok || c.ServiceID != want.ID() {
+	for _, wc := range want.Registration.Checks {
+		c, ok := checks[wc.CheckID]
+		if k := checkKind(wc); !ok || c.ServiceID != want.ID() || (k != "" && c.Type != "" && c.Type != k) {
 			return false
 		}
 	}
 	return true
+}
+
+// checkKind is the agent's name for the kind of a check it is given
+// (AgentCheck.Type).
+func checkKind(c *api.AgentServiceCheck) string {
+	switch {
+	case c.TTL != "":
+		return "ttl"
+	case c.TCP != "":
+		return "tcp"
+	case c.HTTP != "":
+		return "http"
+	case len(c.Args) > 0:
+		return "script"
+	default:
+		return ""
+	}
 }
 
 // missingServices are the declared services the agent does not hold as
