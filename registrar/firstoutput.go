@@ -42,6 +42,12 @@ const (
 	// firstOutputSlack is added to the longest interval and timeout of
 	// the node's checks, which bound when a first run comes.
 	firstOutputSlack = 5 * time.Second
+	// firstOutputRecheck is how long after making a check's output sync
+	// the catalog is given to show it before it is made to sync again: the
+	// agent may run a full anti-entropy sync first (a new leader, or its
+	// periodic one), which, while an output is deferred, compares checks
+	// without their outputs and marks the re-added check in sync again.
+	firstOutputRecheck = 3 * time.Second
 )
 
 // firstOutputs is the follow-up's state, owned by the daemon's goroutine.
@@ -49,18 +55,25 @@ type firstOutputs struct {
 	until   time.Time
 	timer   *time.Timer
 	waiting map[string]time.Time // output held in the agent, since
-	flushed map[string]string    // output already made to sync, by check ID
+	flushed map[string]flushedOutput
+}
+
+// flushedOutput is an output made to sync, and when.
+type flushedOutput struct {
+	output string
+	at     time.Time
 }
 
 // arm follows the node's checks for window from now (longer when already
-// following).
+// following). What was made to sync before is forgotten: the agent's
+// checks are new (an agent restarted has run them again from nothing).
 func (f *firstOutputs) arm(window time.Duration) {
 	if until := time.Now().Add(window); until.After(f.until) {
 		f.until = until
 	}
+	f.waiting, f.flushed = map[string]time.Time{}, map[string]flushedOutput{}
 	if f.timer == nil {
 		f.timer = time.NewTimer(firstOutputPoll)
-		f.waiting, f.flushed = map[string]time.Time{}, map[string]string{}
 	}
 }
 
@@ -116,7 +129,8 @@ func (f *firstOutputs) decide(now time.Time, st State, viaFile func(ServiceState
 				running = running || ac == nil
 				delete(f.waiting, id)
 				continue
-			case ac.Output == "" || cc == nil || cc.Status != ac.Status || f.flushed[id] == ac.Output:
+			case ac.Output == "" || cc == nil || cc.Status != ac.Status ||
+				(f.flushed[id].output == ac.Output && now.Sub(f.flushed[id].at) < firstOutputRecheck):
 				// Not run yet, or the agent syncs it by itself, or it was
 				// made to sync and the (stale) catalog read is behind.
 				running = true
@@ -151,13 +165,13 @@ func (f *firstOutputs) decide(now time.Time, st State, viaFile func(ServiceState
 	return step
 }
 
-// commit records that the step's checks were made to sync their outputs.
-func (f *firstOutputs) commit(step firstOutputStep, agent map[string]*api.AgentCheck) {
+// commit records that the step's checks were made to sync their outputs
+// at now.
+func (f *firstOutputs) commit(step firstOutputStep, agent map[string]*api.AgentCheck, now time.Time) {
 	for _, id := range step.flush {
 		if ac := agent[id]; ac != nil {
-			f.flushed[id] = ac.Output
+			f.flushed[id] = flushedOutput{ac.Output, now}
 		}
-		delete(f.waiting, id)
 	}
 }
 
@@ -209,7 +223,8 @@ func (d *Daemon) followFirstOutputs(ctx context.Context) {
 	}
 	// While the agent does not hold what is declared (maybe it refuses
 	// reloads), the reconcile passes and their retries deal with it.
-	step := f.decide(time.Now(), d.state, d.rec.viaFile, d.inSync, agent, catalog)
+	now := time.Now()
+	step := f.decide(now, d.state, d.rec.viaFile, d.inSync, agent, catalog)
 	for _, s := range step.register {
 		if err := d.rec.register(ctx, s); err != nil {
 			d.Log.Debug("cannot register a service again for its checks' outputs", "id", s.ID(), "error", err)
@@ -229,7 +244,8 @@ func (d *Daemon) followFirstOutputs(ctx context.Context) {
 	if len(step.flush) > 0 {
 		d.Log.Debug("checks' first outputs sent to the catalog at once", "checks", len(step.flush), "services", len(step.register), "reload", step.reload)
 	}
-	f.commit(step, agent)
+	f.commit(step, agent, now)
+	d.Log.Trace("first outputs compared", "waiting", len(f.waiting), "register", len(step.register), "reload", step.reload, "done", step.done, "until", f.until)
 	if step.done {
 		f.stop()
 		return
