@@ -3,7 +3,7 @@
 #   make run    dev Consul agent on loopback + the daemon with the built-in catalog
 #   make test   vet + every test (unit, integration against a real agent, side by
 #               side with Debian's monitoring plugins), under -race
-#   make bench  the benchmarks of the README, results in deploy/bench/results.md
+#   make bench  the benchmarks of deploy/bench/README.md, results in deploy/bench/results.md
 #   make package  .deb and .rpm in bin/pkg/ (nfpm, version from git describe)
 
 GO       ?= go
@@ -91,7 +91,7 @@ lint:
 	@out=$$($(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -v '^[^:]*/consultest:' | grep '/registrar/consultest' || true); \
 		if [ -n "$$out" ]; then echo "non-test packages import registrar/consultest:"; echo "$$out"; exit 1; fi
 	@# carbonio-health-check, exec'd for every light probe's script check, links none of the
-	@# heavy probes' packages or libraries (README "Layout"): no HCL, registrar, Consul API,
+	@# heavy probes' packages or libraries (checkscript/README.md, "Light and heavy probes"): no HCL, registrar, Consul API,
 	@# HTTP, TLS, DNS library, D-Bus, ICMP library, regexps.
 	@out=$$($(GO) list -deps ./cmd/carbonio-health-check | grep -E '^(crypto/tls|crypto/x509|net/http|regexp|github\.com/(hashicorp|miekg|godbus|coreos|prometheus-community)/|github\.com/shirou/gopsutil/v3/host|github\.com/zextras/carbonio-health/(hcl|registrar|checkscript/))' || true); \
 		if [ -n "$$out" ]; then echo "cmd/carbonio-health-check links heavy packages:"; echo "$$out"; exit 1; fi
