@@ -146,8 +146,8 @@ func collapseStale(checks api.HealthChecks, st staleNodes, allNodes bool) api.He
 		}
 		s := *st.unfed[n]
 		s.Status = statusUnknown
-		s.Output = fmt.Sprintf("daemon down or its token refused (heartbeat critical: %s); the %d checks it feeds are stale and not counted",
-			checkscript.FirstLine(st.unfed[n].Output), hidden[n])
+		s.Output = fmt.Sprintf("daemon down or its token refused; the %d checks it feeds are stale and not counted (heartbeat critical: %s)",
+			hidden[n], checkscript.FirstLine(st.unfed[n].Output))
 		out = append(out, &s)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
