@@ -129,15 +129,15 @@ func (f *firstOutputs) decide(now time.Time, st State, viaFile func(ServiceState
 				running = running || ac == nil
 				delete(f.waiting, id)
 				continue
+			case ac.Output != "" && cc != nil && cc.Status == ac.Status && cc.Output == ac.Output:
+				delete(f.waiting, id) // in the catalog
+				continue
 			case ac.Output == "" || cc == nil || cc.Status != ac.Status ||
 				(f.flushed[id].output == ac.Output && now.Sub(f.flushed[id].at) < firstOutputRecheck):
 				// Not run yet, or the agent syncs it by itself, or it was
 				// made to sync and the (stale) catalog read is behind.
 				running = true
 				fileRunning = fileRunning || (file && ac.Output == "")
-				continue
-			case cc.Output == ac.Output:
-				delete(f.waiting, id)
 				continue
 			}
 			since, ok := f.waiting[id]

@@ -127,3 +127,65 @@ func TestFirstOutputsAtOnce(t *testing.T) {
 	ids = append(ids, "carbonio-health:t:late:tcp")
 	report("reload with a new check", outputsInCatalog(t, n.client, n.agent.NodeName, ids))
 }
+
+// TestFirstOutputsDecide: which services are registered again, when the
+// fragment's are reloaded, and when the follow-up is over.
+func TestFirstOutputsDecide(t *testing.T) {
+	svc := func(id string, file bool, checks ...string) ServiceState {
+		reg := &api.AgentServiceRegistration{ID: id}
+		for _, c := range checks {
+			reg.Checks = append(reg.Checks, &api.AgentServiceCheck{CheckID: c, Interval: "10s"})
+		}
+		return ServiceState{Registration: reg, HasScript: file}
+	}
+	st := State{Services: []ServiceState{svc("api", false, "api:a", "api:b"), svc("file", true, "file:a", "file:b")}}
+	viaFile := func(s ServiceState) bool { return s.HasScript }
+	ac := func(status, out string) *api.AgentCheck { return &api.AgentCheck{Status: status, Output: out} }
+	hc := func(status, out string) *api.HealthCheck { return &api.HealthCheck{Status: status, Output: out} }
+	start := time.Now()
+	tests := []struct {
+		name      string
+		at        time.Duration
+		mayReload bool
+		agent     map[string]*api.AgentCheck
+		catalog   map[string]*api.HealthCheck
+		register  []string
+		reload    bool
+		done      bool
+	}{
+		{"nothing run yet", 0, true,
+			map[string]*api.AgentCheck{"api:a": ac("critical", ""), "api:b": ac("critical", ""), "file:a": ac("critical", ""), "file:b": ac("critical", "")},
+			map[string]*api.HealthCheck{"api:a": hc("critical", ""), "api:b": hc("critical", ""), "file:a": hc("critical", ""), "file:b": hc("critical", "")},
+			nil, false, false},
+		{"an API check's output held: its service again; a fragment check's waits for the other", time.Second, true,
+			map[string]*api.AgentCheck{"api:a": ac("critical", "refused"), "api:b": ac("passing", "ok"), "file:a": ac("critical", "broken"), "file:b": ac("critical", "")},
+			map[string]*api.HealthCheck{"api:a": hc("critical", ""), "api:b": hc("passing", "ok"), "file:a": hc("critical", ""), "file:b": hc("critical", "")},
+			[]string{"api"}, false, false},
+		{"half an interval later the fragment is reloaded all the same", 6 * time.Second, true,
+			map[string]*api.AgentCheck{"api:a": ac("critical", "refused"), "api:b": ac("passing", "ok"), "file:a": ac("critical", "broken"), "file:b": ac("critical", "")},
+			map[string]*api.HealthCheck{"api:a": hc("critical", "refused"), "api:b": hc("passing", "ok"), "file:a": hc("critical", ""), "file:b": hc("critical", "")},
+			nil, true, false},
+		{"not while the agent does not hold what is declared", 7 * time.Second, false,
+			map[string]*api.AgentCheck{"api:a": ac("critical", "refused"), "api:b": ac("passing", "ok"), "file:a": ac("critical", "broken"), "file:b": ac("critical", "x")},
+			map[string]*api.HealthCheck{"api:a": hc("critical", "refused"), "api:b": hc("passing", "ok"), "file:a": hc("critical", ""), "file:b": hc("critical", "")},
+			nil, false, false},
+		{"every output in the catalog: done", 8 * time.Second, true,
+			map[string]*api.AgentCheck{"api:a": ac("critical", "refused"), "api:b": ac("passing", "ok"), "file:a": ac("critical", "broken"), "file:b": ac("warning", "x")},
+			map[string]*api.HealthCheck{"api:a": hc("critical", "refused"), "api:b": hc("passing", "ok"), "file:a": hc("critical", "broken"), "file:b": hc("warning", "x")},
+			nil, false, true},
+	}
+	var f firstOutputs
+	f.arm(time.Minute)
+	defer f.stop()
+	for _, tt := range tests {
+		step := f.decide(start.Add(tt.at), st, viaFile, tt.mayReload, tt.agent, tt.catalog)
+		var got []string
+		for _, s := range step.register {
+			got = append(got, s.ID())
+		}
+		if strings.Join(got, ",") != strings.Join(tt.register, ",") || step.reload != tt.reload || step.done != tt.done {
+			t.Errorf("%s: register %v reload %v done %v; want %v %v %v", tt.name, got, step.reload, step.done, tt.register, tt.reload, tt.done)
+		}
+		f.commit(step, tt.agent, start.Add(tt.at))
+	}
+}
