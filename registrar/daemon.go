@@ -84,6 +84,7 @@ type Daemon struct {
 	self     *selfState
 	inSync   bool
 	problems backoff
+	retry    <-chan time.Time // the next retry while offline or not in sync
 	first    firstOutputs
 
 	plan         *hcl.Plan        // the last good declaration
@@ -163,12 +164,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 		// The agent unreachable: retried every watchRetry (local, cheap).
 		// The agent answering but refusing part of what is declared:
 		// retried with backoff, and at once when its config folder changes.
-		var retry <-chan time.Time
-		switch {
-		case !d.online:
-			retry = time.After(watchRetry)
-		case !d.inSync:
-			retry = time.After(d.problems.next())
+		// The timer lives until it fires or the state changes, whatever
+		// else wakes the loop meanwhile.
+		if d.retry == nil {
+			switch {
+			case !d.online:
+				d.retry = time.After(watchRetry)
+			case !d.inSync:
+				d.retry = time.After(d.problems.next())
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -188,7 +192,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case <-configChanged:
 			d.rec.ReloadNow()
 			d.reconcile(ctx)
-		case <-retry:
+		case <-d.retry:
+			d.retry = nil
 			d.reconcile(ctx)
 		case <-ticker.C:
 			if d.node == "" {
@@ -341,12 +346,15 @@ func (d *Daemon) reconcile(ctx context.Context) {
 		d.connected = false
 		if d.online {
 			d.Log.Warn("consul agent unavailable; will retry", "error", err)
-			d.online = false
+			d.online, d.retry = false, nil
 		}
 		return
 	}
 	recorderOr(d.Metrics).Reconciled(d.state, out, nil)
 	back := !d.online
+	if back {
+		d.retry = nil
+	}
 	d.online = true
 	d.settle(out, back)
 	if d.Ready != nil {
@@ -374,6 +382,7 @@ func (d *Daemon) settle(out Outcome, back bool) {
 	changed := d.self.setPass(out.Problems)
 	if len(out.Problems) == 0 {
 		d.problems.reset()
+		d.retry = nil
 		if !d.inSync || back {
 			d.Log.Info("in sync with the consul agent", "services", len(d.state.Services), "registered", len(out.Registered), "deregistered", len(out.Deregistered))
 		}
@@ -386,6 +395,7 @@ func (d *Daemon) settle(out Outcome, back bool) {
 	}
 	if changed {
 		d.problems.reset() // a new cause: retry soon
+		d.retry = nil
 	}
 	d.inSync = false
 }

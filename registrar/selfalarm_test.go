@@ -209,7 +209,7 @@ func TestSelfAlarmRegistrationRefused(t *testing.T) {
 		Options: Options{Self: "/bin/true", Heartbeat: true}})
 	seen := waitCheck(t, n.client, HeartbeatCheckID, api.HealthWarning, "the agent refuses service "+webID)
 	_, out := checkStatus(t, n.client, HeartbeatCheckID)
-	if !strings.Contains(out, "Value is too long") {
+	if !strings.Contains(out, "Invalid Service Meta") {
 		t.Errorf("heartbeat does not give the agent's reason: %s", out)
 	}
 	waitCheck(t, n.client, sockChk, api.HealthPassing, "is present") // the rest is registered
