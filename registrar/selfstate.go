@@ -90,3 +90,28 @@ func summarizeProblems(problems []string) string {
 	}
 	return "carbonio-health daemon running, but the consul agent does not hold what is declared: " + strings.Join(problems, "; ") + more
 }
+
+// settle records whether the agent holds what is declared after a pass
+// that reached it: the heartbeat says so, the log says so once per change,
+// and "in sync" is never logged while something declared is missing.
+func (d *Daemon) settle(out Outcome, back bool) {
+	changed := d.self.setPass(out.Problems)
+	if len(out.Problems) == 0 {
+		d.problems.reset()
+		d.retry = nil
+		if !d.inSync || back {
+			d.Log.Info("in sync with the consul agent", "services", len(d.state.Services), "registered", len(out.Registered), "deregistered", len(out.Deregistered))
+		}
+		d.inSync = true
+		return
+	}
+	if changed || d.inSync || back {
+		d.Log.Warn("the consul agent does not hold what is declared; the heartbeat check says so until it does, retrying",
+			"problems", strings.Join(out.Problems, "; "))
+	}
+	if changed {
+		d.problems.reset() // a new cause: retry soon
+		d.retry = nil
+	}
+	d.inSync = false
+}
