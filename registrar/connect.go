@@ -1,6 +1,7 @@
+package registrar
+
 // Connecting to the agent: waiting for it at start, and reading again what
 // it allows after it was away.
-package registrar
 
 import (
 	"context"
