@@ -61,16 +61,17 @@ $(PLUGINS)/check_disk:
 
 # The tools that consume what deploy/ ships, run on it by make test: lintian
 # and dpkg on the .deb, rpm on the .rpm, systemd-analyze on the unit, nagios4,
-# icinga2 and zabbix_agentd on the monitoring files; and Debian's dbus-daemon,
-# whose private bus carries a stand-in systemd for the systemd probe's tests.
+# icinga2 and zabbix_agentd on the monitoring files, man on the manual pages;
+# and Debian's dbus-daemon, whose private bus carries a stand-in systemd for
+# the systemd probe's tests.
 # After plugins: one apt at a time.
 consumers: plugins
-	@for t in lintian dpkg-deb rpm systemd-analyze nagios4 icinga2 zabbix_agentd dbus-daemon; do command -v $$t >/dev/null || missing=1; done; \
+	@for t in lintian dpkg-deb rpm systemd-analyze nagios4 icinga2 zabbix_agentd dbus-daemon man; do command -v $$t >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "make consumers: run as root to apt-get install the tools" >&2; exit 1; fi; \
 		apt-get -o DPkg::Lock::Timeout=600 update -qq; \
 		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
-			lintian rpm systemd nagios4-core icinga2-bin icinga2-common zabbix-agent dbus; \
+			lintian rpm systemd nagios4-core icinga2-bin icinga2-common zabbix-agent dbus man-db; \
 	fi
 dbus: consumers
 

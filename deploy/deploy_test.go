@@ -46,6 +46,7 @@ var validated = map[string]string{
 	"deploy_nagios_test.go":                "itself",
 	"deploy_doc_test.go":                   "itself",
 	"deploy_docs_test.go":                  "itself",
+	"deploy_manpages_test.go":              "itself",
 	"README.md":                            "TestNagios, TestIcinga2, TestZabbixAgent run its blocks; TestDocLinks",
 	"bench/README.md":                      "TestDocLinks",
 	"package/README.md":                    "TestDocLinks",

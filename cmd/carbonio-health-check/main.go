@@ -27,5 +27,5 @@ func main() {
 	if len(args) > 0 && args[0] == "check" {
 		args = args[1:]
 	}
-	os.Exit(checkscript.Light.Main(context.Background(), args, os.Stdout))
+	os.Exit(checkscript.Light.MainAs(context.Background(), "carbonio-health-check", args, os.Stdout))
 }

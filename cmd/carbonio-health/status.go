@@ -20,8 +20,7 @@ import (
 const statusTimeout = 10 * time.Second
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(ctx, "status", stderr)
 	cf := addConsulFlags(fs)
 	defer cf.close()
 	var s statusScope
@@ -32,6 +31,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	format := fs.String("format", "nagios", "nagios (one line, exit 0/1/2/3), json, or zabbix-discovery")
 	timeout := fs.Duration("timeout", statusTimeout, "give up and answer UNKNOWN when Consul has not answered within this time (an agent that accepts connections but does not answer, e.g. frozen)")
 	if err := fs.Parse(args); err != nil {
+		if !errors.Is(err, flag.ErrHelp) { // a plugin's answer is its first line on stdout
+			fmt.Fprintln(stdout, checkscript.Unknownf("HEALTH", err.Error()).String())
+		}
 		return int(checkscript.Unknown)
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
