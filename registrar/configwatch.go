@@ -23,12 +23,15 @@ const configWatchRetry = 5 * time.Second
 // writability probe) are not reported; the fragment itself is, since
 // someone else may have edited it.
 //
-// Lifetime: one goroutine, ended by ctx. A folder that cannot be watched is
-// retried every configWatchRetry; events may be missed meanwhile, which the
-// daemon's own retries cover.
-func watchConfigDir(ctx context.Context, dir string, log hclog.Logger, changed chan<- struct{}) {
+// Lifetime: one goroutine, ended by ctx; the channel returned is closed
+// when it has ended. A folder that cannot be watched is retried every
+// configWatchRetry; events may be missed meanwhile, which the daemon's own
+// retries cover.
+func watchConfigDir(ctx context.Context, dir string, log hclog.Logger, changed chan<- struct{}) <-chan struct{} {
 	dir = filepath.Clean(dir)
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		for ctx.Err() == nil {
 			if err := followConfigDir(ctx, dir, changed); err != nil {
 				log.Debug("cannot watch the agent's config folder; retrying", "dir", dir, "error", err)
@@ -36,6 +39,7 @@ func watchConfigDir(ctx context.Context, dir string, log hclog.Logger, changed c
 			sleep(ctx, configWatchRetry)
 		}
 	}()
+	return done
 }
 
 // followConfigDir watches dir until ctx ends or the folder itself goes.

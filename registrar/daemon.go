@@ -141,7 +141,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}()
 	configChanged := make(chan struct{}, 1)
 	if d.AgentConfigDir != "" {
-		watchConfigDir(runCtx, d.AgentConfigDir, d.Log, configChanged)
+		watched := watchConfigDir(runCtx, d.AgentConfigDir, d.Log, configChanged)
+		defer func() { stopChecks(); <-watched }()
 	}
 	d.reconcile(ctx)
 	d.ttl.Set(runCtx, d.state.TTLChecks())
