@@ -1,16 +1,30 @@
 package hcl
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sort"
+	"syscall"
 )
 
-// PathExists reports whether path exists (os.Stat succeeds), the default
-// test of `if_present`.
+// PathExists is the default test of `if_present`: a path is absent only
+// when os.Stat says so (see Absent); a path that answers an error (EIO,
+// ESTALE, EACCES) counts as present, so that its service stays registered
+// and its checks name the error.
 func PathExists(path string) bool {
 	_, err := os.Stat(path)
-	return err == nil
+	return !Absent(err)
+}
+
+// Absent reports whether err, from a stat of an `if_present` path, means
+// the path is not there: ENOENT, or ENOTDIR (a file where a folder of the
+// path should be). Every other error leaves the path present: a failing
+// disk, a stale NFS handle or a denied folder is a fault to report, not a
+// service to deregister together with its alarm.
+func Absent(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
 }
 
 // Present returns a copy of the plan without the services whose IfPresent

@@ -2,10 +2,12 @@ package registrar
 
 import (
 	"context"
+	"os"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/zextras/carbonio-health/checkscript"
 	"github.com/zextras/carbonio-health/hcl"
 )
 
@@ -96,27 +98,54 @@ func (p *presenceTicker) C() <-chan time.Time {
 	return p.t.C
 }
 
-// pathExists is the Daemon's test of a path (PathExists, else os.Stat).
-func (d *Daemon) pathExists(p string) bool {
+// presenceTimeout bounds one stat of an if_present path: a path on a hung
+// mount counts as present (its checks then name the hang) rather than
+// blocking the daemon's loop. Later looks at a path still hung return at
+// once (checkscript.Blocking).
+const presenceTimeout = 2 * time.Second
+
+// pathExists is the Daemon's test of a path (PathExists, else a stat
+// bounded by presenceTimeout and ctx). Only a path that is not there is
+// absent; one that answers an error or hangs is present, and the error is
+// logged when it starts or changes.
+func (d *Daemon) pathExists(ctx context.Context, p string) bool {
 	if d.PathExists != nil {
 		return d.PathExists(p)
 	}
-	return hcl.PathExists(p)
+	ctx, cancel := context.WithTimeout(ctx, presenceTimeout)
+	defer cancel()
+	_, err := checkscript.Blocking(ctx, &d.presenceCalls, "stat "+p, func() (os.FileInfo, error) { return os.Stat(p) })
+	text := ""
+	if err != nil && !hcl.Absent(err) {
+		text = err.Error()
+	}
+	if d.presenceErrs == nil {
+		d.presenceErrs = map[string]string{}
+	}
+	if text != d.presenceErrs[p] {
+		if text != "" {
+			d.Log.Warn("an if_present path cannot be read; its service stays registered, its checks name the error", "path", p, "error", text)
+		} else if d.presenceErrs[p] != "" {
+			d.Log.Info("an if_present path answers again", "path", p)
+		}
+		d.presenceErrs[p] = text
+	}
+	return !hcl.Absent(err)
 }
 
 // desiredNow is the desired state of plan with the paths present now.
-func (d *Daemon) desiredNow(plan *hcl.Plan) (State, presenceSnapshot) {
-	snap := lookPresence(plan, d.pathExists)
+func (d *Daemon) desiredNow(ctx context.Context, plan *hcl.Plan) (State, presenceSnapshot) {
+	snap := lookPresence(plan, func(p string) bool { return d.pathExists(ctx, p) })
 	return Desired(plan.Present(snap.exists), d.Options), snap
 }
 
 // followPresence looks at the paths again and, when one appeared or went
 // away, applies the new desired state at once.
 func (d *Daemon) followPresence(ctx, checksCtx context.Context) {
-	if d.plan == nil || lookPresence(d.plan, d.pathExists).key() == d.presence.key() {
+	if d.plan == nil || lookPresence(d.plan, func(p string) bool { return d.pathExists(ctx, p) }).key() == d.presence.key() {
 		return
 	}
-	if err := d.setPlan(d.plan); err != nil {
+	if err := d.setPlan(ctx, d.plan); err != nil {
 		d.Log.Error("a folder changed, but its services cannot be registered; will retry", "error", err)
 		return
 	}
