@@ -4,8 +4,6 @@ import (
 	"context"
 	"net"
 	"os"
-	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -108,7 +106,7 @@ func TestDiskHang(t *testing.T) {
 		t.Fatalf("hang: got %q, steady %q", r, r.SteadyString())
 	}
 	f.WaitHung(t, 1)
-	before := countProcess(t)
+	before := faultfs.CountSelf(t)
 	for range 1000 {
 		if r2 := disk.Run(context.Background()); r2.String() != r.String() {
 			t.Fatalf("a later run under the same hang: %q, want %q", r2, r)
@@ -130,9 +128,9 @@ func TestDiskHang(t *testing.T) {
 		f.Set(t, "store", faultfs.None)
 		waitOK(t, disk)
 	}
-	after := countProcess(t)
+	after := faultfs.CountSelf(t)
 	t.Logf("before %+v, after %+v (1,000 runs under a hang, then 1,000 hangs)", before, after)
-	if after.goroutines > before.goroutines+2 || after.threads > before.threads+2 || after.fds > before.fds+2 {
+	if after.Grew(before, 2) {
 		t.Errorf("the process grew: before %+v, after %+v", before, after)
 	}
 }
@@ -162,32 +160,4 @@ func waitOK(t *testing.T, c Check) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-}
-
-// processCounts is what a leak would grow.
-type processCounts struct{ goroutines, threads, fds int }
-
-// countProcess reads this process's goroutines, and its threads and open
-// descriptors from /proc, once the goroutines that were ending have ended.
-func countProcess(t *testing.T) processCounts {
-	t.Helper()
-	time.Sleep(50 * time.Millisecond)
-	runtime.GC()
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c processCounts
-	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
-			c.threads, _ = strconv.Atoi(strings.TrimSpace(v))
-		}
-	}
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.fds = len(fds)
-	c.goroutines = runtime.NumGoroutine()
-	return c
 }
