@@ -161,7 +161,7 @@ func TestPresenceFaults(t *testing.T) {
 	go func() { f.WaitHung(t, 1); cancel() }()
 	start := time.Now()
 	d2.pathExists(stopped, f.Path("backup"))
-	if elapsed := time.Since(start); elapsed >= presenceTimeout {
+	if elapsed := time.Since(start); elapsed >= hcl.PresenceTimeout {
 		t.Errorf("the look took %s: not ended by the stop", elapsed)
 	}
 }

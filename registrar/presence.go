@@ -2,12 +2,10 @@ package registrar
 
 import (
 	"context"
-	"os"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/zextras/carbonio-health/checkscript"
 	"github.com/zextras/carbonio-health/hcl"
 )
 
@@ -98,25 +96,17 @@ func (p *presenceTicker) C() <-chan time.Time {
 	return p.t.C
 }
 
-// presenceTimeout bounds one stat of an if_present path: a path on a hung
-// mount counts as present (its checks then name the hang) rather than
-// blocking the daemon's loop. Later looks at a path still hung return at
-// once (checkscript.Blocking).
-const presenceTimeout = 2 * time.Second
-
-// pathExists is the Daemon's test of a path (PathExists, else a stat
-// bounded by presenceTimeout and ctx). Only a path that is not there is
-// absent; one that answers an error or hangs is present, and the error is
-// logged when it starts or changes.
+// pathExists is the Daemon's test of a path (PathExists, else
+// hcl.LookPath with the daemon's context: bounded, and never past a stop).
+// Only a path that is not there is absent; one that answers an error or
+// hangs is present, and the error is logged when it starts or changes.
 func (d *Daemon) pathExists(ctx context.Context, p string) bool {
 	if d.PathExists != nil {
 		return d.PathExists(p)
 	}
-	ctx, cancel := context.WithTimeout(ctx, presenceTimeout)
-	defer cancel()
-	_, err := checkscript.Blocking(ctx, &d.presenceCalls, "stat "+p, func() (os.FileInfo, error) { return os.Stat(p) })
+	present, err := hcl.LookPath(ctx, &d.presenceCalls, p)
 	text := ""
-	if err != nil && !hcl.Absent(err) {
+	if err != nil {
 		text = err.Error()
 	}
 	if d.presenceErrs == nil {
@@ -125,12 +115,12 @@ func (d *Daemon) pathExists(ctx context.Context, p string) bool {
 	if text != d.presenceErrs[p] {
 		if text != "" {
 			d.Log.Warn("an if_present path cannot be read; its service stays registered, its checks name the error", "path", p, "error", text)
-		} else if d.presenceErrs[p] != "" {
+		} else {
 			d.Log.Info("an if_present path answers again", "path", p)
 		}
 		d.presenceErrs[p] = text
 	}
-	return !hcl.Absent(err)
+	return present
 }
 
 // desiredNow is the desired state of plan with the paths present now.
