@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/zextras/carbonio-health/checkscript"
 	"github.com/zextras/carbonio-health/hcl"
 )
 
@@ -90,6 +91,10 @@ type Daemon struct {
 	plan         *hcl.Plan        // the last good declaration
 	presence     presenceSnapshot // its paths, when state was computed
 	presenceTick presenceTicker
+	// presenceCalls holds the stats of if_present paths given up on (a hung
+	// mount), presenceErrs the error each path last answered (presence.go).
+	presenceCalls checkscript.Calls
+	presenceErrs  map[string]string
 	// choice is what the agent and its config dir allow, read once per
 	// agent (re)connection (connected says it is current); every
 	// declaration is checked against it without new probes.
@@ -114,7 +119,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.rec = Reconciler{Client: d.Client, Log: d.Log.Named("reconcile"), AllViaFile: d.AllViaConfig}
-	if err := d.setPlan(plan); err != nil {
+	if err := d.setPlan(ctx, plan); err != nil {
 		return err
 	}
 	missing := make(chan struct{}, 1)
@@ -214,8 +219,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 // setPlan computes the desired state of plan with the folders present now,
 // and the way its script checks reach the agent, from what connect read; it
 // does no I/O but looking at the plan's if_present paths.
-func (d *Daemon) setPlan(plan *hcl.Plan) error {
-	st, snap := d.desiredNow(plan)
+func (d *Daemon) setPlan(ctx context.Context, plan *hcl.Plan) error {
+	st, snap := d.desiredNow(ctx, plan)
 	mode, err := d.chooseMode(st)
 	if err != nil {
 		return err
@@ -299,7 +304,7 @@ func (d *Daemon) reconcile(ctx context.Context) {
 func (d *Daemon) reload(ctx context.Context) {
 	plan, err := d.Load()
 	if err == nil {
-		err = d.setPlan(plan)
+		err = d.setPlan(ctx, plan)
 	}
 	if err != nil {
 		d.Log.Error("reload failed; the last good declaration stays registered", "error", strings.TrimSpace(err.Error()))

@@ -33,7 +33,7 @@ func TestDaemonScriptModeOncePerConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.setPlan(plan); err != nil || d.rec.Mode != ScriptConfig {
+	if err := d.setPlan(t.Context(), plan); err != nil || d.rec.Mode != ScriptConfig {
 		t.Fatalf("setPlan: %v, mode %q; want %q", err, d.rec.Mode, ScriptConfig)
 	}
 
@@ -45,7 +45,7 @@ func TestDaemonScriptModeOncePerConnection(t *testing.T) {
 	if err := os.WriteFile(dir, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.setPlan(plan); err != nil || d.rec.Mode != ScriptConfig {
+	if err := d.setPlan(t.Context(), plan); err != nil || d.rec.Mode != ScriptConfig {
 		t.Fatalf("setPlan again: %v, mode %q; want the connection's %q", err, d.rec.Mode, ScriptConfig)
 	}
 

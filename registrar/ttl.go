@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/consul/api"
@@ -55,6 +56,9 @@ type ttlWorker struct {
 	def    TTLCheck
 	cancel context.CancelFunc
 	kick   chan struct{}
+	// blind is why the check's paths are not all watched ("" when they
+	// are), set by the watching goroutine (ttl_watch.go).
+	blind atomic.Pointer[string]
 }
 
 // Set makes the running set equal to checks: new checks start, removed or
@@ -148,12 +152,7 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 		// lives as long as this check.
 		st.Start(ctx)
 	}
-	if wt, ok := check.(checkscript.Watcher); ok && len(wt.WatchPaths()) > 0 {
-		// Event-driven: a socket that goes away is reported at once.
-		if err := checkscript.WatchChanges(ctx, wt.WatchPaths(), func(string) { w.poke() }); err != nil {
-			log.Warn("cannot watch paths; the interval alone applies", "error", err)
-		}
-	}
+	w.watch(ctx, check, log)
 	// Evaluated every interval after the last evaluation, whatever caused
 	// it, so that the damper's results are an interval apart.
 	ticker := time.NewTicker(w.def.Interval)
@@ -168,7 +167,7 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 	rec := recorderOr(r.Metrics)
 	for {
 		start := time.Now()
-		res := check.Run(ctx)
+		res := w.withWatch(check.Run(ctx))
 		if ctx.Err() != nil {
 			return
 		}
