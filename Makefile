@@ -101,9 +101,11 @@ run: build consul
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	@# The test harness stays out of the product: only _test.go files import it.
-	@out=$$($(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -v '^[^:]*/\(consultest\|plugintest\):' | grep '/registrar/consultest\|/checkscript/plugintest' || true); \
-		if [ -n "$$out" ]; then echo "non-test packages import registrar/consultest or checkscript/plugintest:"; echo "$$out"; exit 1; fi
+	@# The test harnesses stay out of the product: only _test.go files import
+	@# registrar/consultest (Consul agents), checkscript/faultfs (FUSE faults) and
+	@# checkscript/plugintest (the node the probes meet Debian's plugins on).
+	@out=$$($(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -Ev '^[^:]*/(consultest|faultfs|plugintest):' | grep -E '/(registrar/consultest|checkscript/faultfs|checkscript/plugintest)( |$$)' || true); \
+		if [ -n "$$out" ]; then echo "non-test packages import a test harness (registrar/consultest, checkscript/faultfs, checkscript/plugintest):"; echo "$$out"; exit 1; fi
 	@# carbonio-health-check, exec'd for every light probe's script check, links none of the
 	@# heavy probes' packages or libraries (checkscript/README.md, "Light and heavy probes"): no HCL, registrar, Consul API,
 	@# HTTP, TLS, DNS library, D-Bus, ICMP library, regexps.

@@ -2,9 +2,12 @@ package checkscript
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -49,6 +52,9 @@ type diskCheck struct {
 	statfs func(path string) (fsStats, error)
 	mounts func() ([]mountEntry, error)
 	regexp DiskRegexp
+	// calls bounds the statfs calls given up on (a hung mount) to one per
+	// path: later runs report the hang at once (Blocking).
+	calls Calls
 }
 
 // fsStats is what statfs tells about one filesystem, in bytes and inodes.
@@ -61,7 +67,11 @@ type fsStats struct {
 // check_disk does (f_frsize, falling back to f_bsize).
 func statfsPath(path string) (fsStats, error) {
 	var st unix.Statfs_t
-	if err := unix.Statfs(path, &st); err != nil {
+	err := unix.Statfs(path, &st)
+	for err == unix.EINTR { // a signal while a network or FUSE mount answers
+		err = unix.Statfs(path, &st)
+	}
+	if err != nil {
 		return fsStats{}, fmt.Errorf("statfs %s: %w", path, err)
 	}
 	bs := uint64(st.Frsize)
@@ -75,11 +85,14 @@ func statfsPath(path string) (fsStats, error) {
 }
 
 // Run reads the mount table, selects the filesystems as check_disk does,
-// statfs-es them (giving up when ctx ends) and evaluates them.
+// statfs-es them, every one at once (a hung one does not use up the
+// others' time), and evaluates them. A path whose statfs hangs is CRITICAL
+// at once on later runs, with the time it started hanging (see Blocking);
+// the steady form leaves that out.
 func (c *diskCheck) Run(ctx context.Context) Result {
 	ctx, cancel, timeout := WithDeadline(ctx)
 	defer cancel()
-	mounts, err := Blocking(ctx, c.mounts)
+	mounts, err := Blocking(ctx, &c.calls, "read the mount table", c.mounts)
 	if err != nil {
 		return Unknownf("DISK", "cannot read the mount table: "+ErrText(err))
 	}
@@ -87,31 +100,47 @@ func (c *diskCheck) Run(ctx context.Context) Result {
 	if !ok {
 		return res
 	}
-	stats := make(map[string]fsStats, len(sel.stat))
-	tried := make(map[string]bool, len(sel.stat))
-	var failures []string
-	for _, name := range sel.stat {
-		if tried[name] {
-			continue
+	names := uniqueInOrder(slices.Clone(sel.stat))
+	stats, errs := make([]fsStats, len(names)), make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, p := range names {
+		wg.Go(func() {
+			stats[i], errs[i] = Blocking(ctx, &c.calls, "statfs "+p, func() (fsStats, error) { return c.statfs(p) })
+		})
+	}
+	wg.Wait()
+	byName := make(map[string]fsStats, len(names))
+	var failures, steady []string
+	for i, p := range names {
+		var hung *HungError
+		switch err := errs[i]; {
+		case errors.As(err, &hung):
+			full, stable := hung.Hung("statfs", timeout)
+			failures = append(failures, p+" is not accessible: "+full)
+			steady = append(steady, p+" is not accessible: "+stable)
+		case err != nil:
+			text := fmt.Sprintf("%s is not accessible: %s", p, ErrText(err))
+			failures, steady = append(failures, text), append(steady, text)
+		default:
+			byName[p] = stats[i]
 		}
-		tried[name] = true
-		st, err := Blocking(ctx, func() (fsStats, error) { return c.statfs(name) })
-		if err != nil {
-			if ctx.Err() != nil {
-				failures = append(failures, fmt.Sprintf("%s: timeout after %s seconds", name, FormatFloat(Seconds(timeout))))
-				break
-			}
-			failures = append(failures, fmt.Sprintf("%s is not accessible: %s", name, ErrText(err)))
-			continue
-		}
-		stats[name] = st
 	}
 	if len(failures) > 0 {
 		// check_disk stops at the first inaccessible path; we name them all.
-		return Result{Label: "DISK", Status: Critical, Summary: strings.Join(failures, "; ")}
+		return Result{Label: "DISK", Status: Critical, Summary: strings.Join(failures, "; "), Steady: strings.Join(steady, "; ")}
 	}
 	if len(sel.notFound) > 0 {
 		return Result{Label: "DISK", Status: Critical, Colon: true, Summary: sel.notFound[0] + " not found"}
 	}
-	return evaluateDisks(sel.entries, stats, c.diskOptions)
+	return evaluateDisks(sel.entries, byName, c.diskOptions)
+}
+
+// uniqueInOrder drops repeated names, keeping each one's first place.
+func uniqueInOrder(names []string) []string {
+	seen := make(map[string]bool, len(names))
+	return slices.DeleteFunc(names, func(n string) bool {
+		dup := seen[n]
+		seen[n] = true
+		return dup
+	})
 }
