@@ -88,12 +88,19 @@ func statfsPath(path string) (fsStats, error) {
 // statfs-es them, every one at once (a hung one does not use up the
 // others' time), and evaluates them. A path whose statfs hangs is CRITICAL
 // at once on later runs, with the time it started hanging (see Blocking);
-// the steady form leaves that out.
+// the steady form leaves that out. A mount table that does not answer
+// within the run's time is CRITICAL the same way (a read error is UNKNOWN).
 func (c *diskCheck) Run(ctx context.Context) Result {
 	ctx, cancel, timeout := WithDeadline(ctx)
 	defer cancel()
 	mounts, err := Blocking(ctx, &c.calls, "read the mount table", c.mounts)
-	if err != nil {
+	var hung *HungError
+	switch {
+	case errors.As(err, &hung):
+		// No answer within -t is a hang, CRITICAL as check_disk's timeout.
+		full, stable := hung.Hung("reading the mount table", timeout)
+		return Result{Label: "DISK", Status: Critical, Summary: full, Steady: stable}
+	case err != nil:
 		return Unknownf("DISK", "cannot read the mount table: "+ErrText(err))
 	}
 	sel, res, ok := c.selectPaths(mounts)
@@ -112,7 +119,6 @@ func (c *diskCheck) Run(ctx context.Context) Result {
 	byName := make(map[string]fsStats, len(names))
 	var failures, steady []string
 	for i, p := range names {
-		var hung *HungError
 		switch err := errs[i]; {
 		case errors.As(err, &hung):
 			full, stable := hung.Hung("statfs", timeout)

@@ -264,6 +264,19 @@ func TestDiskRun(t *testing.T) {
 			t.Error("deadline not honoured")
 		}
 	}
+	// A mount table that does not answer: CRITICAL, named, as a hung statfs.
+	c = newWith(t, "disk", []string{"-w", "20%", "-p", "/", "-t", "0.2"}, func(flags *flag.FlagSet) func() (Check, error) {
+		return diskFlags(flags, &diskCheck{statfs: fakeStatfs(fs, release), mounts: func() ([]mountEntry, error) {
+			<-release
+			return testMounts, nil
+		}})
+	})
+	hung = "DISK CRITICAL - reading the mount table hung (no answer within 0.2 seconds"
+	for run := range 2 {
+		if r := c.Run(context.Background()); !strings.HasPrefix(r.String(), hung+", since ") || r.SteadyString() != hung+")" {
+			t.Errorf("mount table, run %d: got %q, steady %q", run, r, r.SteadyString())
+		}
+	}
 }
 
 func TestDiskRealFilesystem(t *testing.T) {
