@@ -105,7 +105,10 @@ func TestManPages(t *testing.T) {
 	for _, p := range allprobes.Registry.Probes() {
 		has("carbonio-health.1", "carbonio-health check "+p.Name)
 		p.FlagSet().VisitAll(func(f *flag.Flag) {
-			if !isFlagName(f.Name) {
+			if !isFlagName(f.Name) { // the operands, in the synopsis
+				if ops := strings.Fields(f.Usage); len(ops) > 0 {
+					has("carbonio-health.1", "carbonio-health check "+p.Name+" [flags] "+ops[0])
+				}
 				return
 			}
 			if len(f.Name) == 1 {
