@@ -3,21 +3,17 @@ package checkscript
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"flag"
 	"io"
-	"math/big"
 	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/zextras/carbonio-health/checkscript/plugintest"
 )
 
 // serveTCP runs handler for every connection to a fresh 127.0.0.1 listener
@@ -199,31 +195,13 @@ func TestTCPMismatchIdle(t *testing.T) {
 	}
 }
 
-// selfSigned returns a TLS config with a certificate valid until notAfter.
-func selfSigned(t *testing.T, cn string, notAfter time.Time) *tls.Config {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: cn},
-		DNSNames:     []string{cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     notAfter,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-}
-
 func TestTCPTLS(t *testing.T) {
 	// The certificate has 2.5 days left: check_tcp counts whole days (2).
 	notAfter := time.Now().Add(60 * time.Hour)
-	cfg := selfSigned(t, "mail.example.test", notAfter)
+	cfg, err := plugintest.SelfSignedTLS("mail.example.test", notAfter)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var sniMu sync.Mutex
 	var sni []string
 	cfg.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {

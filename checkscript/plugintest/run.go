@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/zextras/carbonio-health/checkscript"
 )
 
 // Run is one answer of a plugin or of ours: the exit code and the output,
@@ -92,8 +91,15 @@ func Real(t testing.TB, plugin string, args ...string) Run {
 	return Run{Code: code, Output: strings.TrimSuffix(out.String(), "\n")}
 }
 
+// Registry is what runs our probes: a checkscript.Registry (plugintest
+// does not import checkscript, so that checkscript's own tests can use
+// its servers and certificates).
+type Registry interface {
+	Main(ctx context.Context, args []string, stdout io.Writer) int
+}
+
 // Ours runs our probe as `carbonio-health check <probe> args…` does.
-func Ours(reg checkscript.Registry, probe string, args ...string) Run {
+func Ours(reg Registry, probe string, args ...string) Run {
 	var out bytes.Buffer
 	code := reg.Main(context.Background(), append([]string{probe}, args...), &out)
 	return Run{Code: code, Output: strings.TrimSuffix(out.String(), "\n")}
