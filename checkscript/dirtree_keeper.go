@@ -1,0 +1,563 @@
+package checkscript
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// dirKeeperOptions configure a keeper; nested folders share the options
+// of the outermost one's check.
+type dirKeeperOptions struct {
+	pace       throttle
+	maxFiles   int
+	maxWatches int
+	rescan     int           // entries of unwatched folders re-read per run
+	maxQueue   int           // events held between two folds
+	every      time.Duration // over maxFiles: how often a full walk runs
+}
+
+// dirFigure is a keeper's answer about one declared folder.
+type dirFigure struct {
+	Bytes, Files, Dirs uint64
+	At                 time.Time // when it was measured; zero: never
+	Phase              string    // what the keeper is busy with, when the figure is not of now
+	Read               int       // entries the walk read so far
+	Unwatched          int       // folders without an inotify watch, re-read at runs
+	Lagging            bool      // more of them than one run re-reads (--rescan)
+	Errors             int       // folders with entries that could not be read
+	FirstError         string
+	Err                error         // the folder itself is not accessible
+	Fallback           bool          // over --max-files: measured by full walks
+	Stuck              time.Duration // how long the filesystem has not answered
+	StuckAt            string
+}
+
+type dirRequest struct {
+	path  string
+	reply chan dirFigure
+}
+
+// dirKeeper keeps one dirTree, of the outermost declared folder of a
+// filesystem, for every declared folder inside it, in one goroutine: it
+// walks the tree (throttled), keeps it true from inotify events, looks the
+// names they touched up between runs, and answers measure requests.
+type dirKeeper struct {
+	trees   *dirTrees
+	root    string
+	mount   string // mount point of the root's filesystem
+	alone   bool   // shares with nobody (a folder the tree could not hold)
+	opts    dirKeeperOptions
+	req     chan dirRequest
+	cancel  context.CancelFunc
+	handles []*dirHandle // under trees.mu
+
+	mu        sync.Mutex
+	figures   map[string]dirFigure // the last answered, per declared folder
+	phase     string
+	read      int
+	busyAt    string
+	busySince time.Time
+
+	// The goroutine's own.
+	t         *dirTree
+	in        *dirInotify
+	rootFD    int
+	dev       uint64
+	growOnly  bool
+	pace      throttle
+	since     time.Time // the walk's start
+	walking   bool      // the tree is being walked: events only mark folders
+	answering bool      // requests are answered with the last figures as they come
+	rewalk    string    // why the tree must be walked again
+	moved     bool      // a folder was renamed since the last lookups
+	lagging   bool
+	rescanAt  int
+	pending   map[*dirNode]*pendingDir
+	stash     map[uint32]renamed
+	readSince map[*dirNode]bool
+	newLinks  map[uint64]bool
+	restat    map[uint64]bool // inodes written through a name since removed
+	mounts    map[string]bool
+	looked    []looked
+	scratch   []uint64
+}
+
+// looked is a folder whose names were looked up by path.
+type looked struct {
+	d     *dirNode
+	names map[string]uint32
+}
+
+var (
+	errTooManyFiles = errors.New("more entries than --max-files")
+	errRewalk       = errors.New("walk again")
+)
+
+// Between two runs the keeper folds events in as the reader queues them,
+// and looks the names they touched up once they went quiet, in one batch:
+// lookupSettle after the last event, or lookupMaxDelay after the first one
+// under constant traffic. A run is then left with the names changed since.
+const (
+	lookupSettle   = 100 * time.Millisecond
+	lookupMaxDelay = time.Second
+	// dirStuckAfter: a folder read that long is a filesystem that does not
+	// answer.
+	dirStuckAfter = 5 * time.Second
+)
+
+// measure asks for the figure of path as of now, and waits for it until
+// ctx ends; it then answers the last one, saying why.
+func (k *dirKeeper) measure(ctx context.Context, path string) dirFigure {
+	reply := make(chan dirFigure, 1)
+	select {
+	case k.req <- dirRequest{path, reply}:
+		select {
+		case f := <-reply:
+			return f
+		case <-ctx.Done():
+		}
+	case <-ctx.Done():
+	}
+	return k.last(path)
+}
+
+// last is the last figure of path, with what the keeper is doing.
+func (k *dirKeeper) last(path string) dirFigure {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	f := k.figures[path]
+	f.Phase, f.Read = k.phase, k.read
+	if f.Phase == "" {
+		f.Phase = "catching up with changes"
+	}
+	if since := time.Since(k.busySince); k.busyAt != "" && since >= dirStuckAfter {
+		f.Stuck, f.StuckAt = since, k.busyAt
+	}
+	return f
+}
+
+// setBusy says which folder the keeper reads (rel, "" when idle), and
+// answers the requests that came meanwhile with the last figures.
+func (k *dirKeeper) setBusy(rel string) {
+	k.mu.Lock()
+	k.busyAt, k.busySince = "", time.Now()
+	if rel != "" {
+		k.busyAt = k.root + "/" + rel
+	}
+	if k.walking && k.t != nil {
+		k.read = k.t.files + k.t.dirs
+	}
+	k.mu.Unlock()
+	if k.answering {
+		k.answerWaiting()
+	}
+	if k.walking && k.in != nil {
+		select {
+		case <-k.in.ready:
+			k.fold()
+		default:
+		}
+	}
+}
+
+func (k *dirKeeper) setPhase(phase string) {
+	k.mu.Lock()
+	k.phase, k.read = phase, 0
+	k.mu.Unlock()
+}
+
+// run is the keeper's goroutine; it ends with ctx, closing the inotify
+// instance and dropping the tree.
+func (k *dirKeeper) run(ctx context.Context) {
+	defer k.close()
+	k.setPhase("first walk in progress")
+	for ctx.Err() == nil {
+		err := k.build(ctx)
+		if err == nil {
+			err = k.serve(ctx)
+		}
+		k.close()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, errTooManyFiles):
+			k.fallback(ctx)
+		case errors.Is(err, errRewalk):
+			k.setPhase("walking again: " + k.rewalk)
+		case err != nil:
+			k.mu.Lock()
+			for _, p := range k.declared() {
+				k.figures[p] = dirFigure{Err: err, At: time.Now()}
+			}
+			k.mu.Unlock()
+			k.answerWaiting()
+			k.idle(ctx, 0) // walk again at the next request
+		}
+	}
+}
+
+// close drops the tree, its descriptors and its watches.
+func (k *dirKeeper) close() {
+	if k.in != nil {
+		k.in.close()
+		unix.Close(k.rootFD)
+	}
+	k.t, k.in, k.rootFD, k.rewalk = nil, nil, -1, ""
+	k.setBusy("")
+}
+
+// build opens an inotify instance and walks the tree, watching every
+// folder before reading it; then it reads again the folders whose events
+// came during the walk.
+func (k *dirKeeper) build(ctx context.Context) error {
+	fd, st, err := openRoot(k.root)
+	if err != nil {
+		return err
+	}
+	k.rootFD, k.dev = fd, st.Dev
+	k.mu.Lock()
+	for p, f := range k.figures {
+		if f.Err != nil {
+			delete(k.figures, p) // accessible again: not measured yet
+		}
+	}
+	k.mu.Unlock()
+	if k.in, err = newDirInotify(k.opts.maxWatches, k.opts.maxQueue); err != nil {
+		// No instance left (max_user_instances): every folder is
+		// re-read at each run, as beyond the watch limit.
+		k.in = &dirInotify{fd: -1}
+	}
+	var fs unix.Statfs_t
+	unit := uint64(8)
+	if unix.Fstatfs(fd, &fs) == nil {
+		unit = uint64(fs.Bsize) / 512
+		// ext2/3/4 never give a folder's blocks back while mounted.
+		k.growOnly = fs.Type == unix.EXT4_SUPER_MAGIC
+	}
+	k.t = newDirTree(st.Ino, uint64(st.Blocks), unit)
+	k.pending, k.stash = map[*dirNode]*pendingDir{}, map[uint32]renamed{}
+	k.readSince, k.newLinks, k.restat = map[*dirNode]bool{}, map[uint64]bool{}, map[uint64]bool{}
+	k.mounts = readMounts(k.root, st.Dev)
+	k.since, k.walking, k.answering = time.Now().Add(-time.Second), true, true
+	defer func() { k.answering = false }()
+	err = k.readDir(ctx, k.t.root, fd, true)
+	k.walking = false
+	if err != nil {
+		return err
+	}
+	if err := k.refresh(ctx, false); err != nil {
+		return err
+	}
+	k.setPhase("")
+	return nil
+}
+
+// serve answers requests from the tree until it must be walked again.
+func (k *dirKeeper) serve(ctx context.Context) error {
+	settle := time.NewTimer(time.Hour)
+	settle.Stop()
+	defer settle.Stop()
+	var first time.Time // of the events not looked up yet
+	for {
+		k.setBusy("")
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-k.in.ready:
+			k.fold()
+			if k.rewalk != "" {
+				return errRewalk
+			}
+			if len(k.pending) == 0 {
+				continue
+			}
+			if first.IsZero() {
+				first = time.Now()
+			}
+			if lookupMaxDelay-time.Since(first) > lookupSettle {
+				settle.Reset(lookupSettle)
+				continue
+			}
+		case <-settle.C:
+		case r := <-k.req:
+			waiting := []dirRequest{r}
+			for more := true; more; {
+				select {
+				case r := <-k.req:
+					waiting = append(waiting, r)
+				default:
+					more = false
+				}
+			}
+			err := k.refresh(ctx, true)
+			for _, r := range waiting {
+				if err == nil {
+					r.reply <- k.figure(r.path)
+					continue
+				}
+				select {
+				case k.req <- r: // for the next walk to answer
+				default:
+					r.reply <- k.last(r.path)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		settle.Stop()
+		first = time.Time{}
+		if err := k.refresh(ctx, false); err != nil {
+			return err
+		}
+	}
+}
+
+// refresh brings the tree up to date: events, the names they touched, and
+// for a run (forRun) the folders no watch follows or that failed to read.
+func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
+	if forRun && !sameFolder(k.root, k.t.root.ino, k.dev) {
+		k.rewalk = "the folder itself was removed or replaced"
+	}
+	if forRun {
+		k.rescan()
+	}
+	for round := 0; ; round++ {
+		k.fold()
+		if k.rewalk != "" {
+			return errRewalk
+		}
+		k.moved, k.looked = false, k.looked[:0]
+		for _, d := range k.pendingDirs() {
+			p := k.pending[d]
+			var err error
+			switch {
+			case d.removed:
+				delete(k.pending, d)
+			case p.full:
+				err = k.reread(ctx, d)
+			default:
+				err = k.lookUp(ctx, d, p)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if len(k.restat) > 0 {
+			k.restatLinks()
+		}
+		if len(k.newLinks) > 0 {
+			k.findSingles()
+		}
+		// Names are looked up by path: a folder renamed meanwhile may
+		// have led a path elsewhere. Look again, its events applied.
+		k.fold()
+		if !k.moved || round == 2 {
+			return k.check()
+		}
+		for _, l := range k.looked {
+			if !l.d.removed {
+				p := k.mark(l.d)
+				p.own = true
+				for name := range l.names {
+					k.markName(l.d, name, unix.IN_MODIFY)
+				}
+			}
+		}
+	}
+}
+
+// reread reads folder d again in full.
+func (k *dirKeeper) reread(ctx context.Context, d *dirNode) error {
+	fd, err := openDir(k.rootFD, d.path())
+	if err == nil {
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) == nil && st.Ino == d.ino {
+			defer unix.Close(fd)
+			return k.readDir(ctx, d, fd, false)
+		}
+		unix.Close(fd)
+	}
+	delete(k.pending, d)
+	if d.parent == nil {
+		k.rewalk = "the folder itself was removed or replaced"
+	} else if errors.Is(err, unix.ENOENT) || err == nil {
+		k.mark(d.parent).full = true // its path leads elsewhere now
+	} else {
+		k.fail(d, "", err)
+	}
+	return nil
+}
+
+// rescan marks for a full read the folders that failed to read, and those
+// no watch follows, in turn, up to --rescan entries.
+func (k *dirKeeper) rescan() {
+	var unwatched []*dirNode
+	for stack := []*dirNode{k.t.root}; len(stack) > 0; {
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for s := d.child; s != nil; s = s.next {
+			stack = append(stack, s)
+		}
+		switch {
+		case d.x != nil && d.x.err != "":
+			k.mark(d).full = true
+		case d.wd < 0:
+			unwatched = append(unwatched, d)
+		}
+	}
+	budget := k.opts.rescan
+	k.lagging = false
+	for i := range unwatched {
+		d := unwatched[(k.rescanAt+i)%len(unwatched)]
+		if budget -= d.files.len() + 1; budget < 0 && i > 0 {
+			k.rescanAt, k.lagging = (k.rescanAt+i)%len(unwatched), true
+			return
+		}
+		k.mark(d).full = true
+	}
+}
+
+// pendingDirs returns the folders with pending work, parents first.
+func (k *dirKeeper) pendingDirs() []*dirNode {
+	out := make([]*dirNode, 0, len(k.pending))
+	depth := make(map[*dirNode]int, len(k.pending))
+	for d := range k.pending {
+		n := 0
+		for e := d; e.parent != nil; e = e.parent {
+			n++
+		}
+		out, depth[d] = append(out, d), n
+	}
+	slices.SortFunc(out, func(a, b *dirNode) int { return depth[a] - depth[b] })
+	return out
+}
+
+// figure measures declared folder path from the tree, and keeps the answer.
+func (k *dirKeeper) figure(path string) dirFigure {
+	rel := "."
+	if path != k.root {
+		rel = path[len(k.root)+1:]
+	}
+	f := dirFigure{At: time.Now()}
+	if d := k.t.find(rel); d != nil {
+		tt := k.t.total(d, &k.scratch)
+		f.Bytes, f.Files, f.Dirs = tt.blocks*512, tt.files, tt.dirs
+		f.Unwatched, f.Lagging, f.Errors, f.FirstError = tt.unwatched, k.lagging && tt.unwatched > 0, tt.errors, tt.firstError
+	} else if _, _, err := openRoot(path); err != nil {
+		f.Err = err
+	} else {
+		// Not a folder of this tree (a symbolic link on its way): it
+		// gets a tree of its own.
+		go k.trees.split(path)
+		f = dirFigure{Phase: "first walk in progress"}
+	}
+	k.mu.Lock()
+	k.figures[path] = f
+	k.mu.Unlock()
+	return f
+}
+
+// check bounds the tree.
+func (k *dirKeeper) check() error {
+	if k.opts.maxFiles > 0 && k.t.files+k.t.dirs > k.opts.maxFiles {
+		return errTooManyFiles
+	}
+	return nil
+}
+
+// watch adds an inotify watch on folder d, open as fd.
+func (k *dirKeeper) watch(d *dirNode, fd int) {
+	if wd, err := k.in.watch(fd, k.root+"/"+d.path()); err == nil {
+		k.t.setWatch(d, wd)
+	}
+}
+
+// unwatch removes the watches of folders that left the tree.
+func (k *dirKeeper) unwatch(wds []int32) {
+	for _, wd := range wds {
+		k.in.unwatch(wd)
+	}
+}
+
+// sameFolder reports whether path still is the folder ino on dev.
+func sameFolder(path string, ino, dev uint64) bool {
+	var st unix.Stat_t
+	return unix.Stat(path, &st) == nil && st.Ino == ino && st.Dev == dev
+}
+
+// answerWaiting answers the requests queued so far with the last figures.
+func (k *dirKeeper) answerWaiting() {
+	for {
+		select {
+		case r := <-k.req:
+			r.reply <- k.last(r.path)
+		default:
+			return
+		}
+	}
+}
+
+// idle answers requests with the last figures until d has passed (d=0:
+// until the first request, which is left for the next walk to answer).
+func (k *dirKeeper) idle(ctx context.Context, d time.Duration) {
+	var timeout <-chan time.Time
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timeout:
+			return
+		case r := <-k.req:
+			if d == 0 {
+				select {
+				case k.req <- r: // for the next walk to answer
+				default:
+					r.reply <- k.last(r.path)
+				}
+				return
+			}
+			r.reply <- k.last(r.path)
+		}
+	}
+}
+
+// fallback measures a tree over --max-files without keeping it: a full
+// throttled walk every opts.every for all its declared folders at once,
+// until the tree is back well under the bound.
+func (k *dirKeeper) fallback(ctx context.Context) {
+	k.answering = true
+	defer func() { k.answering = false }()
+	for ctx.Err() == nil {
+		k.setPhase("over --max-files: full walk in progress")
+		paths := k.declared()
+		sums, err := sumTrees(ctx, k.root, paths, k.pace, k.setBusy)
+		k.setBusy("")
+		if ctx.Err() != nil {
+			return
+		}
+		k.mu.Lock()
+		k.phase = "over --max-files"
+		for i, p := range paths {
+			k.figures[p] = dirFigure{Bytes: sums[i].Bytes, Files: sums[i].Files, Dirs: sums[i].Dirs, At: time.Now(),
+				Fallback: true, Errors: sums[i].Errors, FirstError: sums[i].FirstError, Err: err}
+		}
+		k.mu.Unlock()
+		if err == nil && len(sums) > 0 && int(sums[0].Files+sums[0].Dirs) < k.opts.maxFiles*9/10 {
+			k.setPhase("walking again: back under --max-files")
+			return
+		}
+		k.idle(ctx, k.opts.every)
+	}
+}

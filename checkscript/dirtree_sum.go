@@ -1,0 +1,115 @@
+package checkscript
+
+import (
+	"context"
+
+	"golang.org/x/sys/unix"
+)
+
+// dirSum is one folder's figure from a full walk.
+type dirSum struct {
+	Bytes, Files, Dirs uint64
+	Errors             int
+	FirstError         string
+}
+
+// summer adds trees up in one walk, as du -sxB1 does for each of them,
+// without keeping them: only inodes with several links are remembered, per
+// folder, to count them once.
+type summer struct {
+	root   string
+	dev    uint64
+	pace   throttle
+	busy   func(rel string)
+	mounts map[string]bool
+	at     map[string]int // declared folder (below root) → index
+	sums   []dirSum
+	linked []map[uint64]bool
+}
+
+// sumTrees measures the folders paths (root and folders inside it) in one
+// walk of root. busy, when set, is told each folder read.
+func sumTrees(ctx context.Context, root string, paths []string, pace throttle, busy func(string)) ([]dirSum, error) {
+	s := &summer{root: root, pace: pace, busy: busy, at: map[string]int{}, sums: make([]dirSum, len(paths)),
+		linked: make([]map[uint64]bool, len(paths))}
+	for i, p := range paths {
+		s.at[relTo(root, p)], s.linked[i] = i, map[uint64]bool{}
+	}
+	fd, st, err := openRoot(root)
+	if err != nil {
+		return s.sums, err
+	}
+	defer unix.Close(fd)
+	s.dev, s.mounts = st.Dev, readMounts(root, st.Dev)
+	return s.sums, s.walk(ctx, fd, ".", st, nil)
+}
+
+// walk adds folder rel (open as fd, fd < 0 when unreadable) and what is
+// under it to the declared folders holding it (active).
+func (s *summer) walk(ctx context.Context, fd int, rel string, st *unix.Stat_t, active []int) error {
+	if i, ok := s.at[rel]; ok {
+		active = append(active[:len(active):len(active)], i)
+	}
+	for _, i := range active {
+		s.sums[i].Bytes += uint64(st.Blocks) * 512
+		s.sums[i].Dirs++
+	}
+	if s.busy != nil {
+		s.busy(rel)
+	}
+	if fd < 0 {
+		return nil
+	}
+	names, err := readNames(fd)
+	if err != nil {
+		s.fail(active, rel, err)
+	}
+	if err := pace(ctx, s.pace, len(names)+1); err != nil {
+		return err
+	}
+	for _, name := range names {
+		var est unix.Stat_t
+		if s.mounts[below(rel, name)] {
+			continue
+		}
+		if err := unix.Fstatat(fd, name, &est, unix.AT_SYMLINK_NOFOLLOW); err != nil || est.Dev != s.dev {
+			if err != nil && err != unix.ENOENT {
+				s.fail(active, below(rel, name), err)
+			}
+			continue
+		}
+		if est.Mode&unix.S_IFMT != unix.S_IFDIR {
+			for _, i := range active {
+				if est.Nlink > 1 {
+					if s.linked[i][est.Ino] {
+						continue
+					}
+					s.linked[i][est.Ino] = true
+				}
+				s.sums[i].Bytes += uint64(est.Blocks) * 512
+				s.sums[i].Files++
+			}
+			continue
+		}
+		sub, err := openDir(fd, name)
+		if err != nil {
+			s.fail(active, below(rel, name), err)
+		}
+		err = s.walk(ctx, sub, below(rel, name), &est, active)
+		if sub >= 0 {
+			unix.Close(sub)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *summer) fail(active []int, rel string, err error) {
+	for _, i := range active {
+		if s.sums[i].Errors++; s.sums[i].Errors == 1 {
+			s.sums[i].FirstError = joinRoot(s.root, rel) + ": " + ErrText(err)
+		}
+	}
+}
