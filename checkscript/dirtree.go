@@ -7,13 +7,14 @@ import (
 
 // dirTree is what dirsize remembers of a folder tree between runs, so a
 // re-measure reads only what changed. It holds no name of a file, only
-// 48 bits per file in its folder (a 20-bit hash of the name, the size in
-// filesystem blocks on 12 bits, 16 bits of the inode number); a folder
-// holds its name, its own size and the sum of its files'. Files whose size
-// does not fit (over 4,095 blocks: 16 MiB with 4 KiB blocks) and names of
-// inodes with more than one link (counted once, as du counts them) are kept
-// apart in the folder's dirExtra. Pure bookkeeping: no I/O here
-// (dirtree_read.go feeds it).
+// 48 bits per file in its folder's list: a 19-bit hash of the name and
+// either the size in filesystem blocks on 12 bits and 16 bits of the
+// inode number, or, for an inode with several links (counted once, as du
+// counts them), its place in the tree's table of such inodes. A folder
+// holds its name and its own size (80 bytes in all).
+// Files whose size does not fit (over 4,095 blocks: 16 MiB with 4 KiB
+// blocks) are kept apart. Pure bookkeeping: no I/O here (dirtree_read.go
+// feeds it).
 //
 // Sizes are in 512-byte blocks (st_blocks), as du -B1 counts allocated
 // space.
@@ -21,38 +22,37 @@ type dirTree struct {
 	root *dirNode
 	seed maphash.Seed
 	unit uint64 // 512-byte blocks per filesystem block: the unit of an entry's size
-	// links maps an inode with several links to its blocks and its names
-	// in the tree.
-	links       map[uint64]linkedInode
-	byWD        map[int32]*dirNode
-	files, dirs int // names of files, folders: what --max-files bounds
-	unwatched   int // folders without an inotify watch
+	// linked holds the inodes with several links, linkAt finds them.
+	linked      []linkedInode
+	linkAt      map[uint64]uint32
+	free        []uint32   // unused places of linked
+	extras      map[*dirNode]*dirExtra
+	byWD        []*dirNode // by inotify watch descriptor (the kernel gives them in order)
+	files, dirs int        // names of files, folders: what --max-files bounds
+	unwatched   int        // folders without an inotify watch
 }
 
 type linkedInode struct {
-	blocks uint64
-	names  uint32
+	ino, blocks uint64
+	names       uint32 // in the tree
 }
 
 // dirNode is one folder of the tree. Its subfolders are a list (child,
 // then next): a folder is looked up by name only for events on folders.
+// A folder removed from the tree is its own parent.
 type dirNode struct {
 	parent, child, next *dirNode
 	name                string
 	ino                 uint64
-	sum                 uint64 // its own blocks and its single-link files'
 	own                 uint32 // its own blocks
 	wd                  int32  // inotify watch, -1 when none
 	files               fileList
-	x                   *dirExtra
-	removed             bool
 }
 
-// dirExtra holds what few folders need.
+// dirExtra holds what few folders need (dirTree.extras).
 type dirExtra struct {
-	big   []bigFile
-	links []nameLink
-	err   string // why part of the folder could not be read: retried at every run
+	big []bigFile
+	err string // why part of the folder could not be read: retried at every run
 }
 
 // bigFile is a single-link file whose size does not fit an entry.
@@ -62,50 +62,51 @@ type bigFile struct {
 	blocks uint64
 }
 
-// nameLink is one name of an inode with several links.
-type nameLink struct {
-	hash uint32
-	ino  uint64
-}
-
 const (
-	hashBits  = 20
-	unitsBits = 12
-	maxUnits  = 1<<unitsBits - 1
+	hashBits   = 19
+	unitsBits  = 12
+	maxUnits   = 1<<unitsBits - 1
+	linkedFlag = 1 << unitsBits // in an entry's second word
 )
 
 func newDirTree(ino, blocks, unit uint64) *dirTree {
-	t := &dirTree{seed: maphash.MakeSeed(), unit: max(unit, 1), links: map[uint64]linkedInode{}, byWD: map[int32]*dirNode{}}
-	t.root = &dirNode{ino: ino, own: uint32(blocks), sum: blocks, wd: -1}
+	t := &dirTree{seed: maphash.MakeSeed(), unit: max(unit, 1), linkAt: map[uint64]uint32{}, extras: map[*dirNode]*dirExtra{}}
+	t.root = &dirNode{ino: ino, own: uint32(blocks), wd: -1}
 	t.dirs, t.unwatched = 1, 1
 	return t
 }
 
-func (t *dirTree) hash(name string) uint32 {
-	return uint32(maphash.String(t.seed, name)) & (1<<hashBits - 1)
+func (t *dirTree) hash(name string) uint32 { return uint32(maphash.String(t.seed, name)) & (1<<hashBits - 1) }
+
+func (t *dirTree) hashBytes(name []byte) uint32 {
+	return uint32(maphash.Bytes(t.seed, name)) & (1<<hashBits - 1)
 }
 
 // inoPrint is the 16 bits of an inode number an entry keeps: the low ones,
 // which differ between the files of one folder, folded with the others.
 func inoPrint(ino uint64) uint16 { return uint16(ino ^ ino>>16 ^ ino>>32 ^ ino>>48) }
 
-// fileList is a folder's single-link files, 3 uint16 each (hash, size,
-// inode print), sorted by hash.
+func (d *dirNode) gone() bool { return d.parent == d }
+
+// fileList is a folder's files but the big ones, 3 uint16 each, sorted by
+// name hash: hash<<13 | linked<<12 | units, then the inode print; or, with
+// linked set, the place in dirTree.linked on the 12 + 16 bits.
 type fileList []uint16
 
-func (l fileList) len() int { return len(l) / 3 }
-
-func (l fileList) at(i int) (hash, units uint32, fp uint16) {
-	w1 := l[3*i+1]
-	return uint32(l[3*i])<<4 | uint32(w1>>12), uint32(w1 & maxUnits), l[3*i+2]
-}
+func (l fileList) len() int                { return len(l) / 3 }
+func (l fileList) hash(i int) uint32       { return uint32(l[3*i])<<3 | uint32(l[3*i+1]>>13) }
+func (l fileList) linked(i int) bool       { return l[3*i+1]&linkedFlag != 0 }
+func (l fileList) units(i int) uint32      { return uint32(l[3*i+1] & maxUnits) }
+func (l fileList) print(i int) uint16      { return l[3*i+2] }
+func (l fileList) link(i int) uint32       { return l.units(i)<<16 | uint32(l[3*i+2]) }
+func entry(h, w1 uint32, w2 uint16) uint64 { return uint64(h)<<29 | uint64(w1)<<16 | uint64(w2) }
 
 // search returns the first entry whose hash is not below h.
 func (l fileList) search(h uint32) int {
 	lo, hi := 0, l.len()
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if mh, _, _ := l.at(m); mh < h {
+		if l.hash(m) < h {
 			lo = m + 1
 		} else {
 			hi = m
@@ -114,51 +115,48 @@ func (l fileList) search(h uint32) int {
 	return lo
 }
 
-func (l *fileList) insert(h, units uint32, fp uint16) {
-	i := 3 * l.search(h)
+// insert adds a packed entry (see entry: hash, then linked<<12|units, then
+// the print or the place's low bits).
+func (l *fileList) insert(e uint64) {
+	i := 3 * l.search(uint32(e>>29))
 	if n := len(*l); n+3 > cap(*l) {
 		// Grown by an eighth, not doubled: the lists are most of the
-		// index's memory.
+		// tree's memory.
 		grown := make(fileList, n, n+n/24*3+6)
 		copy(grown, *l)
 		*l = grown
 	}
-	*l = slices.Insert(*l, i, uint16(h>>4), uint16(h&0xf)<<12|uint16(units), fp)
+	*l = slices.Insert(*l, i, uint16(e>>32), uint16(e>>29&7)<<13|uint16(e>>16&0x1fff), uint16(e))
 }
 
 func (l *fileList) remove(i int) { *l = slices.Delete(*l, 3*i, 3*i+3) }
 
-func (l fileList) setUnits(i int, units uint32) { l[3*i+1] = l[3*i+1]&^maxUnits | uint16(units) }
-
-func (d *dirNode) extra() *dirExtra {
-	if d.x == nil {
-		d.x = &dirExtra{}
+// extra returns d's extra, made when missing.
+func (t *dirTree) extra(d *dirNode) *dirExtra {
+	x := t.extras[d]
+	if x == nil {
+		x = &dirExtra{}
+		t.extras[d] = x
 	}
-	return d.x
+	return x
 }
 
 // tidy drops an empty extra.
-func (d *dirNode) tidy() {
-	if x := d.x; x != nil && len(x.big) == 0 && len(x.links) == 0 && x.err == "" {
-		d.x = nil
+func (t *dirTree) tidy(d *dirNode) {
+	if x := t.extras[d]; x != nil && len(x.big) == 0 && x.err == "" {
+		delete(t.extras, d)
 	}
 }
 
 // group counts d's names with hash h.
-func (d *dirNode) group(h uint32) int {
+func (t *dirTree) group(d *dirNode, h uint32) int {
 	n := 0
-	for i := d.files.search(h); i < d.files.len(); i++ {
-		if eh, _, _ := d.files.at(i); eh != h {
-			break
-		}
+	for i := d.files.search(h); i < d.files.len() && d.files.hash(i) == h; i++ {
 		n++
 	}
-	if d.x != nil {
-		for _, b := range d.x.big {
+	if x := t.extras[d]; x != nil {
+		for _, b := range x.big {
 			n += b2i(b.hash == h)
-		}
-		for _, l := range d.x.links {
-			n += b2i(l.hash == h)
 		}
 	}
 	return n
@@ -171,48 +169,86 @@ func b2i(b bool) int {
 	return 0
 }
 
-// addFile records a file of d named with hash h.
-func (t *dirTree) addFile(d *dirNode, h uint32, ino, blocks uint64, nlink uint64) {
-	t.files++
+// addFile records a file of d named with hash h. With batch, its entry
+// is appended there, packed, for setFiles.
+func (t *dirTree) addFile(d *dirNode, h uint32, ino, blocks uint64, nlink uint64, batch *[]uint64) {
+	var e uint64
 	switch {
 	case nlink > 1:
-		d.extra().links = append(d.x.links, nameLink{h, ino})
-		t.link(ino, blocks, 1)
+		at := t.linkOf(ino, blocks)
+		e = entry(h, linkedFlag|at>>16, uint16(at))
 	case blocks%t.unit == 0 && blocks/t.unit <= maxUnits:
-		d.files.insert(h, uint32(blocks/t.unit), inoPrint(ino))
-		d.sum += blocks
+		e = entry(h, uint32(blocks/t.unit), inoPrint(ino))
 	default:
-		d.extra().big = append(d.x.big, bigFile{h, inoPrint(ino), blocks})
-		d.sum += blocks
+		x := t.extra(d)
+		x.big = append(x.big, bigFile{h, inoPrint(ino), blocks})
+		t.files++
+		return
+	}
+	if batch != nil {
+		*batch = append(*batch, e)
+		return
+	}
+	d.files.insert(e)
+	t.files++
+}
+
+// setFiles sets d's list (empty) to the packed entries of a batch, in a
+// slice of their size.
+func (t *dirTree) setFiles(d *dirNode, batch []uint64) {
+	slices.Sort(batch)
+	d.files = make(fileList, 0, 3*len(batch))
+	for _, e := range batch {
+		d.files = append(d.files, uint16(e>>32), uint16(e>>29&7)<<13|uint16(e>>16&0x1fff), uint16(e))
+	}
+	t.files += len(batch)
+}
+
+// linkOf returns the place of inode ino (of blocks) in the table, one more
+// of its names counted.
+func (t *dirTree) linkOf(ino, blocks uint64) uint32 {
+	at, ok := t.linkAt[ino]
+	if !ok {
+		if n := len(t.free); n > 0 {
+			at, t.free = t.free[n-1], t.free[:n-1]
+		} else {
+			if n := len(t.linked); n == cap(t.linked) { // grown by an eighth
+				t.linked = append(make([]linkedInode, 0, n+n/8+16), t.linked...)
+			}
+			at, t.linked = uint32(len(t.linked)), append(t.linked, linkedInode{})
+		}
+		t.linkAt[ino], t.linked[at] = at, linkedInode{ino: ino}
+	}
+	t.linked[at].blocks = blocks
+	t.linked[at].names++
+	return at
+}
+
+// unlink counts one name of the inode at place at less.
+func (t *dirTree) unlink(at uint32) {
+	if t.linked[at].names--; t.linked[at].names == 0 {
+		delete(t.linkAt, t.linked[at].ino)
+		t.linked[at], t.free = linkedInode{}, append(t.free, at)
 	}
 }
 
-// link adds names to the names of inode ino, and sets its blocks.
-func (t *dirTree) link(ino, blocks uint64, names int) {
-	li := t.links[ino]
-	li.blocks, li.names = blocks, uint32(int(li.names)+names)
-	if li.names == 0 {
-		delete(t.links, ino)
-		return
-	}
-	t.links[ino] = li
+// isLinked reports whether ino has several names in the tree's table.
+func (t *dirTree) isLinked(ino uint64) bool {
+	_, ok := t.linkAt[ino]
+	return ok
 }
 
 // single finds d's single-link file with hash h and inode print fp: its
 // blocks, and whether there is exactly one.
-func (d *dirNode) single(t *dirTree, h uint32, fp uint16) (blocks uint64, found bool) {
+func (t *dirTree) single(d *dirNode, h uint32, fp uint16) (blocks uint64, found bool) {
 	n := 0
-	for i := d.files.search(h); i < d.files.len(); i++ {
-		eh, units, efp := d.files.at(i)
-		if eh != h {
-			break
-		}
-		if efp == fp {
-			blocks, n = uint64(units)*t.unit, n+1
+	for i := d.files.search(h); i < d.files.len() && d.files.hash(i) == h; i++ {
+		if !d.files.linked(i) && d.files.print(i) == fp {
+			blocks, n = uint64(d.files.units(i))*t.unit, n+1
 		}
 	}
-	if d.x != nil {
-		for _, b := range d.x.big {
+	if x := t.extras[d]; x != nil {
+		for _, b := range x.big {
 			if b.hash == h && b.fp == fp {
 				blocks, n = b.blocks, n+1
 			}
@@ -222,44 +258,36 @@ func (d *dirNode) single(t *dirTree, h uint32, fp uint16) (blocks uint64, found 
 }
 
 // removeFile forgets d's file with hash h: the single-link one of print fp
-// (any print when anyPrint), or the name of inode ino (ino != 0). It
+// (any file when anyPrint), or the name of inode ino (ino != 0). It
 // returns what it removed: its blocks, inode print and inode (0 when
 // single), and false when there was no such file.
 func (t *dirTree) removeFile(d *dirNode, h uint32, fp uint16, anyPrint bool, ino uint64) (uint64, uint16, uint64, bool) {
-	if ino == 0 {
-		for i := d.files.search(h); i < d.files.len(); i++ {
-			eh, units, efp := d.files.at(i)
-			if eh != h {
-				break
-			}
-			if anyPrint || efp == fp {
+	for i := d.files.search(h); i < d.files.len() && d.files.hash(i) == h; i++ {
+		if d.files.linked(i) {
+			li := t.linked[d.files.link(i)]
+			if li.ino == ino || (ino == 0 && anyPrint) {
+				t.unlink(d.files.link(i))
 				d.files.remove(i)
-				d.sum -= uint64(units) * t.unit
 				t.files--
-				return uint64(units) * t.unit, efp, 0, true
+				return li.blocks, inoPrint(li.ino), li.ino, true
 			}
+		} else if ino == 0 && (anyPrint || d.files.print(i) == fp) {
+			blocks, efp := uint64(d.files.units(i))*t.unit, d.files.print(i)
+			d.files.remove(i)
+			t.files--
+			return blocks, efp, 0, true
 		}
 	}
-	if d.x == nil {
+	x := t.extras[d]
+	if x == nil || ino != 0 {
 		return 0, 0, 0, false
 	}
-	for i, b := range d.x.big {
-		if ino == 0 && b.hash == h && (anyPrint || b.fp == fp) {
-			d.x.big = slices.Delete(d.x.big, i, i+1)
-			d.sum -= b.blocks
+	for i, b := range x.big {
+		if b.hash == h && (anyPrint || b.fp == fp) {
+			x.big = slices.Delete(x.big, i, i+1)
 			t.files--
-			d.tidy()
+			t.tidy(d)
 			return b.blocks, b.fp, 0, true
-		}
-	}
-	for i, l := range d.x.links {
-		if l.hash == h && (l.ino == ino || (ino == 0 && anyPrint)) {
-			d.x.links = slices.Delete(d.x.links, i, i+1)
-			blocks := t.links[l.ino].blocks
-			t.link(l.ino, blocks, -1)
-			t.files--
-			d.tidy()
-			return blocks, inoPrint(l.ino), l.ino, true
 		}
 	}
 	return 0, 0, 0, false
@@ -274,25 +302,21 @@ func (t *dirTree) removeGroup(d *dirNode, h uint32) {
 	}
 }
 
-// setOwn updates a folder's own blocks.
-func (d *dirNode) setOwn(blocks uint64) {
-	d.sum += blocks - uint64(d.own)
-	d.own = uint32(blocks)
-}
 
 // clearFiles forgets every file of d, before d is read again.
 func (t *dirTree) clearFiles(d *dirNode) {
+	for i := 0; i < d.files.len(); i++ {
+		if d.files.linked(i) {
+			t.unlink(d.files.link(i))
+		}
+	}
 	t.files -= d.files.len()
 	d.files = nil
-	if x := d.x; x != nil {
-		t.files -= len(x.big) + len(x.links)
-		for _, l := range x.links {
-			t.link(l.ino, t.links[l.ino].blocks, -1)
-		}
-		x.big, x.links = nil, nil
-		d.tidy()
+	if x := t.extras[d]; x != nil {
+		t.files -= len(x.big)
+		x.big = nil
+		t.tidy(d)
 	}
-	d.sum = uint64(d.own)
 }
 
 // childNamed returns d's subfolder called name.
@@ -311,7 +335,7 @@ func (t *dirTree) addDir(d *dirNode, name string, ino, blocks uint64) *dirNode {
 	if old := d.childNamed(name); old != nil {
 		t.removeDir(old)
 	}
-	c := &dirNode{parent: d, name: name, ino: ino, own: uint32(blocks), sum: blocks, wd: -1}
+	c := &dirNode{parent: d, name: name, ino: ino, own: uint32(blocks), wd: -1}
 	c.next, d.child = d.child, c
 	t.dirs++
 	t.unwatched++
@@ -357,7 +381,8 @@ func (t *dirTree) removeDir(c *dirNode) (watches []int32) {
 		t.setWatch(d, -1)
 		t.unwatched--
 		t.dirs--
-		d.removed, d.child, d.x = true, nil, nil
+		delete(t.extras, d)
+		d.parent, d.child = d, nil // gone
 	}
 	return watches
 }
@@ -365,19 +390,30 @@ func (t *dirTree) removeDir(c *dirNode) (watches []int32) {
 // setWatch records the folder's inotify watch (-1: none).
 func (t *dirTree) setWatch(d *dirNode, wd int32) {
 	if d.wd >= 0 {
-		delete(t.byWD, d.wd)
+		t.byWD[d.wd] = nil
 		t.unwatched++
 	}
 	d.wd = wd
 	if wd >= 0 {
+		for int(wd) >= len(t.byWD) {
+			t.byWD = append(t.byWD, nil)
+		}
 		t.byWD[wd] = d
 		t.unwatched--
 	}
 }
 
+// watched returns the folder of watch wd, or nil.
+func (t *dirTree) watched(wd int32) *dirNode {
+	if wd < 0 || int(wd) >= len(t.byWD) {
+		return nil
+	}
+	return t.byWD[wd]
+}
+
 // path is a folder's path below the root ("." for the root).
 func (d *dirNode) path() string {
-	if d.parent == nil {
+	if d.parent == nil || d.gone() {
 		return "."
 	}
 	n := -1
@@ -422,48 +458,55 @@ type treeTotal struct {
 	unwatched           int
 }
 
-// total adds up the tree under d: every folder's sum, plus each inode
-// with several links once. scratch is reused between calls.
-func (t *dirTree) total(d *dirNode, scratch *[]uint64) treeTotal {
+// total adds up the tree under d: every folder's own blocks and its
+// files', each inode with several links once. seen is reused between
+// calls.
+func (t *dirTree) total(d *dirNode, seen *[]uint64) treeTotal {
 	var tt treeTotal
-	inos := (*scratch)[:0]
+	n := (len(t.linked) + 63) / 64
+	marks := slices.Grow((*seen)[:0], n)[:n]
+	clear(marks)
 	for stack := []*dirNode{d}; len(stack) > 0; {
 		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		for s := n.child; s != nil; s = s.next {
 			stack = append(stack, s)
 		}
-		tt.blocks += n.sum
+		tt.blocks += uint64(n.own)
 		tt.files += uint64(n.files.len())
 		tt.dirs++
 		tt.unwatched += b2i(n.wd < 0)
-		if x := n.x; x != nil {
+		if x := t.extras[n]; x != nil {
 			tt.files += uint64(len(x.big))
+			for _, b := range x.big {
+				tt.blocks += b.blocks
+			}
 			if x.err != "" {
 				if tt.errors++; tt.errors == 1 {
 					tt.firstError = x.err
 				}
 			}
-			if d != t.root {
-				for _, l := range x.links {
-					inos = append(inos, l.ino)
+		}
+		for i := 0; i < n.files.len(); i++ {
+			if !n.files.linked(i) {
+				tt.blocks += uint64(n.files.units(i)) * t.unit
+			} else if d != t.root {
+				at := n.files.link(i)
+				if marks[at/64]&(1<<(at%64)) == 0 {
+					marks[at/64] |= 1 << (at % 64)
+					tt.blocks += t.linked[at].blocks
+				} else {
+					tt.files-- // another name of one counted
 				}
 			}
 		}
 	}
-	if d == t.root { // every linked inode has a name here
-		for _, li := range t.links {
+	if d == t.root { // every inode of the table has a name here
+		for _, li := range t.linked {
 			tt.blocks += li.blocks
+			tt.files -= uint64(max(li.names, 1) - 1)
 		}
-		tt.files += uint64(len(t.links))
-	} else {
-		slices.Sort(inos)
-		inos = slices.Compact(inos)
-		for _, ino := range inos {
-			tt.blocks += t.links[ino].blocks
-		}
-		tt.files += uint64(len(inos))
 	}
-	*scratch = inos
+	*seen = marks
 	return tt
 }

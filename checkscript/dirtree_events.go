@@ -86,7 +86,7 @@ func (k *dirKeeper) apply(ev inotifyEvent) {
 		return
 	}
 	t := k.t
-	d := t.byWD[ev.wd]
+	d := t.watched(ev.wd)
 	if d == nil {
 		return
 	}
@@ -141,14 +141,14 @@ func (k *dirKeeper) apply(ev inotifyEvent) {
 		switch {
 		case seen&newName == unix.IN_CREATE && !k.readSince[d]:
 			// Created since the last lookup, never held: nothing to take.
-		case seen&unix.IN_MOVED_TO == 0 && !k.readSince[d] && d.group(h) == 1:
+		case seen&unix.IN_MOVED_TO == 0 && !k.readSince[d] && t.group(d, h) == 1:
 			// The one file of that hash is this name's.
 			r.blocks, r.fp, r.ino, r.ok = t.removeFile(d, h, 0, true, 0)
 			if seen&(unix.IN_MODIFY|unix.IN_ATTRIB) != 0 {
 				// Written since its last lookup: its size is not known,
 				// nor that of its other names (which saw no event).
 				r.ok = false
-				if _, linked := t.links[r.ino]; linked && r.ino != 0 {
+				if r.ino != 0 && t.isLinked(r.ino) {
 					k.restat[r.ino] = true
 				}
 			}
@@ -165,20 +165,19 @@ func (k *dirKeeper) apply(ev inotifyEvent) {
 		p.own = true
 		r, paired := k.stash[ev.cookie]
 		delete(k.stash, ev.cookie)
-		if paired && r.ok && seen == 0 && !k.readSince[d] && d.group(h) == 0 && !p.resolve[h] {
+		if paired && r.ok && seen == 0 && !k.readSince[d] && t.group(d, h) == 0 && !p.resolve[h] {
 			// A rename inside the tree changes no blocks: the entry
 			// moves without a lookup.
-			t.files++
 			switch {
 			case r.ino != 0:
-				d.extra().links = append(d.x.links, nameLink{h, r.ino})
-				t.link(r.ino, r.blocks, 1)
+				t.addFile(d, h, r.ino, r.blocks, 2, nil)
 			case r.blocks%t.unit == 0 && r.blocks/t.unit <= maxUnits:
-				d.files.insert(h, uint32(r.blocks/t.unit), r.fp)
-				d.sum += r.blocks
+				d.files.insert(entry(h, uint32(r.blocks/t.unit), r.fp))
+				t.files++
 			default:
-				d.extra().big = append(d.x.big, bigFile{h, r.fp, r.blocks})
-				d.sum += r.blocks
+				x := t.extra(d)
+				x.big = append(x.big, bigFile{h, r.fp, r.blocks})
+				t.files++
 			}
 			return
 		}

@@ -85,6 +85,10 @@ type dirKeeper struct {
 	mounts    map[string]bool
 	looked    []looked
 	scratch   []uint64
+	// Reused from folder to folder.
+	list    dirList
+	batch   []uint64
+	present map[*dirNode]bool
 }
 
 // looked is a folder whose names were looked up by path.
@@ -242,6 +246,7 @@ func (k *dirKeeper) build(ctx context.Context) error {
 	k.t = newDirTree(st.Ino, uint64(st.Blocks), unit)
 	k.pending, k.stash = map[*dirNode]*pendingDir{}, map[uint32]renamed{}
 	k.readSince, k.newLinks, k.restat = map[*dirNode]bool{}, map[uint64]bool{}, map[uint64]bool{}
+	k.present = map[*dirNode]bool{}
 	k.mounts = readMounts(k.root, st.Dev)
 	k.since, k.walking, k.answering = time.Now().Add(-time.Second), true, true
 	defer func() { k.answering = false }()
@@ -338,7 +343,7 @@ func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
 			p := k.pending[d]
 			var err error
 			switch {
-			case d.removed:
+			case d.gone(): // removed by an earlier folder's read
 				delete(k.pending, d)
 			case p.full:
 				err = k.reread(ctx, d)
@@ -362,7 +367,7 @@ func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
 			return k.check()
 		}
 		for _, l := range k.looked {
-			if !l.d.removed {
+			if !l.d.gone() {
 				p := k.mark(l.d)
 				p.own = true
 				for name := range l.names {
@@ -406,7 +411,7 @@ func (k *dirKeeper) rescan() {
 			stack = append(stack, s)
 		}
 		switch {
-		case d.x != nil && d.x.err != "":
+		case k.t.extras[d] != nil && k.t.extras[d].err != "":
 			k.mark(d).full = true
 		case d.wd < 0:
 			unwatched = append(unwatched, d)
@@ -429,6 +434,10 @@ func (k *dirKeeper) pendingDirs() []*dirNode {
 	out := make([]*dirNode, 0, len(k.pending))
 	depth := make(map[*dirNode]int, len(k.pending))
 	for d := range k.pending {
+		if d.gone() {
+			delete(k.pending, d)
+			continue
+		}
 		n := 0
 		for e := d; e.parent != nil; e = e.parent {
 			n++

@@ -2,13 +2,16 @@ package checkscript
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 	"golang.org/x/time/rate"
@@ -75,28 +78,87 @@ func openRoot(path string) (int, *unix.Stat_t, error) {
 	return fd, &st, nil
 }
 
-// readNames returns the names in an open folder, "." and ".." left out.
-func readNames(fd int) ([]string, error) {
-	var names []string
-	buf := make([]byte, 16<<10)
+// dirList holds the names of one folder as getdents(2) gives them, each
+// NUL-terminated for fstatat(2), with no string made for any: reused from
+// folder to folder, so that a walk leaves next to no garbage.
+type dirList struct {
+	buf   []byte
+	names []byte
+	at    []int // where each name starts in names
+}
+
+// read reads the names of the folder open as fd, "." and ".." left out.
+func (l *dirList) read(fd int) error {
+	if l.buf == nil {
+		l.buf = make([]byte, 16<<10)
+	}
+	l.names, l.at = l.names[:0], l.at[:0]
 	for {
-		n, err := unix.Getdents(fd, buf)
+		n, err := unix.Getdents(fd, l.buf)
 		if err == unix.EINTR {
 			continue
 		}
-		if err != nil {
-			return names, err
+		if err != nil || n <= 0 {
+			return err
 		}
-		if n <= 0 {
-			return names, nil
+		// struct linux_dirent64: ino, off, reclen (uint16), type, name.
+		for b := l.buf[:n]; len(b) > 19; {
+			reclen := int(binary.NativeEndian.Uint16(b[16:]))
+			if reclen <= 19 || reclen > len(b) {
+				break
+			}
+			name := b[19:reclen]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			b = b[reclen:]
+			if string(name) != "." && string(name) != ".." {
+				l.at = append(l.at, len(l.names))
+				l.names = append(append(l.names, name...), 0)
+			}
 		}
-		_, _, names = unix.ParseDirent(buf[:n], -1, names)
 	}
+}
+
+func (l *dirList) len() int { return len(l.at) }
+
+// name is the i-th name, without its NUL.
+func (l *dirList) name(i int) []byte {
+	end := len(l.names) - 1
+	if i+1 < len(l.at) {
+		end = l.at[i+1] - 1
+	}
+	return l.names[l.at[i]:end]
+}
+
+// stat is fstatat(2) of the i-th name in the folder open as fd, without
+// following a symbolic link.
+func (l *dirList) stat(fd, i int, st *unix.Stat_t) error {
+	_, _, e := unix.Syscall6(unix.SYS_NEWFSTATAT, uintptr(fd), uintptr(unsafe.Pointer(&l.names[l.at[i]])),
+		uintptr(unsafe.Pointer(st)), unix.AT_SYMLINK_NOFOLLOW, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// readNames returns the names in an open folder, "." and ".." left out.
+func readNames(fd int) ([]string, error) {
+	var l dirList
+	err := l.read(fd)
+	names := make([]string, l.len())
+	for i := range names {
+		names[i] = string(l.name(i))
+	}
+	return names, err
 }
 
 // below joins a folder's path below the root and a name in it.
 func below(rel, name string) string {
-	if rel == "." {
+	switch {
+	case name == "":
+		return rel
+	case rel == ".":
 		return name
 	}
 	return rel + "/" + name
@@ -105,8 +167,8 @@ func below(rel, name string) string {
 // fail records that part of d could not be read; the folder is read again
 // at every run until it can be.
 func (k *dirKeeper) fail(d *dirNode, name string, err error) {
-	if d.extra().err == "" {
-		d.x.err = k.root + "/" + below(d.path(), name) + ": " + ErrText(err)
+	if x := k.t.extra(d); x.err == "" {
+		x.err = joinRoot(k.root, below(d.path(), name)) + ": " + ErrText(err)
 	}
 }
 
@@ -116,17 +178,19 @@ func (k *dirKeeper) stat(rel string, st *unix.Stat_t) error {
 }
 
 // readDir reads folder d, open as fd, again: every name in it. A subfolder
-// new to the tree is read too, and with deep every subfolder.
+// new to the tree is read too, and with deep every subfolder, once d is
+// done (so one dirList serves the whole walk).
 func (k *dirKeeper) readDir(ctx context.Context, d *dirNode, fd int, deep bool) error {
-	t, rel := k.t, d.path()
+	t, rel, l := k.t, d.path(), &k.list
 	k.setBusy(rel)
-	names, err := readNames(fd)
-	if err := pace(ctx, k.pace, len(names)+1); err != nil {
+	err := l.read(fd)
+	if err := pace(ctx, k.pace, l.len()+1); err != nil {
 		return err
 	}
+	k.setBusy(rel)
 	t.clearFiles(d)
-	if d.x != nil {
-		d.x.err = ""
+	if x := t.extras[d]; x != nil {
+		x.err = ""
 	}
 	if err != nil {
 		k.fail(d, "", err)
@@ -136,45 +200,50 @@ func (k *dirKeeper) readDir(ctx context.Context, d *dirNode, fd int, deep bool) 
 	if d.wd < 0 {
 		k.watch(d, fd)
 	}
-	present := make(map[*dirNode]bool)
-	for _, name := range names {
-		if k.mounts[below(rel, name)] {
+	clear(k.present)
+	var descend []*dirNode
+	k.batch = k.batch[:0]
+	for i := 0; i < l.len(); i++ {
+		if len(k.mounts) > 0 && k.mounts[below(rel, string(l.name(i)))] {
 			continue // another filesystem mounted here: du -x leaves it out
 		}
 		var st unix.Stat_t
-		if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil || st.Dev != k.dev {
+		if err := l.stat(fd, i, &st); err != nil || st.Dev != k.dev {
 			if err != nil && err != unix.ENOENT {
-				k.fail(d, name, err)
+				k.fail(d, string(l.name(i)), err)
 			}
 			continue
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-			k.addFile(d, name, &st)
+			k.addFile(d, t.hashBytes(l.name(i)), &st, &k.batch)
 			continue
 		}
-		c := d.childNamed(name)
-		if c != nil && c.ino == st.Ino {
-			c.setOwn(uint64(st.Blocks))
-			present[c] = true
-			if !deep {
-				continue
-			}
-		} else {
-			c = t.addDir(d, name, st.Ino, uint64(st.Blocks))
-			present[c] = true
+		c := d.childNamed(string(l.name(i)))
+		if c == nil || c.ino != st.Ino {
+			c = t.addDir(d, string(l.name(i)), st.Ino, uint64(st.Blocks))
+			descend = append(descend, c)
+		} else if deep {
+			descend = append(descend, c)
 		}
-		if err := k.readSub(ctx, c, fd, name); err != nil {
-			return err
-		}
+		c.own, k.present[c] = uint32(st.Blocks), true
 	}
+	t.setFiles(d, k.batch)
 	for c := d.child; c != nil; {
 		next := c.next
-		if !present[c] {
+		if !k.present[c] {
 			k.unwatch(t.removeDir(c))
 		}
 		c = next
 	}
-	return k.check()
+	if err := k.check(); err != nil {
+		return err
+	}
+	for _, c := range descend {
+		if err := k.readSub(ctx, c, fd, c.name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // readSub opens subfolder c (name in the folder open as fd) and reads it
@@ -194,9 +263,9 @@ func (k *dirKeeper) readSub(ctx context.Context, c *dirNode, fd int, name string
 	return k.readDir(ctx, c, sub, true)
 }
 
-// addFile records name of d, stat'ed as st.
-func (k *dirKeeper) addFile(d *dirNode, name string, st *unix.Stat_t) {
-	_, known := k.t.links[st.Ino]
+// addFile records a file of d named with hash h, stat'ed as st.
+func (k *dirKeeper) addFile(d *dirNode, h uint32, st *unix.Stat_t, batch *[]uint64) {
+	known := k.t.isLinked(st.Ino)
 	nlink := uint64(st.Nlink)
 	if known {
 		nlink = max(nlink, 2) // counted once with its other names in the tree
@@ -205,7 +274,7 @@ func (k *dirKeeper) addFile(d *dirNode, name string, st *unix.Stat_t) {
 		// names may be held as a single-link file (findSingles).
 		k.newLinks[st.Ino] = true
 	}
-	k.t.addFile(d, k.t.hash(name), st.Ino, uint64(st.Blocks), nlink)
+	k.t.addFile(d, h, st.Ino, uint64(st.Blocks), nlink, batch)
 }
 
 // lookUp applies what the events said about d: its names looked up one by
@@ -221,7 +290,7 @@ func (k *dirKeeper) lookUp(ctx context.Context, d *dirNode, p *pendingDir) error
 		if err := k.stat(rel, &st); err != nil || st.Ino != d.ino {
 			return nil // its path leads elsewhere: a rename whose events are coming
 		}
-		d.setOwn(uint64(st.Blocks))
+		d.own = uint32(st.Blocks)
 	}
 	delete(k.pending, d)
 	k.looked = append(k.looked, looked{d, p.names})
@@ -243,12 +312,12 @@ func (k *dirKeeper) lookUp(ctx context.Context, d *dirNode, p *pendingDir) error
 		default:
 			h := t.hash(name)
 			if _, _, _, ok := t.removeFile(d, h, 0, false, st.Ino); ok {
-				k.addFile(d, name, &st) // a name of a linked inode
-			} else if _, ok := d.single(t, h, inoPrint(st.Ino)); ok {
+				k.addFile(d, h, &st, nil) // a name of a linked inode
+			} else if _, ok := t.single(d, h, inoPrint(st.Ino)); ok {
 				t.removeFile(d, h, inoPrint(st.Ino), false, 0)
-				k.addFile(d, name, &st)
-			} else if d.group(h) == 0 || mask&newName == unix.IN_CREATE {
-				k.addFile(d, name, &st)
+				k.addFile(d, h, &st, nil)
+			} else if t.group(d, h) == 0 || mask&newName == unix.IN_CREATE {
+				k.addFile(d, h, &st, nil)
 			} else {
 				if resolve == nil {
 					resolve = map[uint32]bool{}
@@ -266,6 +335,7 @@ func (k *dirKeeper) lookUp(ctx context.Context, d *dirNode, p *pendingDir) error
 // resolve tells apart the files of d whose names share a hash: the
 // folder's names are read, and those of each hash looked up again.
 func (k *dirKeeper) resolve(d *dirNode, hashes map[uint32]bool) {
+	dbg("resolve %s %v", d.path(), hashes)
 	t, rel := k.t, d.path()
 	fd, err := openDir(k.rootFD, rel)
 	if err != nil {
@@ -283,7 +353,8 @@ func (k *dirKeeper) resolve(d *dirNode, hashes map[uint32]bool) {
 		t.removeGroup(d, h)
 	}
 	for _, name := range names {
-		if !hashes[t.hash(name)] {
+		h := t.hash(name)
+		if !hashes[h] {
 			continue
 		}
 		var st unix.Stat_t
@@ -294,7 +365,7 @@ func (k *dirKeeper) resolve(d *dirNode, hashes map[uint32]bool) {
 			continue
 		}
 		if st.Dev == k.dev && st.Mode&unix.S_IFMT != unix.S_IFDIR && !k.mounts[below(rel, name)] {
-			k.addFile(d, name, &st)
+			k.addFile(d, h, &st, nil)
 		}
 	}
 }
@@ -309,14 +380,14 @@ func (k *dirKeeper) restatLinks() {
 		for s := d.child; s != nil; s = s.next {
 			stack = append(stack, s)
 		}
-		if d.x == nil {
-			continue
-		}
 		hashes := map[uint32]bool{}
-		for _, l := range d.x.links {
-			if k.restat[l.ino] {
-				hashes[l.hash] = true
-				delete(k.restat, l.ino)
+		for i := 0; i < d.files.len(); i++ {
+			if !d.files.linked(i) {
+				continue
+			}
+			if ino := k.t.linked[d.files.link(i)].ino; k.restat[ino] {
+				hashes[d.files.hash(i)] = true
+				delete(k.restat, ino)
 			}
 		}
 		if len(hashes) > 0 {
@@ -340,8 +411,11 @@ func (k *dirKeeper) findSingles() {
 		h uint32
 	}
 	want := make(map[uint16][]uint64, len(k.newLinks))
+	var wanted [1 << 16 / 64]uint64 // the prints wanted, to skip most entries at once
 	for ino := range k.newLinks {
-		want[inoPrint(ino)] = append(want[inoPrint(ino)], ino)
+		fp := inoPrint(ino)
+		want[fp] = append(want[fp], ino)
+		wanted[fp/64] |= 1 << (fp % 64)
 	}
 	clear(k.newLinks)
 	cands := map[uint64][]cand{}
@@ -352,13 +426,14 @@ func (k *dirKeeper) findSingles() {
 			stack = append(stack, s)
 		}
 		for i := 0; i < d.files.len(); i++ {
-			h, _, fp := d.files.at(i)
-			for _, ino := range want[fp] {
-				cands[ino] = append(cands[ino], cand{d, h})
+			if fp := d.files.print(i); wanted[fp/64]&(1<<(fp%64)) != 0 && !d.files.linked(i) {
+				for _, ino := range want[fp] {
+					cands[ino] = append(cands[ino], cand{d, d.files.hash(i)})
+				}
 			}
 		}
-		if d.x != nil {
-			for _, b := range d.x.big {
+		if x := t.extras[d]; x != nil {
+			for _, b := range x.big {
 				for _, ino := range want[b.fp] {
 					cands[ino] = append(cands[ino], cand{d, b.hash})
 				}
@@ -366,12 +441,13 @@ func (k *dirKeeper) findSingles() {
 		}
 	}
 	names := map[*dirNode][]string{}
+	defer func() { dbg("findSingles: %d inodes, %d with candidates, %d folders read", len(want), len(cands), len(names)) }()
 	for ino, cs := range cands {
 		dist := func(d *dirNode) uint64 { return max(d.ino, ino) - min(d.ino, ino) }
 		slices.SortFunc(cs, func(a, b cand) int { return int(dist(a.d)>>1) - int(dist(b.d)>>1) })
 	search:
 		for _, c := range cs {
-			if c.d.removed {
+			if c.d.gone() {
 				continue
 			}
 			list, ok := names[c.d]
@@ -386,7 +462,7 @@ func (k *dirKeeper) findSingles() {
 				var st unix.Stat_t
 				if t.hash(name) == c.h && k.stat(below(c.d.path(), name), &st) == nil && st.Ino == ino {
 					if _, _, _, ok := t.removeFile(c.d, c.h, inoPrint(ino), false, 0); ok {
-						k.addFile(c.d, name, &st)
+						k.addFile(c.d, c.h, &st, nil)
 					}
 					break search
 				}
@@ -467,5 +543,11 @@ func (k *dirKeeper) markParentOf(rel string) {
 	}
 	if d := k.t.find(parent); d != nil {
 		k.mark(d).full = true
+	}
+}
+
+func dbg(f string, a ...any) {
+	if os.Getenv("DIRSIZE_DEBUG") != "" {
+		fmt.Fprintf(os.Stderr, f+"\n", a...)
 	}
 }

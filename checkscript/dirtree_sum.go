@@ -25,6 +25,7 @@ type summer struct {
 	at     map[string]int // declared folder (below root) → index
 	sums   []dirSum
 	linked []map[uint64]bool
+	list   dirList
 }
 
 // sumTrees measures the folders paths (root and folders inside it) in one
@@ -45,7 +46,8 @@ func sumTrees(ctx context.Context, root string, paths []string, pace throttle, b
 }
 
 // walk adds folder rel (open as fd, fd < 0 when unreadable) and what is
-// under it to the declared folders holding it (active).
+// under it to the declared folders holding it (active); its subfolders
+// once its names are done, so one dirList serves the whole walk.
 func (s *summer) walk(ctx context.Context, fd int, rel string, st *unix.Stat_t, active []int) error {
 	if i, ok := s.at[rel]; ok {
 		active = append(active[:len(active):len(active)], i)
@@ -60,44 +62,52 @@ func (s *summer) walk(ctx context.Context, fd int, rel string, st *unix.Stat_t, 
 	if fd < 0 {
 		return nil
 	}
-	names, err := readNames(fd)
-	if err != nil {
+	l := &s.list
+	if err := l.read(fd); err != nil {
 		s.fail(active, rel, err)
 	}
-	if err := pace(ctx, s.pace, len(names)+1); err != nil {
+	if err := pace(ctx, s.pace, l.len()+1); err != nil {
 		return err
 	}
-	for _, name := range names {
+	type sub struct {
+		name string
+		st   unix.Stat_t
+	}
+	var subs []sub
+	for i := 0; i < l.len(); i++ {
 		var est unix.Stat_t
-		if s.mounts[below(rel, name)] {
+		if len(s.mounts) > 0 && s.mounts[below(rel, string(l.name(i)))] {
 			continue
 		}
-		if err := unix.Fstatat(fd, name, &est, unix.AT_SYMLINK_NOFOLLOW); err != nil || est.Dev != s.dev {
+		if err := l.stat(fd, i, &est); err != nil || est.Dev != s.dev {
 			if err != nil && err != unix.ENOENT {
-				s.fail(active, below(rel, name), err)
+				s.fail(active, below(rel, string(l.name(i))), err)
 			}
 			continue
 		}
-		if est.Mode&unix.S_IFMT != unix.S_IFDIR {
-			for _, i := range active {
-				if est.Nlink > 1 {
-					if s.linked[i][est.Ino] {
-						continue
-					}
-					s.linked[i][est.Ino] = true
+		if est.Mode&unix.S_IFMT == unix.S_IFDIR {
+			subs = append(subs, sub{string(l.name(i)), est})
+			continue
+		}
+		for _, i := range active {
+			if est.Nlink > 1 {
+				if s.linked[i][est.Ino] {
+					continue
 				}
-				s.sums[i].Bytes += uint64(est.Blocks) * 512
-				s.sums[i].Files++
+				s.linked[i][est.Ino] = true
 			}
-			continue
+			s.sums[i].Bytes += uint64(est.Blocks) * 512
+			s.sums[i].Files++
 		}
-		sub, err := openDir(fd, name)
+	}
+	for _, c := range subs {
+		fd, err := openDir(fd, c.name)
 		if err != nil {
-			s.fail(active, below(rel, name), err)
+			s.fail(active, below(rel, c.name), err)
 		}
-		err = s.walk(ctx, sub, below(rel, name), &est, active)
-		if sub >= 0 {
-			unix.Close(sub)
+		err = s.walk(ctx, fd, below(rel, c.name), &c.st, active)
+		if fd >= 0 {
+			unix.Close(fd)
 		}
 		if err != nil {
 			return err

@@ -365,11 +365,11 @@ func TestDirTreeBookkeeping(t *testing.T) {
 	tr := newDirTree(1, 8, 8)
 	a := tr.addDir(tr.root, "a", 2, 8)
 	b := tr.addDir(a, "b", 3, 8)
-	tr.addFile(a, tr.hash("f"), 100, 16, 1)
-	tr.addFile(a, tr.hash("g"), 101, 12, 1)     // not a whole 4 KiB block: apart
-	tr.addFile(b, tr.hash("h"), 102, 8*5000, 1) // over 4,095 blocks: apart
-	tr.addFile(b, tr.hash("l1"), 103, 24, 2)
-	tr.addFile(tr.root, tr.hash("l2"), 103, 24, 2)
+	tr.addFile(a, tr.hash("f"), 100, 16, 1, nil)
+	tr.addFile(a, tr.hash("g"), 101, 12, 1, nil)     // not a whole 4 KiB block: apart
+	tr.addFile(b, tr.hash("h"), 102, 8*5000, 1, nil) // over 4,095 blocks: apart
+	tr.addFile(b, tr.hash("l1"), 103, 24, 2, nil)
+	tr.addFile(tr.root, tr.hash("l2"), 103, 24, 2, nil)
 	var scratch []uint64
 	if got, want := tr.total(tr.root, &scratch), (treeTotal{blocks: 3*8 + 16 + 12 + 40000 + 24, files: 4, dirs: 3, unwatched: 3}); got != want {
 		t.Errorf("root total %+v, want %+v", got, want)
@@ -377,29 +377,29 @@ func TestDirTreeBookkeeping(t *testing.T) {
 	if got, want := tr.total(b, &scratch), (treeTotal{blocks: 8 + 40000 + 24, files: 2, dirs: 1, unwatched: 1}); got != want {
 		t.Errorf("b total %+v, want %+v", got, want)
 	}
-	if blocks, ok := a.single(tr, tr.hash("f"), inoPrint(100)); !ok || blocks != 16 {
+	if blocks, ok := tr.single(a, tr.hash("f"), inoPrint(100)); !ok || blocks != 16 {
 		t.Errorf("f: %d %v", blocks, ok)
 	}
-	if _, _, ino, ok := tr.removeFile(b, tr.hash("l1"), 0, true, 0); !ok || ino != 103 || tr.links[103].names != 1 {
-		t.Errorf("l1 removed: %v %d %+v", ok, ino, tr.links[103])
+	if _, _, ino, ok := tr.removeFile(b, tr.hash("l1"), 0, true, 0); !ok || ino != 103 || tr.linked[tr.linkAt[103]].names != 1 {
+		t.Errorf("l1 removed: %v %d %+v", ok, ino, tr.linked)
 	}
 	tr.removeDir(a)
 	if got, want := tr.total(tr.root, &scratch), (treeTotal{blocks: 8 + 24, files: 1, dirs: 1, unwatched: 1}); got != want {
 		t.Errorf("after removing a: %+v, want %+v", got, want)
 	}
 	var l fileList
-	for _, h := range []uint32{9, 3, 7, 3, 1} {
-		l.insert(h, h*10, uint16(h))
+	for _, h := range []uint32{9, 3, 7, 3, 1 << 18} {
+		l.insert(entry(h, h%4096, uint16(h)))
 	}
 	var hs []uint32
 	for i := 0; i < l.len(); i++ {
-		h, u, fp := l.at(i)
-		if u != h*10 || fp != uint16(h) {
-			t.Errorf("entry %d: %d %d %d", i, h, u, fp)
+		h := l.hash(i)
+		if l.units(i) != h%4096 || l.print(i) != uint16(h) || l.linked(i) {
+			t.Errorf("entry %d: %d %d %d", i, h, l.units(i), l.print(i))
 		}
 		hs = append(hs, h)
 	}
-	if fmt.Sprint(hs) != "[1 3 3 7 9]" || l.search(7) != 3 {
+	if fmt.Sprint(hs) != "[3 3 7 9 262144]" || l.search(7) != 2 {
 		t.Errorf("hashes %v, search(7) %d", hs, l.search(7))
 	}
 }
