@@ -25,7 +25,7 @@ type dirTree struct {
 	// linked holds the inodes with several links, linkAt finds them.
 	linked      []linkedInode
 	linkAt      map[uint64]uint32
-	free        []uint32   // unused places of linked
+	free        []uint32 // unused places of linked
 	extras      map[*dirNode]*dirExtra
 	byWD        []*dirNode // by inotify watch descriptor (the kernel gives them in order)
 	files, dirs int        // names of files, folders: what --max-files bounds
@@ -76,7 +76,9 @@ func newDirTree(ino, blocks, unit uint64) *dirTree {
 	return t
 }
 
-func (t *dirTree) hash(name string) uint32 { return uint32(maphash.String(t.seed, name)) & (1<<hashBits - 1) }
+func (t *dirTree) hash(name string) uint32 {
+	return uint32(maphash.String(t.seed, name)) & (1<<hashBits - 1)
+}
 
 func (t *dirTree) hashBytes(name []byte) uint32 {
 	return uint32(maphash.Bytes(t.seed, name)) & (1<<hashBits - 1)
@@ -301,7 +303,6 @@ func (t *dirTree) removeGroup(d *dirNode, h uint32) {
 		}
 	}
 }
-
 
 // clearFiles forgets every file of d, before d is read again.
 func (t *dirTree) clearFiles(d *dirNode) {

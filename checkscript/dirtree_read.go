@@ -441,7 +441,9 @@ func (k *dirKeeper) findSingles() {
 		}
 	}
 	names := map[*dirNode][]string{}
-	defer func() { dbg("findSingles: %d inodes, %d with candidates, %d folders read", len(want), len(cands), len(names)) }()
+	defer func() {
+		dbg("findSingles: %d inodes, %d with candidates, %d folders read", len(want), len(cands), len(names))
+	}()
 	for ino, cs := range cands {
 		dist := func(d *dirNode) uint64 { return max(d.ino, ino) - min(d.ino, ino) }
 		slices.SortFunc(cs, func(a, b cand) int { return int(dist(a.d)>>1) - int(dist(b.d)>>1) })
