@@ -180,10 +180,13 @@ func evaluateDirsize(path string, f dirFigure, t Thresholds, o dirKeeperOptions,
 		note(Warning, fmt.Sprintf("%s (this one %s ago)", s, ago(f.At)), s)
 	}
 	if f.Unwatched > 0 {
-		s := "folders beyond the inotify watch limit (fs.inotify.max_user_watches or --max-watches), re-read at every run"
-		status := OK
+		why := f.NoWatch
+		if why == "" {
+			why = "beyond the inotify watch limit (fs.inotify.max_user_watches or --max-watches)"
+		}
+		s, status := "folders "+why+", re-read at every run", OK
 		if f.Lagging {
-			s, status = "folders beyond the inotify watch limit (fs.inotify.max_user_watches or --max-watches), more than a run re-reads (--rescan): the figure may lag", Warning
+			s, status = "folders "+why+", more than a run re-reads (--rescan): the figure may lag", Warning
 		}
 		note(status, fmt.Sprintf("%d %s", f.Unwatched, s), s)
 	}

@@ -28,6 +28,7 @@ type dirFigure struct {
 	Phase              string    // what the keeper is busy with, when the figure is not of now
 	Read               int       // entries the walk read so far
 	Unwatched          int       // folders without an inotify watch, re-read at runs
+	NoWatch            string    // why none has one, when it is the filesystem
 	Lagging            bool      // more of them than one run re-reads (--rescan)
 	Errors             int       // folders with entries that could not be read
 	FirstError         string
@@ -69,6 +70,7 @@ type dirKeeper struct {
 	rootFD    int
 	dev       uint64
 	growOnly  bool
+	noWatch   string // why no folder is watched (a filesystem inotify does not follow)
 	pace      throttle
 	since     time.Time // the walk's start
 	walking   bool      // the tree is being walked: events only mark folders
@@ -109,14 +111,18 @@ var (
 const (
 	lookupSettle   = 100 * time.Millisecond
 	lookupMaxDelay = time.Second
-	// dirStuckAfter: a folder read that long is a filesystem that does not
-	// answer.
-	dirStuckAfter = 5 * time.Second
 )
+
+// dirStuckAfter: a folder read that long is a filesystem that does not
+// answer (a variable for the tests).
+var dirStuckAfter = 5 * time.Second
 
 // measure asks for the figure of path as of now, and waits for it until
 // ctx ends; it then answers the last one, saying why.
 func (k *dirKeeper) measure(ctx context.Context, path string) dirFigure {
+	if f := k.last(path); f.Stuck > 0 {
+		return f // no need to wait: it would not answer
+	}
 	reply := make(chan dirFigure, 1)
 	select {
 	case k.req <- dirRequest{path, reply}:
@@ -151,7 +157,7 @@ func (k *dirKeeper) setBusy(rel string) {
 	k.mu.Lock()
 	k.busyAt, k.busySince = "", time.Now()
 	if rel != "" {
-		k.busyAt = k.root + "/" + rel
+		k.busyAt = joinRoot(k.root, rel)
 	}
 	if k.walking && k.t != nil {
 		k.read = k.t.files + k.t.dirs
@@ -238,10 +244,14 @@ func (k *dirKeeper) build(ctx context.Context) error {
 	}
 	var fs unix.Statfs_t
 	unit := uint64(8)
+	k.noWatch = ""
 	if unix.Fstatfs(fd, &fs) == nil {
 		unit = uint64(fs.Bsize) / 512
 		// ext2/3/4 never give a folder's blocks back while mounted.
 		k.growOnly = fs.Type == unix.EXT4_SUPER_MAGIC
+		if name := remoteFS[fs.Type]; name != "" {
+			k.noWatch = "on " + name + ", whose changes made elsewhere inotify does not see"
+		}
 	}
 	k.t = newDirTree(st.Ino, uint64(st.Blocks), unit)
 	k.pending, k.stash = map[*dirNode]*pendingDir{}, map[uint32]renamed{}
@@ -459,6 +469,7 @@ func (k *dirKeeper) figure(path string) dirFigure {
 		tt := k.t.total(d, &k.scratch)
 		f.Bytes, f.Files, f.Dirs = tt.blocks*512, tt.files, tt.dirs
 		f.Unwatched, f.Lagging, f.Errors, f.FirstError = tt.unwatched, k.lagging && tt.unwatched > 0, tt.errors, tt.firstError
+		f.NoWatch = k.noWatch
 	} else if _, _, err := openRoot(path); err != nil {
 		f.Err = err
 	} else {
@@ -481,8 +492,20 @@ func (k *dirKeeper) check() error {
 	return nil
 }
 
+// remoteFS names the filesystems (statfs f_type) whose files change
+// without inotify seeing it (on another host, or in a FUSE server): their
+// folders are all re-read at every run, as folders beyond the watch limit.
+var remoteFS = map[int64]string{
+	unix.NFS_SUPER_MAGIC: "NFS", unix.SMB_SUPER_MAGIC: "SMB", unix.CIFS_SUPER_MAGIC: "CIFS",
+	unix.SMB2_SUPER_MAGIC: "SMB", unix.FUSE_SUPER_MAGIC: "a FUSE filesystem", unix.CEPH_SUPER_MAGIC: "Ceph",
+	unix.V9FS_MAGIC: "9P", unix.AFS_SUPER_MAGIC: "AFS", 0x0bd00bd0: "Lustre", 0x47504653: "GPFS",
+}
+
 // watch adds an inotify watch on folder d, open as fd.
 func (k *dirKeeper) watch(d *dirNode, fd int) {
+	if k.noWatch != "" {
+		return
+	}
 	if wd, err := k.in.watch(fd, k.root+"/"+d.path()); err == nil {
 		k.t.setWatch(d, wd)
 	}
