@@ -3,7 +3,7 @@
 #   make run    dev Consul agent on loopback + the daemon with the built-in catalog
 #   make test   vet + every test (unit, integration against a real agent, side by
 #               side with Debian's monitoring plugins), under -race
-#   make bench  the benchmarks of the README, results in deploy/bench/results.md
+#   make bench  the benchmarks of deploy/bench/README.md, results in deploy/bench/results.md
 #   make package  .deb and .rpm in bin/pkg/ (nfpm, version from git describe)
 
 GO       ?= go
@@ -61,16 +61,17 @@ $(PLUGINS)/check_disk:
 
 # The tools that consume what deploy/ ships, run on it by make test: lintian
 # and dpkg on the .deb, rpm on the .rpm, systemd-analyze on the unit, nagios4,
-# icinga2 and zabbix_agentd on the monitoring files; and Debian's dbus-daemon,
-# whose private bus carries a stand-in systemd for the systemd probe's tests.
+# icinga2 and zabbix_agentd on the monitoring files, man on the manual pages;
+# and Debian's dbus-daemon, whose private bus carries a stand-in systemd for
+# the systemd probe's tests.
 # After plugins: one apt at a time.
 consumers: plugins
-	@for t in lintian dpkg-deb rpm systemd-analyze nagios4 icinga2 zabbix_agentd dbus-daemon; do command -v $$t >/dev/null || missing=1; done; \
+	@for t in lintian dpkg-deb rpm systemd-analyze nagios4 icinga2 zabbix_agentd dbus-daemon man; do command -v $$t >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "make consumers: run as root to apt-get install the tools" >&2; exit 1; fi; \
 		apt-get -o DPkg::Lock::Timeout=600 update -qq; \
 		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
-			lintian rpm systemd nagios4-core icinga2-bin icinga2-common zabbix-agent dbus; \
+			lintian rpm systemd nagios4-core icinga2-bin icinga2-common zabbix-agent dbus man-db; \
 	fi
 dbus: consumers
 
@@ -92,7 +93,7 @@ lint:
 	@out=$$($(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -Ev '^[^:]*/(consultest|faultfs):' | grep -E '/(registrar/consultest|checkscript/faultfs)( |$$)' || true); \
 		if [ -n "$$out" ]; then echo "non-test packages import a test harness (registrar/consultest, checkscript/faultfs):"; echo "$$out"; exit 1; fi
 	@# carbonio-health-check, exec'd for every light probe's script check, links none of the
-	@# heavy probes' packages or libraries (README "Layout"): no HCL, registrar, Consul API,
+	@# heavy probes' packages or libraries (checkscript/README.md, "Light and heavy probes"): no HCL, registrar, Consul API,
 	@# HTTP, TLS, DNS library, D-Bus, ICMP library, regexps.
 	@out=$$($(GO) list -deps ./cmd/carbonio-health-check | grep -E '^(crypto/tls|crypto/x509|net/http|regexp|github\.com/(hashicorp|miekg|godbus|coreos|prometheus-community)/|github\.com/shirou/gopsutil/v3/host|github\.com/zextras/carbonio-health/(hcl|registrar|checkscript/))' || true); \
 		if [ -n "$$out" ]; then echo "cmd/carbonio-health-check links heavy packages:"; echo "$$out"; exit 1; fi

@@ -15,7 +15,7 @@ import (
 
 // wipeTimeout bounds how long a wiped node may take to get its services
 // back before the test fails: a hang detector, not the 2 s target,
-// which the tests measure and log (README, Reliability).
+// which the tests measure and log (registrar/RELIABILITY.md).
 const wipeTimeout = 60 * time.Second
 
 // nodeBack waits until every declared check of the daemon's node is in the

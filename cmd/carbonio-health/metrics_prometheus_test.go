@@ -23,8 +23,11 @@ import (
 	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
-// prometheusJob is the scrape job the README quotes.
-const prometheusJob = "../../deploy/prometheus/carbonio-health.yml"
+// prometheusJob is the scrape job that prometheusDoc quotes.
+const (
+	prometheusJob = "../../deploy/prometheus/carbonio-health.yml"
+	prometheusDoc = "../../deploy/prometheus/README.md"
+)
 
 // TestPrometheusScrapesTheDaemon runs `run -metrics-addr` (with a token of
 // the shipped daemon policy) against a real default-deny agent, and a real
@@ -152,19 +155,19 @@ node { roles = ["t"] }
 	}
 }
 
-// TestReadmeQuotesPrometheusJob: the README's copy-paste block is the job
-// the test above ran.
-func TestReadmeQuotesPrometheusJob(t *testing.T) {
+// TestDocQuotesPrometheusJob: the copy-paste block of
+// deploy/prometheus/README.md is the job the test above ran.
+func TestDocQuotesPrometheusJob(t *testing.T) {
 	job, err := os.ReadFile(prometheusJob)
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile(readmePath)
+	doc, err := os.ReadFile(prometheusDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(readme, []byte("```yaml\n"+string(job)+"```\n")) {
-		t.Errorf("README.md does not quote %s verbatim in a yaml block", prometheusJob)
+	if !bytes.Contains(doc, []byte("```yaml\n"+string(job)+"```\n")) {
+		t.Errorf("%s does not quote %s verbatim in a yaml block", prometheusDoc, prometheusJob)
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,8 +21,7 @@ import (
 const CarbonioAgentConfigDir = "/etc/zextras/service-discover"
 
 func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(ctx, "run", stderr)
 	var dirs []string
 	addConfigDirFlag(fs, &dirs)
 	cf := addConsulFlags(fs)
@@ -35,7 +33,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	resync := fs.Duration("resync", registrar.DefaultResync, "how often the agent is compared with the declaration when nothing was heard (reads only; a blocking watch of the node wakes the daemon on any change)")
 	deregister := fs.Bool("deregister-on-exit", false, "remove every owned service when stopping (default: keep them; expiring TTL checks are the alarm)")
 	fullOutput := fs.Bool("full-output", false, "store each probe's full line (measurements, perfdata) in Consul instead of its steady form: about one catalog write per such check every check_update_interval")
-	self := fs.String("self", "", "path of the carbonio-health binary the agent runs for script checks, given `check <probe> …` (default this executable); "+CheckBinary+" next to it runs the light probes")
+	self := fs.String("self", "", "path of the carbonio-health binary the agent runs for script checks, given \"check <probe> …\" (default this executable); "+CheckBinary+" next to it runs the light probes")
 	logLevel := fs.String("log-level", "info", "trace, debug, info, warn or error")
 	logJSON := fs.Bool("log-json", false, "log as JSON lines")
 	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (host:port) and register that endpoint in Consul as service carbonio-health tagged prometheus-exporter (default: off)")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Daemon footprint (README "Benchmarks", item 2): carbonio-health run with the
+# Daemon footprint (deploy/bench/README.md, item 2): carbonio-health run with the
 # full built-in catalog (deploy/dev/node.hcl: every role and feature) against a
 # real dev agent for $FOOTPRINT_SECONDS (default 60): peak RSS (VmHWM) and CPU
 # seconds from /proc, next to the Consul agent's own in the same run. Then,

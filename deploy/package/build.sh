@@ -17,6 +17,14 @@ for cmd in carbonio-health carbonio-health-check; do
 		-o "$out/$cmd" "./cmd/$cmd"
 done
 
+# The manual pages and the bash completion, written by the binary from its
+# own flag definitions and language reference, dated like the commit
+# (reproducible); Debian keeps manual pages compressed.
+rm -rf "$out/man"
+SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) "$out/carbonio-health" generate \
+	-man-dir "$out/man" -bash-completion "$out/bash-completion" >/dev/null
+gzip -n -9 "$out"/man/*
+
 # One entry for this build, dated like its commit (reproducible).
 {
 	printf 'carbonio-health (%s-1) unstable; urgency=medium\n\n' "$PKG_VERSION"
