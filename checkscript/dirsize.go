@@ -125,6 +125,9 @@ func evaluateDirsize(path string, f dirFigure, t Thresholds, o dirKeeperOptions,
 	v := float64(f.Bytes)
 	pd := Perfdata{Label: path, Value: v, UOM: "B", Warn: t.WarnText(), Crit: t.CritText(), Min: "0"}
 	figure := fmt.Sprintf("%s B used (%s, %d files, %d folders)", strconv.FormatUint(f.Bytes, 10), HumanBytes(v), f.Files, f.Dirs)
+	if f.Counted != "" {
+		figure = fmt.Sprintf("%s B used (%s, %d files and folders)", strconv.FormatUint(f.Bytes, 10), HumanBytes(v), f.Files)
+	}
 	last := ""
 	if !f.At.IsZero() {
 		last = fmt.Sprintf("; last measure %s ago: %s", ago(f.At), figure)
@@ -174,6 +177,10 @@ func evaluateDirsize(path string, f dirFigure, t Thresholds, o dirKeeperOptions,
 	}
 	if f.Phase != "" {
 		note(OK, fmt.Sprintf("measured %s ago, now %s", ago(f.At), f.Phase), "measured before the previous run ended, now "+f.Phase)
+	}
+	if f.Counted != "" {
+		s := "counted by " + f.Counted + " itself, the root of the filesystem: du's figure but for files deleted while still open"
+		note(OK, s, s)
 	}
 	if f.Fallback {
 		s := fmt.Sprintf("over --max-files %d: not kept, measured by a full walk every %s", o.maxFiles, o.every)

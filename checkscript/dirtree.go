@@ -2,6 +2,7 @@ package checkscript
 
 import (
 	"hash/maphash"
+	"iter"
 	"slices"
 )
 
@@ -369,12 +370,7 @@ func (t *dirTree) attach(d *dirNode, name string, c *dirNode) {
 // inotify watches they had.
 func (t *dirTree) removeDir(c *dirNode) (watches []int32) {
 	t.detach(c)
-	for stack := []*dirNode{c}; len(stack) > 0; {
-		d := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for s := d.child; s != nil; s = s.next {
-			stack = append(stack, s)
-		}
+	for d := range c.all() {
 		t.clearFiles(d)
 		if d.wd >= 0 {
 			watches = append(watches, d.wd)
@@ -410,6 +406,22 @@ func (t *dirTree) watched(wd int32) *dirNode {
 		return nil
 	}
 	return t.byWD[wd]
+}
+
+// all yields d and every folder under it, each before its subfolders.
+func (d *dirNode) all() iter.Seq[*dirNode] {
+	return func(yield func(*dirNode) bool) {
+		for stack := []*dirNode{d}; len(stack) > 0; {
+			n := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for s := n.child; s != nil; s = s.next {
+				stack = append(stack, s)
+			}
+			if !yield(n) {
+				return
+			}
+		}
+	}
 }
 
 // path is a folder's path below the root ("." for the root).
@@ -467,12 +479,7 @@ func (t *dirTree) total(d *dirNode, seen *[]uint64) treeTotal {
 	n := (len(t.linked) + 63) / 64
 	marks := slices.Grow((*seen)[:0], n)[:n]
 	clear(marks)
-	for stack := []*dirNode{d}; len(stack) > 0; {
-		n := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for s := n.child; s != nil; s = s.next {
-			stack = append(stack, s)
-		}
+	for n := range d.all() {
 		tt.blocks += uint64(n.own)
 		tt.files += uint64(n.files.len())
 		tt.dirs++

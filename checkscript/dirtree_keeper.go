@@ -34,6 +34,7 @@ type dirFigure struct {
 	FirstError         string
 	Err                error         // the folder itself is not accessible
 	Fallback           bool          // over --max-files: measured by full walks
+	Counted            string        // the filesystem that counted it (countingFS)
 	Stuck              time.Duration // how long the filesystem has not answered
 	StuckAt            string
 }
@@ -72,11 +73,12 @@ type dirKeeper struct {
 	growOnly  bool
 	noWatch   string // why no folder is watched (a filesystem inotify does not follow)
 	pace      throttle
-	since     time.Time // the walk's start
-	walking   bool      // the tree is being walked: events only mark folders
-	answering bool      // requests are answered with the last figures as they come
-	rewalk    string    // why the tree must be walked again
-	moved     bool      // a folder was renamed since the last lookups
+	since     time.Time                   // the walk's start
+	walking   bool                        // the tree is being walked: events only mark folders
+	answering bool                        // requests are answered with the last figures as they come
+	answer    func(path string) dirFigure // how, when not with the last ones
+	rewalk    string                      // why the tree must be walked again
+	moved     bool                        // a folder was renamed since the last lookups
 	lagging   bool
 	rescanAt  int
 	pending   map[*dirNode]*pendingDir
@@ -187,10 +189,14 @@ func (k *dirKeeper) run(ctx context.Context) {
 	defer k.close()
 	k.setPhase("first walk in progress")
 	for ctx.Err() == nil {
+		if k.counted(ctx) {
+			continue
+		}
 		err := k.build(ctx)
 		if err == nil {
 			err = k.serve(ctx)
 		}
+		why := k.rewalk
 		k.close()
 		switch {
 		case ctx.Err() != nil:
@@ -198,7 +204,7 @@ func (k *dirKeeper) run(ctx context.Context) {
 		case errors.Is(err, errTooManyFiles):
 			k.fallback(ctx)
 		case errors.Is(err, errRewalk):
-			k.setPhase("walking again: " + k.rewalk)
+			k.setPhase("walking again: " + why)
 		case err != nil:
 			k.mu.Lock()
 			for _, p := range k.declared() {
@@ -373,7 +379,7 @@ func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
 		// Names are looked up by path: a folder renamed meanwhile may
 		// have led a path elsewhere. Look again, its events applied.
 		k.fold()
-		if !k.moved || round == 2 {
+		if (!k.moved && len(k.pending) == 0) || round == 2 {
 			return k.check()
 		}
 		for _, l := range k.looked {
@@ -405,7 +411,7 @@ func (k *dirKeeper) reread(ctx context.Context, d *dirNode) error {
 	} else if errors.Is(err, unix.ENOENT) || err == nil {
 		k.mark(d.parent).full = true // its path leads elsewhere now
 	} else {
-		k.fail(d, "", err)
+		k.unreadable(d, err)
 	}
 	return nil
 }
@@ -414,12 +420,7 @@ func (k *dirKeeper) reread(ctx context.Context, d *dirNode) error {
 // no watch follows, in turn, up to --rescan entries.
 func (k *dirKeeper) rescan() {
 	var unwatched []*dirNode
-	for stack := []*dirNode{k.t.root}; len(stack) > 0; {
-		d := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for s := d.child; s != nil; s = s.next {
-			stack = append(stack, s)
-		}
+	for d := range k.t.root.all() {
 		switch {
 		case k.t.extras[d] != nil && k.t.extras[d].err != "":
 			k.mark(d).full = true
@@ -529,7 +530,11 @@ func (k *dirKeeper) answerWaiting() {
 	for {
 		select {
 		case r := <-k.req:
-			r.reply <- k.last(r.path)
+			if k.answer != nil {
+				r.reply <- k.answer(r.path)
+			} else {
+				r.reply <- k.last(r.path)
+			}
 		default:
 			return
 		}

@@ -252,15 +252,21 @@ func (k *dirKeeper) readDir(ctx context.Context, d *dirNode, fd int, deep bool) 
 func (k *dirKeeper) readSub(ctx context.Context, c *dirNode, fd int, name string) error {
 	sub, err := openDir(fd, name)
 	if err != nil {
-		k.t.clearFiles(c)
-		for s := c.child; s != nil; s = c.child {
-			k.unwatch(k.t.removeDir(s))
-		}
-		k.fail(c, "", err)
+		k.unreadable(c, err)
 		return k.check()
 	}
 	defer unix.Close(sub)
 	return k.readDir(ctx, c, sub, true)
+}
+
+// unreadable counts folder c as du counts a folder it cannot open: its
+// own blocks alone.
+func (k *dirKeeper) unreadable(c *dirNode, err error) {
+	k.t.clearFiles(c)
+	for s := c.child; s != nil; s = c.child {
+		k.unwatch(k.t.removeDir(s))
+	}
+	k.fail(c, "", err)
 }
 
 // addFile records a file of d named with hash h, stat'ed as st.
@@ -374,11 +380,9 @@ func (k *dirKeeper) resolve(d *dirNode, hashes map[uint32]bool) {
 // removed, through one of their other names in the tree (whose folders saw
 // no event). Rare, so it may search every folder for them.
 func (k *dirKeeper) restatLinks() {
-	for stack := []*dirNode{k.t.root}; len(stack) > 0 && len(k.restat) > 0; {
-		d := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for s := d.child; s != nil; s = s.next {
-			stack = append(stack, s)
+	for d := range k.t.root.all() {
+		if len(k.restat) == 0 {
+			break
 		}
 		hashes := map[uint32]bool{}
 		for i := 0; i < d.files.len(); i++ {
@@ -419,12 +423,7 @@ func (k *dirKeeper) findSingles() {
 	}
 	clear(k.newLinks)
 	cands := map[uint64][]cand{}
-	for stack := []*dirNode{t.root}; len(stack) > 0; {
-		d := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for s := d.child; s != nil; s = s.next {
-			stack = append(stack, s)
-		}
+	for d := range t.root.all() {
 		for i := 0; i < d.files.len(); i++ {
 			if fp := d.files.print(i); wanted[fp/64]&(1<<(fp%64)) != 0 && !d.files.linked(i) {
 				for _, ino := range want[fp] {
