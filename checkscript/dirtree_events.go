@@ -172,7 +172,7 @@ func (k *dirKeeper) apply(ev inotifyEvent) {
 			case r.ino != 0:
 				t.addFile(d, h, r.ino, r.blocks, 2, nil)
 			case r.blocks%t.unit == 0 && r.blocks/t.unit <= maxUnits:
-				d.files.insert(entry(h, uint32(r.blocks/t.unit), r.fp))
+				t.insert(d, entry(h, uint32(r.blocks/t.unit), r.fp))
 				t.files++
 			default:
 				x := t.extra(d)

@@ -380,6 +380,7 @@ func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
 		// have led a path elsewhere. Look again, its events applied.
 		k.fold()
 		if (!k.moved && len(k.pending) == 0) || round == 2 {
+			k.t.compact()
 			return k.check()
 		}
 		for _, l := range k.looked {

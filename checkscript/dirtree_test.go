@@ -387,10 +387,11 @@ func TestDirTreeBookkeeping(t *testing.T) {
 	if got, want := tr.total(tr.root, &scratch), (treeTotal{blocks: 8 + 24, files: 1, dirs: 1, unwatched: 1}); got != want {
 		t.Errorf("after removing a: %+v, want %+v", got, want)
 	}
-	var l fileList
+	d := tr.addDir(tr.root, "l", 9, 8)
 	for _, h := range []uint32{9, 3, 7, 3, 1 << 18} {
-		l.insert(entry(h, h%4096, uint16(h)))
+		tr.insert(d, entry(h, h%4096, uint16(h)))
 	}
+	l := d.files
 	var hs []uint32
 	for i := 0; i < l.len(); i++ {
 		h := l.hash(i)
@@ -409,5 +410,36 @@ func TestDirsizeDuIsGNU(t *testing.T) {
 	out, err := exec.Command("du", "--version").Output()
 	if err != nil || !strings.Contains(string(out), "GNU") {
 		t.Fatalf("du --version: %v %s", err, out)
+	}
+}
+
+// Lists live in chunks; the places left by lists that grew are given back
+// by compact, the lists unchanged.
+func TestDirTreeListArena(t *testing.T) {
+	tr := newDirTree(1, 8, 8)
+	var dirs []*dirNode
+	for i := 0; i < 50; i++ {
+		dirs = append(dirs, tr.addDir(tr.root, fmt.Sprint(i), uint64(10+i), 8))
+	}
+	for n := 0; n < 400; n++ {
+		for i, d := range dirs {
+			tr.insert(d, entry(uint32(n*7919+i)&(1<<hashBits-1), uint32(n%4096), uint16(n)))
+		}
+	}
+	before := map[*dirNode]string{}
+	for _, d := range dirs {
+		before[d] = fmt.Sprint(d.files)
+	}
+	if tr.lists.dead < tr.lists.used/4 {
+		t.Fatalf("no dead places after growing: %d used, %d dead", tr.lists.used, tr.lists.dead)
+	}
+	tr.compact()
+	if tr.lists.dead >= arenaChunk/4 || tr.lists.used != 50*400*3 { // dead: the ends of full chunks
+		t.Errorf("after compact: %d used, %d dead; want %d used", tr.lists.used, tr.lists.dead, 50*400*3)
+	}
+	for _, d := range dirs {
+		if fmt.Sprint(d.files) != before[d] {
+			t.Fatalf("%s's list changed by compact", d.name)
+		}
 	}
 }
