@@ -123,7 +123,7 @@ func (l fileList) search(h uint32) int {
 // the print or the place's low bits) to d's list.
 func (t *dirTree) insert(d *dirNode, e uint64) {
 	l := d.files
-	i := 3 * l.search(uint32(e >> 29))
+	i := 3 * l.search(uint32(e>>29))
 	if n := len(l); n+3 > cap(l) {
 		// Grown by an eighth, not doubled: the lists are most of the
 		// tree's memory.
