@@ -1,10 +1,7 @@
 package checkscript
 
 import (
-	"bufio"
 	"context"
-	"os"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -96,32 +93,4 @@ func (k *dirKeeper) counted(ctx context.Context) bool {
 		}
 	}
 	return true
-}
-
-// fsRoot returns the type of the filesystem whose own root is mounted at
-// path (not a folder of it bound there), "" when none is, from the mount
-// table (no I/O on path).
-func fsRoot(path string) string {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	kind := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// 36 35 98:0 / /mnt rw,noatime master:1 - ext4 /dev/root rw; the
-		// last mount on a point is the one seen there.
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 || unescapeMount(fields[4]) != path {
-			continue
-		}
-		kind = ""
-		for i, f := range fields {
-			if f == "-" && i+1 < len(fields) && fields[3] == "/" {
-				kind = fields[i+1]
-			}
-		}
-	}
-	return kind
 }

@@ -1,9 +1,7 @@
 package checkscript
 
 import (
-	"bufio"
 	"context"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -151,26 +149,4 @@ func joinRoot(root, rel string) string {
 		return "/" + rel
 	}
 	return root + "/" + rel
-}
-
-// mountOf returns the mount point of the filesystem path is on, from the
-// mount table (lexically: no I/O on the path itself).
-func mountOf(path string) string {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return "/"
-	}
-	defer f.Close()
-	best := "/"
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		if mp := unescapeMount(fields[4]); within(path, mp) && len(mp) >= len(best) {
-			best = mp
-		}
-	}
-	return best
 }
