@@ -1,18 +1,20 @@
 package checkscript
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // mountFS mounts a filesystem of kind ("tmpfs", or "ext4" on a loop
 // device over a sparse file) on a new folder, unmounted when the test ends.
-func mountFS(t *testing.T, kind string) string {
+func mountFS(t testing.TB, kind string) string {
 	t.Helper()
 	dir := t.TempDir()
 	at := filepath.Join(dir, "mnt")
@@ -23,8 +25,8 @@ func mountFS(t *testing.T, kind string) string {
 	case "ext4":
 		img := filepath.Join(dir, "fs.img")
 		must(t, os.WriteFile(img, nil, 0o600))
-		must(t, os.Truncate(img, 256<<20))
-		for _, cmd := range [][]string{{"mkfs.ext4", "-q", img}, {"mount", "-o", "loop", img, at}} {
+		must(t, os.Truncate(img, 2<<30))
+		for _, cmd := range [][]string{{"mkfs.ext4", "-q", "-i", "4096", img}, {"mount", "-o", "loop", img, at}} {
 			if out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput(); err != nil {
 				t.Fatalf("%s (make test runs as root, with loop devices): %v\n%s", cmd, err, out)
 			}
@@ -74,6 +76,41 @@ func TestDirsizeCountedByTheFilesystem(t *testing.T) {
 					t.Errorf("with a folder declared inside: %s, want du's %d from the tree", r, want)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkDirsizeCounted compares, on a loop-mounted ext4 filesystem of
+// $DIRSIZE_COUNTED_FILES files (200,000) and on tmpfs with the same tree,
+// a run of the check on the filesystem's root (counted in O(1) by statfs)
+// with du -sxB1 of it, in the same run, and says whether they agree.
+func BenchmarkDirsizeCounted(b *testing.B) {
+	files := benchEnvInt("DIRSIZE_COUNTED_FILES", 200000)
+	for _, kind := range []string{"ext4", "tmpfs"} {
+		b.Run(kind, func(b *testing.B) {
+			root := mountFS(b, kind)
+			newMailstore(root, files).make(b)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			c := newDirsize(b, "-p", root, "--rate", "0")
+			c.Start(ctx)
+			f := measured(b, c)
+			if f.Counted == "" {
+				b.Fatalf("%s: not counted by the filesystem", root)
+			}
+			runs := 1000
+			start := time.Now()
+			var r Result
+			for i := 0; i < runs; i++ {
+				r = c.Run(ctx)
+			}
+			run := time.Since(start) / time.Duration(runs)
+			du, wall, _ := runDu(b, "-sxB1", root)
+			b.ReportMetric(float64(run.Nanoseconds())/1000, "run-µs")
+			b.ReportMetric(ms(wall), "du-ms")
+			b.ReportMetric(float64(wall)/float64(run), "du-over-run")
+			b.ReportMetric(float64(b2i(uint64(r.Perfdata[0].Value) == du)), "same-bytes")
+			b.ReportMetric(float64(f.Files), "inodes")
 		})
 	}
 }
