@@ -191,3 +191,4 @@ func (t *dirTree) clearFiles(d *dirNode) {
 		t.tidy(d)
 	}
 }
+

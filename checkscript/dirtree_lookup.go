@@ -25,11 +25,19 @@ func (k *dirKeeper) lookUp(ctx context.Context, d *dirNode, p *pendingDir) error
 	delete(k.pending, d)
 	k.looked = append(k.looked, looked{d, p.names})
 	resolve := p.resolve
+	var gone map[string]uint32
 	for name, mask := range p.names {
 		var st unix.Stat_t
 		switch err := k.stat(below(rel, name), &st); {
-		case k.mounts[below(rel, name)] || err == unix.ENOENT || (err == nil && st.Dev != k.dev):
-			// Gone again, or another filesystem: its events tell.
+		case k.mounts[below(rel, name)] || (err == nil && st.Dev != k.dev):
+			// Another filesystem: left out.
+		case err == unix.ENOENT:
+			// Gone again: its removal event comes, and must know what
+			// came before (written since its last lookup, or never held).
+			if gone == nil {
+				gone = map[string]uint32{}
+			}
+			gone[name] = mask
 		case err != nil:
 			k.fail(d, name, err)
 		case st.Mode&unix.S_IFMT == unix.S_IFDIR:
@@ -58,6 +66,9 @@ func (k *dirKeeper) lookUp(ctx context.Context, d *dirNode, p *pendingDir) error
 	}
 	if len(resolve) > 0 {
 		k.resolve(d, resolve)
+	}
+	for name, mask := range gone {
+		k.markName(d, name, mask)
 	}
 	return nil
 }
