@@ -191,4 +191,3 @@ func (t *dirTree) clearFiles(d *dirNode) {
 		t.tidy(d)
 	}
 }
-
