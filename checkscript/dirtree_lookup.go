@@ -150,7 +150,10 @@ func (k *dirKeeper) findSingles() {
 	}
 	want := make(map[uint16][]uint64, len(k.newLinks))
 	var wanted [1 << 16 / 64]uint64 // the prints wanted, to skip most entries at once
-	for ino := range k.newLinks {
+	for ino, nlink := range k.newLinks {
+		if at, ok := t.linkAt[ino]; ok && t.linked[at].names >= nlink {
+			continue // every name of it is counted as a link already
+		}
 		fp := inoPrint(ino)
 		want[fp] = append(want[fp], ino)
 		wanted[fp/64] |= 1 << (fp % 64)
@@ -173,32 +176,37 @@ func (k *dirKeeper) findSingles() {
 			}
 		}
 	}
-	names := map[*dirNode][]string{}
 	for ino, cs := range cands {
 		dist := func(d *dirNode) uint64 { return max(d.ino, ino) - min(d.ino, ino) }
 		slices.SortFunc(cs, func(a, b cand) int { return int(dist(a.d)>>1) - int(dist(b.d)>>1) })
-	search:
 		for _, c := range cs {
-			if c.d.gone() {
-				continue
-			}
-			list, ok := names[c.d]
-			if !ok {
-				if fd, err := openDir(k.rootFD, c.d.path()); err == nil {
-					list, _ = readNames(fd)
-					unix.Close(fd)
-				}
-				names[c.d] = list
-			}
-			for _, name := range list {
-				var st unix.Stat_t
-				if t.hash(name) == c.h && k.stat(below(c.d.path(), name), &st) == nil && st.Ino == ino {
-					if _, _, _, ok := t.removeFile(c.d, c.h, inoPrint(ino), false, 0); ok {
-						k.addFile(c.d, c.h, &st, nil)
-					}
-					break search
-				}
+			if !c.d.gone() && k.convert(c.d, c.h, ino) {
+				break
 			}
 		}
 	}
+}
+
+// convert counts the name of inode ino with hash h in folder d, held as a
+// single-link file, as a link; it reports whether there was one.
+func (k *dirKeeper) convert(d *dirNode, h uint32, ino uint64) bool {
+	fd, err := openDir(k.rootFD, d.path())
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	l := &k.list
+	if l.read(fd) != nil {
+		return false
+	}
+	for i := 0; i < l.len(); i++ {
+		var st unix.Stat_t
+		if k.t.hashBytes(l.name(i)) == h && l.stat(fd, i, &st) == nil && st.Ino == ino {
+			if _, _, _, ok := k.t.removeFile(d, h, inoPrint(ino), false, 0); ok {
+				k.addFile(d, h, &st, nil)
+				return true
+			}
+		}
+	}
+	return false
 }
