@@ -84,7 +84,7 @@ type dirKeeper struct {
 	stash     map[uint32]renamed
 	readSince map[*dirNode]bool
 	newLinks  map[uint64]uint32 // inodes newly with several links, and their link count
-	restat    map[uint64]bool // inodes written through a name since removed
+	restat    map[uint64]bool   // inodes written through a name since removed
 	mounts    map[string]bool
 	looked    []looked
 	scratch   []uint64
