@@ -21,7 +21,7 @@ func mountFS(t testing.TB, kind string) string {
 	must(t, os.Mkdir(at, 0o755))
 	switch kind {
 	case "tmpfs":
-		must(t, unix.Mount("tmpfs", at, "tmpfs", 0, "size=64m"))
+		must(t, unix.Mount("tmpfs", at, "tmpfs", 0, "size=1g"))
 	case "ext4":
 		img := filepath.Join(dir, "fs.img")
 		must(t, os.WriteFile(img, nil, 0o600))

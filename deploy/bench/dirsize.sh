@@ -14,14 +14,19 @@
 #     the files changed and again until all five show du's new figure; its
 #     peak RSS (VmHWM) and CPU from /proc.
 #
-# Raw output to $1 (default deploy/bench/raw/dirsize.txt) and $1's
-# -daemon.txt; prints the markdown of both to stdout. Needs bin/consul and
+#  3. BenchmarkDirsizeCounted: a folder that is the root of its filesystem
+#     (a loop-mounted ext4, a tmpfs; 200,000 files each), counted in O(1) by
+#     statfs, against du -sxB1 of it.
+#
+# Raw output to $1 (default deploy/bench/raw/dirsize.txt), $1's -daemon.txt
+# and -counted.txt; prints the markdown of all three to stdout. Needs bin/consul and
 # bin/carbonio-health (make bench builds them).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 raw=${1:-$repo/deploy/bench/raw/dirsize.txt}
 raw_daemon=${raw%.txt}-daemon.txt
+raw_counted=${raw%.txt}-counted.txt
 files=${DIRSIZE_FILES:-5000000}
 cd "$repo"
 
@@ -130,6 +135,12 @@ print(" ".join(out.get(p, "-") for p in sys.argv[1:]))' "${folders[@]}"
 		echo "cpu-after-changes-s $(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')"
 		awk '/VmHWM|VmRSS|RssAnon|RssFile/ {print $1, $2}' "/proc/$daemon/status"
 	} | tee "$raw_daemon" >&2
+	kill "$daemon" "$agent"
+	wait "$daemon" "$agent" 2>/dev/null || true
+	daemon= agent=
+
+	# 3. O(1) where the filesystem counts.
+	TMPDIR="$tree" go test -run '^$' -bench '^BenchmarkDirsizeCounted$' -benchtime 1x -timeout 30m ./checkscript | tee "$raw_counted" >&2
 fi
 
 # m NAME: the value printed before NAME on the benchmark line.
@@ -170,3 +181,13 @@ echo '| files | first figures of the five = du after | all five = du again after
 echo '|---|---|---|---|---|---|'
 printf '| %s | %s s | %s s | %s s | %.1f MiB | %.1f / %.1f MiB |\n' "$(d files)" "$(d first-walk-s)" "$(d after-changes-s)" "$(d cpu-after-changes-s)" \
 	"$(awk '{print $1/1024}' <<<"$(d VmHWM)")" "$(awk '{print $1/1024}' <<<"$(d RssFile)")" "$(awk '{print $1/1024}' <<<"$(d RssAnon)")"
+echo
+echo "A folder that is the root of its filesystem, counted by it in O(1) (statfs, less the constant a walk found at the start):"
+echo
+echo '| filesystem | inodes in use | a run | du -sxB1 | du / a run | same bytes as du |'
+echo '|---|---|---|---|---|---|'
+awk '/^BenchmarkDirsizeCounted\// {
+	split($1, p, "/"); kind = p[2]; sub(/-[0-9]+$/, "", kind)
+	for (i = 2; i <= NF; i++) { v[$i] = $(i-1) }
+	printf "| %s | %d | %.1f µs | %.0f ms | %.0f× | %s |\n", kind, v["inodes"], v["run-µs"], v["du-ms"], v["du-over-run"], (v["same-bytes"] == 1 ? "yes" : "no")
+}' "$raw_counted"
