@@ -19,27 +19,11 @@ import (
 // what du -sxB1 reports, before and after the tree changes (full output,
 // as run -full-output stores it).
 func TestDaemonDirsizeFollowsTheTree(t *testing.T) {
-	agent := consultest.Start(t, consultest.Options{})
-	client := agent.Client(t, agent.ManagementToken)
 	tree := t.TempDir()
 	for i := 0; i < 50; i++ {
 		write(t, filepath.Join(tree, fmt.Sprintf("d%d/f%d", i%5, i)), i*1000)
 	}
-	load, _ := declDir(t, fmt.Sprintf(`
-role "t" {
-  service "store" {
-    check "size" {
-      type     = "ttl"
-      probe    = "dirsize"
-      args     = { p = %q, w = "5M", c = "1G" }
-      interval = "1s"
-    }
-  }
-}
-node { roles = ["t"] }
-`, tree))
-	startDaemon(t, &Daemon{Client: client, Log: testLogger(t), Load: load, Options: Options{FullOutput: true}})
-	const id = "carbonio-health:t:store:size"
+	client, id := startDirsizeDaemon(t, tree, "5M", Options{FullOutput: true})
 	du := func() string {
 		out, err := exec.Command("du", "-sxB1", tree).Output()
 		if err != nil {
@@ -69,24 +53,8 @@ node { roles = ["t"] }
 // (a log being written) keeps the same stored output while its state
 // holds, so it costs no catalog write; its status still follows it.
 func TestDaemonDirsizeGrowingFolderIsSteady(t *testing.T) {
-	agent := consultest.Start(t, consultest.Options{})
-	client := agent.Client(t, agent.ManagementToken)
 	tree := t.TempDir()
-	load, _ := declDir(t, fmt.Sprintf(`
-role "t" {
-  service "log" {
-    check "size" {
-      type     = "ttl"
-      probe    = "dirsize"
-      args     = { p = %q, w = "1M", c = "1G" }
-      interval = "1s"
-    }
-  }
-}
-node { roles = ["t"] }
-`, tree))
-	startDaemon(t, &Daemon{Client: client, Log: testLogger(t), Load: load})
-	const id = "carbonio-health:t:log:size"
+	client, id := startDirsizeDaemon(t, tree, "1M", Options{})
 	consultest.Eventually(t, "first measure", func() bool {
 		st, _ := checkStatus(t, client, id)
 		return st == api.HealthPassing
@@ -118,6 +86,30 @@ node { roles = ["t"] }
 		st, out := checkStatus(t, client, id)
 		return st == api.HealthWarning && strings.Contains(out, "beyond the warning threshold")
 	})
+}
+
+// startDirsizeDaemon starts an agent and a daemon with one dirsize TTL
+// check of tree (warning over warn, critical over 1G, every second) and
+// returns the agent's client and the check's ID.
+func startDirsizeDaemon(t *testing.T, tree, warn string, opts Options) (*api.Client, string) {
+	t.Helper()
+	agent := consultest.Start(t, consultest.Options{})
+	client := agent.Client(t, agent.ManagementToken)
+	load, _ := declDir(t, fmt.Sprintf(`
+role "t" {
+  service "tree" {
+    check "size" {
+      type     = "ttl"
+      probe    = "dirsize"
+      args     = { p = %q, w = %q, c = "1G" }
+      interval = "1s"
+    }
+  }
+}
+node { roles = ["t"] }
+`, tree, warn))
+	startDaemon(t, &Daemon{Client: client, Log: testLogger(t), Load: load, Options: opts})
+	return client, "carbonio-health:t:tree:size"
 }
 
 func write(t *testing.T, path string, n int) {
