@@ -50,10 +50,12 @@ func (s mailstore) make(tb testing.TB) (files, dirs int) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	buf := make([]byte, 8192)
 	made := map[string]bool{}
-	mkdir := func(dir string) {
+	mkdir := func(dir string) { // made: every folder of the tree, the root too
 		if !made[dir] {
 			must(tb, os.MkdirAll(dir, 0o755))
-			made[dir] = true
+			for d := dir; !made[d] && within(d, s.root); d = filepath.Dir(d) {
+				made[d] = true
+			}
 		}
 	}
 	write := func(path string) {
