@@ -12,6 +12,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 BIN      := $(CURDIR)/bin
 CONSUL   := $(BIN)/consul
 PROMETHEUS := $(BIN)/prometheus
+PROMTOOL := $(BIN)/promtool
 DAEMON   := $(BIN)/carbonio-health
 CHECK    := $(BIN)/carbonio-health-check
 PLUGINS  := /usr/lib/nagios/plugins
@@ -22,12 +23,13 @@ PKG_DIR  := $(BIN)/pkg
 # Consul binary or plugin is a failure, never a skip.
 export CARBONIO_HEALTH_CONSUL      := $(CONSUL)
 export CARBONIO_HEALTH_PROMETHEUS  := $(PROMETHEUS)
+export CARBONIO_HEALTH_PROMTOOL    := $(PROMTOOL)
 export CARBONIO_HEALTH_PLUGINS     := $(PLUGINS)
 export CARBONIO_HEALTH_INTEGRATION := 1
 export CARBONIO_HEALTH_BIN         := $(DAEMON)
 export CARBONIO_HEALTH_PKG_DIR     := $(PKG_DIR)
 
-.PHONY: all build consul prometheus plugins consumers dbus package run test fuzz bench lint clean
+.PHONY: all build consul prometheus promtool plugins consumers dbus package run test fuzz bench lint clean
 
 all: build
 
@@ -50,6 +52,16 @@ prometheus: $(PROMETHEUS)
 $(PROMETHEUS): deploy/prometheus-dev/go.mod deploy/prometheus-dev/go.sum
 	cd deploy/prometheus-dev && $(GO) build -tags remove_all_sd,enable_consul_sd -o $(PROMETHEUS) github.com/prometheus/prometheus/cmd/prometheus
 	@touch $(PROMETHEUS)
+
+# promtool from the same module and version: make test runs `check rules`,
+# `test rules` on deploy/prometheus's alert rules and `check metrics` on a
+# live scrape of the daemon. Built after the server (order only), so that it
+# reuses the packages the server's build compiled instead of compiling them
+# a second time beside it.
+promtool: $(PROMTOOL)
+$(PROMTOOL): deploy/prometheus-dev/go.mod deploy/prometheus-dev/go.sum | $(PROMETHEUS)
+	cd deploy/prometheus-dev && $(GO) build -tags remove_all_sd,enable_consul_sd -o $(PROMTOOL) github.com/prometheus/prometheus/cmd/promtool
+	@touch $(PROMTOOL)
 
 # Debian's monitoring plugins, the reference our probes are compared with.
 plugins: $(PLUGINS)/check_disk
@@ -104,8 +116,9 @@ lint:
 # after the rest.
 CLUSTER_TESTS := ^TestCluster
 test:
-	$(MAKE) -j4 consul prometheus plugins consumers build lint package
+	$(MAKE) -j4 consul prometheus promtool plugins consumers build lint package
 	$(GO) test -race -count=1 -skip '$(CLUSTER_TESTS)' ./...
+	cd deploy/grafana && $(GO) vet ./... && $(GO) test -count=1 ./...
 	$(GO) test -race -count=1 -timeout 20m -run '$(CLUSTER_TESTS)' ./cmd/carbonio-health
 
 fuzz:

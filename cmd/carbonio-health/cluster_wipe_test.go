@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,11 +97,11 @@ func TestClusterLoneServerWiped(t *testing.T) {
 		}
 	})
 	n := c.Servers[0]
-	rules, err := os.ReadFile(daemonPolicyFile)
+	rules, err := clusterDaemonRules(n.Name, "directory")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := c.CreateToken("carbonio-health", string(rules), "")
+	tok, err := c.CreateToken("carbonio-health", rules, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +134,7 @@ func TestClusterLoneServerWiped(t *testing.T) {
 	if err := c.CreateAgentTokens(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CreateToken("carbonio-health", string(rules), tok.SecretID); err != nil {
+	if _, err := c.CreateToken("carbonio-health", rules, tok.SecretID); err != nil {
 		t.Fatal(err)
 	}
 	tokens := time.Now()

@@ -37,7 +37,8 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	self := fs.String("self", "", "path of the carbonio-health binary the agent runs for script checks, given \"check <probe> …\" (default this executable); "+CheckBinary+" next to it runs the light probes")
 	logLevel := fs.String("log-level", "info", "trace, debug, info, warn or error")
 	logJSON := fs.Bool("log-json", false, "log as JSON lines")
-	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (host:port) and register that endpoint in Consul as service carbonio-health tagged prometheus-exporter (default: off)")
+	metricsAddr := fs.String("metrics-addr", DefaultMetricsAddr, "serve Prometheus metrics at ADDR/metrics (host:port; :port is every address of the node) and register that endpoint in Consul as service carbonio-health tagged prometheus-exporter; empty: no endpoint")
+	webConfig := fs.String("web.config.file", "", "exporter-toolkit web configuration of the metrics endpoint: TLS (tls_server_config) and basic auth (basic_auth_users, bcrypt hashes); checked at start, an error stops run")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -87,8 +88,12 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		AllViaConfig:     *viaConfig,
 		DeregisterOnExit: *deregister,
 	}
+	if *metricsAddr == "" && *webConfig != "" {
+		log.Error("-web.config.file is set but -metrics-addr is empty: there is no endpoint to protect")
+		return 1
+	}
 	if *metricsAddr != "" {
-		m, err := listenMetrics(*metricsAddr)
+		m, err := listenMetrics(*metricsAddr, *webConfig, log.Named("metrics"))
 		if err != nil {
 			log.Error("metrics endpoint", "error", err)
 			return 1

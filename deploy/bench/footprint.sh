@@ -54,10 +54,11 @@ if [ "${FOOTPRINT_METRICS:-0}" = 1 ]; then
 	metrics=(-metrics-addr "127.0.0.1:$mport")
 	label="carbonio-health run -metrics-addr, $scrapes scrapes"
 fi
-# start_daemon [extra flags…]: the daemon on the full catalog, in the background.
+# start_daemon [extra flags…]: the daemon on the full catalog, in the background
+# (no metrics endpoint unless the flags ask for one: run's default is :9171).
 start_daemon() {
 	"$repo/bin/carbonio-health" run -http-addr "127.0.0.1:$port" -config-dir "$repo/deploy/dev" \
-		-agent-config-dir "$work/consul.d" -log-level warn "$@" 2>>"$work/daemon.log" &
+		-agent-config-dir "$work/consul.d" -log-level warn -metrics-addr "" "$@" 2>>"$work/daemon.log" &
 	daemon=$!
 }
 stop_daemon() {
