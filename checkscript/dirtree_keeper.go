@@ -262,7 +262,7 @@ func (k *dirKeeper) build(ctx context.Context) error {
 	k.pending, k.stash = map[*dirNode]*pendingDir{}, map[uint32]renamed{}
 	k.readSince, k.newLinks, k.restat = map[*dirNode]bool{}, map[uint64]uint32{}, map[uint64]bool{}
 	k.present = map[*dirNode]bool{}
-	k.mounts = readMounts(k.root, st.Dev)
+	k.mounts = mountsBelow(k.root, st.Dev)
 	k.since, k.walking, k.answering = time.Now().Add(-time.Second), true, true
 	defer func() { k.answering = false }()
 	err = k.readDir(ctx, k.t.root, fd, true)

@@ -9,10 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// readMounts returns the mount points below the root (relative paths) of
+// mountsBelow returns the mount points below the root (relative paths) of
 // other filesystems than the root's: du -x leaves them out, and they are
 // never looked at (a hung mount there stalls nothing).
-func readMounts(root string, dev uint64) map[string]bool {
+func mountsBelow(root string, dev uint64) map[string]bool {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return nil
@@ -26,7 +26,7 @@ func readMounts(root string, dev uint64) map[string]bool {
 		if len(fields) < 5 {
 			continue
 		}
-		mp := unescapeMount(fields[4])
+		mp := unescapeMountinfo(fields[4])
 		rel, ok := strings.CutPrefix(mp, strings.TrimSuffix(root, "/")+"/")
 		maj, min, _ := strings.Cut(fields[2], ":")
 		a, _ := strconv.ParseUint(maj, 10, 32)
@@ -38,8 +38,8 @@ func readMounts(root string, dev uint64) map[string]bool {
 	return out
 }
 
-// unescapeMount decodes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
+// unescapeMountinfo decodes mountinfo's octal escapes (\040 for a space).
+func unescapeMountinfo(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}
@@ -60,7 +60,7 @@ func unescapeMount(s string) string {
 // remount follows a change of the mount table: the folders holding a mount
 // point that came or went are read again.
 func (k *dirKeeper) remount() {
-	now := readMounts(k.root, k.dev)
+	now := mountsBelow(k.root, k.dev)
 	for rel := range now {
 		if !k.mounts[rel] {
 			k.markParentOf(rel)
@@ -99,7 +99,7 @@ func mountOf(path string) string {
 		if len(fields) < 5 {
 			continue
 		}
-		if mp := unescapeMount(fields[4]); within(path, mp) && len(mp) >= len(best) {
+		if mp := unescapeMountinfo(fields[4]); within(path, mp) && len(mp) >= len(best) {
 			best = mp
 		}
 	}
@@ -121,7 +121,7 @@ func fsRoot(path string) string {
 		// 36 35 98:0 / /mnt rw,noatime master:1 - ext4 /dev/root rw; the
 		// last mount on a point is the one seen there.
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 || unescapeMount(fields[4]) != path {
+		if len(fields) < 5 || unescapeMountinfo(fields[4]) != path {
 			continue
 		}
 		kind = ""

@@ -41,7 +41,7 @@ func sumTrees(ctx context.Context, root string, paths []string, pace throttle, b
 		return s.sums, err
 	}
 	defer unix.Close(fd)
-	s.dev, s.mounts = st.Dev, readMounts(root, st.Dev)
+	s.dev, s.mounts = st.Dev, mountsBelow(root, st.Dev)
 	return s.sums, s.walk(ctx, fd, ".", st, nil)
 }
 
