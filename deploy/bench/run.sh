@@ -251,11 +251,6 @@ timing() {
 	echo "## 8. dirsize: the index against du, same tree, same run"
 	echo
 	cat "$raw/dirsize.md"
-	runs=$(cd "$raw" && ls dirsize-run*.txt 2>/dev/null | tr '\n' ' ')
-	if [ -n "$runs" ]; then
-		echo
-		echo "More runs of the same code that day (deploy/bench/README.md, \"What dirsize costs\"): deploy/bench/raw/ $runs"
-	fi
 	if [ -f "$raw/flapping.txt" ]; then
 		f="$raw/flapping.txt"
 		echo
