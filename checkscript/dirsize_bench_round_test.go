@@ -15,26 +15,22 @@ import (
 )
 
 // remeasureRound is one round of BenchmarkDirsize after the first walk:
-// 1% of the files change, then the index re-measures and du -sB1 and
-// du -sxB1 run on the same tree, in an order that alternates between
-// rounds (so neither always runs on the caches the other warmed).
+// 1 % of the files change, then the five folders are re-measured and
+// du -sxB1 runs on each, in an order that alternates between rounds (so
+// neither always runs on the caches the other warmed).
 type remeasureRound struct {
 	duFirst bool
-	// The re-measure: wall, CPU (user + system, every thread) and what
-	// else this process did meanwhile.
+	// The re-measure of the five folders: wall, CPU (user + system, every
+	// thread) and what else this process did meanwhile.
 	wall, user, sys time.Duration
-	minflt, nvcsw   int64 // page faults, voluntary context switches
-	nivcsw          int64 // involuntary context switches (preempted)
+	minflt          int64 // page faults
 	gcs             uint32
 	// eventsCPU: this process's CPU while the child made the changes and
 	// the gap after, reading and folding their events, looking names up.
 	eventsCPU      time.Duration
-	du, dux        time.Duration // wall of du -sB1, du -sxB1
-	duxCPU         time.Duration
-	bytes, duBytes uint64
-	duxBytes       uint64
+	du, duCPU      time.Duration // du -sxB1 of the five folders, one after the other
+	bytes, duBytes []uint64
 	load1          float64 // load average before the round
-	result         Result
 }
 
 // cpu is the re-measure's CPU time.
@@ -42,14 +38,14 @@ func (r remeasureRound) cpu() time.Duration { return r.user + r.sys }
 
 // runRound changes the tree (seed picks which files) and measures it, gap
 // after the changes (du first: after du).
-func runRound(b *testing.B, c *dirsizeCheck, root string, files, dirs, changes, seed int, duFirst bool, gap time.Duration) remeasureRound {
+func runRound(b *testing.B, checks []*dirsizeCheck, tree mailstore, changes int, seed uint64, duFirst bool, gap time.Duration) remeasureRound {
 	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Second) // -t 600
 	defer cancel()
 	r := remeasureRound{duFirst: duFirst, load1: loadAverage()}
 	stopEvents := startPerf(b, fmt.Sprintf("events-%d", seed))
 	cpuEvents := processCPU()
 	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^BenchmarkDirsizeChangeChild$", "-test.benchtime=1x")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("DIRSIZE_CHANGE=%s:%d:%d:%d:%d", root, files, dirs, changes, seed))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("DIRSIZE_CHANGE=%d:%d:%d:%s", tree.files, changes, seed, tree.root))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("change child: %v\n%s", err, out)
 	}
@@ -57,8 +53,10 @@ func runRound(b *testing.B, c *dirsizeCheck, root string, files, dirs, changes, 
 	r.eventsCPU = processCPU() - cpuEvents
 	stopEvents()
 	dus := func() {
-		r.duBytes, r.du, _ = runDu(b, "-sB1", root)
-		r.duxBytes, r.dux, r.duxCPU = runDu(b, "-sxB1", root)
+		for _, c := range checks {
+			n, wall, cpu := runDu(b, "-sxB1", c.path)
+			r.duBytes, r.du, r.duCPU = append(r.duBytes, n), r.du+wall, r.duCPU+cpu
+		}
 	}
 	if duFirst {
 		dus()
@@ -72,22 +70,27 @@ func runRound(b *testing.B, c *dirsizeCheck, root string, files, dirs, changes, 
 	var ru0, ru1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	start := time.Now()
-	r.result = c.Run(ctx)
+	results := make([]Result, len(checks))
+	for i, c := range checks {
+		results[i] = c.Run(ctx)
+	}
 	r.wall = time.Since(start)
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 	stop()
 	runtime.ReadMemStats(&ms1)
 	r.user = time.Duration(ru1.Utime.Nano() - ru0.Utime.Nano())
 	r.sys = time.Duration(ru1.Stime.Nano() - ru0.Stime.Nano())
-	r.minflt, r.nvcsw, r.nivcsw = ru1.Minflt-ru0.Minflt, ru1.Nvcsw-ru0.Nvcsw, ru1.Nivcsw-ru0.Nivcsw
+	r.minflt = ru1.Minflt - ru0.Minflt
 	r.gcs = ms1.NumGC - ms0.NumGC
 	if !duFirst {
 		dus()
 	}
-	if r.result.Status != OK || len(r.result.Perfdata) != 1 || r.result.Perfdata[0].NoValue {
-		b.Fatalf("re-measure: %s", r.result)
+	for _, res := range results {
+		if res.Status != OK || len(res.Perfdata) != 1 || res.Perfdata[0].NoValue {
+			b.Fatalf("re-measure: %s", res)
+		}
+		r.bytes = append(r.bytes, uint64(res.Perfdata[0].Value))
 	}
-	r.bytes = uint64(r.result.Perfdata[0].Value)
 	return r
 }
 

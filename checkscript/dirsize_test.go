@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,33 +76,78 @@ func TestEvaluateDirsize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	now := time.Now()
+	prev := now.Add(-time.Minute) // the previous run
 	for _, tc := range []struct {
-		name string
-		s    dirSnapshot
-		want string
+		name         string
+		f            dirFigure
+		none         bool // no thresholds
+		want, steady string
 	}{
-		{"ok", dirSnapshot{Settled: true, Bytes: 12345678 >> 4, Files: 3, Dirs: 1},
-			"DIRSIZE OK - /opt/zextras/store 771604 B used (753.5 KiB, 3 files, 1 folders)|/opt/zextras/store=771604B;1048576;2097152;0"},
-		{"critical", dirSnapshot{Settled: true, Bytes: 12345678, Files: 3, Dirs: 1},
-			"DIRSIZE CRITICAL - /opt/zextras/store 12345678 B used (11.8 MiB, 3 files, 1 folders)|/opt/zextras/store=12345678B;1048576;2097152;0"},
-		{"warning", dirSnapshot{Settled: true, Bytes: 1<<20 + 1}, "DIRSIZE WARNING - /opt/zextras/store 1048577 B used (1.0 MiB, 0 files, 0 folders)|/opt/zextras/store=1048577B;1048576;2097152;0"},
-		{"first walk", dirSnapshot{Phase: "first walk in progress", Files: 10, Dirs: 2},
-			"DIRSIZE OK - /opt/zextras/store: first walk in progress, 10 files and 2 folders so far|/opt/zextras/store=U;1048576;2097152;0"},
-		{"stale", dirSnapshot{Stale: true, Phase: "catching up with changes", Bytes: 4096, Files: 1, Dirs: 1},
-			"DIRSIZE OK - /opt/zextras/store 4096 B used (4.0 KiB, 1 files, 1 folders); last complete measure, catching up with changes|/opt/zextras/store=4096B;1048576;2097152;0"},
-		{"unreadable", dirSnapshot{Settled: true, Bytes: 4096, Files: 1, Dirs: 1, Errors: 2, FirstError: "/opt/zextras/store/x: permission denied"},
-			"DIRSIZE UNKNOWN - /opt/zextras/store 4096 B used (4.0 KiB, 1 files, 1 folders); 2 entries unreadable (first: /opt/zextras/store/x: permission denied)|/opt/zextras/store=4096B;1048576;2097152;0"},
-		{"unwatched", dirSnapshot{Settled: true, Bytes: 4096, Files: 1, Dirs: 1, Unwatched: 7},
-			"DIRSIZE OK - /opt/zextras/store 4096 B used (4.0 KiB, 1 files, 1 folders); 7 folders beyond the inotify watch limit, rescanned in turn|/opt/zextras/store=4096B;1048576;2097152;0"},
-		{"over max files", dirSnapshot{Settled: true, Fallback: true, Bytes: 4096, Files: 1, Dirs: 1},
-			"DIRSIZE OK - /opt/zextras/store 4096 B used (4.0 KiB, 1 files, 1 folders); over --max-files 100: not indexed, a full walk every 30m0s|/opt/zextras/store=4096B;1048576;2097152;0"},
-		{"missing", dirSnapshot{Err: fmt.Errorf("/opt/zextras/store: %w", os.ErrNotExist)},
+		{"ok", dirFigure{At: now, Bytes: 12345678 >> 4, Files: 3, Dirs: 1}, false,
+			"DIRSIZE OK - /opt/zextras/store 771604 B used (753.5 KiB, 3 files, 1 folders)|/opt/zextras/store=771604B;1048576;2097152;0",
+			"DIRSIZE OK - /opt/zextras/store size within the thresholds"},
+		{"no thresholds", dirFigure{At: now, Bytes: 4096, Files: 1, Dirs: 1}, true,
+			"DIRSIZE OK - /opt/zextras/store 4096 B used (4.0 KiB, 1 files, 1 folders)|/opt/zextras/store=4096B;;;0",
+			"DIRSIZE OK - /opt/zextras/store size measured (no thresholds)"},
+		{"critical", dirFigure{At: now, Bytes: 12345678, Files: 3, Dirs: 1}, false,
+			"DIRSIZE CRITICAL - /opt/zextras/store 12345678 B used (11.8 MiB, 3 files, 1 folders)|/opt/zextras/store=12345678B;1048576;2097152;0",
+			"DIRSIZE CRITICAL - /opt/zextras/store size beyond the critical threshold 2097152 B"},
+		{"warning", dirFigure{At: now, Bytes: 1<<20 + 1}, false,
+			"DIRSIZE WARNING - /opt/zextras/store 1048577 B used (1.0 MiB, 0 files, 0 folders)|/opt/zextras/store=1048577B;1048576;2097152;0",
+			"DIRSIZE WARNING - /opt/zextras/store size beyond the warning threshold 1048576 B"},
+		{"first walk", dirFigure{Phase: "first walk in progress", Read: 12}, false,
+			"DIRSIZE UNKNOWN - /opt/zextras/store: not measured yet: first walk in progress, 12 entries read|/opt/zextras/store=U;1048576;2097152;0",
+			"DIRSIZE UNKNOWN - /opt/zextras/store: not measured yet: first walk in progress"},
+		{"not measured since the previous run", dirFigure{At: prev.Add(-2 * time.Minute), Phase: "walking again: events were lost (inotify queue overflow)", Bytes: 4096, Files: 1, Dirs: 1}, false,
+			"DIRSIZE UNKNOWN - /opt/zextras/store: not measured since the previous run: walking again: events were lost (inotify queue overflow); last measure 3m0s ago: 4096 B used (4.0 KiB, 1 files, 1 folders)|/opt/zextras/store=U;1048576;2097152;0",
+			"DIRSIZE UNKNOWN - /opt/zextras/store: not measured since the previous run: walking again: events were lost (inotify queue overflow)"},
+		{"catching up, measured since the previous run", dirFigure{At: now.Add(-20 * time.Second), Phase: "catching up with changes", Bytes: 4096, Files: 1, Dirs: 1}, false,
+			"DIRSIZE OK - /opt/zextras/store 4096 B used (4.0 KiB, 1 files, 1 folders); measured 20s ago, now catching up with changes|/opt/zextras/store=4096B;1048576;2097152;0",
+			"DIRSIZE OK - /opt/zextras/store size within the thresholds; measured before the previous run ended, now catching up with changes"},
+		{"stuck", dirFigure{At: prev, Stuck: 42 * time.Second, StuckAt: "/opt/zextras/store/nfs", Bytes: 4096, Files: 1, Dirs: 1}, false,
+			"DIRSIZE UNKNOWN - /opt/zextras/store: no answer from the filesystem for 42s (reading /opt/zextras/store/nfs); last measure 1m0s ago: 4096 B used (4.0 KiB, 1 files, 1 folders)|/opt/zextras/store=U;1048576;2097152;0",
+			"DIRSIZE UNKNOWN - /opt/zextras/store: no answer from the filesystem (reading /opt/zextras/store/nfs)"},
+		{"unreadable", dirFigure{At: now, Bytes: 4096, Files: 1, Dirs: 1, Errors: 2, FirstError: "/opt/zextras/store/x: permission denied"}, false,
+			"DIRSIZE UNKNOWN - /opt/zextras/store 4096 B used (4.0 KiB, 1 files, 1 folders); 2 folders not fully readable (first: /opt/zextras/store/x: permission denied)|/opt/zextras/store=4096B;1048576;2097152;0",
+			"DIRSIZE UNKNOWN - /opt/zextras/store size within the thresholds; folders not fully readable (first: /opt/zextras/store/x: permission denied)"},
+		{"unwatched", dirFigure{At: now, Bytes: 4096, Files: 1, Dirs: 1, Unwatched: 7}, false,
+			"DIRSIZE OK - /opt/zextras/store 4096 B used (4.0 KiB, 1 files, 1 folders); 7 folders beyond the inotify watch limit (fs.inotify.max_user_watches or --max-watches), re-read at every run|/opt/zextras/store=4096B;1048576;2097152;0",
+			"DIRSIZE OK - /opt/zextras/store size within the thresholds; folders beyond the inotify watch limit (fs.inotify.max_user_watches or --max-watches), re-read at every run"},
+		{"unwatched, lagging", dirFigure{At: now, Bytes: 4096, Files: 1, Dirs: 1, Unwatched: 7, Lagging: true}, false,
+			"DIRSIZE WARNING - /opt/zextras/store 4096 B used (4.0 KiB, 1 files, 1 folders); 7 folders beyond the inotify watch limit (fs.inotify.max_user_watches or --max-watches), more than a run re-reads (--rescan): the figure may lag|/opt/zextras/store=4096B;1048576;2097152;0",
+			"DIRSIZE WARNING - /opt/zextras/store size within the thresholds; folders beyond the inotify watch limit (fs.inotify.max_user_watches or --max-watches), more than a run re-reads (--rescan): the figure may lag"},
+		{"over max files", dirFigure{At: now.Add(-10 * time.Minute), Fallback: true, Bytes: 4096, Files: 1, Dirs: 1}, false,
+			"DIRSIZE WARNING - /opt/zextras/store 4096 B used (4.0 KiB, 1 files, 1 folders); over --max-files 100: not kept, measured by a full walk every 30m0s (this one 10m0s ago)|/opt/zextras/store=4096B;1048576;2097152;0",
+			"DIRSIZE WARNING - /opt/zextras/store size within the thresholds; over --max-files 100: not kept, measured by a full walk every 30m0s"},
+		{"missing", dirFigure{Err: fmt.Errorf("/opt/zextras/store: %w", os.ErrNotExist)}, false,
+			"DIRSIZE CRITICAL - /opt/zextras/store is not accessible: File does not exist",
 			"DIRSIZE CRITICAL - /opt/zextras/store is not accessible: File does not exist"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := dirKeeperOptions{maxFiles: 100, every: 30 * time.Minute}
-			if got := evaluateDirsize("/opt/zextras/store", tc.s, th, o).String(); got != tc.want {
+			limits := th
+			if tc.none {
+				limits = Thresholds{}
+			}
+			r := evaluateDirsize("/opt/zextras/store", tc.f, limits, o, prev)
+			if got := r.String(); got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+			if got := r.SteadyString(); got != tc.steady {
+				t.Errorf("steady got  %s\nwant %s", got, tc.steady)
+			}
+			// The steady form does not move when only the numbers do.
+			f := tc.f
+			f.Bytes, f.Files, f.Dirs, f.Read, f.Errors, f.Unwatched = f.Bytes+512, f.Files+1, f.Dirs+1, f.Read+100, f.Errors*2, f.Unwatched*2
+			if f.Stuck > 0 {
+				f.Stuck += time.Second
+			}
+			if !f.At.IsZero() {
+				f.At = f.At.Add(-time.Second)
+			}
+			if got := evaluateDirsize("/opt/zextras/store", f, limits, o, prev); got.Status == r.Status && got.SteadyString() != r.SteadyString() {
+				t.Errorf("steady form moved with the numbers: %q, then %q", r.SteadyString(), got.SteadyString())
 			}
 		})
 	}
@@ -234,30 +280,33 @@ func TestDirsizeOneShotTimeout(t *testing.T) {
 }
 
 // countingThrottle records how many entries a walk asked to read.
-type countingThrottle struct{ n int }
+type countingThrottle struct{ n atomic.Int64 }
 
 func (c *countingThrottle) WaitN(ctx context.Context, n int) error {
-	c.n += n
+	c.n.Add(int64(n))
 	return ctx.Err()
 }
 
-// The throttle is honoured: every entry the walk reads is asked from it
+// The throttle is honoured: every entry a walk reads is asked from it
 // first, so the configured rate bounds the walk (no timing assertion).
 func TestDirsizeWalkAsksTheThrottleForEveryEntry(t *testing.T) {
 	root := t.TempDir()
 	makeTree(t, root)
 	ct := &countingThrottle{}
-	s, err := sumTree(context.Background(), root, ct)
+	sums, err := sumTrees(context.Background(), root, []string{root}, ct, nil)
 	must(t, err)
-	if entries := int(s.Files + s.Dirs); ct.n < entries {
-		t.Fatalf("throttle asked for %d entries, the walk read %d", ct.n, entries)
+	if entries := int64(sums[0].Files + sums[0].Dirs); ct.n.Load() < entries {
+		t.Fatalf("throttle asked for %d entries, the walk read %d", ct.n.Load(), entries)
 	}
-	k := newDirKeeper(root, dirKeeperOptions{pace: &countingThrottle{}, maxQueue: 1000, rescan: 1000})
-	ix, in, _, err := k.build(context.Background(), "first walk")
-	must(t, err)
-	in.close()
-	if asked := k.opts.pace.(*countingThrottle).n; asked < ix.entries() {
-		t.Fatalf("index walk asked for %d entries, indexed %d", asked, ix.entries())
+	kt := &countingThrottle{}
+	c := newDirsize(t, "-p", root)
+	c.opts.pace = kt
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c.Start(ctx)
+	r := measured(t, c)
+	if entries := int64(r.Files + r.Dirs); kt.n.Load() < entries {
+		t.Fatalf("the keeper's walk asked for %d entries, read %d", kt.n.Load(), entries)
 	}
 }
 

@@ -1,20 +1,146 @@
 #!/usr/bin/env bash
-# dirsize (deploy/bench/README.md, item 6): BenchmarkDirsize on a generated tree of
-# $DIRSIZE_FILES files (500,000) in $DIRSIZE_DIRS folders (5,000) under $TMPDIR
-# (deleted at the end): the index's first walk, then $DIRSIZE_ROUNDS rounds (3)
-# of 1% of the files changed, re-measured a second later, and GNU du -sB1 /
-# -sxB1 on the same tree (du first in every other round), then one round
-# re-measured right after the changes; plus the index's memory per entry.
-# Raw output to $1 (default deploy/bench/raw/dirsize.txt); prints the markdown
-# table.
+# dirsize (deploy/bench/README.md, "dirsize"): on a mailstore-shaped tree of
+# $DIRSIZE_FILES files (5,000,000) made by mailstore-tree.sh under
+# $DIRSIZE_TMP (default $TMPDIR or /tmp) and always removed at the end:
+#
+#  1. BenchmarkDirsize, in-process: the five declared folders (the /opt-like
+#     folder and zextras/store, backup, incoming, cache) started as the
+#     daemon starts them, their first walk, the tree's memory per file,
+#     rounds of 1 % of the files changed, each re-measured and compared with
+#     GNU du -sxB1 of each folder in the same round, and the CPU between runs.
+#  2. The whole daemon: carbonio-health run (role mailstore, built-in
+#     catalog) against a dev agent, the five folders' size checks pointed at
+#     the tree (interval 15 s), until all five show du's figure; then 1 % of
+#     the files changed and again until all five show du's new figure; its
+#     peak RSS (VmHWM) and CPU from /proc.
+#
+#  3. BenchmarkDirsizeCounted: a folder that is the root of its filesystem
+#     (a loop-mounted ext4, a tmpfs; 200,000 files each), counted in O(1) by
+#     statfs, against du -sxB1 of it.
+#
+# Raw output to $1 (default deploy/bench/raw/dirsize.txt), $1's -daemon.txt
+# and -counted.txt; prints the markdown of all three to stdout. Needs bin/consul and
+# bin/carbonio-health (make bench builds them).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 raw=${1:-$repo/deploy/bench/raw/dirsize.txt}
+raw_daemon=${raw%.txt}-daemon.txt
+raw_counted=${raw%.txt}-counted.txt
+files=${DIRSIZE_FILES:-5000000}
 cd "$repo"
-# DIRSIZE_REUSE=1 only formats an existing raw file again.
-if [ "${DIRSIZE_REUSE:-}" != 1 ]; then
-	go test -run '^$' -bench '^BenchmarkDirsize$' -benchtime 1x -timeout 60m ./checkscript >"$raw"
+
+if [ "${DIRSIZE_REUSE:-}" != 1 ]; then # DIRSIZE_REUSE=1 only formats the raw files again
+	tree=$(mktemp -d "${DIRSIZE_TMP:-${TMPDIR:-/tmp}}/dirsize-bench.XXXXXX")
+	work=$(mktemp -d)
+	agent= daemon=
+	cleanup() {
+		[ -z "$daemon" ] || kill "$daemon" 2>/dev/null || true
+		[ -z "$agent" ] || kill "$agent" 2>/dev/null || true
+		wait 2>/dev/null || true
+		echo "dirsize: removing the tree ($tree)" >&2
+		deploy/bench/mailstore-tree.sh remove "$tree"
+		rm -rf "$work"
+	}
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	echo "dirsize: making $files files under $tree" >&2
+	start=$(date +%s)
+	deploy/bench/mailstore-tree.sh make "$tree" "$files" 2>&1 | tee "$work/make.txt" >&2
+	echo "dirsize: tree made in $(($(date +%s) - start)) s" >&2
+
+	# 1. In-process.
+	DIRSIZE_TREE="$tree/opt" DIRSIZE_FILES="$files" go test -run '^$' -bench '^BenchmarkDirsize$' \
+		-benchtime 1x -timeout 180m ./checkscript | tee "$raw" >&2
+
+	# 2. The daemon.
+	opt="$tree/opt"
+	folders=("$opt" "$opt/zextras/store" "$opt/zextras/backup" "$opt/zextras/incoming" "$opt/zextras/cache")
+	mkdir -p "$work/node" "$work/consul.d"
+	{
+		echo 'node { roles = ["mailstore"] }'
+		for key in opt store backup incoming cache; do
+			case $key in opt) p=$opt ;; *) p=$opt/zextras/$key ;; esac
+			present=""
+			[ "$key" = opt ] || present="if_present = \"$p\""
+			printf 'override "all" "disk-%s" {\n  %s\n  check "size" {\n    args     = { p = "%s" }\n    interval = "15s"\n  }\n}\n' "$key" "$present" "$p"
+		done
+	} >"$work/node/node.hcl"
+	read -r port server serf < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])')
+	cat >"$work/consul.d/agent.hcl" <<HCL
+enable_local_script_checks = true
+ports {
+  http     = $port
+  server   = $server
+  serf_lan = $serf
+  serf_wan = -1
+  dns      = -1
+  grpc     = -1
+  grpc_tls = -1
+}
+HCL
+	bin/consul agent -dev -bind 127.0.0.1 -client 127.0.0.1 -config-dir "$work/consul.d" -log-level error >"$work/consul.log" 2>&1 &
+	agent=$!
+	for _ in $(seq 1 150); do
+		curl -fsS "http://127.0.0.1:$port/v1/status/leader" 2>/dev/null | grep -q ':' && break
+		sleep 0.2
+	done
+	# du of each folder, now and after the changes.
+	dus() { for f in "${folders[@]}"; do du -sxB1 "$f" | cut -f1; done | paste -sd' '; }
+	# figures: each folder's figure in the agent ("-" while none), in order.
+	figures() {
+		curl -fsS "http://127.0.0.1:$port/v1/agent/checks" | python3 -c '
+import json, sys, re
+checks = json.load(sys.stdin)
+out = {}
+for c in checks.values():
+    m = re.match(r"DIRSIZE \w+ - (\S+) (\d+) B used", c["Output"])
+    if m: out[m.group(1)] = m.group(2)
+print(" ".join(out.get(p, "-") for p in sys.argv[1:]))' "${folders[@]}"
+	}
+	ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+	hz=$(getconf CLK_TCK)
+	# wait_for WANT: seconds until the agent shows WANT (figures), at most 600.
+	wait_for() {
+		local t0=$SECONDS
+		while [ "$(figures)" != "$1" ]; do
+			if [ $((SECONDS - t0)) -gt 600 ]; then
+				echo "dirsize: the daemon's figures $(figures), du $1" >&2
+				return 1
+			fi
+			sleep 1
+		done
+		echo $((SECONDS - t0))
+	}
+	want=$(dus)
+	bin/carbonio-health run -http-addr "127.0.0.1:$port" -config-dir "$work/node" -agent-config-dir "$work/consul.d" \
+		-full-output -log-level warn 2>>"$work/daemon.log" &
+	daemon=$!
+	first=$(wait_for "$want")
+	c0=$(ticks "$daemon")
+	DIRSIZE_CHANGE="$files:$((files / 100)):99:$opt" go test -run '^$' -bench '^BenchmarkDirsizeChangeChild$' -benchtime 1x ./checkscript >/dev/null
+	want2=$(dus)
+	again=$(wait_for "$want2")
+	c1=$(ticks "$daemon")
+	{
+		echo "files $files"
+		echo "du-first $want"
+		echo "first-walk-s $first"
+		echo "du-after $want2"
+		echo "after-changes-s $again"
+		echo "cpu-after-changes-s $(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')"
+		awk '/VmHWM|VmRSS|RssAnon|RssFile/ {print $1, $2}' "/proc/$daemon/status"
+	} | tee "$raw_daemon" >&2
+	kill "$daemon" "$agent"
+	wait "$daemon" "$agent" 2>/dev/null || true
+	daemon= agent=
+
+	# 3. O(1) where the filesystem counts.
+	TMPDIR="$tree" go test -run '^$' -bench '^BenchmarkDirsizeCounted$' -benchtime 1x -timeout 30m ./checkscript | tee "$raw_counted" >&2
 fi
 
 # m NAME: the value printed before NAME on the benchmark line.
@@ -34,13 +160,34 @@ each() {
 	done
 	printf '%s' "$out"
 }
+# d NAME: a value of the daemon's raw file.
+d() { awk -v n="$1" '$1 == n || $1 == n":" { $1 = ""; sub(/^ /, ""); print }' "$raw_daemon"; }
 
 same=$(awk -v s="$(m same-bytes)" 'BEGIN { print (s == 1 ? "yes" : "no") }')
-printf '| tree | first walk: unthrottled / default --rate | one-shot walk | re-measure 1 s after %s changes, each round: wall (CPU) | du -sxB1, each round: wall (CPU) | du -sxB1 / re-measure, lowest: wall (CPU) | events and lookups meanwhile, each round (CPU) | du -sxB1 / all the CPU, each round | re-measure right after the changes: wall (CPU), du / it, du / all the CPU | same bytes as du | index heap / peak RSS per entry |\n' "$(r changed-files)"
+echo "In-process (BenchmarkDirsize): the five folders as the daemon starts them, one tree."
+echo
+printf '| tree | first walk: unthrottled / default --rate | one-shot walk (outer folder) | re-measure of the five, 1 s after %s changes, each round: wall (CPU) | du -sxB1 of the five, each round: wall (CPU) | du / re-measure, lowest: wall (CPU) | events and lookups meanwhile, each round (CPU) | du / all the CPU, each round | re-measure right after the changes: wall (CPU), du / it, du / all the CPU | same bytes as du, every folder, every round | tree heap per file / child peak RSS per file |\n' "$(r changed-files)"
 echo '|---|---|---|---|---|---|---|---|---|---|---|'
-printf '| %s files, %s folders | %s ms / %s ms | %s ms | %s | %s | %s× (%s×) | %s | %s | %s ms (%s ms), %s× (%s×), %s× | %s (%s B) | %s B / %s B |\n' \
+printf '| %s files, %s folders | %s ms / %s ms | %s ms | %s | %s | %s× (%s×) | %s | %s | %s ms (%s ms), %s× (%s×), %s× | %s | %s B / %s B |\n' \
 	"$(r files)" "$(r folders)" "$(r first-walk-ms)" "$(r first-walk-throttled-ms)" "$(r oneshot-walk-ms)" \
-	"$(each '%.2f ms (%.2f ms)' remeasure-ms remeasure-cpu-ms)" "$(each '%.0f ms (%.0f ms)' du-sxB1-ms du-sxB1-cpu-ms)" \
+	"$(each '%.1f ms (%.1f ms)' remeasure-ms remeasure-cpu-ms)" "$(each '%.0f ms (%.0f ms)' du-ms du-cpu-ms)" \
 	"$(r du-over-remeasure-min)" "$(r du-over-remeasure-cpu-min)" "$(each '%.0f ms' events-cpu-ms)" "$(each '%.0f×' du-over-all-cpu)" \
 	"$(r remeasure-ms-rnow 1)" "$(r remeasure-cpu-ms-rnow 1)" "$(r du-over-remeasure-rnow)" "$(r du-over-remeasure-cpu-rnow)" "$(r du-over-all-cpu-rnow)" \
-	"$same" "$(m bytes)" "$(r heap-B/entry)" "$(r peak-rss-B/entry)"
+	"$same" "$(r heap-B/file 2)" "$(r peak-rss-B/file 2)"
+echo
+echo "The whole daemon (carbonio-health run, role mailstore, the five size checks on the tree at a 15 s interval, -full-output to read the figures):"
+echo
+echo '| files | first figures of the five = du after | all five = du again after 1 % changed | daemon CPU meanwhile | peak RSS (VmHWM) | of which the binary pages (RssFile) / memory (RssAnon), at the end |'
+echo '|---|---|---|---|---|---|'
+printf '| %s | %s s | %s s | %s s | %.1f MiB | %.1f / %.1f MiB |\n' "$(d files)" "$(d first-walk-s)" "$(d after-changes-s)" "$(d cpu-after-changes-s)" \
+	"$(awk '{print $1/1024}' <<<"$(d VmHWM)")" "$(awk '{print $1/1024}' <<<"$(d RssFile)")" "$(awk '{print $1/1024}' <<<"$(d RssAnon)")"
+echo
+echo "A folder that is the root of its filesystem, counted by it in O(1) (statfs, less the constant a walk found at the start):"
+echo
+echo '| filesystem | inodes in use | a run | du -sxB1 | du / a run | same bytes as du |'
+echo '|---|---|---|---|---|---|'
+awk '/^BenchmarkDirsizeCounted\// {
+	split($1, p, "/"); kind = p[2]; sub(/-[0-9]+$/, "", kind)
+	for (i = 2; i <= NF; i++) { v[$i] = $(i-1) }
+	printf "| %s | %d | %.1f µs | %.0f ms | %.0f× | %s |\n", kind, v["inodes"], v["run-µs"], v["du-ms"], v["du-over-run"], (v["same-bytes"] == 1 ? "yes" : "no")
+}' "$raw_counted"

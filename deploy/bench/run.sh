@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench: the six measurements of the table of deploy/bench/README.md, in one
 # run on this machine, written to deploy/bench/results.md (raw go test output
-# kept next to it under deploy/bench/raw/). About 9 minutes, plus 2–7 for
-# dirsize (most of it writing its 500,000-file tree). Needs bin/consul,
+# kept next to it under deploy/bench/raw/). About 9 minutes, plus about 22
+# for dirsize (writing and deleting its 5,000,000-file tree: 3.8 GB and as
+# many inodes free under $TMPDIR or $DIRSIZE_TMP). Needs bin/consul,
 # bin/carbonio-health and Debian's monitoring plugins (make bench builds and
 # installs them first), plus 5 for the flapping socket and the busy node.
 # BENCH_ONLY="metrics …" runs only the named measurements (check-cost
@@ -250,11 +251,6 @@ timing() {
 	echo "## 8. dirsize: the index against du, same tree, same run"
 	echo
 	cat "$raw/dirsize.md"
-	runs=$(cd "$raw" && ls dirsize-run*.txt 2>/dev/null | tr '\n' ' ')
-	if [ -n "$runs" ]; then
-		echo
-		echo "More runs of the same code that day (deploy/bench/README.md, \"What dirsize costs\"): deploy/bench/raw/ $runs"
-	fi
 	if [ -f "$raw/flapping.txt" ]; then
 		f="$raw/flapping.txt"
 		echo

@@ -44,9 +44,11 @@ role "all" {
   #
   # Each folder also gets a "size" check: the bytes its own tree uses (the
   # dirsize probe, du -sxB1's figure), so /opt, /var/lib and /var/log on one
-  # filesystem no longer report the same number. The daemon keeps an index of
-  # each tree, updated by inotify, so a re-measure reads only what changed;
-  # the first walk after a start is throttled (--rate, 50,000 entries/s).
+  # filesystem no longer report the same number. The daemon keeps one tree
+  # per filesystem for the declared folders on it, updated by inotify, so a
+  # re-measure reads only what changed; the first walk after a start is
+  # throttled (--rate, 50,000 entries/s), and the folder is UNKNOWN ("not
+  # measured yet") until it ends.
   # Sizes have thresholds only where a size is wrong whatever the node:
   # /var/log (10 GiB / 20 GiB). Elsewhere the value is perfdata for trends;
   # add thresholds per node, e.g.
@@ -55,8 +57,10 @@ role "all" {
   #     check "size" { args = { w = "800G", c = "950G" } }
   #   }
   #
-  # /opt holds the Carbonio folders below it: its index costs as much as
-  # theirs together (about 85 bytes of memory per file; see the README).
+  # /opt holds the Carbonio folders below it: on one filesystem they share
+  # /opt's tree, walked and held once (about 8 bytes of memory per file;
+  # see checkscript/README.md). A folder that is the root of its own ext4
+  # filesystem (the store, often) is counted by the filesystem in O(1).
   service "disk-opt" {
     description = "Disk space used by /opt"
     tags        = ["disk"]

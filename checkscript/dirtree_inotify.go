@@ -11,6 +11,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// inotifyEvent is one event read from an inotify descriptor.
+type inotifyEvent struct {
+	wd     int32
+	mask   uint32
+	cookie uint32
+	name   string
+}
+
 // dirWatchMask is what a folder's watch reports: every change of a name in
 // it (create, delete, rename, write, metadata such as an xattr block) and
 // its own removal. IN_EXCL_UNLINK: no events for files already unlinked.
@@ -51,8 +59,12 @@ type dirInotify struct {
 	maxQueue int
 	overflow bool
 	buf      []byte
+	// mounts is set when the mount table changed (/proc/self/mountinfo
+	// polls POLLPRI then): a filesystem mounted or unmounted below the
+	// tree changes what du -x counts, and raises no inotify event.
+	mounts bool
 	// ready is signalled when the reader queued events, for the keeper
-	// to fold them into its index between two runs (nil: no instance).
+	// to fold them into its tree between two runs (nil: no instance).
 	ready chan struct{}
 }
 
@@ -71,8 +83,12 @@ func newDirInotify(maxWatches, maxQueue int) (*dirInotify, error) {
 		return nil, fmt.Errorf("inotify reader: %w", err)
 	}
 	in := &dirInotify{fd: fd, stop: stop, done: make(chan struct{}), maxWatches: maxWatches,
-		maxQueue: maxQueue, buf: make([]byte, 64<<10), ready: make(chan struct{}, 1)}
-	go in.readLoop()
+		maxQueue: maxQueue, buf: make([]byte, 16<<10), ready: make(chan struct{}, 1)}
+	mi, err := unix.Open("/proc/self/mountinfo", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		mi = -1 // no /proc: mounts below the tree are seen at the next walk
+	}
+	go in.readLoop(mi)
 	return in, nil
 }
 
@@ -126,20 +142,32 @@ func (in *dirInotify) dropped(events []inotifyEvent) {
 	}
 }
 
-func (in *dirInotify) readLoop() {
+func (in *dirInotify) readLoop(mountinfo int) {
 	defer close(in.done)
-	fds := []unix.PollFd{{Fd: int32(in.fd), Events: unix.POLLIN}, {Fd: int32(in.stop), Events: unix.POLLIN}}
+	defer unix.Close(mountinfo)
+	fds := []unix.PollFd{{Fd: int32(in.fd), Events: unix.POLLIN}, {Fd: int32(in.stop), Events: unix.POLLIN},
+		{Fd: int32(mountinfo), Events: unix.POLLPRI}}
 	for {
-		fds[0].Revents, fds[1].Revents = 0, 0
+		fds[0].Revents, fds[1].Revents, fds[2].Revents = 0, 0, 0
 		if _, err := unix.Poll(fds, -1); err == unix.EINTR {
 			continue
-		} else if err != nil || fds[1].Revents != 0 || fds[0].Revents&unix.POLLIN == 0 {
+		} else if err != nil || fds[1].Revents != 0 || fds[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 {
 			return // stopped, or the descriptor failed
 		}
 		in.mu.Lock()
-		n, err := in.readOnce(in.fd)
+		if fds[2].Revents != 0 {
+			in.mounts = true
+			unix.Seek(mountinfo, 0, 0) // rearms the notification
+		}
+		var err error
+		if fds[0].Revents&unix.POLLIN != 0 {
+			var n int
+			if n, err = in.readOnce(in.fd); err == nil && n == 0 {
+				err = unix.EIO
+			}
+		}
 		in.mu.Unlock()
-		if (err != nil && err != unix.EAGAIN) || (err == nil && n == 0) {
+		if err != nil && err != unix.EAGAIN {
 			return
 		}
 		select {
@@ -172,9 +200,9 @@ func (in *dirInotify) readOnce(fd int) (int, error) {
 	return n, nil
 }
 
-// drain returns every event so far (reading what the kernel still holds)
-// and whether events were lost.
-func (in *dirInotify) drain() ([]inotifyEvent, bool) {
+// drain returns every event so far (reading what the kernel still holds),
+// whether events were lost and whether the mount table changed.
+func (in *dirInotify) drain() (events []inotifyEvent, lost, mounts bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	for in.fd >= 0 {
@@ -182,17 +210,9 @@ func (in *dirInotify) drain() ([]inotifyEvent, bool) {
 			break
 		}
 	}
-	q, lost := in.queue, in.overflow
-	in.queue, in.overflow = nil, false
-	return q, lost
-}
-
-// unread puts events taken by drain back in front of the queue.
-func (in *dirInotify) unread(events []inotifyEvent, lost bool) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.queue = append(events, in.queue...)
-	in.overflow = in.overflow || lost
+	events, lost, mounts = in.queue, in.overflow, in.mounts
+	in.queue, in.overflow, in.mounts = nil, false, false
+	return events, lost, mounts
 }
 
 // parseInotify appends the events of buf (struct inotify_event records) to

@@ -1,0 +1,212 @@
+package checkscript
+
+import (
+	"context"
+	"slices"
+
+	"golang.org/x/sys/unix"
+)
+
+// lookUp applies what the events said about d: its names looked up one by
+// one, the hashes to resolve, its own blocks.
+func (k *dirKeeper) lookUp(ctx context.Context, d *dirNode, p *pendingDir) error {
+	t, rel := k.t, d.path()
+	k.setBusy(rel)
+	if err := pace(ctx, k.pace, len(p.names)+1); err != nil {
+		return err
+	}
+	if p.own {
+		var st unix.Stat_t
+		if err := k.stat(rel, &st); err != nil || st.Ino != d.ino {
+			return nil // its path leads elsewhere: a rename whose events are coming
+		}
+		d.own = uint32(st.Blocks)
+	}
+	delete(k.pending, d)
+	k.looked = append(k.looked, looked{d, p.names})
+	resolve := p.resolve
+	var gone map[string]uint32
+	for name, mask := range p.names {
+		var st unix.Stat_t
+		switch err := k.stat(below(rel, name), &st); {
+		case k.mounts[below(rel, name)] || (err == nil && st.Dev != k.dev):
+			// Another filesystem: left out.
+		case err == unix.ENOENT:
+			// Gone again: its removal event comes, and must know what
+			// came before (written since its last lookup, or never held).
+			if gone == nil {
+				gone = map[string]uint32{}
+			}
+			gone[name] = mask
+		case err != nil:
+			k.fail(d, name, err)
+		case st.Mode&unix.S_IFMT == unix.S_IFDIR:
+			if c := d.childNamed(name); c == nil || c.ino != st.Ino {
+				c = t.addDir(d, name, st.Ino, uint64(st.Blocks))
+				if err := k.readSub(ctx, c, k.rootFD, below(rel, name)); err != nil {
+					return err
+				}
+			}
+		default:
+			h := t.hash(name)
+			if _, _, _, ok := t.removeFile(d, h, 0, false, st.Ino); ok {
+				k.addFile(d, h, &st, nil) // a name of a linked inode
+			} else if _, ok := t.single(d, h, inoPrint(st.Ino)); ok {
+				t.removeFile(d, h, inoPrint(st.Ino), false, 0)
+				k.addFile(d, h, &st, nil)
+			} else if t.group(d, h) == 0 || mask&newName == unix.IN_CREATE {
+				k.addFile(d, h, &st, nil)
+			} else {
+				if resolve == nil {
+					resolve = map[uint32]bool{}
+				}
+				resolve[h] = true
+			}
+		}
+	}
+	if len(resolve) > 0 {
+		k.resolve(d, resolve)
+	}
+	for name, mask := range gone {
+		k.markName(d, name, mask)
+	}
+	return nil
+}
+
+// resolve tells apart the files of d whose names share a hash: the
+// folder's names are read, and those of each hash looked up again.
+func (k *dirKeeper) resolve(d *dirNode, hashes map[uint32]bool) {
+	t, rel := k.t, d.path()
+	fd, err := openDir(k.rootFD, rel)
+	if err != nil {
+		k.mark(d).full = true // read in full at the next refresh
+		return
+	}
+	defer unix.Close(fd)
+	names, err := readNames(fd)
+	if err != nil {
+		k.mark(d).full = true
+		return
+	}
+	k.readSince[d] = true
+	for h := range hashes {
+		t.removeGroup(d, h)
+	}
+	for _, name := range names {
+		h := t.hash(name)
+		if !hashes[h] {
+			continue
+		}
+		var st unix.Stat_t
+		if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			if err != unix.ENOENT {
+				k.fail(d, name, err)
+			}
+			continue
+		}
+		if st.Dev == k.dev && st.Mode&unix.S_IFMT != unix.S_IFDIR && !k.mounts[below(rel, name)] {
+			k.addFile(d, h, &st, nil)
+		}
+	}
+}
+
+// restatLinks looks up again the inodes written through a name since
+// removed, through one of their other names in the tree (whose folders saw
+// no event). Rare, so it may search every folder for them.
+func (k *dirKeeper) restatLinks() {
+	for d := range k.t.root.all() {
+		if len(k.restat) == 0 {
+			break
+		}
+		hashes := map[uint32]bool{}
+		for i := 0; i < d.files.len(); i++ {
+			if !d.files.linked(i) {
+				continue
+			}
+			if ino := k.t.linked[d.files.link(i)].ino; k.restat[ino] {
+				hashes[d.files.hash(i)] = true
+				delete(k.restat, ino)
+			}
+		}
+		if len(hashes) > 0 {
+			k.resolve(d, hashes)
+		}
+	}
+	clear(k.restat)
+}
+
+// findSingles finds, for each inode that newly has several links, a name
+// of it the tree holds as a single-link file (at most one: such a name was
+// read while it was the inode's only one), and counts it as a link: a
+// link(2) raises no event in the folder of the file's other names. The
+// candidates are the files with the inode's print, nearest folders first
+// (a filesystem puts a file's inode near its folder's); each candidate's
+// folder is read to know its names.
+func (k *dirKeeper) findSingles() {
+	t := k.t
+	type cand struct {
+		d *dirNode
+		h uint32
+	}
+	want := make(map[uint16][]uint64, len(k.newLinks))
+	var wanted [1 << 16 / 64]uint64 // the prints wanted, to skip most entries at once
+	for ino, nlink := range k.newLinks {
+		if at, ok := t.linkAt[ino]; ok && t.linked[at].names >= nlink {
+			continue // every name of it is counted as a link already
+		}
+		fp := inoPrint(ino)
+		want[fp] = append(want[fp], ino)
+		wanted[fp/64] |= 1 << (fp % 64)
+	}
+	clear(k.newLinks)
+	cands := map[uint64][]cand{}
+	for d := range t.root.all() {
+		for i := 0; i < d.files.len(); i++ {
+			if fp := d.files.print(i); wanted[fp/64]&(1<<(fp%64)) != 0 && !d.files.linked(i) {
+				for _, ino := range want[fp] {
+					cands[ino] = append(cands[ino], cand{d, d.files.hash(i)})
+				}
+			}
+		}
+		if x := t.extras[d]; x != nil {
+			for _, b := range x.big {
+				for _, ino := range want[b.fp] {
+					cands[ino] = append(cands[ino], cand{d, b.hash})
+				}
+			}
+		}
+	}
+	for ino, cs := range cands {
+		dist := func(d *dirNode) uint64 { return max(d.ino, ino) - min(d.ino, ino) }
+		slices.SortFunc(cs, func(a, b cand) int { return int(dist(a.d)>>1) - int(dist(b.d)>>1) })
+		for _, c := range cs {
+			if !c.d.gone() && k.convert(c.d, c.h, ino) {
+				break
+			}
+		}
+	}
+}
+
+// convert counts the name of inode ino with hash h in folder d, held as a
+// single-link file, as a link; it reports whether there was one.
+func (k *dirKeeper) convert(d *dirNode, h uint32, ino uint64) bool {
+	fd, err := openDir(k.rootFD, d.path())
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	l := &k.list
+	if l.read(fd) != nil {
+		return false
+	}
+	for i := 0; i < l.len(); i++ {
+		var st unix.Stat_t
+		if k.t.hashBytes(l.name(i)) == h && l.stat(fd, i, &st) == nil && st.Ino == ino {
+			if _, _, _, ok := k.t.removeFile(d, h, inoPrint(ino), false, 0); ok {
+				k.addFile(d, h, &st, nil)
+				return true
+			}
+		}
+	}
+	return false
+}
