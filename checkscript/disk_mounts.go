@@ -3,13 +3,20 @@ package checkscript
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // mountEntry is one line of the mount table, as check_disk's mount list
-// (gnulib's read_file_system_list) holds it.
+// (gnulib's read_file_system_list) holds it, with what dirsize needs too:
+// the filesystem's device number (st_dev of its files) and the folder of
+// the filesystem mounted there ("/" for its own root, else a bind mount).
 type mountEntry struct {
 	Dev, Dir, Type string
+	Num            uint64
+	Root           string
 }
 
 // remote is gnulib's ME_REMOTE: a network filesystem, which -l skips.
@@ -29,9 +36,10 @@ func readMounts() ([]mountEntry, error) {
 }
 
 // parseMountinfo reads /proc/self/mountinfo lines ("36 35 98:0 /mnt1 /mnt2
-// rw,noatime master:1 - ext3 /dev/root rw"): the mount point (field 5),
-// then after the "-" separator the type and the source, octal escapes
-// (\040 for a space) undone. Lines it cannot read are skipped.
+// rw,noatime master:1 - ext3 /dev/root rw"): the device number (field 3),
+// the root and the mount point (fields 4 and 5), then after the "-"
+// separator the type and the source, octal escapes (\040 for a space)
+// undone. Lines it cannot read are skipped.
 func parseMountinfo(text string) []mountEntry {
 	var out []mountEntry
 	for _, line := range strings.Split(text, "\n") {
@@ -46,7 +54,11 @@ func parseMountinfo(text string) []mountEntry {
 		if len(f) < 5 || sep < 0 || sep+2 >= len(f) {
 			continue
 		}
-		out = append(out, mountEntry{Dev: unescapeMount(f[sep+2]), Dir: unescapeMount(f[4]), Type: unescapeMount(f[sep+1])})
+		maj, min, _ := strings.Cut(f[2], ":")
+		a, _ := strconv.ParseUint(maj, 10, 32)
+		b, _ := strconv.ParseUint(min, 10, 32)
+		out = append(out, mountEntry{Dev: unescapeMount(f[sep+2]), Dir: unescapeMount(f[4]), Type: unescapeMount(f[sep+1]),
+			Num: unix.Mkdev(uint32(a), uint32(b)), Root: unescapeMount(f[3])})
 	}
 	return out
 }

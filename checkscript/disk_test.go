@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestUsedToFree(t *testing.T) {
@@ -296,14 +298,17 @@ func TestParseMountinfo(t *testing.T) {
 		"36 22 0:32 / /mnt/with\\040space rw - tmpfs tmp\\040fs rw,size=1k\n" +
 		"37 22 0:33 / /srv rw master:2 shared:3 - nfs4 srv:/export rw\n" +
 		"garbage\n"
-	want := []mountEntry{{"/dev/vda", "/", "ext4"}, {"tmp fs", "/mnt/with space", "tmpfs"}, {"srv:/export", "/srv", "nfs4"}}
+	want := []mountEntry{{Dev: "/dev/vda", Dir: "/", Type: "ext4", Num: unix.Mkdev(254, 0), Root: "/"},
+		{Dev: "tmp fs", Dir: "/mnt/with space", Type: "tmpfs", Num: unix.Mkdev(0, 32), Root: "/"},
+		{Dev: "srv:/export", Dir: "/srv", Type: "nfs4", Num: unix.Mkdev(0, 33), Root: "/"}}
 	if got := parseMountinfo(text); !slices.Equal(got, want) {
-		t.Errorf("parseMountinfo = %q, want %q", got, want)
+		t.Errorf("parseMountinfo = %+v, want %+v", got, want)
 	}
 	if !want[2].remote() || want[0].remote() {
 		t.Error("remote() wrong")
 	}
-	mounts := []mountEntry{{"/dev/vda", "/", "ext4"}, {"/dev/vdb", "/opt", "xfs"}, {"/dev/vdc", "/opt/zextras", "xfs"}, {"tmpfs", "/optical", "tmpfs"}}
+	mounts := []mountEntry{{Dev: "/dev/vda", Dir: "/", Type: "ext4"}, {Dev: "/dev/vdb", Dir: "/opt", Type: "xfs"},
+		{Dev: "/dev/vdc", Dir: "/opt/zextras", Type: "xfs"}, {Dev: "tmpfs", Dir: "/optical", Type: "tmpfs"}}
 	for _, tt := range []struct {
 		name  string
 		exact bool
