@@ -51,6 +51,10 @@ type Daemon struct {
 	// AgentConfigDir is the agent's -config-dir, where the script-check
 	// fragment goes; empty when not given.
 	AgentConfigDir string
+	// FragmentStage, when set, is where the fragment is staged for
+	// carbonio-health-fragment.service to check and install into
+	// AgentConfigDir (fragment_stage.go), instead of being written there.
+	FragmentStage string
 	// AllViaConfig writes every service into the agent config fragment
 	// (needs AgentConfigDir) instead of registering them over the API.
 	AllViaConfig bool
@@ -106,6 +110,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	missing := make(chan struct{}, 1)
 	if d.AgentConfigDir != "" {
 		d.rec.FragmentPath = filepath.Join(d.AgentConfigDir, FragmentName)
+		d.rec.FragmentStage = d.FragmentStage
 	}
 	d.ttl = TTLRunner{Client: d.Client, Log: d.Log.Named("ttl"), Missing: missing, Metrics: d.Metrics, token: &d.token,
 		FullOutput: d.Options.FullOutput}
@@ -234,7 +239,12 @@ func (d *Daemon) connect() error {
 	d.node, _ = self["Config"]["NodeName"].(string)
 	d.choice = ScriptChoice{Want: d.ScriptMode, Agent: agent, ConfigDir: d.AgentConfigDir}
 	if d.AgentConfigDir != "" {
-		d.choice.ConfigDirErr = dirWritable(d.AgentConfigDir)
+		if d.FragmentStage != "" {
+			d.choice.Stage = d.FragmentStage
+			d.choice.ConfigDirErr = stageUsable(d.FragmentStage, d.AgentConfigDir)
+		} else {
+			d.choice.ConfigDirErr = dirWritable(d.AgentConfigDir)
+		}
 	}
 	d.connected = true
 	return nil

@@ -32,6 +32,11 @@ type Reconciler struct {
 	// the services marked ViaFile (the heartbeat) and, with Mode
 	// ScriptConfig, the script services; it is removed when none is left.
 	FragmentPath string
+	// FragmentStage, when set, is a folder of the daemon's own where the
+	// fragment is staged for carbonio-health-fragment.service to check and
+	// install at FragmentPath (fragment_stage.go): the daemon then needs no
+	// write access to the agent's config dir.
+	FragmentStage string
 	// AllViaFile delivers every service through the fragment (one reload
 	// per change) instead of one API call per service: about 10× faster
 	// for 1,000 services (deploy/bench/results.md), at the price of a
@@ -154,7 +159,7 @@ func (r *Reconciler) syncFragment(ctx context.Context, viaFile []ServiceState, s
 		}
 		return nil
 	}
-	changed, err := writeFragment(r.FragmentPath, renderFragment(viaFile))
+	changed, err := r.writeFragment(ctx, renderFragment(viaFile))
 	if err != nil {
 		return err
 	}
@@ -181,6 +186,15 @@ func (r *Reconciler) syncFragment(ctx context.Context, viaFile []ServiceState, s
 	out.Reloaded = true
 	r.Log.Info("agent reloaded for its config fragment", "path", r.FragmentPath, "services", len(viaFile), "file_changed", changed)
 	return nil
+}
+
+// writeFragment makes the agent's fragment hold content (nil: no file),
+// directly or through the staging folder, and reports whether it changed.
+func (r *Reconciler) writeFragment(ctx context.Context, content []byte) (bool, error) {
+	if r.FragmentStage != "" {
+		return stagedFragment{Stage: r.FragmentStage, Installed: r.FragmentPath}.write(ctx, content)
+	}
+	return writeFragment(r.FragmentPath, content)
 }
 
 // inSync reports whether the agent holds the service as desired: same

@@ -30,6 +30,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	defer cf.close()
 	cf.defaultTokenFile = DaemonTokenFile
 	agentDir := fs.String("agent-config-dir", "", "the Consul agent's -config-dir, where services with script checks are written when the agent only allows local script checks (default "+CarbonioAgentConfigDir+" when it exists)")
+	stage := fs.String("fragment-stage", "", "stage the agent config fragment in this folder for carbonio-health-fragment.service (root) to check and install into -agent-config-dir, instead of writing it there: the daemon then needs no write access to the agent's config dir")
 	mode := fs.String("script-checks", string(registrar.ScriptAuto), "how script checks reach the agent: auto, api (enable_script_checks) or config (enable_local_script_checks + -agent-config-dir)")
 	viaConfig := fs.Bool("register-via-config", false, "write every service into the agent's config dir and reload it, instead of one API call per service (faster for very many services; needs -agent-config-dir)")
 	resync := fs.Duration("resync", registrar.DefaultResync, "how often the agent is compared with the declaration when nothing was heard (reads only; a blocking watch of the node wakes the daemon on any change)")
@@ -77,6 +78,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		Options:          scripts,
 		ScriptMode:       registrar.ScriptMode(*mode),
 		AgentConfigDir:   *agentDir,
+		FragmentStage:    *stage,
 		Resync:           *resync,
 		AllViaConfig:     *viaConfig,
 		DeregisterOnExit: *deregister,
