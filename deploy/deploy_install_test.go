@@ -97,7 +97,11 @@ func TestPackageInstall(t *testing.T) {
 		}
 	})
 	t.Run("files where the unit expects them", func(t *testing.T) { checkInstalledUnit(t) })
-	t.Run("systemd-analyze verify", func(t *testing.T) { verifyUnit(t, installedUnit) })
+	t.Run("systemd-analyze verify", func(t *testing.T) {
+		for _, u := range []string{installedUnit, "/lib/systemd/system/carbonio-health-fragment.path", "/lib/systemd/system/carbonio-health-fragment.service"} {
+			verifyUnit(t, u)
+		}
+	})
 	t.Run("enabled", func(t *testing.T) {
 		if links := enablementLinks(); len(links) == 0 {
 			t.Errorf("%s is not enabled: no link in a .wants folder", unitName)

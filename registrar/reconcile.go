@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/consul/api"
@@ -213,11 +215,42 @@ func inSync(want ServiceState, have *api.AgentService, checks map[string]*api.Ag
 }
 
 // DeregisterAll removes every service this tool owns from the agent, and its
-// config fragment from agentConfigDir when given, and nothing else.
+// config fragment from agentConfigDir when given, and nothing else. The
+// outcome's Deregistered lists every owned service that is gone, whether
+// through the API or with the fragment (the agent drops those when it
+// reloads); one that is still there after that is an error naming it.
 func DeregisterAll(ctx context.Context, client *api.Client, log hclog.Logger, agentConfigDir string) (Outcome, error) {
 	r := Reconciler{Client: client, Log: log}
 	if agentConfigDir != "" {
 		r.FragmentPath = filepath.Join(agentConfigDir, FragmentName)
 	}
-	return r.Reconcile(ctx, State{})
+	q := (&api.QueryOptions{}).WithContext(ctx)
+	before, _, err := r.read(q)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out, err := r.Reconcile(ctx, State{})
+	if err != nil {
+		return out, err
+	}
+	after, _, err := r.read(q)
+	if err != nil {
+		return out, err
+	}
+	var left []string
+	for id, s := range before {
+		switch {
+		case !Owned(s) || slices.Contains(out.Deregistered, id):
+		case after[id] != nil:
+			left = append(left, id)
+		default:
+			out.Deregistered = append(out.Deregistered, id)
+		}
+	}
+	slices.Sort(out.Deregistered)
+	if len(left) > 0 {
+		slices.Sort(left)
+		return out, fmt.Errorf("%d owned services are still registered (from another config file of the agent?): %s", len(left), strings.Join(left, ", "))
+	}
+	return out, nil
 }
