@@ -246,6 +246,31 @@ role "all" {
   }
 
   # systemd units every node runs (the Consul agent: service-discover).
+  # Patroni (PostgreSQL HA) wherever it runs: on the event streaming / HA
+  # nodes (role replica, where it is required), and on any node that has
+  # its configuration (Debian's patroni.service reads
+  # /etc/patroni/config.yml), whatever roles it declares. Its REST API
+  # answers 200 on /health while its PostgreSQL runs.
+  service "patroni" {
+    description = "Patroni (PostgreSQL HA)"
+    port        = 8008
+    tags        = ["patroni", "http"]
+    if_present  = "/etc/patroni/config.yml"
+    required_by = ["replica"]
+    check "http" {
+      http     = "/health"
+      interval = "10s"
+      timeout  = "5s"
+      notes    = "Patroni's REST API answers /health with 200 while its PostgreSQL runs; a failure means this database node is down."
+    }
+    check "unit" {
+      notes = "The systemd unit of Patroni, which runs PostgreSQL in HA. If it is not active, this node's database takes no part in the cluster."
+      type  = "script"
+      probe = "systemd"
+      args  = { u = "patroni.service" }
+    }
+  }
+
   service "units" {
     description = "systemd units common to every node"
     tags        = ["systemd"]
