@@ -53,9 +53,12 @@ type tcpCheck struct {
 	mismatchState Status
 	warn, crit    *float64 // response seconds, strict >
 	useTLS, sni   bool
-	checkCert     bool
-	certWarn      int // days
-	certCrit      int // days
+	// starttls is the protocol whose STARTTLS upgrades the plain
+	// connection to TLS before -s/-e/-q ("" for none; tcp_starttls.go).
+	starttls  string
+	checkCert bool
+	certWarn  int // days
+	certCrit  int // days
 	// readIdle is how long to wait for more data once some arrived without
 	// matching -e; check_tcp waits about 2 s before calling it a mismatch.
 	readIdle time.Duration
@@ -70,8 +73,8 @@ const maxExpectBytes = 64 << 10
 func tcpFlags(fs *flag.FlagSet, c *tcpCheck) func() (Check, error) {
 	var port, refused, mismatch, warn, crit, days string
 	var escape bool
-	StringFlag(fs, &c.host, "H", "hostname", "", "host name or address (required)")
-	StringFlag(fs, &port, "p", "port", "", "port number (required)")
+	StringFlag(fs, &c.host, "H", "hostname", "", "host name or address, or the absolute path of a unix socket (required)")
+	StringFlag(fs, &port, "p", "port", "", "port number (required, but for a unix socket)")
 	StringFlag(fs, &c.send, "s", "send", "", "string to send to the server")
 	ListVar(fs, &c.expect, "e", "expect", "string to expect in the answer, substring match (repeatable; any matches unless -A)")
 	StringFlag(fs, &c.quit, "q", "quit", "", "string to send to the server before closing (\\r\\n is appended)")
@@ -84,12 +87,17 @@ func tcpFlags(fs *flag.FlagSet, c *tcpCheck) func() (Check, error) {
 	BoolFlag(fs, &c.useTLS, "S", "ssl", "connect with TLS (the certificate chain is not verified, as check_tcp)")
 	fs.BoolVar(&c.sni, "sni", false, "send the host name as TLS SNI (implies -S)")
 	StringFlag(fs, &days, "D", "certificate", "", "WARN[,CRIT] minimum days the certificate must stay valid (implies -S)")
+	fs.StringVar(&c.starttls, "starttls", "", "upgrade the plain connection with the protocol's STARTTLS before -s/-e/-q: smtp (as check_smtp -S); -D applies to the certificate")
 	return func() (Check, error) {
 		var err error
 		if c.host == "" {
 			return nil, errors.New("-H HOST is required")
 		}
-		if c.port, err = strconv.Atoi(port); err != nil || c.port < 1 || c.port > 65535 {
+		if c.unix() {
+			if port != "" {
+				return nil, fmt.Errorf("-p %s: %s is a unix socket, which has no port", port, c.host)
+			}
+		} else if c.port, err = strconv.Atoi(port); err != nil || c.port < 1 || c.port > 65535 {
 			return nil, fmt.Errorf("-p: port %q must be a number in 1..65535", port)
 		}
 		if c.refusedState, err = parseStateName(refused); err != nil {
@@ -112,6 +120,18 @@ func tcpFlags(fs *flag.FlagSet, c *tcpCheck) func() (Check, error) {
 		}
 		if c.sni {
 			c.useTLS = true
+		}
+		switch c.starttls {
+		case "":
+		case "smtp":
+			if c.useTLS && !c.checkCert && !c.sni {
+				return nil, errors.New("--starttls and -S: the connection starts in plain text and is upgraded, -S would start it in TLS")
+			}
+			if c.tls == nil {
+				return nil, errors.New("--starttls needs TLS, which carbonio-health-check does not link: run `carbonio-health check tcp`")
+			}
+		default:
+			return nil, fmt.Errorf("--starttls %q: only smtp", c.starttls)
 		}
 		if c.useTLS && c.tls == nil {
 			return nil, errors.New("-S, --sni and -D need TLS, which carbonio-health-check does not link: run `carbonio-health check tcp`")
@@ -170,9 +190,12 @@ func (c *tcpCheck) Run(ctx context.Context) Result {
 	defer cancel()
 	deadline, _ := ctx.Deadline()
 	start := time.Now()
-	addr := net.JoinHostPort(c.host, strconv.Itoa(c.port))
+	network, addr := "tcp", net.JoinHostPort(c.host, strconv.Itoa(c.port))
+	if c.unix() {
+		network, addr = "unix", c.host
+	}
 	var d net.Dialer
-	raw, err := d.DialContext(ctx, "tcp", addr)
+	raw, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		return c.dialFailure(ctx, err, timeout)
 	}
@@ -183,7 +206,12 @@ func (c *tcpCheck) Run(ctx context.Context) Result {
 	defer stop()
 
 	conn := raw
-	if c.useTLS {
+	if c.starttls != "" {
+		if res, ok := c.upgrade(ctx, raw, timeout); !ok {
+			return res
+		}
+	}
+	if c.useTLS || c.starttls != "" {
 		tc, res, ok := c.handshake(ctx, raw, timeout)
 		if !ok {
 			return res
@@ -220,7 +248,10 @@ func (c *tcpCheck) Run(ctx context.Context) Result {
 	} else if c.warn != nil && elapsed > *c.warn {
 		status = Warning
 	}
-	summary := fmt.Sprintf("%.3f second response time on %s port %d", elapsed, c.host, c.port)
+	summary := fmt.Sprintf("%.3f second response time on %s", elapsed, c.where())
+	if c.starttls != "" {
+		summary += " (STARTTLS)"
+	}
 	if len(c.expect) > 0 {
 		summary += " [" + answer + "]"
 	}
@@ -319,14 +350,34 @@ func (c *tcpCheck) dialFailure(ctx context.Context, err error, timeout time.Dura
 	case errors.As(err, &dnsErr):
 		return c.result(Critical, "Invalid hostname, address or socket: "+c.host, nil)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return c.result(c.refusedState, fmt.Sprintf("connect to address %s and port %d: Connection refused", c.host, c.port), nil)
+		return c.result(c.refusedState, fmt.Sprintf("connect to %s: Connection refused", c.connectTo()), nil)
 	}
-	return c.result(Critical, fmt.Sprintf("connect to address %s and port %d: %s", c.host, c.port, ErrText(err)), nil)
+	return c.result(Critical, fmt.Sprintf("connect to %s: %s", c.connectTo(), ErrText(err)), nil)
 }
 
 func (c *tcpCheck) ioFailure(ctx context.Context, what string, err error, timeout time.Duration) Result {
 	if ctx.Err() != nil || isTimeout(err) {
 		return socketTimeout("TCP", timeout)
 	}
-	return c.result(Critical, fmt.Sprintf("error %s %s port %d: %s", what, c.host, c.port, ErrText(err)), nil)
+	return c.result(Critical, fmt.Sprintf("error %s %s: %s", what, c.where(), ErrText(err)), nil)
+}
+
+// unix reports whether -H is a unix socket's path (as check_tcp, an
+// absolute path).
+func (c *tcpCheck) unix() bool { return strings.HasPrefix(c.host, "/") }
+
+// where names the endpoint in answers: "127.0.0.1 port 25", "socket /p".
+func (c *tcpCheck) where() string {
+	if c.unix() {
+		return "socket " + c.host
+	}
+	return fmt.Sprintf("%s port %d", c.host, c.port)
+}
+
+// connectTo names the endpoint in connection errors, as check_tcp does.
+func (c *tcpCheck) connectTo() string {
+	if c.unix() {
+		return "file socket " + c.host
+	}
+	return fmt.Sprintf("address %s and port %d", c.host, c.port)
 }

@@ -89,15 +89,20 @@ type Daemon struct {
 	connected bool
 }
 
+// ErrDeclaration wraps the error of a declaration that does not load when
+// the daemon starts (a reload keeps the last good one instead).
+var ErrDeclaration = errors.New("declaration")
+
 // Run blocks until ctx ends. It fails at once when the declaration is
-// invalid or the agent allows none of the ways to run its script checks.
+// invalid (ErrDeclaration) or the agent allows none of the ways to run its
+// script checks.
 func (d *Daemon) Run(ctx context.Context) error {
 	if d.AllViaConfig && d.AgentConfigDir == "" {
 		return errors.New("registering through the agent config needs -agent-config-dir")
 	}
 	plan, err := d.Load()
 	if err != nil {
-		return fmt.Errorf("declaration: %w", err)
+		return fmt.Errorf("%w: %w", ErrDeclaration, err)
 	}
 	d.token.log = d.Log
 	if err := d.waitAgent(ctx); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -97,10 +98,18 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	log.Info("starting", "version", version, "config_dirs", opts.ConfigDirs, "agent_config_dir", *agentDir)
 	if err := d.Run(ctx); err != nil && ctx.Err() == nil {
 		fmt.Fprintf(stderr, "carbonio-health run: %v\n", err)
+		if errors.Is(err, registrar.ErrDeclaration) {
+			return ExitConfig
+		}
 		return 1
 	}
 	return 0
 }
+
+// ExitConfig is run's exit status when the declaration does not load
+// (EX_CONFIG of sysexits.h): the unit does not restart on it
+// (RestartPreventExitStatus=), as no restart can fix a file.
+const ExitConfig = 78
 
 // forwardSignals turns SIGHUP into reload requests until ctx ends.
 func forwardSignals(ctx context.Context, in <-chan os.Signal, out chan<- struct{}) {

@@ -31,6 +31,10 @@ inroot install -d -m 0750 -o service-discover -g service-discover /var/lib/servi
 inroot install -d -m 0755 /etc/carbonio /opt/zextras /opt/zextras/store
 
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tmail-1.example.com mail-1\n' >"$root/etc/hosts"
+# No network beyond the link to the mesh server: no name server either
+# (mmdebstrap copied this machine's, unreachable from the node, where every
+# lookup would wait for its timeouts; without one, lookups fail at once).
+rm -f "$root/etc/resolv.conf"
 echo mail-1.example.com >"$root/etc/mailname"
 
 # postfix: 25 as installed, submission (587, STARTTLS required) and smtps
@@ -49,18 +53,18 @@ inroot postconf -P submission/inet/syslog_name=postfix/submission \
 sed -i -e 's|^LocalSocket .*|LocalSocket /run/carbonio/clamd.socket|' "$root/etc/clamav/clamd.conf"
 printf 'TCPSocket 3310\nTCPAddr 127.0.0.1\n' >>"$root/etc/clamav/clamd.conf"
 inroot chown clamav:clamav /var/lib/clamav/carbonio.hdb
-inroot systemctl mask clamav-freshclam.service
+inroot systemctl -q mask clamav-freshclam.service
 
 # Patroni's PostgreSQL data folder (bootstrapped by Patroni at first boot).
 inroot install -d -m 0700 -o postgres -g postgres /var/lib/postgresql/patroni
 inroot install -m 0600 -o postgres -g postgres /dev/null /etc/patroni/consul.env
 
 # slapd runs under carbonio-openldap.service, not Debian's init script.
-inroot systemctl mask slapd.service
+inroot systemctl -q mask slapd.service
 
 # Nothing on a schedule in a test node.
 for t in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer fstrim.timer; do
-	inroot systemctl mask "$t"
+	inroot systemctl -q mask "$t"
 done
 
-inroot systemctl enable carbonio.target node-net.service
+inroot systemctl -q enable carbonio.target node-net.service
