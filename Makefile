@@ -3,7 +3,7 @@
 #   make run    dev Consul agent on loopback + the daemon with the built-in catalog
 #   make test   vet + every test (unit, integration against a real agent, side by
 #               side with Debian's monitoring plugins), under -race
-#   make bench  the benchmarks of the README, results in deploy/bench/results.md
+#   make bench  the benchmarks of deploy/bench/README.md, results in deploy/bench/results.md
 #   make package  .deb and .rpm in bin/pkg/ (nfpm, version from git describe)
 #   make node   the real test node's root filesystem in bin/node/ (Debian 12,
 #               systemd, Debian's mail daemons; built once, deploy/realnode)
@@ -14,6 +14,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 BIN      := $(CURDIR)/bin
 CONSUL   := $(BIN)/consul
 PROMETHEUS := $(BIN)/prometheus
+PROMTOOL := $(BIN)/promtool
 DAEMON   := $(BIN)/carbonio-health
 CHECK    := $(BIN)/carbonio-health-check
 PLUGINS  := /usr/lib/nagios/plugins
@@ -25,13 +26,14 @@ NODE     := $(BIN)/node
 # Consul binary or plugin is a failure, never a skip.
 export CARBONIO_HEALTH_CONSUL      := $(CONSUL)
 export CARBONIO_HEALTH_PROMETHEUS  := $(PROMETHEUS)
+export CARBONIO_HEALTH_PROMTOOL    := $(PROMTOOL)
 export CARBONIO_HEALTH_PLUGINS     := $(PLUGINS)
 export CARBONIO_HEALTH_INTEGRATION := 1
 export CARBONIO_HEALTH_BIN         := $(DAEMON)
 export CARBONIO_HEALTH_PKG_DIR     := $(PKG_DIR)
 export CARBONIO_HEALTH_NODE_ROOTFS := $(NODE)
 
-.PHONY: all build consul prometheus plugins consumers dbus package node run test fuzz bench lint clean
+.PHONY: all build consul prometheus promtool plugins consumers dbus package node run test fuzz bench lint clean
 
 all: build
 
@@ -55,6 +57,16 @@ $(PROMETHEUS): deploy/prometheus-dev/go.mod deploy/prometheus-dev/go.sum
 	cd deploy/prometheus-dev && $(GO) build -tags remove_all_sd,enable_consul_sd -o $(PROMETHEUS) github.com/prometheus/prometheus/cmd/prometheus
 	@touch $(PROMETHEUS)
 
+# promtool from the same module and version: make test runs `check rules`,
+# `test rules` on deploy/prometheus's alert rules and `check metrics` on a
+# live scrape of the daemon. Built after the server (order only), so that it
+# reuses the packages the server's build compiled instead of compiling them
+# a second time beside it.
+promtool: $(PROMTOOL)
+$(PROMTOOL): deploy/prometheus-dev/go.mod deploy/prometheus-dev/go.sum | $(PROMETHEUS)
+	cd deploy/prometheus-dev && $(GO) build -tags remove_all_sd,enable_consul_sd -o $(PROMTOOL) github.com/prometheus/prometheus/cmd/promtool
+	@touch $(PROMTOOL)
+
 # Debian's monitoring plugins, the reference our probes are compared with.
 plugins: $(PLUGINS)/check_disk
 $(PLUGINS)/check_disk:
@@ -65,16 +77,17 @@ $(PLUGINS)/check_disk:
 
 # The tools that consume what deploy/ ships, run on it by make test: lintian
 # and dpkg on the .deb, rpm on the .rpm, systemd-analyze on the unit, nagios4,
-# icinga2 and zabbix_agentd on the monitoring files; and Debian's dbus-daemon,
-# whose private bus carries a stand-in systemd for the systemd probe's tests.
+# icinga2 and zabbix_agentd on the monitoring files, man on the manual pages;
+# and Debian's dbus-daemon, whose private bus carries a stand-in systemd for
+# the systemd probe's tests.
 # After plugins: one apt at a time.
 consumers: plugins
-	@for t in lintian dpkg-deb rpm systemd-analyze nagios4 icinga2 zabbix_agentd dbus-daemon; do command -v $$t >/dev/null || missing=1; done; \
+	@for t in lintian dpkg-deb rpm systemd-analyze nagios4 icinga2 zabbix_agentd dbus-daemon man; do command -v $$t >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "make consumers: run as root to apt-get install the tools" >&2; exit 1; fi; \
 		apt-get -o DPkg::Lock::Timeout=600 update -qq; \
 		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
-			lintian rpm systemd nagios4-core icinga2-bin icinga2-common zabbix-agent dbus; \
+			lintian rpm systemd nagios4-core icinga2-bin icinga2-common zabbix-agent dbus man-db; \
 	fi
 dbus: consumers
 
@@ -102,7 +115,7 @@ lint:
 	@out=$$($(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -v '^[^:]*/consultest:' | grep '/registrar/consultest' || true); \
 		if [ -n "$$out" ]; then echo "non-test packages import registrar/consultest:"; echo "$$out"; exit 1; fi
 	@# carbonio-health-check, exec'd for every light probe's script check, links none of the
-	@# heavy probes' packages or libraries (README "Layout"): no HCL, registrar, Consul API,
+	@# heavy probes' packages or libraries (checkscript/README.md, "Light and heavy probes"): no HCL, registrar, Consul API,
 	@# HTTP, TLS, DNS library, D-Bus, ICMP library, regexps.
 	@out=$$($(GO) list -deps ./cmd/carbonio-health-check | grep -E '^(crypto/tls|crypto/x509|net/http|regexp|github\.com/(hashicorp|miekg|godbus|coreos|prometheus-community)/|github\.com/shirou/gopsutil/v3/host|github\.com/zextras/carbonio-health/(hcl|registrar|checkscript/))' || true); \
 		if [ -n "$$out" ]; then echo "cmd/carbonio-health-check links heavy packages:"; echo "$$out"; exit 1; fi
@@ -115,8 +128,9 @@ lint:
 CLUSTER_TESTS := ^TestCluster
 REALNODE      := ./deploy/realnode
 test:
-	$(MAKE) -j4 consul prometheus plugins consumers build lint package node
+	$(MAKE) -j4 consul prometheus promtool plugins consumers build lint package node
 	$(GO) test -race -count=1 -skip '$(CLUSTER_TESTS)' $$($(GO) list ./... | grep -v '/deploy/realnode$$')
+	cd deploy/grafana && $(GO) vet ./... && $(GO) test -count=1 ./...
 	$(GO) test -race -count=1 -timeout 20m -run '$(CLUSTER_TESTS)' ./cmd/carbonio-health
 	$(GO) test -race -count=1 -timeout 20m $(REALNODE)
 

@@ -19,12 +19,20 @@ const SteadyFlag = "-steady"
 // exit code (0..3). Bad arguments answer UNKNOWN with the probe's usage, as
 // the plugins do.
 func (r Registry) Main(ctx context.Context, args []string, stdout io.Writer) int {
+	return r.MainAs(ctx, "carbonio-health check", args, stdout)
+}
+
+// MainAs is Main for the command line prog (e.g. "carbonio-health-check"),
+// which the usage shows; its first word names the manual page that bad
+// arguments point at.
+func (r Registry) MainAs(ctx context.Context, prog string, args []string, stdout io.Writer) int {
+	more := "Read more: man " + strings.Fields(prog)[0] + "\n"
 	steady := len(args) > 0 && (args[0] == SteadyFlag || args[0] == "-"+SteadyFlag)
 	if steady {
 		args = args[1:]
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
-		fmt.Fprint(stdout, r.listing())
+		fmt.Fprint(stdout, r.listing(prog), more)
 		return int(Unknown)
 	}
 	name := args[0]
@@ -35,16 +43,15 @@ func (r Registry) Main(ctx context.Context, args []string, stdout io.Writer) int
 			label = p.Label
 		}
 		var ue *UsageError
-		if errors.Is(err, flag.ErrHelp) && errors.As(err, &ue) {
-			fmt.Fprint(stdout, ue.Usage)
-			return int(Unknown)
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stdout, Unknownf(label, err.Error()).String())
 		}
-		fmt.Fprintln(stdout, Unknownf(label, err.Error()).String())
-		if errors.As(err, &ue) && ue.Usage != "" {
-			fmt.Fprint(stdout, ue.Usage)
-		} else if ue != nil {
-			fmt.Fprint(stdout, r.listing())
+		if p, ok := r.Lookup(name); ok {
+			fmt.Fprint(stdout, p.UsageAs(prog))
+		} else if errors.As(err, &ue) {
+			fmt.Fprint(stdout, r.listing(prog))
 		}
+		fmt.Fprint(stdout, more)
 		return int(Unknown)
 	}
 	res := c.Run(ctx)
@@ -56,13 +63,13 @@ func (r Registry) Main(ctx context.Context, args []string, stdout io.Writer) int
 	return int(res.Status)
 }
 
-func (r Registry) listing() string {
+func (r Registry) listing(prog string) string {
 	var b strings.Builder
-	b.WriteString("Usage: carbonio-health check <probe> [flags]\n")
-	b.WriteString("       carbonio-health check -steady <probe> [flags]   (no perfdata, no moving measurements: what Consul stores)\n\nProbes:\n")
+	fmt.Fprintf(&b, "Usage: %s <probe> [flags]\n", prog)
+	fmt.Fprintf(&b, "       %s -steady <probe> [flags]   (no perfdata, no moving measurements: what Consul stores)\n\nProbes:\n", prog)
 	for _, p := range r.Probes() {
 		fmt.Fprintf(&b, "  %-8s %s\n", p.Name, p.Summary)
 	}
-	b.WriteString("\nRun `carbonio-health check <probe> -h` for a probe's flags.\n")
+	fmt.Fprintf(&b, "\nRun `%s <probe> -h` for a probe's flags.\n", prog)
 	return b.String()
 }

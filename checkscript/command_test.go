@@ -28,6 +28,8 @@ func TestMain_Usage(t *testing.T) {
 		{"bad range", []string{"users", "-w", "10:5"}, Unknown, "USERS UNKNOWN - users: warning: Range format incorrect", nil},
 		{"load inconsistency", []string{"load", "-w", "5,4", "-c", "3"}, Unknown, "LOAD UNKNOWN - load: Parameter inconsistency: 1-minute", nil},
 		{"bad timeout", []string{"users", "-t", "0"}, Unknown, "USERS UNKNOWN", nil},
+		{"probe typo", []string{"dsk", "-p", "/"}, Unknown, "DSK UNKNOWN - unknown probe \"dsk\"; did you mean \"disk\"?", []string{"Probes:", "Read more: man carbonio-health\n"}},
+		{"flag typo", []string{"disk", "-p", "/", "--wraning", "20%"}, Unknown, "DISK UNKNOWN - disk: flag provided but not defined: -wraning; did you mean -warning?", []string{"Usage: carbonio-health check disk", "Read more: man carbonio-health\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,7 +105,7 @@ func TestEveryProbeHasHelp(t *testing.T) {
 		if p.Label == "" || p.Summary == "" || p.Define == nil {
 			t.Errorf("probe %q lacks a label, summary or Define", p.Name)
 		}
-		if u := p.Usage(); !strings.Contains(u, "-t, -timeout") {
+		if u := p.Usage(); !strings.Contains(u, "  -t value\n") || !strings.Contains(u, "  -timeout value\n") {
 			t.Errorf("probe %q usage lacks -t:\n%s", p.Name, u)
 		}
 	}

@@ -25,7 +25,7 @@ func benchEnvInt(name string, def int) int {
 }
 
 // BenchmarkDirsize measures, in one run on one generated tree, what the
-// README's dirsize row compares: the first walk (unthrottled, and at the
+// dirsize row of deploy/bench/README.md compares: the first walk (unthrottled, and at the
 // default --rate), a re-measure after 1% of the files changed, and GNU du
 // -sB1 / -sxB1 on the same tree right after, plus the index's memory per
 // file. The tree: $DIRSIZE_FILES files (500,000) in $DIRSIZE_DIRS folders

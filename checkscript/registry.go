@@ -106,7 +106,7 @@ func (e *UsageError) Unwrap() error { return e.Err }
 func (r Registry) New(name string, args []string) (Check, error) {
 	p, ok := r.Lookup(name)
 	if !ok {
-		return nil, &UsageError{Err: fmt.Errorf("unknown probe %q (known: %s)", name, strings.Join(r.Names(), ", "))}
+		return nil, &UsageError{Err: fmt.Errorf("unknown probe %q%s (known: %s)", name, DidYouMean(name, r.Names()), strings.Join(r.Names(), ", "))}
 	}
 	return p.Build(p.Define, args)
 }
@@ -116,12 +116,10 @@ func (r Registry) New(name string, args []string) (Check, error) {
 // check value holding stand-in inputs (probes' <name>Flags functions).
 func (p Probe) Build(define func(fs *flag.FlagSet) func() (Check, error), args []string) (Check, error) {
 	name := p.Name
-	fs, build := p.flagSet(define)
 	timeout := DefaultTimeout
-	fs.Var((*timeoutFlag)(&timeout), "t", "timeout in seconds (or a duration like 1500ms)")
-	fs.Var((*timeoutFlag)(&timeout), "timeout", "same as -t")
+	fs, build := p.flagSet(define, &timeout)
 	if err := fs.Parse(args); err != nil {
-		return nil, &UsageError{Probe: name, Err: err, Usage: p.Usage()}
+		return nil, &UsageError{Probe: name, Err: flagHint(err, fs), Usage: p.Usage()}
 	}
 	if fs.NArg() > 0 {
 		return nil, &UsageError{Probe: name, Err: fmt.Errorf("unexpected argument %q", fs.Arg(0)), Usage: p.Usage()}
@@ -133,21 +131,52 @@ func (p Probe) Build(define func(fs *flag.FlagSet) func() (Check, error), args [
 	return &timed{check: c, timeout: timeout}, nil
 }
 
-func (p Probe) flagSet(define func(fs *flag.FlagSet) func() (Check, error)) (*flag.FlagSet, func() (Check, error)) {
+// flagSet declares the probe's flags, and -t/--timeout into *timeout.
+func (p Probe) flagSet(define func(fs *flag.FlagSet) func() (Check, error), timeout *time.Duration) (*flag.FlagSet, func() (Check, error)) {
 	fs := flag.NewFlagSet(p.Name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	return fs, define(fs)
+	build := define(fs)
+	fs.Var((*timeoutFlag)(timeout), "t", "timeout in seconds (or a duration like 1500ms)")
+	fs.Var((*timeoutFlag)(timeout), "timeout", "same as -t")
+	return fs, build
+}
+
+// FlagSet returns the probe's flags, -t/--timeout included, as parsed by
+// New: what its usage, the manual page and the shell completion list.
+func (p Probe) FlagSet() *flag.FlagSet {
+	timeout := DefaultTimeout
+	fs, _ := p.flagSet(p.Define, &timeout)
+	return fs
 }
 
 // Usage returns the probe's help: its summary and its flags.
-func (p Probe) Usage() string {
-	fs, _ := p.flagSet(p.Define)
+func (p Probe) Usage() string { return p.UsageAs("carbonio-health check") }
+
+// UsageAs is Usage for the command line prog (e.g. "carbonio-health-check").
+func (p Probe) UsageAs(prog string) string {
+	fs := p.FlagSet()
 	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: carbonio-health check %s [flags]\n%s\n\nFlags:\n", p.Name, p.Summary)
+	fmt.Fprintf(&b, "Usage: %s %s [flags]\n%s\n\nFlags:\n", prog, p.Name, p.Summary)
 	fs.SetOutput(&b)
 	fs.PrintDefaults()
-	b.WriteString("  -t, -timeout value\n    \ttimeout in seconds (or a duration like 1500ms) (default 10)\n")
 	return b.String()
+}
+
+// flagHint adds the nearest flag's name to the flag package's error for
+// an undefined flag.
+func flagHint(err error, fs *flag.FlagSet) error {
+	const undefined = "flag provided but not defined: -"
+	msg := err.Error()
+	if !strings.HasPrefix(msg, undefined) {
+		return err
+	}
+	given := strings.TrimLeft(strings.TrimPrefix(msg, undefined), "-")
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if n := Nearest(given, names); n != "" {
+		return fmt.Errorf("%w; did you mean -%s?", err, n)
+	}
+	return err
 }
 
 // timed applies the -t timeout around a probe.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -21,15 +22,26 @@ func tokenWith(t *testing.T, admin *api.Client, name, file string) string {
 }
 
 // TestACLPolicies creates the shipped policies through the ACL API of a
-// default-deny agent and exercises what each token may and may not do.
+// default-deny agent, named as the daemon policy's example node, and
+// exercises what each token may and may not do.
 func TestACLPolicies(t *testing.T) {
-	agent := consultest.Start(t, consultest.Options{ACL: true})
+	rules, err := os.ReadFile("consul/acl-policy.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := regexp.MustCompile(`(?m)^agent "([^"]+)"`).FindSubmatch(rules)
+	if node == nil {
+		t.Fatal("consul/acl-policy.hcl names no agent")
+	}
+	agent := consultest.Start(t, consultest.Options{ACL: true, NodeName: string(node[1])})
 	admin := agent.Client(t, agent.ManagementToken)
 	daemon := agent.Client(t, tokenWith(t, admin, "carbonio-health", "consul/acl-policy.hcl"))
 	status := agent.Client(t, tokenWith(t, admin, "carbonio-health-status", "consul/acl-status-policy.hcl"))
 	own := &api.AgentServiceRegistration{ID: "carbonio-health:mta:smtp", Name: "carbonio-mta-smtp",
 		Check: &api.AgentServiceCheck{CheckID: "carbonio-health:mta:smtp:ttl", TTL: "30s"}}
 	foreign := &api.AgentServiceRegistration{ID: "foreign-x", Name: "foreign-x"}
+	// Carbonio's own services are named carbonio-<component> too: out of reach.
+	carbonio := &api.AgentServiceRegistration{ID: "carbonio-mta-sidecar-proxy", Name: "carbonio-mta-sidecar-proxy"}
 	tests := []struct {
 		name    string
 		call    func() error
@@ -52,6 +64,10 @@ func TestACLPolicies(t *testing.T) {
 			return err
 		}, true},
 		{"daemon registers a foreign service", func() error { return daemon.Agent().ServiceRegister(foreign) }, false},
+		{"daemon registers a Carbonio sidecar", func() error { return daemon.Agent().ServiceRegister(carbonio) }, false},
+		{"daemon registers a service of an undeclared role", func() error {
+			return daemon.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: "carbonio-health:mailstore:imap", Name: "carbonio-mailstore-imap"})
+		}, false},
 		{"daemon writes the KV store", func() error {
 			_, err := daemon.KV().Put(&api.KVPair{Key: "x", Value: []byte("y")}, nil)
 			return err

@@ -16,7 +16,7 @@ import (
 
 // icinga2Main loads what Debian's icinga2.conf loads for checks (the
 // constants, the Icinga Template Library with the plugins' commands), the
-// shipped CheckCommands and the README's objects.
+// shipped CheckCommands and deploy/README.md's objects.
 const icinga2Main = `include "/etc/icinga2/constants.conf"
 include <itl>
 include <plugins>
@@ -38,7 +38,7 @@ object PerfdataWriter "perfdata" {
 }
 `
 
-// TestIcinga2 validates the shipped CheckCommands and the README's Icinga 2
+// TestIcinga2 validates the shipped CheckCommands and deploy/README.md's Icinga 2
 // objects with Debian's `icinga2 daemon -C`, then runs the daemon on them
 // for a few seconds against a dev agent: `status` answers CRITICAL for the
 // node and OK for its passing role, and `check` runs its probe. Every path
@@ -63,12 +63,12 @@ func TestIcinga2(t *testing.T) {
 		t.Errorf("carbonio-health-status arguments %v", flags)
 	}
 	checkFlags(t, "carbonio-health-status", flags, flagsOf(t, "status.go", "consul_flags.go"))
-	// The README's objects on the dev agent; each checks every second
+	// deploy/README.md's objects on the dev agent; each checks every second
 	// instead of Icinga's default 5 minutes.
 	objects := strings.NewReplacer("agent-mail-1-example-com", agent.NodeName, "consul.example.com:8500", agent.Addr,
 		"/etc/carbonio-health/status.token", token,
 		`  check_command = "carbonio-health-`, "  check_interval = 1s\n  check_command = \"carbonio-health-",
-	).Replace(readmeBlock(t, "icinga2-objects"))
+	).Replace(docBlock(t, "icinga2-objects"))
 	writeFile(t, filepath.Join(dir, "readme-objects.conf"), objects)
 	writeFile(t, filepath.Join(dir, "icinga2.conf"), icinga2Main)
 	args := []string{"daemon", "-C", "-c", filepath.Join(dir, "icinga2.conf"), "-DConfigDir=" + dir,
@@ -86,7 +86,7 @@ func TestIcinga2(t *testing.T) {
 		t.Fatalf("icinga2 daemon -C: %v", err)
 	}
 	if !strings.Contains(string(out), "Instantiated 3 Services") {
-		t.Errorf("want the README's 3 services instantiated")
+		t.Errorf("want deploy/README.md's 3 services instantiated")
 	}
 
 	if err := os.Mkdir(filepath.Join(dir, "perfdata"), 0o755); err != nil {

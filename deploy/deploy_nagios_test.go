@@ -18,7 +18,7 @@ import (
 // nagiosMain is a main configuration for Debian's nagios4 that loads what
 // Debian's own nagios.cfg loads (the plugins' commands, the sample objects
 // with the generic-service template the shipped objects use), the shipped
-// objects and the README's hosts, and keeps every file in @DIR@. interval_length=1 makes the shipped check_interval of 1 a
+// objects and deploy/README.md's hosts, and keeps every file in @DIR@. interval_length=1 makes the shipped check_interval of 1 a
 // second, so a short run checks every service.
 const nagiosMain = `log_file=@DIR@/nagios.log
 cfg_dir=/etc/nagios-plugins/config
@@ -67,7 +67,7 @@ func TestNagios(t *testing.T) {
 	token := filepath.Join(dir, "status.token") // no ACLs on the dev agent: empty
 	writeFile(t, token, "")
 	writeFile(t, filepath.Join(dir, "carbonio-health.cfg"), shippedFile(t, "nagios/carbonio-health.cfg", "/etc/carbonio-health/status.token", token))
-	hosts := strings.ReplaceAll(readmeBlock(t, "nagios-hosts"), "agent-mail-1-example-com", agent.NodeName)
+	hosts := strings.ReplaceAll(docBlock(t, "nagios-hosts"), "agent-mail-1-example-com", agent.NodeName)
 	writeFile(t, filepath.Join(dir, "readme-hosts.cfg"), hosts)
 	writeFile(t, filepath.Join(dir, "resource.cfg"), "$USER10$="+agent.Addr+"\n")
 	main := filepath.Join(dir, "nagios.cfg")

@@ -13,7 +13,7 @@ import (
 )
 
 // TestZabbixAgent runs Debian's zabbix_agentd -t on the shipped
-// UserParameters for every key the README's Zabbix block tests, against a
+// UserParameters for every key deploy/README.md's Zabbix block tests, against a
 // dev agent with one passing and one critical check: the discovery is LLD
 // JSON in the form Zabbix reads and carries every macro the template uses,
 // and the items' JSON says the states.
@@ -29,9 +29,9 @@ func TestZabbixAgent(t *testing.T) {
 	writeFile(t, conf, "LogType=console\nPidFile="+filepath.Join(dir, "zabbix_agentd.pid")+
 		"\nAllowRoot=1\nTimeout=15\nInclude="+filepath.Join(dir, "carbonio-health.conf")+"\n")
 
-	// The keys the README tests, which must cover every UserParameter.
+	// The keys deploy/README.md tests, which must cover every UserParameter.
 	var keys []string
-	for _, m := range regexp.MustCompile(`(?m)^zabbix_agentd -t '?([^' \n]+)'?$`).FindAllStringSubmatch(readmeBlock(t, "zabbix"), -1) {
+	for _, m := range regexp.MustCompile(`(?m)^zabbix_agentd -t '?([^' \n]+)'?$`).FindAllStringSubmatch(docBlock(t, "zabbix"), -1) {
 		keys = append(keys, m[1])
 	}
 	for _, m := range regexp.MustCompile(`(?m)^UserParameter=([a-z.]+)`).FindAllStringSubmatch(params, -1) {
@@ -40,7 +40,7 @@ func TestZabbixAgent(t *testing.T) {
 			found = found || k == m[1] || strings.HasPrefix(k, m[1]+"[")
 		}
 		if !found {
-			t.Errorf("the README's Zabbix block tests no key of UserParameter %s", m[1])
+			t.Errorf("deploy/README.md's Zabbix block tests no key of UserParameter %s", m[1])
 		}
 	}
 

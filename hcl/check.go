@@ -165,7 +165,11 @@ func (r *resolver) probe(cd *checkDecl, c *Check) {
 		return
 	}
 	if _, known := allprobes.Registry.Lookup(c.Probe); !known {
-		r.errorf(pa.Expr.Range(), "Unknown probe", "No probe %q. Probes: %s.", c.Probe, strings.Join(allprobes.Registry.Names(), ", "))
+		hint := ""
+		if n := checkscript.Nearest(c.Probe, allprobes.Registry.Names()); n != "" {
+			hint = fmt.Sprintf(" Did you mean %q?", n)
+		}
+		r.errorf(pa.Expr.Range(), "Unknown probe", "No probe %q.%s Probes: %s.", c.Probe, hint, strings.Join(allprobes.Registry.Names(), ", "))
 		return
 	}
 	if _, err := allprobes.Registry.New(c.Probe, c.Args); err != nil {

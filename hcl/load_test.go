@@ -81,7 +81,7 @@ func TestLoadDiagnostics(t *testing.T) {
 			[]string{"node.hcl:3:15", "Unknown feature"}},
 		{"two node blocks", "node {}\nnode {}\n", []string{"node.hcl:2:1", "Duplicate node block"}},
 		{"unknown probe", "role \"x\" {\n  service \"a\" {\n    check \"c\" {\n      type = \"ttl\"\n      probe = \"sokcet\"\n    }\n  }\n}\n",
-			[]string{"node.hcl:5:15", "Unknown probe", `No probe "sokcet"`}},
+			[]string{"node.hcl:5:15", "Unknown probe", `No probe "sokcet". Did you mean "socket"?`}},
 		{"bad probe args", "override \"mta\" \"clamav\" {\n  check \"socket\" {\n    args = { p = null }\n  }\n}\n",
 			[]string{"node.hcl:3:12", "Invalid probe arguments", "-p PATH is required"}},
 		{"unknown probe flag", "override \"mta\" \"clamav\" {\n  check \"socket\" {\n    args = { q = 1 }\n  }\n}\n",

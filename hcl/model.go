@@ -10,6 +10,7 @@
 package hcl
 
 import (
+	"strings"
 	"time"
 
 	hcl2 "github.com/hashicorp/hcl/v2"
@@ -18,6 +19,18 @@ import (
 // IDPrefix starts every service and check ID this tool derives, so IDs are
 // stable across restarts and recognisable in the agent.
 const IDPrefix = "carbonio-health:"
+
+// RoleOf is the role in a service or check ID this tool derived
+// (carbonio-health:<role>:<key>[:<check>]; "daemon" for the daemon's own
+// heartbeat), "" for any other ID.
+func RoleOf(id string) string {
+	rest, ok := strings.CutPrefix(id, IDPrefix)
+	if !ok {
+		return ""
+	}
+	role, _, _ := strings.Cut(rest, ":")
+	return role
+}
 
 // Plan is the resolved declaration of one node.
 type Plan struct {

@@ -1,7 +1,9 @@
 package registrar
 
 import (
+	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -11,20 +13,26 @@ import (
 	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
-// policyFile is the least-privilege policy shipped for the daemon's token.
+// policyFile is the least-privilege policy shipped for the daemon's token:
+// what `setup` creates for its example node (agent "<node>" write).
 const policyFile = "../deploy/consul/acl-policy.hcl"
 
 // TestDaemonWithLeastPrivilegeToken runs the daemon on an agent with ACLs
-// enabled (default deny) and a token holding only the shipped policy: it
-// registers everything (script checks through the config fragment), feeds
-// its TTL checks, cannot see or touch a foreign service, and never logs
-// its token.
+// enabled (default deny), named as the shipped policy's example node, and a
+// token holding only that policy as it is: it registers everything (script
+// checks through the config fragment) under names the example declares,
+// feeds its TTL checks, cannot see or touch a foreign service, and never
+// logs its token.
 func TestDaemonWithLeastPrivilegeToken(t *testing.T) {
 	rules, err := os.ReadFile(policyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := newNodeFixture(t, consultest.Options{ACL: true, ScriptChecks: consultest.ScriptChecksLocal}, true)
+	node := regexp.MustCompile(`(?m)^agent "([^"]+)"`).FindSubmatch(rules)
+	if node == nil {
+		t.Fatalf("%s names no agent", policyFile)
+	}
+	n := newNodeFixture(t, consultest.Options{ACL: true, ScriptChecks: consultest.ScriptChecksLocal, NodeName: string(node[1])}, true)
 	agent, admin := n.agent, n.client
 	policy, _, err := admin.ACL().PolicyCreate(&api.ACLPolicy{Name: "carbonio-health", Rules: string(rules)}, nil)
 	if err != nil {
@@ -39,7 +47,12 @@ func TestDaemonWithLeastPrivilegeToken(t *testing.T) {
 	}
 
 	client := agent.Client(t, token.SecretID)
-	load, _ := n.declare(t, true)
+	// The example node's names (carbonio-mta-…), the fixture's IDs.
+	decl := nodeDecl(n.port, n.sock)
+	for key, name := range map[string]string{"web": "carbonio-mta-smtp", "sock": "carbonio-mta-clamav", "script": "carbonio-mta-units"} {
+		decl = strings.Replace(decl, fmt.Sprintf("service %q {", key), fmt.Sprintf("service %q {\n    name = %q", key, name), 1)
+	}
+	load, _ := declDir(t, decl)
 	logs := &testWriter{t: t}
 	d := startDaemon(t, &Daemon{Client: client, Log: loggerTo(t, logs), Load: load, AgentConfigDir: agent.ConfigDir})
 	consultest.Eventually(t, "TTL and script checks passing under the policy", func() bool {

@@ -1,6 +1,6 @@
 package registrar
 
-// Catalog write load (README "Benchmarks"): the full built-in catalog
+// Catalog write load (deploy/bench/README.md): the full built-in catalog
 // (deploy/dev/node.hcl) registered in two real agents side by side, one
 // daemon storing each probe's full line (-full-output, the old way) and one
 // its steady form (the default). Each agent's check_update_interval is cut

@@ -1,6 +1,6 @@
 package registrar
 
-// Detection latency (README "Benchmarks", item 5): from a socket file
+// Detection latency (deploy/bench/README.md, item 5): from a socket file
 // removed, or a TCP listener closed, to Consul's health API (the catalog,
 // as every external reader sees it) reporting the check critical. 20
 // trials each; median and max are reported, nothing is asserted.

@@ -1,6 +1,6 @@
 package registrar
 
-// Registration scale (README "Benchmarks", item 3): cold registration of N
+// Registration scale (deploy/bench/README.md, item 3): cold registration of N
 // services with 5 TTL checks each into a fresh real agent, timed, with the
 // agent calls it took. Run by make bench (deploy/bench/run.sh):
 //
@@ -59,7 +59,7 @@ func BenchmarkColdRegistration(b *testing.B) {
 // how many of st's services a pass left in the agent.
 //
 // Each pass gets registrationBudget: the agent's cost per service grows
-// with what it already holds (README "Benchmarks"), so a large size on a
+// with what it already holds (deploy/bench/README.md), so a large size on a
 // slow machine would otherwise stretch make bench by tens of minutes. A
 // pass cut short reports the budget as its time, how many services made
 // it, and finished=0.

@@ -1,6 +1,6 @@
 package registrar
 
-// Steady state (README "Benchmarks", item 4): the full built-in catalog
+// Steady state (deploy/bench/README.md, item 4): the full built-in catalog
 // (every role and feature, deploy/dev/node.hcl) registered in a real agent,
 // then $BENCH_STEADY (default 60s) with nothing changing: the agent calls
 // the daemon makes, counted on the wire, and whether the catalog's indexes

@@ -3,7 +3,7 @@
 // does: the binary the Consul agent execs for their script checks. It links
 // checkscript and nothing else (no Consul API client, no HCL, none of the
 // other probes' libraries, no crypto/tls), so an exec starts little more
-// than a Go program does; see the README's "Layout" for what that saves.
+// than a Go program does; see checkscript/README.md ("Light and heavy probes") for what that saves.
 // The other probes, and tcp with TLS, run in `carbonio-health check`.
 //
 // It takes the command line of `carbonio-health check`, with or without the
@@ -27,5 +27,5 @@ func main() {
 	if len(args) > 0 && args[0] == "check" {
 		args = args[1:]
 	}
-	os.Exit(checkscript.Light.Main(context.Background(), args, os.Stdout))
+	os.Exit(checkscript.Light.MainAs(context.Background(), "carbonio-health-check", args, os.Stdout))
 }

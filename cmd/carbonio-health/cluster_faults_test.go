@@ -314,8 +314,8 @@ func TestClusterDaemonTokenRefused(t *testing.T) {
 	f := sharedCluster(t)
 	defer f.restore(t)
 	d := f.Daemons[2]
-	policy := "carbonio-health-" + d.Node.Name
-	rules, err := os.ReadFile(daemonPolicyFile)
+	policy := policyName(d.Node.Name)
+	rules, err := clusterDaemonRules(d.Node.Name, d.Role)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func TestClusterDaemonTokenRefused(t *testing.T) {
 			_, err := f.SetPolicy(policy, "# emptied\n")
 			return err
 		}, func() error {
-			_, err := f.SetPolicy(policy, string(rules))
+			_, err := f.SetPolicy(policy, rules)
 			return err
 		}, `missing="`}, // the first call refused names it: service:write, agent:write…
 		{"token deleted", func() error {

@@ -34,8 +34,16 @@ const (
 // clusterRoles are the clients' declarations, one role each: a TCP check
 // run by the agent, a TTL check fed by the daemon (a socket) and a script
 // check (through the agent config fragment, as enable_local_script_checks
-// wants).
-var clusterRoles = []string{"mta", "proxy", "store"}
+// wants). The mta client is the example node of the shipped daemon policy
+// (exampleNode): its daemon runs with a token of deploy/consul/acl-policy.hcl
+// as it is, so its services bear names of the example's catalog
+// (exampleNames); the others run with a token of the policy `setup` creates
+// for their node and declaration (daemonRules).
+var (
+	clusterRoles = []string{"mta", "proxy", "store"}
+	clusterNames = []string{exampleNode}
+	exampleNames = map[string]string{"tcp": "carbonio-mta-smtp", "sock": "carbonio-mta-clamav", "script": "carbonio-mta-units"}
+)
 
 var shared struct {
 	once sync.Once
@@ -90,7 +98,7 @@ func stopSharedCluster() {
 }
 
 func startClusterFixture(bin string) (*clusterFixture, error) {
-	c, err := consultest.StartCluster(bin, consultest.ClusterOptions{Servers: 3, Clients: len(clusterRoles)})
+	c, err := consultest.StartCluster(bin, consultest.ClusterOptions{Servers: 3, Clients: len(clusterRoles), ClientNames: clusterNames})
 	if err != nil {
 		return nil, err
 	}
@@ -99,10 +107,6 @@ func startClusterFixture(bin string) (*clusterFixture, error) {
 		f.stopDaemons()
 		f.Close()
 		return nil, fmt.Errorf("%w (daemon logs: %s/*/daemon.log)", err, c.Dir)
-	}
-	rules, err := os.ReadFile(daemonPolicyFile)
-	if err != nil {
-		return fail(err)
 	}
 	status, err := os.ReadFile(statusPolicyFile)
 	if err != nil {
@@ -114,7 +118,11 @@ func startClusterFixture(bin string) (*clusterFixture, error) {
 	}
 	f.StatusToken = tok.SecretID
 	for i, n := range c.Clients {
-		tok, err := c.CreateToken("carbonio-health-"+n.Name, string(rules), "")
+		rules, err := clusterDaemonRules(n.Name, clusterRoles[i])
+		if err != nil {
+			return fail(err)
+		}
+		tok, err := c.CreateToken(policyName(n.Name), rules, "")
 		if err != nil {
 			return fail(err)
 		}
@@ -132,15 +140,40 @@ func startClusterFixture(bin string) (*clusterFixture, error) {
 	return f, nil
 }
 
+// clusterDaemonRules are the rules of the daemon token of node declaring
+// role: deploy/consul/acl-policy.hcl as it is on the example node, else
+// what `setup` creates for the node and its declaration.
+func clusterDaemonRules(node, role string) (string, error) {
+	if node == exampleNode {
+		b, err := os.ReadFile(daemonPolicyFile)
+		return string(b), err
+	}
+	plan, err := hcl.LoadSources(hcl.Options{NoBuiltin: true}, []hcl.Source{{Name: "node.hcl", Src: []byte(roleDecl(role, 1, "/run/x.sock"))}})
+	if err != nil {
+		return "", err
+	}
+	return renderRules("carbonio-health run on "+node, daemonRules(plan, node)), nil
+}
+
+// serviceName is the name of the service key of role in roleDecl.
+func serviceName(role, key string) string {
+	if role == "mta" {
+		return exampleNames[key]
+	}
+	return "carbonio-" + role + "-" + key
+}
+
 // roleDecl is the declaration of a client node: three services of role.
 func roleDecl(role string, port int, sock string) string {
 	return fmt.Sprintf(`
 role %[1]q {
   service "tcp" {
+    name = %[4]q
     port = %[2]d
     check "tcp" { interval = "1s" }
   }
   service "sock" {
+    name = %[5]q
     check "present" {
       type     = "ttl"
       probe    = "socket"
@@ -150,6 +183,7 @@ role %[1]q {
     }
   }
   service "script" {
+    name = %[6]q
     check "sh" {
       type     = "script"
       command  = ["/bin/sh", "-c", "echo %[1]s script OK"]
@@ -158,7 +192,7 @@ role %[1]q {
   }
 }
 node { roles = [%[1]q] }
-`, role, port, sock)
+`, role, port, sock, serviceName(role, "tcp"), serviceName(role, "sock"), serviceName(role, "script"))
 }
 
 // startClusterDaemon writes the node's declaration, opens what it checks,

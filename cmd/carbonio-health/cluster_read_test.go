@@ -129,7 +129,7 @@ func TestClusterReadEveryNode(t *testing.T) {
 	}()
 	consultest.Eventually(t, "consul watch to see "+d.Node.Name+"'s socket check critical", func() bool { return everyCheck(api.HealthCritical, d) })
 	code, line = f.statusAt(t, reader, "-node", "*")
-	if code != 2 || !strings.Contains(line, "carbonio-"+d.Role+"-sock") {
+	if code != 2 || !strings.Contains(line, serviceName(d.Role, "sock")) {
 		t.Errorf("status -node '*' after the socket went: %d %s", code, line)
 	}
 	if b, _ := os.ReadFile(werr.Name()); strings.Contains(string(b), "403") {

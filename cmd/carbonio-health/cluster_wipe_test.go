@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,7 +14,7 @@ import (
 
 // wipeTimeout bounds how long a wiped node may take to get its services
 // back before the test fails: a hang detector, not the 2 s target,
-// which the tests measure and log (README, Reliability).
+// which the tests measure and log (registrar/RELIABILITY.md).
 const wipeTimeout = 60 * time.Second
 
 // nodeBack waits until every declared check of the daemon's node is in the
@@ -98,11 +97,11 @@ func TestClusterLoneServerWiped(t *testing.T) {
 		}
 	})
 	n := c.Servers[0]
-	rules, err := os.ReadFile(daemonPolicyFile)
+	rules, err := clusterDaemonRules(n.Name, "directory")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := c.CreateToken("carbonio-health", string(rules), "")
+	tok, err := c.CreateToken("carbonio-health", rules, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +134,7 @@ func TestClusterLoneServerWiped(t *testing.T) {
 	if err := c.CreateAgentTokens(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CreateToken("carbonio-health", string(rules), tok.SecretID); err != nil {
+	if _, err := c.CreateToken("carbonio-health", rules, tok.SecretID); err != nil {
 		t.Fatal(err)
 	}
 	tokens := time.Now()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -12,8 +11,7 @@ import (
 )
 
 func runDeregister(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("deregister", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(ctx, "deregister", stderr)
 	cf := addConsulFlags(fs)
 	defer cf.close()
 	cf.defaultTokenFile = DaemonTokenFile

@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+
+	"github.com/zextras/carbonio-health/checkscript"
 )
 
 // version is stamped by the Makefile (-ldflags -X main.version=…).
@@ -53,11 +55,12 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "carbonio-health: unknown command %q\n\n", args[0])
+		names := append(slices.Sorted(maps.Keys(commands)), "version")
+		fmt.Fprintf(stderr, "carbonio-health: unknown command %q%s\n\n", args[0], checkscript.DidYouMean(args[0], names))
 		usage(stderr)
 		return 2
 	}
-	return cmd.run(ctx, args[1:], stdout, stderr)
+	return cmd.run(context.WithValue(ctx, commandKey{}, cmd), args[1:], stdout, stderr)
 }
 
 func usage(w io.Writer) {
@@ -65,5 +68,5 @@ func usage(w io.Writer) {
 	for _, n := range slices.Sorted(maps.Keys(commands)) {
 		fmt.Fprintf(w, "  %-16s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "  version          print the version\n\nRun `carbonio-health <command> -h` for a command's flags.")
+	fmt.Fprintln(w, "  version          print the version\n\nRun `carbonio-health <command> -h` for a command's flags.\nRead more: "+manPage)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -13,13 +12,12 @@ import (
 )
 
 func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(ctx, "plan", stderr)
 	var dirs []string
 	addConfigDirFlag(fs, &dirs)
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
-	asMarkdown := fs.Bool("markdown", false, "print the catalog as a Markdown table (the README's)")
-	diff := fs.Bool("diff", false, "also compare with the local Consul agent: what `run` would add, change and remove")
+	asMarkdown := fs.Bool("markdown", false, "print the catalog as a Markdown table (the one in hcl/README.md)")
+	diff := fs.Bool("diff", false, "also compare with the local Consul agent: what run would add, change and remove (exit 2 when something would change)")
 	self := fs.String("self", "", "path of the carbonio-health binary the agent runs for script checks, as given to run (default this executable; "+CheckBinary+" next to it runs the light probes)")
 	cf := addConsulFlags(fs)
 	defer cf.close()
@@ -104,7 +102,7 @@ func writeTargets(w io.Writer, plan *hcl.Plan) {
 	_ = tw.Flush()
 }
 
-// writeMarkdown prints one table row per check: the README's catalog table.
+// writeMarkdown prints one table row per check: the catalog table of hcl/README.md.
 func writeMarkdown(w io.Writer, plan *hcl.Plan) {
 	fmt.Fprintln(w, "| role | service | endpoint | check | kind | what it runs | condition |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")

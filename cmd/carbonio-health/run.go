@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -23,8 +22,7 @@ import (
 const CarbonioAgentConfigDir = "/etc/zextras/service-discover"
 
 func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(ctx, "run", stderr)
 	var dirs []string
 	addConfigDirFlag(fs, &dirs)
 	cf := addConsulFlags(fs)
@@ -37,10 +35,11 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	resync := fs.Duration("resync", registrar.DefaultResync, "how often the agent is compared with the declaration when nothing was heard (reads only; a blocking watch of the node wakes the daemon on any change)")
 	deregister := fs.Bool("deregister-on-exit", false, "remove every owned service when stopping (default: keep them; expiring TTL checks are the alarm)")
 	fullOutput := fs.Bool("full-output", false, "store each probe's full line (measurements, perfdata) in Consul instead of its steady form: about one catalog write per such check every check_update_interval")
-	self := fs.String("self", "", "path of the carbonio-health binary the agent runs for script checks, given `check <probe> …` (default this executable); "+CheckBinary+" next to it runs the light probes")
+	self := fs.String("self", "", "path of the carbonio-health binary the agent runs for script checks, given \"check <probe> …\" (default this executable); "+CheckBinary+" next to it runs the light probes")
 	logLevel := fs.String("log-level", "info", "trace, debug, info, warn or error")
 	logJSON := fs.Bool("log-json", false, "log as JSON lines")
-	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (host:port) and register that endpoint in Consul as service carbonio-health tagged prometheus-exporter (default: off)")
+	metricsAddr := fs.String("metrics-addr", DefaultMetricsAddr, "serve Prometheus metrics at ADDR/metrics (host:port; :port is every address of the node) and register that endpoint in Consul as service carbonio-health tagged prometheus-exporter; empty: no endpoint")
+	webConfig := fs.String("web.config.file", "", "exporter-toolkit web configuration of the metrics endpoint: TLS (tls_server_config) and basic auth (basic_auth_users, bcrypt hashes); checked at start, an error stops run")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -84,8 +83,12 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		AllViaConfig:     *viaConfig,
 		DeregisterOnExit: *deregister,
 	}
+	if *metricsAddr == "" && *webConfig != "" {
+		log.Error("-web.config.file is set but -metrics-addr is empty: there is no endpoint to protect")
+		return 1
+	}
 	if *metricsAddr != "" {
-		m, err := listenMetrics(*metricsAddr)
+		m, err := listenMetrics(*metricsAddr, *webConfig, log.Named("metrics"))
 		if err != nil {
 			log.Error("metrics endpoint", "error", err)
 			return 1

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -35,8 +34,7 @@ func init() {
 }
 
 func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("setup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(ctx, "setup", stderr)
 	var dirs []string
 	addConfigDirFlag(fs, &dirs)
 	cf := addConsulFlags(fs)
@@ -45,10 +43,6 @@ func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	owner := fs.String("owner", "", "user (and its group) to own the token file, e.g. carbonio-health or nagios (default: left as created)")
 	widen := fs.Bool("allow-widen", false, "update an existing policy even when the new rules grant more than it did (the difference is printed either way)")
 	dryRun := fs.Bool("dry-run", false, "print what would change and change nothing")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: carbonio-health setup [flags]\n\nThe management token comes from -token-file, $CONSUL_HTTP_TOKEN(_FILE), or stdin\n(e.g. `service-discover bootstrap-token | carbonio-health setup -owner carbonio-health`).\n\nFlags:")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

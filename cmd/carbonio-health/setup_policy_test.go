@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/zextras/carbonio-health/hcl"
 )
 
 func TestWidening(t *testing.T) {
@@ -126,6 +128,74 @@ func TestWriteTokenFile(t *testing.T) {
 		st, _ := os.Stat(path)
 		if got, _ := readTokenFile(path); got != s.secret || st.Mode().Perm() != 0o600 {
 			t.Errorf("%s: %q, mode %v", s.name, got, st.Mode())
+		}
+	}
+}
+
+// The example node of the shipped daemon policy: deploy/package/node.hcl.example
+// on a Carbonio node named as Carbonio names its agents (agent-<fqdn with
+// dashes>) for mail-1.example.com.
+const (
+	exampleNode     = "agent-mail-1-example-com"
+	exampleNodeFile = "../../deploy/package/node.hcl.example"
+)
+
+// examplePolicy is what `setup` creates for the example node: its rules
+// rendered as setup renders them.
+func examplePolicy(t testing.TB) string {
+	t.Helper()
+	src, err := os.ReadFile(exampleNodeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin, err := hcl.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := hcl.LoadSources(hcl.Options{}, append(builtin, hcl.Source{Name: "node.hcl", Src: src}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, r := range daemonRules(plan, exampleNode) {
+		b.WriteString(r.String())
+	}
+	return b.String()
+}
+
+// TestShippedDaemonPolicy: deploy/consul/acl-policy.hcl is, rule for rule
+// and in setup's own rendering, the policy `setup` creates for the example
+// node; only its leading comment is the file's own. (-update rewrites the
+// rules and keeps the comment.)
+func TestShippedDaemonPolicy(t *testing.T) {
+	src, err := os.ReadFile(daemonPolicyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(src), "\n")
+	n := 0
+	for n < len(lines) && (strings.HasPrefix(lines[n], "#") || strings.TrimSpace(lines[n]) == "") {
+		n++
+	}
+	head, rules := strings.Join(lines[:n], ""), strings.Join(lines[n:], "")
+	want := examplePolicy(t)
+	if *update {
+		if err := os.WriteFile(daemonPolicyFile, []byte(head+want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if rules != want {
+		t.Errorf("%s is not what setup creates for %s (%s); run go test ./cmd/carbonio-health -run TestShippedDaemonPolicy -update\nhave:\n%s\nwant:\n%s",
+			daemonPolicyFile, exampleNode, exampleNodeFile, rules, want)
+	}
+	parsed, err := parseRules(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range parsed {
+		if strings.HasSuffix(r.Kind, "_prefix") || (r.Kind == "agent" || r.Kind == "node") && r.Name != exampleNode {
+			t.Errorf("%s: rule %s is wider than the node's own", daemonPolicyFile, r.short())
 		}
 	}
 }

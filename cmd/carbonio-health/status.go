@@ -19,8 +19,7 @@ import (
 )
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(ctx, "status", stderr)
 	cf := addConsulFlags(fs)
 	defer cf.close()
 	var s statusScope
@@ -30,6 +29,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&s.checkID, "check", "", "only this check ID (for one Zabbix item per check)")
 	format := fs.String("format", "nagios", "nagios (one line, exit 0/1/2/3), json, or zabbix-discovery")
 	if err := fs.Parse(args); err != nil {
+		if !errors.Is(err, flag.ErrHelp) { // a plugin's answer is its first line on stdout
+			fmt.Fprintln(stdout, checkscript.Unknownf("HEALTH", err.Error()).String())
+		}
 		return int(checkscript.Unknown)
 	}
 	if fs.NArg() > 0 {

@@ -76,14 +76,7 @@ func selectChecks(all api.HealthChecks, owned ownedSet, s statusScope) api.Healt
 
 // roleOf is the role of a check of an owned service, from its ID
 // (carbonio-health:<role>:<key>); "" for any other check.
-func roleOf(c *api.HealthCheck) string {
-	rest, ok := strings.CutPrefix(c.ServiceID, hcl.IDPrefix)
-	if !ok {
-		return ""
-	}
-	role, _, _ := strings.Cut(rest, ":")
-	return role
-}
+func roleOf(c *api.HealthCheck) string { return hcl.RoleOf(c.ServiceID) }
 
 // checkState maps Consul's health status to the plugin state; maintenance
 // and anything unknown count as critical, as Consul itself treats them.

@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
 	"github.com/zextras/carbonio-health/hcl"
 )
 
-func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet(ctx, "validate", stderr)
 	var dirs []string
 	addConfigDirFlag(fs, &dirs)
 	if err := fs.Parse(args); err != nil {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dirsize (README "Benchmarks", item 6): BenchmarkDirsize on a generated tree of
+# dirsize (deploy/bench/README.md, item 6): BenchmarkDirsize on a generated tree of
 # $DIRSIZE_FILES files (500,000) in $DIRSIZE_DIRS folders (5,000) under $TMPDIR
 # (deleted at the end): the index's first walk, then $DIRSIZE_ROUNDS rounds (3)
 # of 1% of the files changed, re-measured a second later, and GNU du -sB1 /

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Daemon footprint (README "Benchmarks", item 2): carbonio-health run with the
+# Daemon footprint (deploy/bench/README.md, item 2): carbonio-health run with the
 # full built-in catalog (deploy/dev/node.hcl: every role and feature) against a
 # real dev agent for $FOOTPRINT_SECONDS (default 60): peak RSS (VmHWM) and CPU
 # seconds from /proc, next to the Consul agent's own in the same run. Then,
@@ -54,10 +54,11 @@ if [ "${FOOTPRINT_METRICS:-0}" = 1 ]; then
 	metrics=(-metrics-addr "127.0.0.1:$mport")
 	label="carbonio-health run -metrics-addr, $scrapes scrapes"
 fi
-# start_daemon [extra flags…]: the daemon on the full catalog, in the background.
+# start_daemon [extra flags…]: the daemon on the full catalog, in the background
+# (no metrics endpoint unless the flags ask for one: run's default is :9171).
 start_daemon() {
 	"$repo/bin/carbonio-health" run -http-addr "127.0.0.1:$port" -config-dir "$repo/deploy/dev" \
-		-agent-config-dir "$work/consul.d" -log-level warn "$@" 2>>"$work/daemon.log" &
+		-agent-config-dir "$work/consul.d" -log-level warn -metrics-addr "" "$@" 2>>"$work/daemon.log" &
 	daemon=$!
 }
 stop_daemon() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench: the six measurements of the README's "Benchmarks" table, in one
+# make bench: the six measurements of the table of deploy/bench/README.md, in one
 # run on this machine, written to deploy/bench/results.md (raw go test output
 # kept next to it under deploy/bench/raw/). About 9 minutes, plus 2–7 for
 # dirsize (most of it writing its 500,000-file tree). Needs bin/consul,
@@ -230,7 +230,7 @@ timing() {
 	runs=$(cd "$raw" && ls dirsize-run*.txt 2>/dev/null | tr '\n' ' ')
 	if [ -n "$runs" ]; then
 		echo
-		echo "More runs of the same code that day (README, \"What dirsize costs\"): deploy/bench/raw/ $runs"
+		echo "More runs of the same code that day (deploy/bench/README.md, \"What dirsize costs\"): deploy/bench/raw/ $runs"
 	fi
 } >"$out"
 echo "wrote $out" >&2

@@ -1,40 +1,115 @@
-# A hand-made ACL policy for the token of `carbonio-health run` and
-# `carbonio-health deregister`, by prefix, the same for every node. Prefer
-# `carbonio-health setup`: it creates a tighter policy per node (write on
-# each declared service by exact name, read on its own node and agent) and
-# the token file. This one also lets the token rewrite Carbonio's own
-# services named carbonio-* (carbonio-mta, its sidecar proxy, …).
-# Create it once per cluster:
+# The ACL policy of the daemon's token (`carbonio-health run` and
+# `carbonio-health deregister`) for the example node: what
+# `carbonio-health setup` creates on a node named agent-mail-1-example-com
+# that declares deploy/package/node.hcl.example (roles mta and proxy), rule
+# for rule (make test keeps it so: TestShippedDaemonPolicy; the cluster tests
+# run that node's daemon with this file as it is).
 #
-#   consul acl policy create -name carbonio-health -rules @acl-policy.hcl
-#   consul acl token create -description "carbonio-health on $(hostname)" \
-#       -policy-name carbonio-health
+# On a node, let setup write it: it names your node and your declaration's
+# services, and refuses to widen an existing policy unless told to:
 #
-# Tested against a real ACL-enabled agent (registrar/acl_test.go,
-# deploy/deploy_test.go).
-
-# Register, update and deregister the node's services and feed their TTL
-# checks. Every service the tool declares is named carbonio-<role>-<key>;
-# anything else is out of reach, so the token cannot touch foreign services.
-service_prefix "carbonio-" {
+#   service-discover bootstrap-token | carbonio-health setup -owner carbonio-health
+#
+# Nothing here is by prefix: Carbonio's own services are called carbonio-mta,
+# carbonio-mta-sidecar-proxy, …, so no prefix of ours would leave them out.
+#   agent "<node>" write   /v1/agent/self (which script checks the agent
+#                          allows) and /v1/agent/reload after the daemon
+#                          writes its config fragment; this agent only
+#   node "<node>" read     the blocking watch of the node in the catalog
+#   service "<name>" write each service the node's roles declare, registered
+#                          now or once a feature or folder condition holds,
+#                          its heartbeat (carbonio-health-daemon) and its
+#                          metrics endpoint (carbonio-health)
+agent "agent-mail-1-example-com" {
   policy = "write"
 }
-
-# /v1/agent/self (which script checks the agent allows) is agent:read;
-# /v1/agent/reload (after writing the script-check fragment into the agent's
-# config dir) is agent:write. Scope it to the node's own name in production
-# (agent "mail-1.example.com" { policy = "write" }) when tokens are per node.
-agent_prefix "" {
-  policy = "write"
-}
-
-# The daemon follows its own node in the catalog with blocking queries
-# (/v1/catalog/node-services/<node>, /v1/health/node/<node>) instead of
-# reading the agent every second; both need node:read. Without it the daemon
-# still works, polling the agent every second. `carbonio-health setup`
-# scopes this to the node's own name.
-node_prefix "" {
+node "agent-mail-1-example-com" {
   policy = "read"
 }
-
-# Nothing else: no node write, key/value or operator rights.
+service "carbonio-all-disk-backup" {
+  policy = "write"
+}
+service "carbonio-all-disk-cache" {
+  policy = "write"
+}
+service "carbonio-all-disk-incoming" {
+  policy = "write"
+}
+service "carbonio-all-disk-opt" {
+  policy = "write"
+}
+service "carbonio-all-disk-store" {
+  policy = "write"
+}
+service "carbonio-all-disk-var-lib" {
+  policy = "write"
+}
+service "carbonio-all-disk-var-log" {
+  policy = "write"
+}
+service "carbonio-all-dns" {
+  policy = "write"
+}
+service "carbonio-all-load" {
+  policy = "write"
+}
+service "carbonio-all-ping" {
+  policy = "write"
+}
+service "carbonio-all-units" {
+  policy = "write"
+}
+service "carbonio-all-users" {
+  policy = "write"
+}
+service "carbonio-health" {
+  policy = "write"
+}
+service "carbonio-health-daemon" {
+  policy = "write"
+}
+service "carbonio-mta-amavis" {
+  policy = "write"
+}
+service "carbonio-mta-clamav" {
+  policy = "write"
+}
+service "carbonio-mta-milter" {
+  policy = "write"
+}
+service "carbonio-mta-opendkim" {
+  policy = "write"
+}
+service "carbonio-mta-smtp" {
+  policy = "write"
+}
+service "carbonio-mta-smtps" {
+  policy = "write"
+}
+service "carbonio-mta-submission" {
+  policy = "write"
+}
+service "carbonio-mta-units" {
+  policy = "write"
+}
+service "carbonio-proxy-http" {
+  policy = "write"
+}
+service "carbonio-proxy-https" {
+  policy = "write"
+}
+service "carbonio-proxy-imap" {
+  policy = "write"
+}
+service "carbonio-proxy-imaps" {
+  policy = "write"
+}
+service "carbonio-proxy-pop3" {
+  policy = "write"
+}
+service "carbonio-proxy-pop3s" {
+  policy = "write"
+}
+service "carbonio-proxy-units" {
+  policy = "write"
+}

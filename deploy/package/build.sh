@@ -17,6 +17,14 @@ for cmd in carbonio-health carbonio-health-check; do
 		-o "$out/$cmd" "./cmd/$cmd"
 done
 
+# The manual pages and the bash completion, written by the binary from its
+# own flag definitions and language reference, dated like the commit
+# (reproducible); Debian keeps manual pages compressed.
+rm -rf "$out/man"
+SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) "$out/carbonio-health" generate \
+	-man-dir "$out/man" -bash-completion "$out/bash-completion" >/dev/null
+gzip -n -9 "$out"/man/*
+
 # The changelog: this build, and the commit that first packaged
 # carbonio-health (dated like their commits: reproducible).
 first=$(git log --diff-filter=A --format=%H -- deploy/package/nfpm.yaml | tail -n 1)

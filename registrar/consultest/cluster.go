@@ -20,6 +20,9 @@ type ClusterOptions struct {
 	Servers int
 	// Clients is the number of client agents.
 	Clients int
+	// ClientNames name the first clients (the others are agent-N), e.g.
+	// after Carbonio's agent-<fqdn with dashes>.
+	ClientNames []string
 	// Env is added to every agent's environment (their script checks
 	// inherit it).
 	Env []string
@@ -35,8 +38,9 @@ type ClusterOptions struct {
 }
 
 // Cluster is a Consul cluster shaped like a Carbonio installation, on
-// loopback: server agents (server-N) and client agents (agent-N), each on
-// its own address 127.0.X.N (X random per cluster) with ports of its own;
+// loopback: server agents (server-N) and client agents (agent-N, or as
+// named), each on its own address 127.0.X.N (X random per cluster) with
+// ports of its own;
 // RPC with TLS (a CA from `consul tls ca create`, a server certificate from
 // `consul tls cert create -server`, verify_incoming, verify_outgoing,
 // verify_server_hostname; clients get theirs by auto_encrypt); gossip
@@ -114,6 +118,9 @@ func StartCluster(bin string, opts ClusterOptions) (c *Cluster, err error) {
 	for i, ip := range ips {
 		server := i < opts.Servers
 		name := fmt.Sprintf("agent-%d", i-opts.Servers+1)
+		if c := i - opts.Servers; c >= 0 && c < len(opts.ClientNames) {
+			name = opts.ClientNames[c]
+		}
 		if server {
 			name = fmt.Sprintf("server-%d", i+1)
 		}

@@ -34,16 +34,25 @@ import (
 // CARBONIO_HEALTH_INTEGRATION=1 (make test) and is skipped otherwise.
 func Binary(t testing.TB) string {
 	t.Helper()
-	path := os.Getenv("CARBONIO_HEALTH_CONSUL")
+	return Built(t, "CARBONIO_HEALTH_CONSUL", "consul")
+}
+
+// Built returns a binary `make <name>` builds into bin/: $env when set,
+// else bin/<name> at the module root (bin/consul, bin/prometheus,
+// bin/promtool). When it is missing the test fails under
+// CARBONIO_HEALTH_INTEGRATION=1 (make test) and is skipped otherwise.
+func Built(t testing.TB, env, name string) string {
+	t.Helper()
+	path := os.Getenv(env)
 	if path == "" {
 		if root, err := moduleRoot(); err == nil {
-			path = filepath.Join(root, "bin", "consul")
+			path = filepath.Join(root, "bin", name)
 		}
 	}
 	if st, err := os.Stat(path); err == nil && !st.IsDir() {
 		return path
 	}
-	msg := fmt.Sprintf("no Consul binary at %q: run `make consul`", path)
+	msg := fmt.Sprintf("no %s binary at %q: run `make %s`", name, path, name)
 	if os.Getenv("CARBONIO_HEALTH_INTEGRATION") == "1" {
 		t.Fatal(msg)
 	}

@@ -1,6 +1,6 @@
 package metrics
 
-// Scrape cost (README "Benchmarks"): one scrape of /metrics of a daemon with
+// Scrape cost (deploy/bench/README.md): one scrape of /metrics of a daemon with
 // the full built-in catalog (every role and feature, deploy/dev/node.hcl),
 // every check with an output shaped like its probe's (perfdata included),
 // served by the same handler `run -metrics-addr` serves.

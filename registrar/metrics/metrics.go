@@ -9,9 +9,11 @@
 // reconcile writes and agent reachability from each pass. Perfdata is parsed
 // only when a check's output changed. A scrape does no parsing and one read
 // of /proc/self/stat: a check's series are rebuilt at the first scrape after
-// it changed, and reused until its next change. The go_* metrics of
-// client_golang's Go collector are left out: reading the runtime's metrics
-// made a scrape 1.7× as costly (deploy/bench/results.md); process_* stay.
+// it changed, and reused until its next change. client_golang's standard Go
+// and process collectors are registered as every exporter has them
+// (go_goroutines, go_threads, process_open_fds, …: a goroutine, thread or
+// fd leak shows); they double the CPU of a scrape, about 0.6 ms more
+// (deploy/prometheus/README.md), which a node pays once a scrape interval.
 package metrics
 
 import (
@@ -24,9 +26,11 @@ import (
 
 	"github.com/hashicorp/consul/api"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/hcl"
 	"github.com/zextras/carbonio-health/registrar"
 )
 
@@ -75,11 +79,13 @@ type checkState struct {
 	series []prometheus.Metric
 }
 
-// perfValue is one perfdata item in its family's base unit.
+// perfValue is one perfdata item in its family's base unit, with the
+// limits it carries (perfLimits, in the same unit).
 type perfValue struct {
 	family int
 	label  string
 	value  float64
+	limits [numLimits]limit
 }
 
 // New returns a Collector; version is reported in carbonio_health_build_info.
@@ -114,7 +120,7 @@ func New(version string) *Collector {
 			Name:    "carbonio_health_probe_duration_seconds",
 			Help:    "Duration of the in-process evaluations of TTL checks.",
 			Buckets: durationBuckets,
-		}, []string{"check", "probe"}),
+		}, []string{"check", "role", "probe"}),
 		checkDesc: newCheckDescs(),
 		checks:    map[string]*checkState{},
 	}
@@ -128,7 +134,9 @@ func New(version string) *Collector {
 	})
 	build.Set(1)
 	c.reg.MustRegister(c.agentUp, c.passes, c.passErrors, c.writes, c.pushes, c.pushFails, c.durations,
-		build, checkCollector{c}, newProcessCollector())
+		build, checkCollector{c},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return c
 }
 
@@ -160,7 +168,7 @@ func (c *Collector) Probed(ck registrar.TTLCheck, r checkscript.Result, took tim
 	}
 	c.mu.Unlock()
 	if cs != nil {
-		c.durations.WithLabelValues(ck.CheckID, ck.Probe).Observe(took.Seconds())
+		c.durations.WithLabelValues(ck.CheckID, hcl.RoleOf(ck.CheckID), ck.Probe).Observe(took.Seconds())
 	}
 }
 
@@ -226,7 +234,7 @@ func (c *Collector) observeChecks(st registrar.State, agent map[string]*api.Agen
 		if cs.seen != gen {
 			delete(c.checks, id)
 			if cs.probe != "" {
-				c.durations.DeleteLabelValues(id, cs.probe)
+				c.durations.DeleteLabelValues(id, hcl.RoleOf(id), cs.probe)
 			}
 			c.cache = nil
 		}
@@ -271,7 +279,7 @@ func perfValues(pd []checkscript.Perfdata) []perfValue {
 			continue
 		}
 		seen[k] = true
-		out = append(out, perfValue{family: u.family, label: p.Label, value: p.Value * u.factor})
+		out = append(out, perfValue{family: u.family, label: p.Label, value: p.Value * u.factor, limits: perfLimits(p, u.factor)})
 	}
 	return out
 }
@@ -286,14 +294,21 @@ func (c *Collector) changed(cs *checkState) {
 type checkDescs struct {
 	status *prometheus.Desc
 	perf   []*prometheus.Desc
+	// limit is nil for the families without limits (counters).
+	limit []*prometheus.Desc
 }
 
 func newCheckDescs() checkDescs {
 	d := checkDescs{status: prometheus.NewDesc("carbonio_health_check_status",
 		"Status of a declared check as the local Consul agent reports it (passing, warning or critical), always 1: one series per check, its label the current status.",
-		[]string{"check", "service", "status"}, nil)}
+		[]string{"check", "role", "service", "status"}, nil)}
 	for _, f := range perfFamilies {
-		d.perf = append(d.perf, prometheus.NewDesc(f.name, f.help, []string{"check", "service", "label"}, nil))
+		d.perf = append(d.perf, prometheus.NewDesc(f.name, f.help, []string{"check", "role", "service", "label"}, nil))
+		var ld *prometheus.Desc
+		if f.limitName != "" {
+			ld = prometheus.NewDesc(f.limitName, f.limitHelp, []string{"check", "role", "service", "label", "limit"}, nil)
+		}
+		d.limit = append(d.limit, ld)
 	}
 	return d
 }
@@ -306,6 +321,11 @@ func (cc checkCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- cc.c.checkDesc.status
 	for _, d := range cc.c.checkDesc.perf {
 		ch <- d
+	}
+	for _, d := range cc.c.checkDesc.limit {
+		if d != nil {
+			ch <- d
+		}
 	}
 }
 
@@ -347,14 +367,23 @@ func (c *Collector) buildSeries() []prometheus.Metric {
 // checkSeries renders the status and perfdata of one check.
 func (c *Collector) checkSeries(id string, cs *checkState) []prometheus.Metric {
 	out := make([]prometheus.Metric, 0, 1+len(cs.perf))
+	role := hcl.RoleOf(id)
 	if cs.status != "" { // not in the agent yet: no series
-		out = append(out, prometheus.MustNewConstMetric(c.checkDesc.status, prometheus.GaugeValue, 1, id, cs.service, cs.status))
+		out = append(out, prometheus.MustNewConstMetric(c.checkDesc.status, prometheus.GaugeValue, 1, id, role, cs.service, cs.status))
 	}
 	for _, p := range cs.perf {
 		f := perfFamilies[p.family]
-		m, err := prometheus.NewConstMetric(c.checkDesc.perf[p.family], f.kind, p.value, id, cs.service, p.label)
-		if err == nil { // a label that is not valid UTF-8 is left out
-			out = append(out, m)
+		m, err := prometheus.NewConstMetric(c.checkDesc.perf[p.family], f.kind, p.value, id, role, cs.service, p.label)
+		if err != nil { // a label that is not valid UTF-8 is left out
+			continue
+		}
+		out = append(out, m)
+		ld := c.checkDesc.limit[p.family]
+		for i, l := range p.limits {
+			if !l.set || ld == nil {
+				continue
+			}
+			out = append(out, prometheus.MustNewConstMetric(ld, prometheus.GaugeValue, l.value, id, role, cs.service, p.label, limitNames[i]))
 		}
 	}
 	return out

@@ -18,16 +18,16 @@ import (
 // (when withTCP) a TCP check.
 func state(withTCP bool) registrar.State {
 	reg := &api.AgentServiceRegistration{ID: "carbonio-health:all:x", Name: "carbonio-all-x", Checks: api.AgentServiceChecks{
-		{CheckID: "x:script", Args: []string{"carbonio-health", "check", "load"}},
-		{CheckID: "x:ttl", TTL: "90s"},
-		{CheckID: "x:http", HTTP: "http://127.0.0.1:1/"},
+		{CheckID: "carbonio-health:all:x:script", Args: []string{"carbonio-health", "check", "load"}},
+		{CheckID: "carbonio-health:all:x:ttl", TTL: "90s"},
+		{CheckID: "carbonio-health:all:x:http", HTTP: "http://127.0.0.1:1/"},
 	}}
 	if withTCP {
-		reg.Checks = append(reg.Checks, &api.AgentServiceCheck{CheckID: "x:tcp", TCP: "127.0.0.1:1"})
+		reg.Checks = append(reg.Checks, &api.AgentServiceCheck{CheckID: "carbonio-health:all:x:tcp", TCP: "127.0.0.1:1"})
 	}
 	return registrar.State{Services: []registrar.ServiceState{{
 		Registration: reg,
-		TTL:          []registrar.TTLCheck{{CheckID: "x:ttl", Probe: "disk"}},
+		TTL:          []registrar.TTLCheck{{CheckID: "carbonio-health:all:x:ttl", Probe: "disk"}},
 	}}}
 }
 
@@ -48,37 +48,44 @@ func statusLines(check, status string) string {
 	if status == "" {
 		return ""
 	}
-	return `carbonio_health_check_status{check="` + check + `",service="carbonio-all-x",status="` + status + `"} 1` + "\n"
+	return `carbonio_health_check_status{check="` + check + `",role="all",service="carbonio-all-x",status="` + status + `"} 1` + "\n"
 }
 
 func TestCollectorChecks(t *testing.T) {
 	c := New("1.2.3")
 	c.Reconciled(state(true), registrar.Outcome{AgentChecks: agentChecks(map[string][2]string{
-		"x:script": {api.HealthWarning, "LOAD WARNING - high|load1=2.5;1;3;0; rta=250ms;;; pl=20%;; up=3c U=U"},
-		"x:ttl":    {api.HealthPassing, "DISK OK - free|/var=2MB;;;0;10 /var=1MB /srv=1KB time=1500us odd=3XB"},
-		"x:http":   {api.HealthCritical, "HTTP GET: 500 Output: a|b=1"},
+		"carbonio-health:all:x:script": {api.HealthWarning, "LOAD WARNING - high|load1=2.5;1;3;0; rta=250ms;;; pl=20%;; up=3c U=U"},
+		"carbonio-health:all:x:ttl":    {api.HealthPassing, "DISK OK - free|/var=2MB;;;0;10 /var=1MB /srv=1KB time=1500us odd=3XB"},
+		"carbonio-health:all:x:http":   {api.HealthCritical, "HTTP GET: 500 Output: a|b=1"},
 		// x:tcp not in the agent yet: no status series.
 	})}, nil)
 
-	want := statusHelp + statusLines("x:http", api.HealthCritical) + statusLines("x:script", api.HealthWarning) +
-		statusLines("x:tcp", "") + statusLines("x:ttl", api.HealthPassing) + `
+	want := statusHelp + statusLines("carbonio-health:all:x:http", api.HealthCritical) + statusLines("carbonio-health:all:x:script", api.HealthWarning) +
+		statusLines("carbonio-health:all:x:tcp", "") + statusLines("carbonio-health:all:x:ttl", api.HealthPassing) + `
 # HELP carbonio_health_perfdata Perfdata value without a unit (e.g. load1, users) of the last result of a check.
 # TYPE carbonio_health_perfdata gauge
-carbonio_health_perfdata{check="x:script",label="load1",service="carbonio-all-x"} 2.5
+carbonio_health_perfdata{check="carbonio-health:all:x:script",label="load1",role="all",service="carbonio-all-x"} 2.5
 # HELP carbonio_health_perfdata_bytes Perfdata size (UOM B, KB, MB, GB, TB; 1 KB = 1024 B as check_disk counts) of the last result of a check, in bytes.
 # TYPE carbonio_health_perfdata_bytes gauge
-carbonio_health_perfdata_bytes{check="x:ttl",label="/srv",service="carbonio-all-x"} 1024
-carbonio_health_perfdata_bytes{check="x:ttl",label="/var",service="carbonio-all-x"} 2.097152e+06
+carbonio_health_perfdata_bytes{check="carbonio-health:all:x:ttl",label="/srv",role="all",service="carbonio-all-x"} 1024
+carbonio_health_perfdata_bytes{check="carbonio-health:all:x:ttl",label="/var",role="all",service="carbonio-all-x"} 2.097152e+06
 # HELP carbonio_health_perfdata_ratio Perfdata percentage (UOM %) of the last result of a check, as a ratio (0–1).
 # TYPE carbonio_health_perfdata_ratio gauge
-carbonio_health_perfdata_ratio{check="x:script",label="pl",service="carbonio-all-x"} 0.2
+carbonio_health_perfdata_ratio{check="carbonio-health:all:x:script",label="pl",role="all",service="carbonio-all-x"} 0.2
 # HELP carbonio_health_perfdata_seconds Perfdata time (UOM s, ms, us) of the last result of a check, in seconds.
 # TYPE carbonio_health_perfdata_seconds gauge
-carbonio_health_perfdata_seconds{check="x:script",label="rta",service="carbonio-all-x"} 0.25
-carbonio_health_perfdata_seconds{check="x:ttl",label="time",service="carbonio-all-x"} 0.0015
+carbonio_health_perfdata_seconds{check="carbonio-health:all:x:script",label="rta",role="all",service="carbonio-all-x"} 0.25
+carbonio_health_perfdata_seconds{check="carbonio-health:all:x:ttl",label="time",role="all",service="carbonio-all-x"} 0.0015
 # HELP carbonio_health_perfdata_total Perfdata continuous counter (UOM c) of the last result of a check.
 # TYPE carbonio_health_perfdata_total counter
-carbonio_health_perfdata_total{check="x:script",label="up",service="carbonio-all-x"} 3
+carbonio_health_perfdata_total{check="carbonio-health:all:x:script",label="up",role="all",service="carbonio-all-x"} 3
+# HELP carbonio_health_perfdata_limit Limit of a perfdata value without a unit: the upper bound of its warning or critical threshold, or its maximum (label limit).
+# TYPE carbonio_health_perfdata_limit gauge
+carbonio_health_perfdata_limit{check="carbonio-health:all:x:script",label="load1",limit="critical",role="all",service="carbonio-all-x"} 3
+carbonio_health_perfdata_limit{check="carbonio-health:all:x:script",label="load1",limit="warning",role="all",service="carbonio-all-x"} 1
+# HELP carbonio_health_perfdata_limit_bytes Limit of a perfdata size, in bytes: the upper bound of its warning or critical threshold, or its maximum, e.g. a file system's size (label limit).
+# TYPE carbonio_health_perfdata_limit_bytes gauge
+carbonio_health_perfdata_limit_bytes{check="carbonio-health:all:x:ttl",label="/var",limit="max",role="all",service="carbonio-all-x"} 1.048576e+07
 # HELP carbonio_health_agent_up 1 when the last reconcile pass could read the local Consul agent, else 0.
 # TYPE carbonio_health_agent_up gauge
 carbonio_health_agent_up 1
@@ -88,24 +95,25 @@ carbonio_health_build_info{goversion="` + goVersion() + `",version="1.2.3"} 1
 `
 	names := []string{"carbonio_health_check_status", "carbonio_health_perfdata", "carbonio_health_perfdata_bytes",
 		"carbonio_health_perfdata_ratio", "carbonio_health_perfdata_seconds", "carbonio_health_perfdata_total",
-		"carbonio_health_agent_up", "carbonio_health_build_info"}
+		"carbonio_health_perfdata_limit", "carbonio_health_perfdata_limit_bytes", "carbonio_health_perfdata_limit_ratio",
+		"carbonio_health_perfdata_limit_seconds", "carbonio_health_agent_up", "carbonio_health_build_info"}
 	if err := testutil.GatherAndCompare(c.Gatherer(), strings.NewReader(want), names...); err != nil {
 		t.Error(err)
 	}
 
 	// The TCP check leaves the declaration, the script check's output
 	// changes: its series follow, the others stay.
-	c.Probed(registrar.TTLCheck{CheckID: "x:ttl", Probe: "disk"}, checkscript.Result{}, 20*time.Microsecond)
+	c.Probed(registrar.TTLCheck{CheckID: "carbonio-health:all:x:ttl", Probe: "disk"}, checkscript.Result{}, 20*time.Microsecond)
 	c.Reconciled(state(false), registrar.Outcome{AgentChecks: agentChecks(map[string][2]string{
-		"x:script": {api.HealthPassing, "LOAD OK|load1=0.5"},
-		"x:ttl":    {api.HealthPassing, "DISK OK - free|/var=2MB;;;0;10 /var=1MB /srv=1KB time=1500us odd=3XB"},
-		"x:http":   {api.HealthPassing, "HTTP GET: 200"},
+		"carbonio-health:all:x:script": {api.HealthPassing, "LOAD OK|load1=0.5"},
+		"carbonio-health:all:x:ttl":    {api.HealthPassing, "DISK OK - free|/var=2MB;;;0;10 /var=1MB /srv=1KB time=1500us odd=3XB"},
+		"carbonio-health:all:x:http":   {api.HealthPassing, "HTTP GET: 200"},
 	})}, nil)
-	want = statusHelp + statusLines("x:http", api.HealthPassing) + statusLines("x:script", api.HealthPassing) +
-		statusLines("x:ttl", api.HealthPassing) + `
+	want = statusHelp + statusLines("carbonio-health:all:x:http", api.HealthPassing) + statusLines("carbonio-health:all:x:script", api.HealthPassing) +
+		statusLines("carbonio-health:all:x:ttl", api.HealthPassing) + `
 # HELP carbonio_health_perfdata Perfdata value without a unit (e.g. load1, users) of the last result of a check.
 # TYPE carbonio_health_perfdata gauge
-carbonio_health_perfdata{check="x:script",label="load1",service="carbonio-all-x"} 0.5
+carbonio_health_perfdata{check="carbonio-health:all:x:script",label="load1",role="all",service="carbonio-all-x"} 0.5
 `
 	if err := testutil.GatherAndCompare(c.Gatherer(), strings.NewReader(want), "carbonio_health_check_status", "carbonio_health_perfdata"); err != nil {
 		t.Error(err)
@@ -117,7 +125,7 @@ carbonio_health_perfdata{check="x:script",label="load1",service="carbonio-all-x"
 	// A TTL check no longer declared loses its histogram, and a last
 	// evaluation that ends after that does not bring it back.
 	c.Reconciled(registrar.State{}, registrar.Outcome{AgentChecks: map[string]*api.AgentCheck{}}, nil)
-	c.Probed(registrar.TTLCheck{CheckID: "x:ttl", Probe: "disk"}, checkscript.Result{}, 20*time.Microsecond)
+	c.Probed(registrar.TTLCheck{CheckID: "carbonio-health:all:x:ttl", Probe: "disk"}, checkscript.Result{}, 20*time.Microsecond)
 	if n := testutil.CollectAndCount(c.durations); n != 0 {
 		t.Errorf("probe duration histograms after the check left: %d, want 0", n)
 	}
@@ -125,7 +133,7 @@ carbonio_health_perfdata{check="x:script",label="load1",service="carbonio-all-x"
 
 func TestCollectorCounters(t *testing.T) {
 	c := New("dev")
-	ttl := registrar.TTLCheck{CheckID: "x:ttl", Probe: "disk"}
+	ttl := registrar.TTLCheck{CheckID: "carbonio-health:all:x:ttl", Probe: "disk"}
 	steps := []func(){
 		func() {
 			c.Reconciled(state(false), registrar.Outcome{Registered: []string{"a", "b", "c"}, Replaced: []string{"b"},
