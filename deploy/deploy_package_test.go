@@ -5,15 +5,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 )
-
-// toleratedTags are lintian tags that --no-override may report besides
-// those of deploy/package/lintian-overrides: no-manual-page until the man
-// pages of issue 20 (item 3) are in the package.
-var toleratedTags = []string{"no-manual-page"}
 
 // TestPackageLintian runs Debian's lintian on the .deb with --no-override:
 // the only tags left are those deploy/package/lintian-overrides overrides,
@@ -51,16 +45,14 @@ func TestPackageLintian(t *testing.T) {
 	}
 	tag := regexp.MustCompile(`(?m)^([EWIPX]): carbonio-health: (\S+)`)
 	for _, m := range tag.FindAllStringSubmatch(string(out), -1) {
-		if !overridden[m[2]] && !slices.Contains(toleratedTags, m[2]) {
+		if !overridden[m[2]] {
 			t.Errorf("lintian --no-override: %s %s is neither fixed nor overridden with a reason", m[1], m[2])
 		}
 	}
 	// With the shipped overrides, nothing at all.
 	out, _ = exec.Command(lintian, deb).CombinedOutput()
 	for _, m := range tag.FindAllStringSubmatch(string(out), -1) {
-		if !slices.Contains(toleratedTags, m[2]) {
-			t.Errorf("lintian: %s %s", m[1], m[2])
-		}
+		t.Errorf("lintian: %s %s", m[1], m[2])
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/zextras/carbonio-health/hcl"
 )
@@ -142,6 +144,32 @@ func (p InstallPolicy) allowed(args []string) error {
 	return fmt.Errorf("runs %q, which is neither `%s check …`, %s, nor a command declared in the node's files", args[0], p.Self, p.Light)
 }
 
+// maxStaged bounds a staged fragment (a node's is a few tens of KiB).
+const maxStaged = 16 << 20
+
+// readStaged reads the staged file as root reads a file its owner may
+// replace at any time: not through a link (O_NOFOLLOW), not blocking on a
+// FIFO (O_NONBLOCK), only a regular file, and no more than maxStaged.
+func readStaged(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxStaged+1))
+	if err == nil && len(b) > maxStaged {
+		err = fmt.Errorf("%s is larger than %d bytes", path, maxStaged)
+	}
+	return b, err
+}
+
 // InstallFragment installs the fragment staged in stage into agentDir, as
 // Check renders it (atomically, mode 0644), or removes the installed one
 // when none is staged. It says what it did. A refused fragment leaves the
@@ -149,7 +177,7 @@ func (p InstallPolicy) allowed(args []string) error {
 func InstallFragment(stage, agentDir string, p InstallPolicy) (string, error) {
 	staged := filepath.Join(stage, FragmentName)
 	installed := filepath.Join(agentDir, FragmentName)
-	b, err := os.ReadFile(staged)
+	b, err := readStaged(staged)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		changed, err := writeFragment(installed, nil)

@@ -138,6 +138,19 @@ func TestInstallFragment(t *testing.T) {
 	if b, _ := os.ReadFile(installed); string(b) != string(staged) {
 		t.Fatal("a refused fragment changed the installed one")
 	}
+	// A link to a file only root may read is not followed.
+	if err := os.Remove(filepath.Join(stageDir, FragmentName)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/shadow", filepath.Join(stageDir, FragmentName)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := install(); err == nil || !strings.Contains(err.Error(), "too many levels of symbolic links") {
+		t.Fatalf("staged link: %v, want it refused", err)
+	}
+	if b, _ := os.ReadFile(installed); string(b) != string(staged) {
+		t.Fatal("a refused link changed the installed fragment")
+	}
 	if err := os.Remove(filepath.Join(stageDir, FragmentName)); err != nil {
 		t.Fatal(err)
 	}

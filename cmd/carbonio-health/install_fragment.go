@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -18,9 +17,8 @@ const DefaultFragmentStage = "/var/lib/carbonio-health/fragment"
 // when the daemon's staged fragment changes: check it, install it into the
 // agent's config dir (or remove the installed one when none is staged).
 // The daemon, as its own user, cannot write there.
-func runInstallFragment(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("install-fragment", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runInstallFragment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet(ctx, "install-fragment", stderr)
 	var dirs []string
 	addConfigDirFlag(fs, &dirs)
 	stage := fs.String("stage", DefaultFragmentStage, "the folder where the daemon stages "+registrar.FragmentName+" (run -fragment-stage)")
