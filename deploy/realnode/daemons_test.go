@@ -183,6 +183,12 @@ func (f *fixture) stopAndStart(t *testing.T, d daemon) {
 	if _, err := f.node.Exec(ctx, append([]string{"systemctl", "stop"}, d.stopUnits()...)...); err != nil {
 		t.Fatal(err)
 	}
+	started := false
+	defer func() { // however this test ends, the daemon runs again
+		if !started {
+			_, _ = f.node.Exec(ctx, append([]string{"systemctl", "start"}, d.stopUnits()...)...)
+		}
+	}()
 	seen, err := f.watch(ctx, d.checks, []string{api.HealthCritical}, start)
 	if err != nil {
 		t.Error(err)
@@ -220,6 +226,7 @@ func (f *fixture) stopAndStart(t *testing.T, d daemon) {
 	f.stoppedCases(t, d.unit)
 
 	start = time.Now()
+	started = true
 	if _, err := f.node.Exec(ctx, append([]string{"systemctl", "start"}, d.stopUnits()...)...); err != nil {
 		t.Fatal(err)
 	}

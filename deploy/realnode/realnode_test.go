@@ -90,6 +90,12 @@ func TestSystemdProbeFollowsWrappers(t *testing.T) {
 	if _, err := f.node.Exec(ctx, "systemctl", "stop", "postfix@-.service", "postgresql@15-main.service"); err != nil {
 		t.Fatal(err)
 	}
+	started := false
+	defer func() {
+		if !started {
+			_, _ = f.node.Exec(ctx, "systemctl", "start", "postfix@-.service", "postgresql@15-main.service")
+		}
+	}()
 	for _, tt := range []struct{ unit, want string }{
 		{"postfix.service", "SYSTEMD CRITICAL - postfix.service is active (exited), but postfix@-.service is inactive (dead)"},
 		{"postgresql.service", "SYSTEMD CRITICAL - postgresql.service is active (exited), but postgresql@15-main.service is inactive (dead)"},
@@ -102,6 +108,7 @@ func TestSystemdProbeFollowsWrappers(t *testing.T) {
 			t.Errorf("%s: want %q", tt.unit, tt.want)
 		}
 	}
+	started = true
 	if _, err := f.node.Exec(ctx, "systemctl", "start", "postfix@-.service", "postgresql@15-main.service"); err != nil {
 		t.Fatal(err)
 	}

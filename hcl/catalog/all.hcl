@@ -222,8 +222,11 @@ role "all" {
   service "ping" {
     description = "Reachability and round-trip time of the Consul servers and the default gateway"
     tags        = ["network", "icmp"]
+    # Run by the daemon, whose unit gives it CAP_NET_RAW: a script check
+    # runs as the agent's user, which may not open an ICMP socket where
+    # net.ipv4.ping_group_range leaves it out (Debian's default, "1 0").
     check "ping" {
-      type     = "script"
+      type     = "ttl"
       probe    = "ping"
       args     = { peers = true, gateway = true, w = "100,20%", c = "500,60%", p = 5 }
       interval = "60s"
