@@ -17,8 +17,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -53,11 +57,31 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// Interrupted (make stopped, a CI job cancelled): take the node down
+	// before going. A test binary killed outright (SIGKILL, or the panic of
+	// -timeout) leaves no process behind either (see Node), and its folder
+	// and link are removed by the next run.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-sig
+		closeFixture()
+		os.Exit(1)
+	}()
 	code := m.Run()
-	if fx != nil {
-		fx.close()
-	}
+	closeFixture()
 	os.Exit(code)
+}
+
+var closeOnce sync.Once
+
+// closeFixture tears the shared node down, once.
+func closeFixture() {
+	closeOnce.Do(func() {
+		if fx != nil {
+			fx.close()
+		}
+	})
 }
 
 // integration reports whether a missing part must fail (make test).
@@ -133,7 +157,8 @@ func setup(rootfs, consul, pkgDir, deb string) (f *fixture, err error) {
 	if f.mesh, err = startMesh(consul, f.net); err != nil {
 		return f, err
 	}
-	dir, err := os.MkdirTemp("", "carbonio-realnode-")
+	removeStaleDirs()
+	dir, err := os.MkdirTemp("", fmt.Sprintf("carbonio-realnode-%d-", os.Getpid()))
 	if err != nil {
 		return f, err
 	}
@@ -160,6 +185,21 @@ func setup(rootfs, consul, pkgDir, deb string) (f *fixture, err error) {
 		return f, err
 	}
 	return f, nil
+}
+
+// removeStaleDirs removes the node folders of test processes that are
+// gone (killed runs).
+func removeStaleDirs() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "carbonio-realnode-*-*"))
+	for _, d := range dirs {
+		f := strings.Split(filepath.Base(d), "-")
+		if len(f) != 4 {
+			continue
+		}
+		if pid, err := strconv.Atoi(f[2]); err == nil && syscall.Kill(pid, 0) == syscall.ESRCH {
+			_ = os.RemoveAll(d)
+		}
+	}
 }
 
 // waitJoined waits until the server's catalog has the node with
