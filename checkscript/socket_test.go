@@ -36,6 +36,10 @@ func socketFixtures(t *testing.T) (live, dead, regular, missing string) {
 
 func TestSocket(t *testing.T) {
 	live, dead, regular, missing := socketFixtures(t)
+	linked := filepath.Join(filepath.Dir(live), "link.sock")
+	if err := os.Symlink(live, linked); err != nil {
+		t.Fatal(err)
+	}
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	tests := []struct {
@@ -49,6 +53,10 @@ func TestSocket(t *testing.T) {
 			exact("SOCKET OK - " + live + " is present")},
 		{"present, long flag", nil, []string{"--path", live}, OK,
 			exact("SOCKET OK - " + live + " is present")},
+		// Seen by another path than the one it was bound with (a link, or
+		// /proc/PID/root): the listener is matched by device and inode.
+		{"present through a link", nil, []string{"-p", linked}, OK,
+			exact("SOCKET OK - " + linked + " is present")},
 		{"accepting", nil, []string{"-p", live, "-C"}, OK,
 			regexp.MustCompile("^" + regexp.QuoteMeta("SOCKET OK - "+live+" accepts connections|time=") + `[0-9.]+s;;;0$`)},
 		{"accepting, long flag", nil, []string{"-p", live, "--connect"}, OK,
@@ -61,8 +69,8 @@ func TestSocket(t *testing.T) {
 			regexp.MustCompile("^" + regexp.QuoteMeta("SOCKET CRITICAL - "+regular+" is not a socket but a regular file") + "$")},
 		{"directory", nil, []string{"-p", filepath.Dir(live)}, Critical,
 			regexp.MustCompile(`^SOCKET CRITICAL - .* is not a socket but a directory$`)},
-		{"dead socket file, stat only", nil, []string{"-p", dead}, OK,
-			exact("SOCKET OK - " + dead + " is present")},
+		{"dead socket file, nobody listens", nil, []string{"-p", dead}, Critical,
+			exact("SOCKET CRITICAL - " + dead + " is present, but no process listens on it (stale: its daemon is gone)")},
 		{"dead socket file, connect", nil, []string{"-p", dead, "-C"}, Critical,
 			exact("SOCKET CRITICAL - connect to " + dead + ": Connection refused")},
 		{"path through a file", nil, []string{"-p", regular + "/x.sock"}, Critical,
