@@ -136,26 +136,47 @@ func TestProtocolProbes(t *testing.T) {
 // everything passes.
 func TestDaemonsStopAndStart(t *testing.T) {
 	f := installed(t)
-	for _, d := range daemons {
-		t.Run(d.unit, func(t *testing.T) { f.stopAndStart(t, d) })
+	ctx := context.Background()
+	start := time.Now()
+	var recs []*recovery
+	for i, d := range daemons {
+		if i >= 2 { // one daemon coming back at a time beside the stopped one
+			<-recs[i-2].done
+		}
+		t.Run(d.unit, func(t *testing.T) { recs = append(recs, f.stopDaemon(t, d)) })
+		if len(recs) <= i {
+			t.Fatalf("%s: no recovery", d.unit)
+		}
 	}
+	for _, r := range recs {
+		<-r.done
+		if r.err != nil {
+			t.Errorf("started %s: %v", r.d.unit, r.err)
+		} else {
+			t.Logf("started %s: every check passing after %s", r.d.unit, r.took.Round(10*time.Millisecond))
+		}
+	}
+	if _, err := f.waitHealthy(ctx, "after every daemon came back"); err != nil {
+		t.Error(err)
+	}
+	t.Logf("%d daemons stopped and started in %s", len(daemons), time.Since(start).Round(time.Second))
 }
 
 // TestKillMainProcess: a daemon's main process killed with SIGKILL while
 // its unit restarts it (Restart=): what its checks saw, and when. MariaDB
-// (Restart=on-abnormal, RestartSec=5s) leaves its socket file behind until
-// it starts again; slapd (Restart=on-failure, 100 ms) is back before a TCP
-// check runs; Patroni (Restart=on-failure, 2 s here) takes its PostgreSQL
-// down with it.
+// (Restart=on-abnormal, RestartSec=5s) leaves its socket file behind, which
+// nobody listens on until it starts again; slapd (Restart=on-failure,
+// 100 ms) is back before a TCP check runs; Patroni (Restart=on-failure, 2 s
+// here) leaves its PostgreSQL running.
 func TestKillMainProcess(t *testing.T) {
 	f := installed(t)
 	for _, tt := range []struct {
 		unit     string
 		watchFor time.Duration
 	}{
-		{"mariadb.service", 15 * time.Second},
-		{"carbonio-openldap.service", 12 * time.Second},
-		{"patroni.service", 15 * time.Second},
+		{"mariadb.service", 13 * time.Second},           // RestartSec=5s, and its start
+		{"carbonio-openldap.service", 11 * time.Second}, // a TCP interval
+		{"patroni.service", 12 * time.Second},           // RestartSec=2s, and its start
 	} {
 		t.Run(tt.unit, func(t *testing.T) {
 			for _, d := range daemons {
@@ -172,8 +193,8 @@ func TestKillMainProcess(t *testing.T) {
 // TestHardening: from inside the running daemon (its mount namespace, as
 // root and as its user), writes outside its own paths fail: the agent's
 // config dir, its own declarations, the binaries, other daemons' data,
-// /run, /root. Its state folder takes writes (as its user), /tmp is its
-// own. Its process has no new privileges, two capabilities and a seccomp
+// /run, /dev/shm, /root. Its state folder takes writes (as its user), /tmp
+// and /var/tmp are its own. Its process has no new privileges, two capabilities and a seccomp
 // filter.
 func TestHardening(t *testing.T) {
 	f := installed(t)
@@ -198,7 +219,7 @@ func TestHardening(t *testing.T) {
 		return strings.TrimSpace(out)
 	}
 	denied := []string{agentDir + "/evil.json", "/etc/carbonio-health/evil.hcl", "/usr/bin/evil", "/var/lib/service-discover/evil",
-		"/var/lib/carbonio-health/evil", "/opt/zextras/evil", "/run/carbonio/evil", "/root/evil", "/etc/passwd"}
+		"/var/lib/carbonio-health/evil", "/opt/zextras/evil", "/run/carbonio/evil", "/run/evil", "/dev/shm/evil", "/root/evil", "/etc/passwd"}
 	for _, user := range []string{"root", "carbonio-health"} {
 		for _, p := range denied {
 			got := try(user, p)
@@ -208,14 +229,16 @@ func TestHardening(t *testing.T) {
 			}
 		}
 	}
-	for _, p := range []string{"/var/lib/carbonio-health/fragment/probe", "/tmp/probe"} {
+	for _, p := range []string{"/var/lib/carbonio-health/fragment/probe", "/tmp/probe", "/var/tmp/probe"} {
 		if got := try("carbonio-health", p); !strings.Contains(got, "written") {
 			t.Errorf("the daemon cannot write its own %s: %s", p, got)
 		}
 	}
 	_, _ = f.node.Exec(ctx, "rm", "-f", "/var/lib/carbonio-health/fragment/probe")
-	if _, err := f.node.Exec(ctx, "test", "!", "-e", "/tmp/probe"); err != nil {
-		t.Error("the daemon's /tmp is the node's")
+	for _, p := range []string{"/tmp/probe", "/var/tmp/probe"} {
+		if _, err := f.node.Exec(ctx, "test", "!", "-e", p); err != nil {
+			t.Errorf("the daemon's %s is the node's", filepath.Dir(p))
+		}
 	}
 }
 
@@ -230,9 +253,14 @@ func TestAgentRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	daemonPID := f.unitProp(ctx, "carbonio-health.service", "MainPID")
+	since := time.Now().Add(-time.Second).Format("2006-01-02 15:04:05")
 	start := time.Now()
 	if _, err := f.node.Exec(ctx, "systemctl", "restart", "service-discover"); err != nil {
 		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		log, _ := f.node.Exec(ctx, "journalctl", "-u", "service-discover", "--since", since, "--no-pager", "-o", "short-precise")
+		t.Logf("the restart took %s:\n%s", took.Round(10*time.Millisecond), log)
 	}
 	took, err := f.waitSettled(ctx, "after systemctl restart service-discover")
 	if err != nil {
