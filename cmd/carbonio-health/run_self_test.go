@@ -40,7 +40,7 @@ func TestRunBadDeclarationExitsConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stderr strings.Builder
-	code := runDaemon(t.Context(), []string{"-config-dir", dir, "-http-addr", "127.0.0.1:1"}, io.Discard, &stderr)
+	code := runDaemon(t.Context(), []string{"-config-dir", dir, "-http-addr", "127.0.0.1:1", "-metrics-addr", ""}, io.Discard, &stderr)
 	if code != ExitConfig {
 		t.Errorf("exit %d, want %d", code, ExitConfig)
 	}
