@@ -48,6 +48,8 @@ type fixture struct {
 	// services and checks are the IDs the daemon declares (plan -json),
 	// its own included.
 	services, checks []string
+	// lastToPass is what waitHealthy last waited for, when it waited long.
+	lastToPass string
 }
 
 var (
