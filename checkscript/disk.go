@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/bits"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,6 +29,9 @@ type diskCheck struct {
 	diskLimits
 	// statfs is the only I/O; tests replace it.
 	statfs func(path string) (fsStats, error)
+	// calls bounds the statfs calls given up on (a hung mount) to one per
+	// path: later runs report the hang at once (Blocking).
+	calls Calls
 }
 
 // diskLimits is the pure configuration evaluateDisk applies.
@@ -181,7 +185,11 @@ func parseFreeThreshold(s string, pctOnly bool) (freeThreshold, error) {
 // check_disk does (f_frsize, falling back to f_bsize).
 func statfsPath(path string) (fsStats, error) {
 	var st unix.Statfs_t
-	if err := unix.Statfs(path, &st); err != nil {
+	err := unix.Statfs(path, &st)
+	for err == unix.EINTR { // a signal while a network or FUSE mount answers
+		err = unix.Statfs(path, &st)
+	}
+	if err != nil {
 		return fsStats{}, fmt.Errorf("statfs %s: %w", path, err)
 	}
 	bs := uint64(st.Frsize)
@@ -195,19 +203,34 @@ func statfsPath(path string) (fsStats, error) {
 }
 
 // Run statfs-es every path (giving up when ctx ends) and evaluates them.
+// A path whose statfs hangs is CRITICAL at once on later runs, with the
+// time it started hanging (see Blocking); the steady form leaves that out.
 func (c *diskCheck) Run(ctx context.Context) Result {
 	ctx, cancel, timeout := WithDeadline(ctx)
 	defer cancel()
 	res := Result{Label: "DISK", Status: OK}
-	var parts, failures []string
-	for _, p := range c.paths {
-		st, err := Blocking(ctx, func() (fsStats, error) { return c.statfs(p) })
-		if err != nil {
-			if ctx.Err() != nil {
-				failures = append(failures, fmt.Sprintf("%s: timeout after %s seconds", p, FormatFloat(Seconds(timeout))))
-				break
-			}
-			failures = append(failures, fmt.Sprintf("%s is not accessible: %s", p, ErrText(err)))
+	// Every path at once: a hung one does not use up the others' time.
+	stats, errs := make([]fsStats, len(c.paths)), make([]error, len(c.paths))
+	var wg sync.WaitGroup
+	for i, p := range c.paths {
+		wg.Go(func() {
+			stats[i], errs[i] = Blocking(ctx, &c.calls, "statfs "+p, func() (fsStats, error) { return c.statfs(p) })
+		})
+	}
+	wg.Wait()
+	var parts, failures, steady []string
+	for i, p := range c.paths {
+		st, err := stats[i], errs[i]
+		var hung *HungError
+		switch {
+		case errors.As(err, &hung):
+			full, stable := hung.Hung("statfs", timeout)
+			failures = append(failures, p+" is not accessible: "+full)
+			steady = append(steady, p+" is not accessible: "+stable)
+			continue
+		case err != nil:
+			text := fmt.Sprintf("%s is not accessible: %s", p, ErrText(err))
+			failures, steady = append(failures, text), append(steady, text)
 			continue
 		}
 		ev := evaluateDisk(p, st, c.diskLimits)
@@ -217,7 +240,7 @@ func (c *diskCheck) Run(ctx context.Context) Result {
 	}
 	if len(failures) > 0 {
 		// check_disk stops at the first inaccessible path; we name them all.
-		return Result{Label: "DISK", Status: Critical, Summary: strings.Join(failures, "; ")}
+		return Result{Label: "DISK", Status: Critical, Summary: strings.Join(failures, "; "), Steady: strings.Join(steady, "; ")}
 	}
 	res.Summary = "free space: " + strings.Join(parts, " ")
 	return res

@@ -31,6 +31,8 @@ type loadCheck struct {
 	perCPU     bool
 	// read returns the three averages and the CPU count; tests replace it.
 	read func(ctx context.Context, perCPU bool) ([3]float64, int, error)
+	// calls bounds the reads given up on to one (Blocking).
+	calls Calls
 }
 
 var loadIntervals = [3]string{"1", "5", "15"}
@@ -177,7 +179,7 @@ func (c *loadCheck) Run(ctx context.Context) Result {
 		avg  [3]float64
 		cpus int
 	}
-	r, err := Blocking(ctx, func() (reading, error) {
+	r, err := Blocking(ctx, &c.calls, "read /proc/loadavg", func() (reading, error) {
 		avg, cpus, err := c.read(ctx, c.perCPU)
 		return reading{avg, cpus}, err
 	})

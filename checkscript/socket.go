@@ -33,12 +33,21 @@ var socketProbe = Probe{
 type socketCheck struct {
 	path    string
 	connect bool
+	// calls bounds the stat and connect calls given up on (a hung mount)
+	// to one: later runs report the hang at once (Blocking).
+	calls Calls
 }
 
+// Run stats the socket (and connects to it with -connect), giving up when
+// ctx ends: a socket under a hung mount is CRITICAL, named so. Its output
+// has no moving part but the perfdata (-connect's time), which the steady
+// form drops.
 func (c *socketCheck) Run(ctx context.Context) Result {
-	st, err := os.Stat(c.path)
+	ctx, cancel, timeout := WithDeadline(ctx)
+	defer cancel()
+	st, err := Blocking(ctx, &c.calls, "stat "+c.path, func() (fs.FileInfo, error) { return os.Stat(c.path) })
 	if err != nil {
-		return c.result(Critical, socketStatError(c.path, err), nil)
+		return c.failure(err, "stat", timeout)
 	}
 	if st.Mode().Type() != fs.ModeSocket {
 		return c.result(Critical, fmt.Sprintf("%s is not a socket but %s", c.path, fileKind(st.Mode())), nil)
@@ -53,19 +62,39 @@ func (c *socketCheck) Run(ctx context.Context) Result {
 		}
 		return c.result(OK, fmt.Sprintf("%s is present", c.path), nil)
 	}
-	start := time.Now()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", c.path)
-	if err != nil {
-		if ctx.Err() != nil {
-			return c.result(Critical, fmt.Sprintf("Socket timeout connecting to %s", c.path), nil)
+	// connect(2) resolves the path in the kernel, where ctx cannot reach.
+	elapsed, err := Blocking(ctx, &c.calls, "connect "+c.path, func() (float64, error) {
+		start := time.Now()
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "unix", c.path)
+		if err != nil {
+			return 0, err
 		}
-		return c.result(Critical, fmt.Sprintf("connect to %s: %s", c.path, ErrText(err)), nil)
+		_ = conn.Close()
+		return time.Since(start).Seconds(), nil
+	})
+	if err != nil {
+		return c.failure(err, "connect", timeout)
 	}
-	elapsed := time.Since(start).Seconds()
-	_ = conn.Close()
 	return c.result(OK, fmt.Sprintf("%s accepts connections", c.path),
 		[]Perfdata{{Label: "time", Value: elapsed, UOM: "s", Min: "0"}})
+}
+
+// failure words a failed stat or connect.
+func (c *socketCheck) failure(err error, call string, timeout time.Duration) Result {
+	var hung *HungError
+	switch {
+	case errors.As(err, &hung) && hung.Err == nil, errors.As(err, &hung) && call == "stat":
+		full, steady := hung.Hung(call, timeout)
+		r := c.result(Critical, c.path+" is not accessible: "+full, nil)
+		r.Steady = c.path + " is not accessible: " + steady
+		return r
+	case isTimeout(err):
+		return c.result(Critical, fmt.Sprintf("Socket timeout connecting to %s", c.path), nil)
+	case call == "stat":
+		return c.result(Critical, socketStatError(c.path, err), nil)
+	}
+	return c.result(Critical, fmt.Sprintf("connect to %s: %s", c.path, ErrText(err)), nil)
 }
 
 func (c *socketCheck) result(s Status, summary string, pd []Perfdata) Result {

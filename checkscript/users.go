@@ -26,6 +26,8 @@ type usersCheck struct {
 	thresholds Thresholds
 	// count returns the number of logged-in users; tests may replace it.
 	count func(ctx context.Context) (int, error)
+	// calls bounds the reads given up on to one (Blocking).
+	calls Calls
 }
 
 // usersFlags declares the flags of the users probe on fs, parsed into c,
@@ -84,7 +86,7 @@ func countUsers(context.Context) (int, error) {
 func (c *usersCheck) Run(ctx context.Context) Result {
 	ctx, cancel, timeout := WithDeadline(ctx)
 	defer cancel()
-	n, err := Blocking(ctx, func() (int, error) { return c.count(ctx) })
+	n, err := Blocking(ctx, &c.calls, "read utmp", func() (int, error) { return c.count(ctx) })
 	if err != nil {
 		if ctx.Err() != nil {
 			return socketTimeout("USERS", timeout)

@@ -26,6 +26,22 @@ const (
 	// no check more often (it raises shorter ones to 1 s), and a TTL check's
 	// probe would otherwise spin in the daemon.
 	MinInterval = time.Second
+	// DefaultFailuresBeforeCritical: a TTL check the daemon feeds turns
+	// critical at the first failing result. A missing socket is seen in
+	// milliseconds (its folder is watched): an operator wants that alarm at
+	// once, not one interval later.
+	DefaultFailuresBeforeCritical = 1
+	// DefaultSuccessBeforePassing: a failing TTL check turns passing again
+	// only after two passing results one interval apart. The alarm is quick
+	// to raise and slow to clear, as a pager's hysteresis: a socket that
+	// flaps (a daemon crash-looping under systemd) stays critical, at one
+	// catalog write, instead of writing the catalog twice per restart, and
+	// a disk hovering at its threshold does not flap either. Costs one
+	// interval of delay when a fault really clears.
+	DefaultSuccessBeforePassing = 2
+	// maxDamping bounds both counts: more than this many intervals of
+	// delay hides a fault rather than damping it.
+	maxDamping = 100
 )
 
 // kindAttributes says which attributes only make sense for some kinds.
@@ -100,7 +116,10 @@ func (r *resolver) check(svc *Service, cd *checkDecl) (Check, bool) {
 	if kind == KindTTL {
 		c.TTL = r.duration(a, "ttl", TTLFactor*c.Interval)
 		r.ttlLongerThanInterval(a, c)
+		c.SuccessBeforePassing, c.FailuresBeforeCritical = DefaultSuccessBeforePassing, DefaultFailuresBeforeCritical
 	}
+	c.SuccessBeforePassing = r.count(a, "success_before_passing", c.SuccessBeforePassing)
+	c.FailuresBeforeCritical = r.count(a, "failures_before_critical", c.FailuresBeforeCritical)
 	return c, !r.diags[before:].HasErrors()
 }
 

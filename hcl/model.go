@@ -150,6 +150,13 @@ type Check struct {
 	Interval, Timeout time.Duration
 	// TTL is the Consul TTL for KindTTL (default 3×Interval).
 	TTL time.Duration
+	// SuccessBeforePassing and FailuresBeforeCritical damp flapping: how
+	// many consecutive results, one interval apart, it takes to turn a
+	// failing check passing again, and a passing one critical. For
+	// KindTTL the daemon honours them (defaults DefaultSuccessBeforePassing
+	// and DefaultFailuresBeforeCritical); the agent honours them for the
+	// checks it runs (0, Consul's default, when not declared: at once).
+	SuccessBeforePassing, FailuresBeforeCritical int
 	// Notes is free text shown with the check.
 	Notes string
 }

@@ -117,6 +117,8 @@ var checkAttributeDocs = []AttrDoc{
 	{"tls_skip_verify", "bool", "false", "an `https` check accepts any certificate"},
 	{"notes", "string", "", "what the check watches and what a failure means, shown in the Consul UI"},
 	{"enabled", "bool", "true", "`false` removes the check"},
+	{"failures_before_critical", "number, 1–100", "1 for `ttl`; unset (Consul's: at once) otherwise", "consecutive failing results, one interval apart, before a passing check turns critical: the agent applies it to `tcp`, `http` and `script` checks, the daemon to `ttl` checks ([flap damping](../registrar/RELIABILITY.md#flap-damping))"},
+	{"success_before_passing", "number, 1–100", "2 for `ttl`; unset otherwise", "consecutive passing results, one interval apart, before a failing check passes again: quick to raise, slow to clear"},
 }
 
 // LanguageReference is the reference of the declaration language.

@@ -54,6 +54,7 @@ var serviceSchema = &hcl2.BodySchema{
 var checkAttributes = []string{
 	"type", "name", "probe", "args", "command", "interval", "timeout", "ttl",
 	"http", "protocol", "tls_skip_verify", "notes", "enabled",
+	"success_before_passing", "failures_before_critical",
 }
 
 // checkSchema is a check (or an override of one).

@@ -11,6 +11,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/gocty"
+
+	"github.com/zextras/carbonio-health/checkscript"
 )
 
 // decodeExpression evaluates a literal expression into the Go value target
@@ -129,6 +131,25 @@ func (r *resolver) duration(attrs hcl2.Attributes, name string, def time.Duratio
 		return def
 	}
 	return d
+}
+
+// count reads a whole number of consecutive results, 1..maxDamping.
+func (r *resolver) count(attrs hcl2.Attributes, name string, def int) int {
+	a, ok := attrs[name]
+	if !ok {
+		return def
+	}
+	var f float64
+	if ds := decodeExpression(a.Expr, nil, &f); ds.HasErrors() {
+		r.diags = append(r.diags, ds...)
+		return def
+	}
+	if f != float64(int(f)) || f < 1 || f > maxDamping {
+		r.errorf(a.Expr.Range(), "Invalid count",
+			"%s = %s must be a whole number of consecutive results from 1 (at once) to %d.", name, checkscript.FormatFloat(f), maxDamping)
+		return def
+	}
+	return int(f)
 }
 
 // args merges the layers of an args attribute key by key (null removes a

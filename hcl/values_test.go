@@ -46,6 +46,18 @@ func TestLoadRejectsWrongValues(t *testing.T) {
 		{"check of an unused role", "",
 			"role \"x\" {\n  service \"a\" {\n    check \"c\" {\n      type  = \"ttl\"\n      probe = \"disk\"\n    }\n  }\n}\n",
 			[]string{"node.hcl:5:15", "Invalid probe arguments", "-p PATH is required"}},
+		{"success_before_passing of zero", "",
+			"override \"mta\" \"clamav\" {\n  check \"socket\" { success_before_passing = 0 }\n}\n",
+			[]string{"node.hcl:2:45", "Invalid count", "success_before_passing = 0", "whole number of consecutive results from 1 (at once) to 100"}},
+		{"failures_before_critical not whole", "",
+			"override \"mta\" \"clamav\" {\n  check \"socket\" { failures_before_critical = 2.5 }\n}\n",
+			[]string{"node.hcl:2:47", "Invalid count", "failures_before_critical = 2.5"}},
+		{"failures_before_critical too large", "",
+			"override \"mta\" \"smtp\" {\n  check \"tcp\" { failures_before_critical = 1000 }\n}\n",
+			[]string{"node.hcl:2:44", "Invalid count", "1000"}},
+		{"success_before_passing of the wrong type", "",
+			"override \"mta\" \"clamav\" {\n  check \"socket\" { success_before_passing = \"two\" }\n}\n",
+			[]string{"node.hcl:2:46", "a number is required"}},
 		{"override of a service of an unused role", "",
 			"role \"x\" {\n  service \"a\" {}\n}\noverride \"x\" \"a\" {\n  tags = \"t\"\n}\n",
 			[]string{"node.hcl:5:11", "list of string required"}},
@@ -69,6 +81,7 @@ func TestLoadAcceptsEdgeValues(t *testing.T) {
 		{"ttl just above the interval", "", "override \"mta\" \"clamav\" {\n  check \"socket\" { ttl = \"6s\" }\n}\n"},
 		{"interval raised with the ttl", fixedTTL, "override \"x\" \"fixed\" {\n  check \"sock\" {\n    interval = \"2m\"\n    ttl = \"5m\"\n  }\n}\n"},
 		{"role and feature descriptions", "", "role \"x\" { description = \"X\" }\nfeature \"f\" { description = \"F\" }\n"},
+		{"damping counts of one", "", "override \"mta\" \"clamav\" {\n  check \"socket\" {\n    success_before_passing   = 1\n    failures_before_critical = 1\n  }\n}\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/zextras/carbonio-health/checkscript"
 	"github.com/zextras/carbonio-health/hcl"
 )
 
@@ -24,6 +25,12 @@ const (
 	DefaultResync = time.Minute
 	// maxBackoff caps the wait between attempts to reach an absent agent.
 	maxBackoff = 10 * time.Second
+	// problemRetryFirst and problemRetryMax space out the retries of what
+	// the agent refused to hold (a reload, a registration): the daemon also
+	// retries at once when the agent's config folder changes, when the
+	// agent comes back, and on SIGHUP.
+	problemRetryFirst = time.Second
+	problemRetryMax   = 30 * time.Second
 	// exitTimeout bounds the deregistration of -deregister-on-exit.
 	exitTimeout = 10 * time.Second
 )
@@ -63,11 +70,9 @@ type Daemon struct {
 	Resync time.Duration
 	// DeregisterOnExit removes everything owned when Run ends.
 	DeregisterOnExit bool
-	// Ready, when set, is closed after the first successful reconcile.
+	// Ready, when set, is closed after the first reconcile pass that
+	// reached the agent.
 	Ready chan<- struct{}
-	// PathExists decides the plan's if_present paths while the daemon runs
-	// (nil: os.Stat); Load should defer them (hcl.Options.DeferPresence).
-	PathExists func(path string) bool
 	// Metrics, when set, is told every reconcile pass and TTL evaluation.
 	Metrics Recorder
 
@@ -78,10 +83,22 @@ type Daemon struct {
 	state  State
 	node   string // the agent's node name, for the NodeWatch
 	online bool
+	// self is what the heartbeat reports; inSync is whether the last pass
+	// found the agent holding everything declared, problems the retry
+	// schedule while it does not.
+	self     *selfState
+	inSync   bool
+	problems backoff
+	retry    <-chan time.Time // the next retry while offline or not in sync
+	first    firstOutputs
 
 	plan         *hcl.Plan        // the last good declaration
 	presence     presenceSnapshot // its paths, when state was computed
 	presenceTick presenceTicker
+	// presenceCalls holds the stats of if_present paths given up on (a hung
+	// mount), presenceErrs the error each path last answered (presence.go).
+	presenceCalls checkscript.Calls
+	presenceErrs  map[string]string
 	// choice is what the agent and its config dir allow, read once per
 	// agent (re)connection (connected says it is current); every
 	// declaration is checked against it without new probes.
@@ -105,11 +122,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return fmt.Errorf("%w: %w", ErrDeclaration, err)
 	}
 	d.token.log = d.Log
+	d.self = newSelfState()
+	d.problems = backoff{first: problemRetryFirst, max: problemRetryMax}
 	if err := d.waitAgent(ctx); err != nil {
 		return err
 	}
 	d.rec = Reconciler{Client: d.Client, Log: d.Log.Named("reconcile"), AllViaFile: d.AllViaConfig}
-	if err := d.setPlan(plan); err != nil {
+	if err := d.setPlan(ctx, plan); err != nil {
 		return err
 	}
 	missing := make(chan struct{}, 1)
@@ -118,7 +137,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.rec.FragmentStage = d.FragmentStage
 	}
 	d.ttl = TTLRunner{Client: d.Client, Log: d.Log.Named("ttl"), Missing: missing, Metrics: d.Metrics, token: &d.token,
-		FullOutput: d.Options.FullOutput}
+		self: d.self, FullOutput: d.Options.FullOutput}
 	d.leader = leaderWatch{client: d.Client, log: d.Log, back: make(chan struct{}, 1), suspect: make(chan struct{}, 1)}
 	runCtx, stopChecks := context.WithCancel(ctx)
 	changed := make(chan struct{}, 1)
@@ -135,9 +154,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer close(watching)
 		d.leader.run(runCtx)
 	}()
+	configChanged := make(chan struct{}, 1)
+	if d.AgentConfigDir != "" {
+		watched := watchConfigDir(runCtx, d.AgentConfigDir, d.Log, configChanged)
+		defer func() { stopChecks(); <-watched }()
+	}
 	d.reconcile(ctx)
 	d.ttl.Set(runCtx, d.state.TTLChecks())
 	defer d.presenceTick.stop()
+	defer d.first.stop()
 
 	period := d.Resync
 	if period <= 0 {
@@ -151,11 +176,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	ticker := time.NewTicker(period)
 	defer ticker.Stop()
-	var retry <-chan time.Time // set while the agent is unreachable
-	if !d.online {
-		retry = time.After(watchRetry)
-	}
 	for {
+		// The agent unreachable: retried every watchRetry (local, cheap).
+		// The agent answering but refusing part of what is declared:
+		// retried with backoff, and at once when its config folder changes.
+		// The timer lives until it fires or the state changes, whatever
+		// else wakes the loop meanwhile.
+		if d.retry == nil {
+			switch {
+			case !d.online:
+				d.retry = time.After(watchRetry)
+			case !d.inSync:
+				d.retry = time.After(d.problems.next())
+			}
+		}
 		select {
 		case <-ctx.Done():
 			stopChecks()
@@ -171,7 +205,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.ttl.Kick() // each push makes the agent sync all it holds
 		case <-changed:
 			d.reconcile(ctx)
-		case <-retry:
+		case <-configChanged:
+			d.rec.ReloadNow()
+			d.reconcile(ctx)
+		case <-d.retry:
+			d.retry = nil
 			d.reconcile(ctx)
 		case <-ticker.C:
 			if d.node == "" {
@@ -180,86 +218,19 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.reconcile(ctx)
 		case <-d.presenceTick.C():
 			d.followPresence(ctx, runCtx)
-		}
-		retry = nil
-		if !d.online {
-			retry = time.After(watchRetry)
-		}
-	}
-}
-
-// waitAgent polls the agent with capped exponential backoff until it
-// answers, and reads which script checks it allows. A refused token is
-// logged once and waited out the same way (a token just created may not
-// have reached the server the agent asks yet; a deleted one may be
-// restored): no exit, no restart loop.
-func (d *Daemon) waitAgent(ctx context.Context) error {
-	wait := 250 * time.Millisecond
-	logged := false
-	for {
-		err := d.connect()
-		if err == nil {
-			d.token.Works()
-			d.Log.Info("consul agent is up", "address", d.AgentAddress, "enable_script_checks", d.choice.Agent.Remote, "enable_local_script_checks", d.choice.Agent.Local)
-			return nil
-		}
-		var pe *parseError
-		if errors.As(err, &pe) {
-			return err
-		}
-		if d.token.Refused(err) {
-			logged = true // the token line says it all
-		}
-		if !logged {
-			d.Log.Warn("waiting for the consul agent", "address", d.AgentAddress, "error", err)
-			logged = true
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, maxBackoff)
-	}
-}
-
-// parseError is an answer of /v1/agent/self that cannot be used: waiting
-// longer does not help.
-type parseError struct{ err error }
-
-func (e *parseError) Error() string { return e.err.Error() }
-func (e *parseError) Unwrap() error { return e.err }
-
-// connect reads, once per agent (re)connection, what the agent allows and
-// whether a fragment can be written into its config dir (one probe file).
-func (d *Daemon) connect() error {
-	self, err := d.Client.Agent().Self()
-	if err != nil {
-		return err
-	}
-	agent, err := ParseAgentScripts(self)
-	if err != nil {
-		return &parseError{err}
-	}
-	d.node, _ = self["Config"]["NodeName"].(string)
-	d.choice = ScriptChoice{Want: d.ScriptMode, Agent: agent, ConfigDir: d.AgentConfigDir}
-	if d.AgentConfigDir != "" {
-		if d.FragmentStage != "" {
-			d.choice.Stage = d.FragmentStage
-			d.choice.ConfigDirErr = stageUsable(d.FragmentStage, d.AgentConfigDir)
-		} else {
-			d.choice.ConfigDirErr = dirWritable(d.AgentConfigDir)
+		case <-d.self.changed:
+			d.ttl.Kick(HeartbeatCheckID)
+		case <-d.first.C():
+			d.followFirstOutputs(ctx)
 		}
 	}
-	d.connected = true
-	return nil
 }
 
 // setPlan computes the desired state of plan with the folders present now,
 // and the way its script checks reach the agent, from what connect read; it
 // does no I/O but looking at the plan's if_present paths.
-func (d *Daemon) setPlan(plan *hcl.Plan) error {
-	st, snap := d.desiredNow(plan)
+func (d *Daemon) setPlan(ctx context.Context, plan *hcl.Plan) error {
+	st, snap := d.desiredNow(ctx, plan)
 	mode, err := d.chooseMode(st)
 	if err != nil {
 		return err
@@ -284,28 +255,9 @@ func (d *Daemon) chooseMode(st State) (ScriptMode, error) {
 	return ChooseScriptMode(c)
 }
 
-// reconnect decides the script mode again after the agent was unavailable:
-// it may have come back with another configuration, or its config dir may
-// have turned unwritable. When no mode works any more the error is logged
-// and the last mode kept.
-func (d *Daemon) reconnect() error {
-	if err := d.connect(); err != nil {
-		return err
-	}
-	mode, err := d.chooseMode(d.state)
-	if err != nil {
-		d.Log.Error("script checks cannot reach the agent any more; keeping the last way", "mode", d.rec.Mode, "error", err)
-		return nil
-	}
-	if mode != d.rec.Mode {
-		d.Log.Info("script checks reach the agent another way now", "mode", mode, "was", d.rec.Mode)
-		d.rec.Mode = mode
-	}
-	return nil
-}
-
-// reconcile runs one pass and logs agent availability once per change.
-// After an outage it first reads the agent's settings again (reconnect).
+// reconcile runs one pass and logs agent availability and whether it
+// holds what is declared, once per change. After an outage it first reads
+// the agent's settings again (reconnect).
 func (d *Daemon) reconcile(ctx context.Context) {
 	if d.token.Wait() {
 		return // refused token: backing off
@@ -316,7 +268,7 @@ func (d *Daemon) reconcile(ctx context.Context) {
 	var out Outcome
 	var err error
 	if !d.connected {
-		err = d.reconnect()
+		err = d.reconnect(ctx)
 	}
 	if err == nil {
 		out, err = d.rec.Reconcile(ctx, d.state)
@@ -329,28 +281,32 @@ func (d *Daemon) reconcile(ctx context.Context) {
 		d.connected = false
 		if d.online {
 			d.Log.Warn("consul agent unavailable; will retry", "error", err)
-			d.online = false
+			d.online, d.retry = false, nil
 		}
 		return
 	}
 	recorderOr(d.Metrics).Reconciled(d.state, out, nil)
-	if !d.online {
-		d.Log.Info("in sync with the consul agent", "services", len(d.state.Services), "registered", len(out.Registered), "deregistered", len(out.Deregistered))
-		d.online = true
-		if d.Ready != nil {
-			close(d.Ready)
-			d.Ready = nil
-		}
+	back := !d.online
+	if back {
+		d.retry = nil
+	}
+	d.online = true
+	d.settle(out, back)
+	if d.Ready != nil {
+		close(d.Ready)
+		d.Ready = nil
 	}
 	if d.token.Works() {
 		d.ttl.Kick() // held back while the token was refused
 	}
-	for _, id := range out.Conflicts {
-		d.Log.Error("service ID taken by a service this tool does not own; left alone", "id", id)
-	}
 	if len(out.Registered) > 0 || out.Reloaded {
 		// New or replaced registrations start critical: report at once.
 		d.ttl.Kick()
+	}
+	if len(out.Registered) > 0 || out.Reloaded || back {
+		// New checks (or an agent that came back with its checks reset):
+		// make their first outputs reach the catalog at once.
+		d.first.arm(firstOutputWindow(d.state))
 	}
 }
 
@@ -358,7 +314,7 @@ func (d *Daemon) reconcile(ctx context.Context) {
 func (d *Daemon) reload(ctx context.Context) {
 	plan, err := d.Load()
 	if err == nil {
-		err = d.setPlan(plan)
+		err = d.setPlan(ctx, plan)
 	}
 	if err != nil {
 		d.Log.Error("reload failed; the last good declaration stays registered", "error", strings.TrimSpace(err.Error()))
@@ -384,10 +340,4 @@ func (d *Daemon) exit() error {
 	}
 	d.Log.Info("stopping; deregistered everything owned", "services", len(out.Deregistered))
 	return nil
-}
-
-// isPermission recognises an ACL refusal.
-func isPermission(err error) bool {
-	var se api.StatusError
-	return errors.As(err, &se) && se.Code == 403
 }

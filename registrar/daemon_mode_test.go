@@ -1,6 +1,7 @@
 package registrar
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,14 +26,14 @@ func TestDaemonScriptModeOncePerConnection(t *testing.T) {
 	log := &testWriter{t: t}
 	d := &Daemon{Client: n.client, AgentConfigDir: dir, Load: load,
 		Log: hclog.New(&hclog.LoggerOptions{Output: log, Level: hclog.Info})}
-	if err := d.connect(); err != nil {
+	if err := d.connect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	plan, err := load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.setPlan(plan); err != nil || d.rec.Mode != ScriptConfig {
+	if err := d.setPlan(t.Context(), plan); err != nil || d.rec.Mode != ScriptConfig {
 		t.Fatalf("setPlan: %v, mode %q; want %q", err, d.rec.Mode, ScriptConfig)
 	}
 
@@ -44,13 +45,13 @@ func TestDaemonScriptModeOncePerConnection(t *testing.T) {
 	if err := os.WriteFile(dir, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.setPlan(plan); err != nil || d.rec.Mode != ScriptConfig {
+	if err := d.setPlan(t.Context(), plan); err != nil || d.rec.Mode != ScriptConfig {
 		t.Fatalf("setPlan again: %v, mode %q; want the connection's %q", err, d.rec.Mode, ScriptConfig)
 	}
 
 	// After an outage the mode is decided again: no way left is an error
 	// in the log, and the last mode stays.
-	if err := d.reconnect(); err != nil {
+	if err := d.reconnect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if d.rec.Mode != ScriptConfig {

@@ -103,6 +103,9 @@ type TTLCheck struct {
 	Args  []string
 	// Interval is the evaluation period; TTL the agent's expiry.
 	Interval, TTL time.Duration
+	// SuccessBeforePassing and FailuresBeforeCritical damp flapping (see
+	// damper); 0 counts as 1, at once.
+	SuccessBeforePassing, FailuresBeforeCritical int
 }
 
 // ID returns the service ID.
@@ -183,6 +186,7 @@ func desiredService(svc hcl.Service, opts Options) ServiceState {
 				CheckID: c.ID, ServiceID: svc.ID, Name: c.Name,
 				Probe: c.Probe, Args: append([]string(nil), c.Args...),
 				Interval: c.Interval, TTL: c.TTL,
+				SuccessBeforePassing: c.SuccessBeforePassing, FailuresBeforeCritical: c.FailuresBeforeCritical,
 			})
 		}
 	}
@@ -203,8 +207,12 @@ func desiredCheck(c hcl.Check, opts Options) *api.AgentServiceCheck {
 		ac.Args = scriptArgs(c, opts)
 		ac.Interval, ac.Timeout = duration(c.Interval), duration(c.Timeout+scriptTimeoutSlack)
 	case hcl.KindTTL:
+		// The daemon damps what it pushes itself: the agent applies no
+		// thresholds to TTL checks.
 		ac.TTL = duration(c.TTL)
+		return ac
 	}
+	ac.SuccessBeforePassing, ac.FailuresBeforeCritical = c.SuccessBeforePassing, c.FailuresBeforeCritical
 	return ac
 }
 

@@ -30,7 +30,7 @@ func (d Diff) Empty() bool {
 // with script checks compare the same whichever way they are delivered.
 func DiffAgent(ctx context.Context, client *api.Client, st State) (Diff, error) {
 	r := Reconciler{Client: client}
-	services, checks, err := r.read((&api.QueryOptions{}).WithContext(ctx))
+	services, checks, err := r.read(ctx)
 	if err != nil {
 		return Diff{}, err
 	}

@@ -40,6 +40,9 @@ type fragmentCheck struct {
 	Interval      string   `json:"interval,omitempty"`
 	Timeout       string   `json:"timeout,omitempty"`
 	TTL           string   `json:"ttl,omitempty"`
+	// Consul's own flap damping of the checks it runs.
+	SuccessBeforePassing   int `json:"success_before_passing,omitempty"`
+	FailuresBeforeCritical int `json:"failures_before_critical,omitempty"`
 }
 
 // renderFragment returns the config file holding services, or nil when there
@@ -57,6 +60,7 @@ func renderFragment(services []ServiceState) []byte {
 				ID: c.CheckID, Name: c.Name, Notes: c.Notes, Args: c.Args, TCP: c.TCP,
 				HTTP: c.HTTP, TLSSkipVerify: c.TLSSkipVerify,
 				Interval: c.Interval, Timeout: c.Timeout, TTL: c.TTL,
+				SuccessBeforePassing: c.SuccessBeforePassing, FailuresBeforeCritical: c.FailuresBeforeCritical,
 			})
 		}
 		f.Services = append(f.Services, fs)

@@ -44,7 +44,8 @@ const (
 
 // heartbeatNotes is shown with the check in the Consul UI.
 const heartbeatNotes = "The carbonio-health daemon pushes this check while it runs and Consul accepts its ACL token. " +
-	"When it expires, the node's other carbonio-health checks in the catalog are stale: their last states, not the node's."
+	"When it expires, the node's other carbonio-health checks in the catalog are stale: their last states, not the node's. " +
+	"It warns, naming the cause, while the agent does not hold what is declared (a refused reload, registration or TTL update, an unwritable config fragment)."
 
 // heartbeatService is the heartbeat's registration, owned like every other
 // service (Meta managed-by, hash) and delivered through the agent's config
@@ -72,12 +73,20 @@ func heartbeatService() ServiceState {
 	return st
 }
 
-// heartbeatCheck is what the TTLRunner runs for the heartbeat: always OK,
-// with an output that never changes (no catalog write per push).
-type heartbeatCheck struct{}
+// heartbeatCheck is what the TTLRunner runs for the heartbeat: OK while
+// the agent holds what is declared, WARNING naming what it does not hold
+// otherwise (selfState). Its output changes only with that, so a steady
+// push costs no catalog write.
+type heartbeatCheck struct{ self *selfState }
 
-// Run answers that the daemon runs.
-func (heartbeatCheck) Run(context.Context) checkscript.Result {
+// Run answers that the daemon runs, and whether the agent holds what is
+// declared.
+func (h heartbeatCheck) Run(context.Context) checkscript.Result {
+	if h.self != nil {
+		if s := summarizeProblems(h.self.problems()); s != "" {
+			return checkscript.Result{Label: "HEARTBEAT", Status: checkscript.Warning, Summary: s}
+		}
+	}
 	return checkscript.Result{Label: "HEARTBEAT", Status: checkscript.OK,
 		Summary: "carbonio-health daemon running; this node's carbonio-health checks are fed"}
 }

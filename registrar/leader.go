@@ -2,13 +2,14 @@ package registrar
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/zextras/carbonio-health/checkscript/consulstatus"
 )
 
 // Timing of the leaderWatch's questions, asked only while the leader (or
@@ -61,17 +62,19 @@ type leaderWatch struct {
 
 // poll asks once and records the answer.
 func (w *leaderWatch) poll(ctx context.Context) {
-	q := (&api.QueryOptions{}).WithContext(ctx)
-	addr, err := w.client.Status().LeaderWithQueryOptions(q)
+	cctx, cancel := bound(ctx)
+	defer cancel()
+	addr, err := w.client.Status().LeaderWithQueryOptions((&api.QueryOptions{}).WithContext(cctx))
 	if ctx.Err() != nil {
 		return
 	}
+	kind := consulstatus.Classify(err)
 	switch {
-	case err != nil && agentUnreachable(err):
+	case kind == consulstatus.Unreachable:
 		// The agent itself is down: the reconcile pass says so.
 		w.unknown = true
 		w.lost.Store(false)
-	case err != nil && rpcBroken(err):
+	case kind == consulstatus.Transport:
 		// The agent's connection to a server broke: nothing said about
 		// the leader either way. Asked again after the backoff, and the
 		// first leader named then counts as one come back.
@@ -101,51 +104,24 @@ func (w *leaderWatch) poll(ctx context.Context) {
 // run asks whenever suspect is signalled and, while there is no leader or
 // no agent, also after a backoff, until ctx ends.
 func (w *leaderWatch) run(ctx context.Context) {
-	pause := leaderRetry
+	pause := backoff{first: leaderRetry, max: leaderRetryMax}
 	for {
 		var retry <-chan time.Time
 		if w.lost.Load() || w.unknown {
-			retry = time.After(pause)
+			retry = time.After(pause.next())
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.suspect:
 		case <-retry:
-			pause = min(2*pause, leaderRetryMax)
 		}
 		w.poll(ctx)
 		if !w.lost.Load() && !w.unknown {
-			pause = leaderRetry
+			pause.reset()
 		}
 	}
 }
 
 // suspected asks run to check the leader (without blocking).
 func (w *leaderWatch) suspected() { notify(w.suspect) }
-
-// agentUnreachable recognises a failed connection to the agent itself (as
-// opposed to an answer from it, whatever its body says).
-func agentUnreachable(err error) bool {
-	var se api.StatusError
-	if errors.As(err, &se) {
-		return false
-	}
-	s := err.Error()
-	return strings.Contains(s, "connection refused") || strings.Contains(s, "connection reset") ||
-		strings.Contains(s, "i/o timeout") || strings.Contains(s, "EOF")
-}
-
-// rpcBroken recognises an agent's answer that its RPC to a server failed
-// in transport: a client whose server was just killed, or that a restarted
-// server does not trust yet, answers 500 "rpc error making call: EOF" or
-// "rpc error getting client: failed to get conn: … connection refused". It
-// says nothing about the leader; "No cluster leader", through an RPC or
-// not, does.
-func rpcBroken(err error) bool {
-	var se api.StatusError
-	if !errors.As(err, &se) || strings.Contains(se.Body, "No cluster leader") {
-		return false
-	}
-	return strings.Contains(se.Body, "rpc error making call") || strings.Contains(se.Body, "rpc error getting client")
-}

@@ -19,14 +19,16 @@ func TestCatalogNotesReachTheAgent(t *testing.T) {
 			want[c.ID] = c.Notes
 		}
 	}
+	// Every if_present folder counts as present: every check is registered.
+	for i := range plan.Services {
+		plan.Services[i].IfPresent = ""
+	}
 	agent := consultest.Start(t, consultest.Options{ScriptChecks: consultest.ScriptChecksLocal})
 	client := agent.Client(t, agent.ManagementToken)
 	startDaemon(t, &Daemon{
 		Client: client, Log: testLogger(t), AgentConfigDir: agent.ConfigDir,
 		Load:    func() (*hcl.Plan, error) { return plan, nil },
 		Options: Options{Self: "/bin/true"},
-		// Every if_present folder counts as present: every check is registered.
-		PathExists: func(string) bool { return true },
 	})
 	consultest.Eventually(t, "every catalog check in the agent", func() bool {
 		checks, err := client.Agent().ChecksWithFilterOpts("", nil)

@@ -96,27 +96,43 @@ func (p *presenceTicker) C() <-chan time.Time {
 	return p.t.C
 }
 
-// pathExists is the Daemon's test of a path (PathExists, else os.Stat).
-func (d *Daemon) pathExists(p string) bool {
-	if d.PathExists != nil {
-		return d.PathExists(p)
+// pathExists is the Daemon's test of a path: hcl.LookPath with the daemon's
+// context (bounded, and never past a stop).
+// Only a path that is not there is absent; one that answers an error or
+// hangs is present, and the error is logged when it starts or changes.
+func (d *Daemon) pathExists(ctx context.Context, p string) bool {
+	present, err := hcl.LookPath(ctx, &d.presenceCalls, p)
+	text := ""
+	if err != nil {
+		text = err.Error()
 	}
-	return hcl.PathExists(p)
+	if d.presenceErrs == nil {
+		d.presenceErrs = map[string]string{}
+	}
+	if text != d.presenceErrs[p] {
+		if text != "" {
+			d.Log.Warn("an if_present path cannot be read; its service stays registered, its checks name the error", "path", p, "error", text)
+		} else {
+			d.Log.Info("an if_present path answers again", "path", p)
+		}
+		d.presenceErrs[p] = text
+	}
+	return present
 }
 
 // desiredNow is the desired state of plan with the paths present now.
-func (d *Daemon) desiredNow(plan *hcl.Plan) (State, presenceSnapshot) {
-	snap := lookPresence(plan, d.pathExists)
+func (d *Daemon) desiredNow(ctx context.Context, plan *hcl.Plan) (State, presenceSnapshot) {
+	snap := lookPresence(plan, func(p string) bool { return d.pathExists(ctx, p) })
 	return Desired(plan.Present(snap.exists), d.Options), snap
 }
 
 // followPresence looks at the paths again and, when one appeared or went
 // away, applies the new desired state at once.
 func (d *Daemon) followPresence(ctx, checksCtx context.Context) {
-	if d.plan == nil || lookPresence(d.plan, d.pathExists).key() == d.presence.key() {
+	if d.plan == nil || lookPresence(d.plan, func(p string) bool { return d.pathExists(ctx, p) }).key() == d.presence.key() {
 		return
 	}
-	if err := d.setPlan(d.plan); err != nil {
+	if err := d.setPlan(ctx, d.plan); err != nil {
 		d.Log.Error("a folder changed, but its services cannot be registered; will retry", "error", err)
 		return
 	}

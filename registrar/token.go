@@ -1,14 +1,12 @@
 package registrar
 
 import (
-	"errors"
-	"regexp"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/zextras/carbonio-health/checkscript/consulstatus"
 )
 
 // maxRefusedBackoff caps the wait between two attempts with a refused
@@ -26,27 +24,25 @@ type tokenState struct {
 
 	mu      sync.Mutex
 	refused string // the reason; "" while the token works
-	backoff time.Duration
+	backoff backoff
 	next    time.Time // no attempt before this while refused
 }
 
 // Refused records err when it is an ACL refusal and reports whether it was.
 func (t *tokenState) Refused(err error) bool {
-	if !isPermission(err) {
+	if consulstatus.Classify(err) != consulstatus.Denied {
 		return false
 	}
-	reason := refusalReason(err)
+	reason := consulstatus.Reason(err)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.refused == "" {
 		t.log.Error("consul refuses the daemon's ACL token; registrations and TTL updates pause and are retried with backoff until it works",
 			"missing", reason, "max_backoff", maxRefusedBackoff)
-		t.backoff = time.Second
-	} else {
-		t.backoff = min(2*t.backoff, maxRefusedBackoff)
+		t.backoff = backoff{first: time.Second, max: maxRefusedBackoff}
 	}
 	t.refused = reason
-	t.next = time.Now().Add(t.backoff)
+	t.next = time.Now().Add(t.backoff.next())
 	return true
 }
 
@@ -59,7 +55,8 @@ func (t *tokenState) Works() bool {
 		return false
 	}
 	t.log.Info("consul accepts the daemon's ACL token again", "was", t.refused)
-	t.refused, t.backoff = "", 0
+	t.refused = ""
+	t.backoff.reset()
 	return true
 }
 
@@ -84,29 +81,4 @@ func (t *tokenState) Reason() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.refused
-}
-
-// lacksPermission finds the permission in Consul's 403 answers:
-// `Permission denied: token with AccessorID '…' lacks permission
-// 'service:write' on "carbonio-mta-smtp"`.
-var lacksPermission = regexp.MustCompile(`lacks permission '([^']+)'(?: on "?([^"\s]+)"?)?`)
-
-// refusalReason words an ACL refusal: the missing permission and on what,
-// or what Consul said (e.g. "ACL not found": the token does not exist).
-func refusalReason(err error) string {
-	var se api.StatusError
-	body := err.Error()
-	if errors.As(err, &se) {
-		body = strings.TrimSpace(se.Body)
-	}
-	if m := lacksPermission.FindStringSubmatch(body); m != nil {
-		if m[2] != "" {
-			return m[1] + " on " + m[2]
-		}
-		return m[1]
-	}
-	if strings.Contains(body, "ACL not found") {
-		return "a valid token (ACL not found: the token was deleted or never existed)"
-	}
-	return body
 }

@@ -9,29 +9,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-func TestRefusalReason(t *testing.T) {
-	tests := []struct {
-		name string
-		err  error
-		want string
-	}{
-		{"missing permission on a resource", api.StatusError{Code: 403, Body: `Permission denied: token with AccessorID 'a1' lacks permission 'service:write' on "carbonio-mta-smtp"`},
-			"service:write on carbonio-mta-smtp"},
-		{"missing permission, no resource", api.StatusError{Code: 403, Body: `Permission denied: token with AccessorID 'a1' lacks permission 'operator:read'`},
-			"operator:read"},
-		{"deleted token", api.StatusError{Code: 403, Body: "rpc error making call: ACL not found"},
-			"a valid token (ACL not found: the token was deleted or never existed)"},
-		{"anything else is quoted", api.StatusError{Code: 403, Body: "Permission denied"}, "Permission denied"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := refusalReason(tt.err); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
 // TestTokenStateLogsOnceAndBacksOff: one line when refused, one when it works
 // again, and the backoff doubles up to its cap.
 func TestTokenStateLogsOnceAndBacksOff(t *testing.T) {
@@ -46,7 +23,7 @@ func TestTokenStateLogsOnceAndBacksOff(t *testing.T) {
 			t.Fatal("403 not recognised")
 		}
 	}
-	if !ts.Wait() || ts.backoff != maxRefusedBackoff {
+	if !ts.Wait() || ts.backoff.cur != maxRefusedBackoff {
 		t.Errorf("wait %v, backoff %v; want waiting at the %v cap", ts.Wait(), ts.backoff, maxRefusedBackoff)
 	}
 	ts.RetryNow()

@@ -2,9 +2,9 @@ package registrar
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/consul/api"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/zextras/carbonio-health/checkscript"
 	"github.com/zextras/carbonio-health/checkscript/allprobes"
+	"github.com/zextras/carbonio-health/checkscript/consulstatus"
 )
 
 // TTLRunner feeds TTL checks: one goroutine per check evaluates its probe
@@ -37,6 +38,9 @@ type TTLRunner struct {
 	// token, when set, is told about ACL refusals and holds pushes back
 	// while the daemon's token is refused (one log line for all checks).
 	token *tokenState
+	// self, when set, is told about updates the agent refuses (the
+	// heartbeat reports them) and is what the heartbeat reads.
+	self *selfState
 
 	// FullOutput pushes each result's full line; by default the steady
 	// form (checkscript.Result.SteadyString), whose text moves only with
@@ -52,6 +56,9 @@ type ttlWorker struct {
 	def    TTLCheck
 	cancel context.CancelFunc
 	kick   chan struct{}
+	// blind is why the check's paths are not all watched ("" when they
+	// are), set by the watching goroutine (ttl_watch.go).
+	blind atomic.Pointer[string]
 }
 
 // Set makes the running set equal to checks: new checks start, removed or
@@ -135,7 +142,7 @@ func refreshPeriod(c TTLCheck) time.Duration {
 
 func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 	log := r.Log.With("check", w.def.CheckID)
-	check, err := newTTLProbe(w.def)
+	check, err := r.newProbe(w.def)
 	if err != nil {
 		// The loader validated the probe; this is a bug, reported in Consul.
 		check = failedCheck{checkscript.Unknownf("PROBE", err.Error())}
@@ -145,24 +152,22 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 		// lives as long as this check.
 		st.Start(ctx)
 	}
-	if wt, ok := check.(checkscript.Watcher); ok && len(wt.WatchPaths()) > 0 {
-		// Event-driven: a socket that goes away is reported at once.
-		if err := checkscript.WatchChanges(ctx, wt.WatchPaths(), func(string) { w.poke() }); err != nil {
-			log.Warn("cannot watch paths; the interval alone applies", "error", err)
-		}
-	}
+	w.watch(ctx, check, log)
+	// Evaluated every interval after the last evaluation, whatever caused
+	// it, so that the damper's results are an interval apart.
 	ticker := time.NewTicker(w.def.Interval)
 	defer ticker.Stop()
+	damp := newDamper(w.def)
 	var last struct {
 		status, output string
 		at             time.Time
-		failed         bool
+		failed, damped bool
 	}
 	force := true
 	rec := recorderOr(r.Metrics)
 	for {
 		start := time.Now()
-		res := check.Run(ctx)
+		res := w.withWatch(check.Run(ctx))
 		if ctx.Err() != nil {
 			return
 		}
@@ -171,17 +176,21 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 		if r.FullOutput {
 			output = res.String()
 		}
+		status, output, damped := damp.next(status, output, time.Now())
+		if damped && !last.damped {
+			log.Debug("result held back until confirmed (flap damping)", "probe_status", ttlStatus(res.Status), "pushed", status)
+		}
+		last.damped = damped
 		held := r.token != nil && r.token.Wait()
 		if held {
 			force = true // sent once the token works again
 		}
 		if !held && (force || status != last.status || output != last.output || time.Since(last.at) >= refreshPeriod(w.def)) {
-			q := (&api.QueryOptions{}).WithContext(ctx)
 			// The TTL restarts when the agent takes the update, not when it
 			// answers: it syncs the catalog before answering, which takes
 			// as long as an election when the leader is gone.
 			sent := time.Now()
-			err := r.Client.Agent().UpdateTTLOpts(w.def.CheckID, output, status, q)
+			err := r.update(ctx, w.def.CheckID, output, status)
 			if err == nil || ctx.Err() == nil {
 				rec.Pushed(w.def, err)
 			}
@@ -195,15 +204,22 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 					log.Warn("TTL update failed; will retry", "error", err)
 				}
 				last.failed, force = true, true
-				if isMissingCheck(err) && r.Missing != nil {
-					select {
-					case r.Missing <- struct{}{}:
-					default:
+				switch consulstatus.Classify(err) {
+				case consulstatus.NotFound:
+					if r.Missing != nil {
+						notify(r.Missing)
+					}
+				case consulstatus.Rejected:
+					if r.self != nil {
+						r.self.ttlRefused(w.def.CheckID, answer(err))
 					}
 				}
 			default:
 				if r.token != nil {
 					r.token.Works()
+				}
+				if r.self != nil {
+					r.self.ttlWorks(w.def.CheckID)
 				}
 				if last.failed {
 					log.Info("TTL updates flowing again")
@@ -214,6 +230,7 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 				last.status, last.output, last.at, last.failed, force = status, output, sent, false, false
 			}
 		}
+		ticker.Reset(w.def.Interval)
 		select {
 		case <-ctx.Done():
 			return
@@ -224,22 +241,20 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 	}
 }
 
-// newTTLProbe builds the check a TTL check runs: the daemon's heartbeat,
-// or a probe of the registry.
-func newTTLProbe(c TTLCheck) (checkscript.Check, error) {
-	if c.Probe == heartbeatProbe {
-		return heartbeatCheck{}, nil
-	}
-	return allprobes.Registry.New(c.Probe, c.Args)
+// update pushes one result, bounded like every call to the agent.
+func (r *TTLRunner) update(ctx context.Context, checkID, output, status string) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	return r.Client.Agent().UpdateTTLOpts(checkID, output, status, (&api.QueryOptions{}).WithContext(ctx))
 }
 
-// isMissingCheck recognises the agent's answers for an unknown check ID.
-func isMissingCheck(err error) bool {
-	var se api.StatusError
-	if errors.As(err, &se) {
-		return se.Code == 404 || se.Code == 500
+// newProbe builds the check a TTL check runs: the daemon's heartbeat, or a
+// probe of the registry.
+func (r *TTLRunner) newProbe(c TTLCheck) (checkscript.Check, error) {
+	if c.Probe == heartbeatProbe {
+		return heartbeatCheck{self: r.self}, nil
 	}
-	return false
+	return allprobes.Registry.New(c.Probe, c.Args)
 }
 
 // failedCheck answers a fixed result.

@@ -112,10 +112,14 @@ func (w *NodeWatch) follow(ctx context.Context, what string, polls bool, read fu
 	log := w.Log.With("watch", what)
 	var index uint64
 	failing, warned := false, false
-	pause := watchRetry
+	pause := backoff{first: watchRetry, max: maxBackoff}
 	for ctx.Err() == nil {
-		q := (&api.QueryOptions{WaitIndex: index, WaitTime: watchWait, AllowStale: true}).WithContext(ctx)
+		// The servers hold the query up to watchWait plus a 1/16 jitter;
+		// beyond that (and a call's bound) the agent is not answering.
+		qctx, cancel := context.WithTimeout(ctx, watchWait+watchWait/16+callTimeout)
+		q := (&api.QueryOptions{WaitIndex: index, WaitTime: watchWait, AllowStale: true}).WithContext(qctx)
 		meta, blind, err := read(q)
+		cancel()
 		if ctx.Err() != nil {
 			return
 		}
@@ -133,8 +137,7 @@ func (w *NodeWatch) follow(ctx context.Context, what string, polls bool, read fu
 				w.signal()
 			}
 			failing, index = true, 0
-			sleep(ctx, pause)
-			pause = min(2*pause, maxBackoff)
+			sleep(ctx, pause.next())
 			continue
 		case blind:
 			if !warned && polls {
@@ -145,7 +148,8 @@ func (w *NodeWatch) follow(ctx context.Context, what string, polls bool, read fu
 			index = 0
 			continue
 		case failing:
-			failing, pause = false, watchRetry
+			failing = false
+			pause.reset()
 			w.signal()
 		case index != 0 && next != index:
 			w.signal()

@@ -64,8 +64,8 @@ func TestAddresses(t *testing.T) {
 	failing := httptest.NewServer(statusHandler("", true))
 	defer failing.Close()
 	_, err = Client{Addr: failing.URL}.Leader(context.Background())
-	if !NoLeader(err) || !strings.Contains(err.Error(), "Unexpected response code: 500") {
-		t.Errorf("no leader: %v (NoLeader %v)", err, NoLeader(err))
+	if Classify(err) != NoLeader || !strings.Contains(err.Error(), "Unexpected response code: 500") {
+		t.Errorf("no leader: %v (%v)", err, Classify(err))
 	}
 	t.Setenv("CONSUL_HTTP_ADDR", plain.URL)
 	if got := (Client{}).Where(); got != plain.URL {

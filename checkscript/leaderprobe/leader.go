@@ -35,7 +35,7 @@ func (c *leaderCheck) Run(ctx context.Context) checkscript.Result {
 	defer cancel()
 	leader, err := c.consul.Leader(ctx)
 	switch {
-	case err != nil && consulstatus.NoLeader(err):
+	case consulstatus.Classify(err) == consulstatus.NoLeader:
 		return leaderResult(checkscript.Critical, fmt.Sprintf("no cluster leader: Consul at %s answers %s", c.consul.Where(), checkscript.ErrText(err)))
 	case err != nil && ctx.Err() != nil:
 		return leaderResult(checkscript.Unknown, fmt.Sprintf("Consul at %s did not answer within %s seconds", c.consul.Where(), checkscript.FormatFloat(checkscript.Seconds(timeout))))

@@ -112,14 +112,14 @@ func TestNoLeaderAnswer(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{consulstatus.StatusError{Code: 500, Body: "rpc error making call: No cluster leader"}, true},
-		{consulstatus.StatusError{Code: 500, Body: "No known Consul servers"}, true},
-		{consulstatus.StatusError{Code: 403, Body: "Permission denied"}, false},
+		{api.StatusError{Code: 500, Body: "rpc error making call: No cluster leader"}, true},
+		{api.StatusError{Code: 500, Body: "No known Consul servers"}, true},
+		{api.StatusError{Code: 403, Body: "Permission denied"}, false},
 		{fmt.Errorf("dial: %w", context.DeadlineExceeded), false},
 	}
 	for _, tt := range tests {
-		if got := consulstatus.NoLeader(tt.err); got != tt.want {
-			t.Errorf("NoLeader(%v) = %v", tt.err, got)
+		if got := consulstatus.Classify(tt.err) == consulstatus.NoLeader; got != tt.want {
+			t.Errorf("Classify(%v) == NoLeader: %v", tt.err, got)
 		}
 	}
 }

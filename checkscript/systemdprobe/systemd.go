@@ -48,6 +48,8 @@ type systemdCheck struct {
 	exclude  []string
 	// address is the D-Bus address; empty means the system bus.
 	address string
+	// calls bounds the runs given up on to one (checkscript.Blocking).
+	calls checkscript.Calls
 }
 
 func (c *systemdCheck) build(states, exclude []string) (checkscript.Check, error) {
@@ -118,9 +120,9 @@ func unitName(s string) (string, error) {
 // and evaluates them. It returns when ctx ends even if the bus never answers.
 func (c *systemdCheck) Run(ctx context.Context) checkscript.Result {
 	// The bus connection is bound to ctx and closes when blocking gives up.
-	r, err := checkscript.Blocking(ctx, func() (checkscript.Result, error) { return c.run(ctx), nil })
+	r, err := checkscript.Blocking(ctx, &c.calls, "systemd "+c.unit, func() (checkscript.Result, error) { return c.run(ctx), nil })
 	if err != nil {
-		return busFailure(c.unit, ctx.Err())
+		return busFailure(c.unit, err)
 	}
 	return r
 }

@@ -31,7 +31,8 @@ func evaluateUnit(unit string, st unitState, err error, expected []string) check
 
 // busFailure is the UNKNOWN answer when systemd could not be asked.
 func busFailure(unit string, err error) checkscript.Result {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	var hung *checkscript.HungError
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.As(err, &hung) {
 		return checkscript.Unknownf("SYSTEMD", fmt.Sprintf("no answer from systemd over D-Bus about %s before the timeout", unit))
 	}
 	return checkscript.Unknownf("SYSTEMD", err.Error())

@@ -34,8 +34,17 @@ func runDeregister(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return 1
 	}
 	fmt.Fprintf(stdout, "Deregistered %d services owned by carbonio-health.\n", len(out.Deregistered))
-	if out.FragmentWritten {
+	if out.FragmentWritten && out.Reloaded {
 		fmt.Fprintf(stdout, "Removed %s/%s and reloaded the agent.\n", *agentDir, registrar.FragmentName)
+	} else if out.FragmentWritten {
+		fmt.Fprintf(stdout, "Removed %s/%s.\n", *agentDir, registrar.FragmentName)
+	}
+	// The agent answered but refused part of it (a reload, a removal).
+	for _, p := range out.Problems {
+		fmt.Fprintf(stderr, "carbonio-health deregister: %s\n", p)
+	}
+	if len(out.Problems) > 0 {
+		return 1
 	}
 	return 0
 }

@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"install-fragment": {"(root, run by carbonio-health-fragment.service) check the agent config fragment the daemon staged and install it into the agent's config dir", runInstallFragment},
 	"plan":             {"print every service and check that would be registered, and why others are not", runPlan},
 	"run":              {"the node daemon: register the declared services in the local Consul agent and keep them true", runDaemon},
+	"setup":            {"create or update the daemon's least-privilege ACL policy and token (or -read-only: the status token), from a management token", runSetup},
 	"status":           {"read Consul's health for a node, role, service or check; answer as a Nagios plugin, JSON or Zabbix discovery", runStatus},
 	"validate":         {"check the declarations; print diagnostics and exit 1 on error", runValidate},
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/zextras/carbonio-health/checkscript/consulstatus"
 	"github.com/zextras/carbonio-health/hcl"
 )
 
@@ -25,13 +26,6 @@ const (
 	setupStatusTokenFile = "/etc/carbonio/health/service-discover/status-token"
 	statusPolicyName     = "carbonio-health-status-policy"
 )
-
-func init() {
-	commands["setup"] = command{
-		summary: "create or update the daemon's least-privilege ACL policy and token (or -read-only: the status token), from a management token",
-		run:     runSetup,
-	}
-}
 
 func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet(ctx, "setup", stderr)
@@ -189,8 +183,7 @@ func (s *setupRun) ensureToken(ctx context.Context, p *api.ACLPolicy) error {
 	if secret != "" {
 		tok, _, err = s.client.ACL().TokenReadSelf((&api.QueryOptions{Token: secret}).WithContext(ctx))
 		if err != nil {
-			var se api.StatusError
-			if !errors.As(err, &se) || (se.Code != 403 && se.Code != 404) {
+			if k := consulstatus.Classify(err); k != consulstatus.Denied && k != consulstatus.NotFound {
 				return fmt.Errorf("look up the token in %s: %w", s.out, err)
 			}
 			fmt.Fprintf(s.stdout, "token in %s: unknown to Consul, replaced\n", s.out)

@@ -7,16 +7,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"strings"
-	"syscall"
+	"time"
 
 	"github.com/hashicorp/consul/api"
 
 	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/checkscript/consulstatus"
 	"github.com/zextras/carbonio-health/registrar"
 )
+
+// statusTimeout bounds a status query, as the plugins' own -t does (10 s).
+const statusTimeout = 10 * time.Second
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet(ctx, "status", stderr)
@@ -28,12 +29,15 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&s.service, "service", "", "only this Consul service name, e.g. carbonio-mta-smtp")
 	fs.StringVar(&s.checkID, "check", "", "only this check ID (for one Zabbix item per check)")
 	format := fs.String("format", "nagios", "nagios (one line, exit 0/1/2/3), json, or zabbix-discovery")
+	timeout := fs.Duration("timeout", statusTimeout, "give up and answer UNKNOWN when Consul has not answered within this time (an agent that accepts connections but does not answer, e.g. frozen)")
 	if err := fs.Parse(args); err != nil {
 		if !errors.Is(err, flag.ErrHelp) { // a plugin's answer is its first line on stdout
 			fmt.Fprintln(stdout, checkscript.Unknownf("HEALTH", err.Error()).String())
 		}
 		return int(checkscript.Unknown)
 	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stdout, "HEALTH UNKNOWN - unexpected argument %q\n", fs.Arg(0))
 		return int(checkscript.Unknown)
@@ -184,18 +188,15 @@ func ownedServices(catalog *api.Catalog, checks api.HealthChecks, q *api.QueryOp
 }
 
 // consulError words a failed read for the operator: unreachable agent, ACL
-// denial, or anything else Consul said.
+// denial, or anything else Consul said (consulstatus.Classify decides).
 func consulError(addr string, err error) error {
-	var (
-		se     api.StatusError
-		dnsErr *net.DNSError
-		netErr net.Error
-	)
-	switch {
-	case errors.As(err, &se) && se.Code == http.StatusForbidden:
-		return fmt.Errorf("Consul at %s denied the read (ACL): %s; the token needs node_prefix and service_prefix read", addr, strings.TrimSpace(se.Body))
-	case errors.Is(err, syscall.ECONNREFUSED), errors.As(err, &dnsErr),
-		errors.As(err, &netErr) && netErr.Timeout():
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("Consul at %s did not answer in time: %w", addr, err)
+	}
+	switch consulstatus.Classify(err) {
+	case consulstatus.Denied:
+		return fmt.Errorf("Consul at %s denied the read (ACL): %s; the token needs node_prefix and service_prefix read", addr, consulstatus.Reason(err))
+	case consulstatus.Unreachable:
 		return fmt.Errorf("Consul at %s is unreachable: %w", addr, err)
 	default:
 		return fmt.Errorf("Consul at %s: %w", addr, err)

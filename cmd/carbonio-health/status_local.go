@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/hashicorp/consul/api"
 )
@@ -46,10 +47,15 @@ func localHealth(ctx context.Context, client *api.Client, node string) (api.Heal
 	}
 	src := checkSources{}
 	out := make(api.HealthChecks, 0, len(mine)+1)
+	inCatalog := make(map[string]*api.HealthCheck, len(catalog))
+	for _, c := range catalog {
+		inCatalog[c.CheckID] = c
+	}
 	for _, c := range mine {
 		out = append(out, &api.HealthCheck{
 			Node: node, CheckID: c.CheckID, Name: c.Name, Status: c.Status, Notes: c.Notes, Output: c.Output,
 			ServiceID: c.ServiceID, ServiceName: c.ServiceName, Type: c.Type,
+			ModifyIndex: agentRecency(c, inCatalog[c.CheckID]),
 		})
 		src[sourceKey(node, c.CheckID)] = sourceAgent
 	}
@@ -61,4 +67,16 @@ func localHealth(ctx context.Context, client *api.Client, node string) (api.Heal
 		src[sourceKey(node, c.CheckID)] = sourceCatalog
 	}
 	return out, src, nil
+}
+
+// agentRecency is the ModifyIndex that orders the agent's check c by how
+// recently its status changed (newestFirst): the catalog's, which moved when
+// the agent synced that change; the newest of all when the agent holds a
+// status the catalog does not have yet (a change being synced, or a check
+// not synced at all).
+func agentRecency(c *api.AgentCheck, synced *api.HealthCheck) uint64 {
+	if synced == nil || synced.Status != c.Status {
+		return math.MaxUint64
+	}
+	return synced.ModifyIndex
 }

@@ -11,15 +11,21 @@ import (
 	"github.com/zextras/carbonio-health/registrar"
 )
 
-// Two kinds of node keep stale checks in the catalog, neither a pass nor a
-// failure, and `status` answers for each with one entry instead of them:
+// Freshness is decided per check, by who feeds it:
 //   - a node whose agent the servers cannot reach (serfHealth critical)
-//     keeps the states its checks had when it went away: one critical
-//     "unreachable" entry;
+//     keeps the states all its checks had when it went away: they become
+//     one critical "unreachable" entry;
 //   - a node whose carbonio-health daemon stopped feeding its checks (its
 //     heartbeat, registrar.HeartbeatCheckID, critical: the daemon is down
-//     or Consul refuses its token, and then the agent cannot write the
-//     daemon's services to the catalog either): one UNKNOWN entry.
+//     or Consul refuses its token): the TTL checks the daemon feeds are
+//     stale and become one UNKNOWN entry, while the checks its agent runs
+//     itself (tcp, http, script) are as fresh as the agent and count as
+//     they are. The worst wins: daemon down and SMTP down is CRITICAL,
+//     naming SMTP. (With a refused token the agent cannot write the
+//     daemon's API-registered services to the catalog either, so from
+//     another node those keep their last states; the UNKNOWN entry still
+//     keeps the answer from being OK, and the node's own status, read
+//     from its agent, sees them as they are.)
 
 // serfHealthID is the check the leader keeps for every node's agent.
 const serfHealthID = "serfHealth"
@@ -79,10 +85,17 @@ func (st staleNodes) addUnfed(checks api.HealthChecks) {
 	}
 }
 
-// collapseStale replaces the checks of every stale node in scope by one
-// entry saying so: the node's serfHealth (critical) or its heartbeat
-// (statusUnknown), with the number of stale checks it hides. The node-level
-// checks of an unfed node (serfHealth, maintenance) are fresh and stay.
+// fedByDaemon reports whether the daemon feeds c (a TTL check; a check of
+// unknown type counts as one: stale rather than trusted).
+func fedByDaemon(c *api.HealthCheck) bool {
+	return c.Type == "ttl" || c.Type == ""
+}
+
+// collapseStale replaces the stale checks of every stale node in scope by
+// one entry saying so: the node's serfHealth (critical) with every check of
+// a dead node, or its heartbeat (statusUnknown) with the TTL checks of an
+// unfed node, and the number of stale checks it hides. The other checks of
+// an unfed node (node-level ones, those its agent runs) are fresh and stay.
 // Checks of other nodes pass through. With allNodes (status -node '*'),
 // every stale node is reported, also one without checks in scope (a
 // server).
@@ -96,7 +109,7 @@ func collapseStale(checks api.HealthChecks, st staleNodes, allNodes bool) api.He
 		_, dead := st.dead[c.Node]
 		_, unfed := st.unfed[c.Node]
 		switch {
-		case dead && c.CheckID != serfHealthID, unfed && c.ServiceID != "" && c.CheckID != registrar.HeartbeatCheckID:
+		case dead && c.CheckID != serfHealthID, unfed && c.ServiceID != "" && c.CheckID != registrar.HeartbeatCheckID && fedByDaemon(c):
 			hidden[c.Node]++
 		case dead || unfed:
 			if _, seen := hidden[c.Node]; !seen {
@@ -133,8 +146,8 @@ func collapseStale(checks api.HealthChecks, st staleNodes, allNodes bool) api.He
 		}
 		s := *st.unfed[n]
 		s.Status = statusUnknown
-		s.Output = fmt.Sprintf("daemon down or its token refused (heartbeat critical: %s); its %d checks are stale and not counted",
-			checkscript.FirstLine(st.unfed[n].Output), hidden[n])
+		s.Output = fmt.Sprintf("daemon down or its token refused; the %d checks it feeds are stale and not counted (heartbeat critical: %s)",
+			hidden[n], checkscript.FirstLine(st.unfed[n].Output))
 		out = append(out, &s)
 	}
 	sort.SliceStable(out, func(i, j int) bool {

@@ -96,9 +96,23 @@ func checkState(status string) checkscript.Status {
 // maxNamed bounds how many failing checks the one-line answer names.
 const maxNamed = 5
 
+// newestFirst orders failing checks by how recently they were written to the
+// catalog, newest first: a check's ModifyIndex moves when its status
+// changes (and when its output is written: a steady form moves only with
+// the state). So on a node that already has other failures, the one that
+// just happened leads the line, and the rest are counted. Consul keeps no
+// "since" time for a check; its index is the catalog's own clock. Ties keep
+// the ID order.
+func newestFirst(checks api.HealthChecks) {
+	slices.SortStableFunc(checks, func(a, b *api.HealthCheck) int {
+		return cmp.Compare(b.ModifyIndex, a.ModifyIndex)
+	})
+}
+
 // nagiosReport answers for the checks in scope as one plugin line: the worst
-// state wins, the failing checks are named with their output, and perfdata
-// counts each state. No check at all is UNKNOWN, never a false OK.
+// state wins, the failing checks are named with their output, newest
+// failure first (newestFirst), and perfdata counts each state. No check at
+// all is UNKNOWN, never a false OK.
 func nagiosReport(checks api.HealthChecks, what string) checkscript.Result {
 	r := checkscript.Result{Label: "HEALTH"}
 	if len(checks) == 0 {
@@ -107,14 +121,19 @@ func nagiosReport(checks api.HealthChecks, what string) checkscript.Result {
 		return r
 	}
 	counts := map[checkscript.Status]int{}
-	var failing []string
+	var bad api.HealthChecks
 	for _, c := range checks {
 		st := checkState(c.Status)
 		counts[st]++
 		r.Status = checkscript.Worst(r.Status, st)
 		if st != checkscript.OK {
-			failing = append(failing, fmt.Sprintf("%s: %s", checkLabel(c), outputSummary(c.Output)))
+			bad = append(bad, c)
 		}
+	}
+	newestFirst(bad)
+	failing := make([]string, 0, len(bad))
+	for _, c := range bad {
+		failing = append(failing, fmt.Sprintf("%s: %s", checkLabel(c), outputSummary(c.Output)))
 	}
 	n := len(checks)
 	if len(failing) == 0 {

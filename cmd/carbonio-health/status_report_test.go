@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -160,10 +160,8 @@ func TestCollapseStale(t *testing.T) {
 			var got []string
 			for _, c := range collapseStale(in, st, tt.allNodes) {
 				s := c.Node + " " + c.CheckID + " " + c.Status
-				if i := strings.LastIndex(c.Output, "its "); i >= 0 && strings.HasSuffix(c.Output, "not counted") {
-					var n int
-					fmt.Sscanf(c.Output[i+4:], "%d", &n)
-					s += fmt.Sprintf(" (%d stale)", n)
+				if m := staleCount.FindStringSubmatch(c.Output); m != nil {
+					s += " (" + m[1] + " stale)"
 				}
 				got = append(got, s)
 			}
@@ -179,7 +177,61 @@ func TestCollapseStale(t *testing.T) {
 		t.Errorf("report: %v %s", r.Status, r.Summary)
 	}
 	r = nagiosReport(collapseStale(selectChecks(checks, owned, statusScope{node: "n2"}), st, false), "node n2")
-	if r.Status != checkscript.Unknown || !strings.Contains(r.Summary, "0 critical, 0 warning, 1 unknown of 2 checks") || !strings.Contains(r.Summary, "daemon down or its token refused (heartbeat critical: TTL expired); its 1 checks are stale") {
+	if r.Status != checkscript.Unknown || !strings.Contains(r.Summary, "0 critical, 0 warning, 1 unknown of 2 checks") || !strings.Contains(r.Summary, "daemon down or its token refused; the 1 checks it feeds are stale and not counted (heartbeat critical: TTL expired)") {
 		t.Errorf("report: %v %s", r.Status, r.Summary)
+	}
+}
+
+// staleCount finds the number of stale checks in an entry of collapseStale.
+var staleCount = regexp.MustCompile(`(\d+) checks (?:it feeds )?are stale and not counted`)
+
+// TestFreshnessPerCheck: on a node whose daemon is down (heartbeat
+// critical) but whose agent lives, the checks the agent runs count as they
+// are and only the TTL checks the daemon feeds are stale; the worst wins.
+// Daemon down and SMTP down is CRITICAL, naming SMTP.
+func TestFreshnessPerCheck(t *testing.T) {
+	typed := func(c *api.HealthCheck, typ string) *api.HealthCheck { c.Type = typ; return c }
+	checks := api.HealthChecks{
+		hc("n1", "serfHealth", "", "", "passing", "Agent alive and reachable"),
+		typed(hc("n1", registrar.HeartbeatCheckID, registrar.HeartbeatServiceID, registrar.HeartbeatServiceName, "critical", "TTL expired"), "ttl"),
+		typed(hc("n1", "carbonio-health:mta:smtp:tcp", "carbonio-health:mta:smtp", "carbonio-mta-smtp", "critical",
+			"dial tcp 127.0.0.1:25: connect: connection refused"), "tcp"),
+		typed(hc("n1", "carbonio-health:mta:units:target", "carbonio-health:mta:units", "carbonio-mta-units", "passing", "SYSTEMD OK"), "script"),
+		typed(hc("n1", "carbonio-health:mta:clamav:socket", "carbonio-health:mta:clamav", "carbonio-mta-clamav", "passing", "SOCKET OK"), "ttl"),
+	}
+	owned := ownedSet{}
+	for _, c := range checks {
+		if c.ServiceID != "" {
+			owned[serviceRef{c.Node, c.ServiceID}] = true
+		}
+	}
+	st := staleNodes{dead: map[string]*api.HealthCheck{}, unfed: map[string]*api.HealthCheck{}}
+	st.addUnfed(checks)
+	checks[1].ModifyIndex, checks[2].ModifyIndex = 50, 60 // the daemon stopped, then SMTP died
+	out := collapseStale(selectChecks(checks, owned, statusScope{node: "n1"}), st, false)
+	r := nagiosReport(out, "node n1")
+	if r.Status != checkscript.Critical || !strings.Contains(r.Summary, "on node n1: carbonio-health:mta:smtp:tcp: dial tcp") ||
+		!strings.Contains(r.Summary, "the 1 checks it feeds are stale") || !strings.Contains(r.Summary, "of 4 checks") {
+		t.Errorf("daemon down, SMTP down: %v %s", r.Status, r.Summary)
+	}
+}
+
+// TestNewestFailureLeads: the failing check written last to the catalog
+// (highest ModifyIndex) is named first, whatever its ID; ties keep the ID
+// order, and the rest are counted.
+func TestNewestFailureLeads(t *testing.T) {
+	var checks api.HealthChecks
+	for i := 0; i < 8; i++ {
+		c := hc("n1", "carbonio-health:all:"+string(rune('a'+i)), "carbonio-health:all:x", "x", "critical", "old failure "+string(rune('a'+i)))
+		c.ModifyIndex = 100
+		checks = append(checks, c)
+	}
+	smtp := hc("n1", "carbonio-health:mta:smtp:tcp", "carbonio-health:mta:smtp", "carbonio-mta-smtp", "critical", "SMTP just died")
+	smtp.ModifyIndex = 900
+	checks = append(checks, smtp)
+	r := nagiosReport(checks, "node n1")
+	if !strings.Contains(r.Summary, "of 9 checks on node n1: carbonio-health:mta:smtp:tcp: SMTP just died; carbonio-health:all:a: old failure a") ||
+		!strings.Contains(r.Summary, "; and 4 more") {
+		t.Errorf("summary %q", r.Summary)
 	}
 }

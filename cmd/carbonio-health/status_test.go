@@ -115,3 +115,86 @@ node { roles = ["t"] }
 		t.Errorf("agent stopped: %d %s", code, out)
 	}
 }
+
+// TestStatusDaemonDownNewestFirst: with the daemon stopped (its heartbeat
+// expired) the checks the agent runs still count, so SMTP going down is
+// CRITICAL naming SMTP, and on a node that already had other failures the
+// newest one leads the line, from the agent's view and from the catalog's.
+func TestStatusDaemonDownNewestFirst(t *testing.T) {
+	agent := consultest.Start(t, consultest.Options{})
+	smtp := consultest.Listen(t, "tcp", "")
+	closed := consultest.Listen(t, "tcp", "")
+	closedPort := closed.Addr().(*net.TCPAddr).Port
+	closed.Close()
+	dir := t.TempDir()
+	decl := fmt.Sprintf(`
+role "t" {
+  service "smtp" {
+    port = %d
+    check "tcp" { interval = "1s" }
+  }
+  service "imap" {
+    port = %d
+    check "tcp" { interval = "1s" }
+  }
+  service "pop" {
+    port = %d
+    check "tcp" { interval = "1s" }
+  }
+  service "mariadb" {
+    check "socket" {
+      type     = "ttl"
+      probe    = "socket"
+      args     = { p = %q }
+      interval = "1s"
+    }
+  }
+}
+node { roles = ["t"] }
+`, smtp.Addr().(*net.TCPAddr).Port, closedPort, closedPort, filepath.Join(t.TempDir(), "absent.sock"))
+	if err := os.WriteFile(filepath.Join(dir, "node.hcl"), []byte(decl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := hcl.Options{NoBuiltin: true, ConfigDirs: []string{dir}}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan struct{}), make(chan error, 1)
+	d := &registrar.Daemon{
+		Client: agent.Client(t, ""), Log: hclog.NewNullLogger(), Ready: ready,
+		Load:    func() (*hcl.Plan, error) { return hcl.Load(opts) },
+		Options: registrar.Options{Self: "/bin/true", Heartbeat: true},
+	}
+	go func() { done <- d.Run(ctx) }()
+	<-ready
+	status := func(args ...string) (int, string) {
+		var out bytes.Buffer
+		code := dispatch(context.Background(), append([]string{"status", "-http-addr", agent.Addr}, args...), &out, &out)
+		return code, strings.TrimSpace(out.String())
+	}
+	consultest.Eventually(t, "imap, pop and mariadb critical with their outputs in the catalog, smtp passing", func() bool {
+		code, out := status("-node", "*")
+		return code == 2 && strings.Contains(out, "3 critical") && strings.Contains(out, "mariadb") && !strings.Contains(out, "no output")
+	})
+	cancel()
+	<-done
+	stopped := time.Now()
+	consultest.Eventually(t, "the heartbeat to expire", func() bool {
+		_, out := status()
+		return strings.Contains(out, "daemon down or its token refused")
+	})
+	t.Logf("daemon stopped: heartbeat expired after %v", time.Since(stopped).Round(time.Second))
+	smtp.Close()
+	for _, scope := range [][]string{nil, {"-node", "*"}} {
+		var code int
+		var out string
+		consultest.Eventually(t, fmt.Sprintf("status %v to name SMTP first", scope), func() bool {
+			code, out = status(scope...)
+			_, after, _ := strings.Cut(out, " checks on ")
+			_, first, _ := strings.Cut(after, ": ")
+			return code == 2 && strings.HasPrefix(first, "carbonio-t-smtp tcp:")
+		})
+		if !strings.Contains(out, "the 1 checks it feeds are stale") || strings.Contains(out, "mariadb") {
+			t.Errorf("status %v: the TTL check of the stopped daemon is counted, or the stale entry missing: %s", scope, out)
+		}
+		t.Logf("status %v: %s", scope, out)
+	}
+}

@@ -4,9 +4,10 @@
 # kept next to it under deploy/bench/raw/). About 9 minutes, plus 2–7 for
 # dirsize (most of it writing its 500,000-file tree). Needs bin/consul,
 # bin/carbonio-health and Debian's monitoring plugins (make bench builds and
-# installs them first). BENCH_ONLY="metrics …" runs only the named
-# measurements (check-cost registration dirsize waiting metrics) and writes
-# results.md from the raw output of this run and of the last run of the others
+# installs them first), plus 5 for the flapping socket and the busy node.
+# BENCH_ONLY="metrics …" runs only the named measurements (check-cost
+# registration dirsize waiting metrics flapping busy) and writes results.md
+# from the raw output of this run and of the last run of the others
 # (BENCH_ONLY=none: no measurement, results.md rewritten from raw/).
 #
 # The CPU-bound measurements (check cost, cold registration) run alone. The
@@ -78,6 +79,28 @@ if want metrics; then
 	off=$!
 	wait "$on" && wait "$off"
 	cat "$raw/footprint-metrics-on.md" "$raw/footprint-metrics-off.md" >&2
+fi
+
+# Catalog writes of a socket flapping every second (damped and undamped side
+# by side) and of a busy node (a log folder growing, the load moving): both
+# mostly wait (2 and 4 min windows), so they run side by side.
+if want flapping || want busy; then
+	echo "== flapping socket, busy node (side by side)" >&2
+	pids=()
+	if want flapping; then
+		go test -run '^$' -bench '^BenchmarkFlappingSocket$' -benchtime 1x -timeout 30m ./registrar >"$raw/flapping.txt" &
+		pids+=("$!:flapping.txt")
+	fi
+	if want busy; then
+		go test -run '^$' -bench '^BenchmarkBusyNode$' -benchtime 1x -timeout 30m ./registrar >"$raw/busy-node.txt" &
+		pids+=("$!:busy-node.txt")
+	fi
+	failed=0
+	for job in "${pids[@]}"; do
+		wait "${job%%:*}" || { echo "bench: ${job#*:} failed" >&2; failed=1; }
+		cat "$raw/${job#*:}" >&2
+	done
+	[ "$failed" = 0 ]
 fi
 
 # metric FILE NAME UNIT: the value printed before UNIT on the line of NAME.
@@ -231,6 +254,32 @@ timing() {
 	if [ -n "$runs" ]; then
 		echo
 		echo "More runs of the same code that day (deploy/bench/README.md, \"What dirsize costs\"): deploy/bench/raw/ $runs"
+	fi
+	if [ -f "$raw/flapping.txt" ]; then
+		f="$raw/flapping.txt"
+		echo
+		echo "## 9. Catalog writes of a socket flapping every second"
+		echo
+		echo "One socket TTL check (interval 10 s), its socket gone and back every second, $(metric "$f" BenchmarkFlappingSocket seconds) s,"
+		echo "check_update_interval = $(metric "$f" BenchmarkFlappingSocket check-update-interval-s) s; two agents side by side."
+		echo
+		echo "| damping | catalog writes per node-hour |"
+		echo "|---|---|"
+		echo "| default (failures_before_critical 1, success_before_passing 2) | $(metric "$f" BenchmarkFlappingSocket damped-writes/node-hour) |"
+		echo "| none (success_before_passing 1) | $(metric "$f" BenchmarkFlappingSocket undamped-writes/node-hour) |"
+	fi
+	if [ -f "$raw/busy-node.txt" ]; then
+		f="$raw/busy-node.txt"
+		iv=$(metric "$f" BenchmarkBusyNode check-update-interval-s)
+		echo
+		echo "## 10. Catalog writes of a busy node, full catalog"
+		echo
+		echo "The /var/log checks on a folder growing 8 KiB a second, the load moved (one core busy 10 s in 30),"
+		echo "$(metric "$f" BenchmarkBusyNode seconds) s with check_update_interval = ${iv%.*} s. Which checks were written: deploy/bench/raw/busy-node.txt."
+		echo
+		echo "| status-change writes | output-only writes | writes per node-hour at ${iv%.*} s | at the default 5 min |"
+		echo "|---|---|---|---|"
+		echo "| $(metric "$f" BenchmarkBusyNode status-writes) | $(metric "$f" BenchmarkBusyNode output-writes) | $(metric "$f" BenchmarkBusyNode "writes/node-hour@${iv%.*}s") | $(metric "$f" BenchmarkBusyNode writes/node-hour@5m) |"
 	fi
 } >"$out"
 echo "wrote $out" >&2

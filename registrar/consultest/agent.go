@@ -202,6 +202,22 @@ func (a *Agent) Stop(t testing.TB) {
 	a.mu.Unlock()
 }
 
+// Signal sends sig to the running agent's process group, e.g. SIGSTOP to
+// freeze it (it keeps its sockets but answers nothing, not even gossip)
+// and SIGCONT to resume it.
+func (a *Agent) Signal(t testing.TB, sig syscall.Signal) {
+	t.Helper()
+	a.mu.Lock()
+	cmd := a.cmd
+	a.mu.Unlock()
+	if cmd == nil {
+		t.Fatal("consultest: the agent is not running")
+	}
+	if err := syscall.Kill(-cmd.Process.Pid, sig); err != nil {
+		t.Fatalf("signal %v to the agent: %v", sig, err)
+	}
+}
+
 // WipeDataDir deletes everything in the data dir of a stopped agent, as an
 // operator deleting it would.
 func (a *Agent) WipeDataDir(t testing.TB) {

@@ -1,0 +1,191 @@
+package registrar
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/zextras/carbonio-health/registrar/consultest"
+)
+
+// failingDecl declares three checks that fail from their first run, one of
+// each feeder: a TCP check on a closed port (the agent), a script check
+// through the fragment (the agent), a socket TTL check on a missing socket
+// (the daemon); and, when more, a second failing TCP check.
+func failingDecl(port int, sock string, more bool) string {
+	extra := ""
+	if more {
+		extra = fmt.Sprintf(`
+  service "late" {
+    port = %d
+    check "tcp" { interval = "3s" }
+  }`, port)
+	}
+	return fmt.Sprintf(`
+role "t" {
+  service "web" {
+    port = %d
+    check "tcp" { interval = "3s" }
+  }
+  service "sock" {
+    check "present" {
+      type     = "ttl"
+      probe    = "socket"
+      args     = { p = %q }
+      interval = "2s"
+    }
+  }
+  service "script" {
+    check "sh" {
+      type     = "script"
+      command  = ["/bin/sh", "-c", "echo SCRIPT CRITICAL - broken; exit 2"]
+      interval = "4s"
+    }
+  }%s
+}
+node { roles = ["t"] }
+`, port, sock, extra)
+}
+
+// outputsInCatalog waits until every check in ids is non-passing in the
+// agent with an output, and the catalog has that same output; it returns,
+// per check, how long after the agent first showed the output the catalog
+// had it.
+func outputsInCatalog(t *testing.T, c *api.Client, node string, ids []string) map[string]time.Duration {
+	t.Helper()
+	firstSeen, delay := map[string]time.Time{}, map[string]time.Duration{}
+	consultest.Eventually(t, fmt.Sprintf("the first outputs of %v in the catalog", ids), func() bool {
+		agent, err := c.Agent().Checks()
+		if err != nil {
+			return false
+		}
+		list, _, err := c.Health().Node(node, nil)
+		if err != nil {
+			return false
+		}
+		catalog := map[string]*api.HealthCheck{}
+		for _, hc := range list {
+			catalog[hc.CheckID] = hc
+		}
+		now := time.Now()
+		for _, id := range ids {
+			a := agent[id]
+			if a == nil || a.Output == "" || a.Status == api.HealthPassing {
+				continue
+			}
+			if _, ok := firstSeen[id]; !ok {
+				firstSeen[id] = now
+			}
+			if cc := catalog[id]; cc != nil && cc.Output == a.Output {
+				if _, ok := delay[id]; !ok {
+					delay[id] = now.Sub(firstSeen[id])
+				}
+			}
+		}
+		return len(delay) == len(ids)
+	})
+	return delay
+}
+
+// TestFirstOutputsAtOnce: after a start, an agent restart and a reload, a
+// check that fails from its first run has its output in the catalog within
+// seconds, not after the agent's check_update_interval (5 min here, the
+// default): the daemon makes the agent sync the output it holds back,
+// without touching any status.
+func TestFirstOutputsAtOnce(t *testing.T) {
+	n := newNodeFixture(t, consultest.Options{ScriptChecks: consultest.ScriptChecksLocal}, false)
+	closed := consultest.Listen(t, "tcp", "")
+	port := closed.Addr().(*net.TCPAddr).Port
+	closed.Close()
+	load, path := declDir(t, failingDecl(port, n.sock, false))
+	reload := make(chan struct{}, 1)
+	startDaemon(t, &Daemon{Client: n.client, Log: testLogger(t), Load: load, Reload: reload,
+		AgentConfigDir: n.agent.ConfigDir, Options: Options{Self: "/bin/true", Heartbeat: true}})
+	ids := []string{webID + ":tcp", sockChk, shChk}
+	report := func(when string, d map[string]time.Duration) {
+		var parts []string
+		for _, id := range ids {
+			parts = append(parts, fmt.Sprintf("%s %v", id[strings.LastIndex(id, ":t:")+3:], d[id].Round(100*time.Millisecond)))
+		}
+		t.Logf("%s: catalog had each first output after the agent: %s", when, strings.Join(parts, ", "))
+	}
+	report("start", outputsInCatalog(t, n.client, n.agent.NodeName, ids))
+
+	n.agent.Stop(t)
+	n.agent.Start(t)
+	report("agent restart", outputsInCatalog(t, n.client, n.agent.NodeName, ids))
+
+	if err := os.WriteFile(path, []byte(failingDecl(port, n.sock, true)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reload <- struct{}{}
+	ids = append(ids, "carbonio-health:t:late:tcp")
+	report("reload with a new check", outputsInCatalog(t, n.client, n.agent.NodeName, ids))
+}
+
+// TestFirstOutputsDecide: which services are registered again, when the
+// fragment's are reloaded, and when the follow-up is over.
+func TestFirstOutputsDecide(t *testing.T) {
+	svc := func(id string, file bool, checks ...string) ServiceState {
+		reg := &api.AgentServiceRegistration{ID: id}
+		for _, c := range checks {
+			reg.Checks = append(reg.Checks, &api.AgentServiceCheck{CheckID: c, Interval: "10s"})
+		}
+		return ServiceState{Registration: reg, HasScript: file}
+	}
+	st := State{Services: []ServiceState{svc("api", false, "api:a", "api:b"), svc("file", true, "file:a", "file:b")}}
+	viaFile := func(s ServiceState) bool { return s.HasScript }
+	ac := func(status, out string) *api.AgentCheck { return &api.AgentCheck{Status: status, Output: out} }
+	hc := func(status, out string) *api.HealthCheck { return &api.HealthCheck{Status: status, Output: out} }
+	start := time.Now()
+	tests := []struct {
+		name      string
+		at        time.Duration
+		mayReload bool
+		agent     map[string]*api.AgentCheck
+		catalog   map[string]*api.HealthCheck
+		register  []string
+		reload    bool
+		done      bool
+	}{
+		{"nothing run yet", 0, true,
+			map[string]*api.AgentCheck{"api:a": ac("critical", ""), "api:b": ac("critical", ""), "file:a": ac("critical", ""), "file:b": ac("critical", "")},
+			map[string]*api.HealthCheck{"api:a": hc("critical", ""), "api:b": hc("critical", ""), "file:a": hc("critical", ""), "file:b": hc("critical", "")},
+			nil, false, false},
+		{"an API check's output held: its service again; a fragment check's waits for the other", time.Second, true,
+			map[string]*api.AgentCheck{"api:a": ac("critical", "refused"), "api:b": ac("passing", "ok"), "file:a": ac("critical", "broken"), "file:b": ac("critical", "")},
+			map[string]*api.HealthCheck{"api:a": hc("critical", ""), "api:b": hc("passing", "ok"), "file:a": hc("critical", ""), "file:b": hc("critical", "")},
+			[]string{"api"}, false, false},
+		{"half an interval later the fragment is reloaded all the same", 6 * time.Second, true,
+			map[string]*api.AgentCheck{"api:a": ac("critical", "refused"), "api:b": ac("passing", "ok"), "file:a": ac("critical", "broken"), "file:b": ac("critical", "")},
+			map[string]*api.HealthCheck{"api:a": hc("critical", "refused"), "api:b": hc("passing", "ok"), "file:a": hc("critical", ""), "file:b": hc("critical", "")},
+			nil, true, false},
+		{"not while the agent does not hold what is declared", 7 * time.Second, false,
+			map[string]*api.AgentCheck{"api:a": ac("critical", "refused"), "api:b": ac("passing", "ok"), "file:a": ac("critical", "broken"), "file:b": ac("critical", "x")},
+			map[string]*api.HealthCheck{"api:a": hc("critical", "refused"), "api:b": hc("passing", "ok"), "file:a": hc("critical", ""), "file:b": hc("critical", "")},
+			nil, false, false},
+		{"every output in the catalog: done", 8 * time.Second, true,
+			map[string]*api.AgentCheck{"api:a": ac("critical", "refused"), "api:b": ac("passing", "ok"), "file:a": ac("critical", "broken"), "file:b": ac("warning", "x")},
+			map[string]*api.HealthCheck{"api:a": hc("critical", "refused"), "api:b": hc("passing", "ok"), "file:a": hc("critical", "broken"), "file:b": hc("warning", "x")},
+			nil, false, true},
+	}
+	var f firstOutputs
+	f.arm(time.Minute)
+	defer f.stop()
+	for _, tt := range tests {
+		step := f.decide(start.Add(tt.at), st, viaFile, tt.mayReload, tt.agent, tt.catalog)
+		var got []string
+		for _, s := range step.register {
+			got = append(got, s.ID())
+		}
+		if strings.Join(got, ",") != strings.Join(tt.register, ",") || step.reload != tt.reload || step.done != tt.done {
+			t.Errorf("%s: register %v reload %v done %v; want %v %v %v", tt.name, got, step.reload, step.done, tt.register, tt.reload, tt.done)
+		}
+		f.commit(step, tt.agent, start.Add(tt.at))
+	}
+}
