@@ -197,12 +197,23 @@ func (f *fixture) startAgain(d daemon) *recovery {
 	return r
 }
 
+// startUnits starts units however they were left (stopped, failed, past
+// their start limit); starting a running unit changes nothing. Tests defer
+// it before they stop or kill anything, so that however they end (t.Fatal
+// included) the node's daemons run again for the tests after them.
+func (f *fixture) startUnits(units ...string) {
+	ctx := context.Background()
+	_, _ = f.node.Exec(ctx, append([]string{"systemctl", "reset-failed"}, units...)...)
+	_, _ = f.node.Exec(ctx, append([]string{"systemctl", "start"}, units...)...)
+}
+
 // stopDaemon stops d and checks what its stop did: its checks critical
 // (when each turned), the target naming the unit that died, no other check
 // changed, `status` CRITICAL naming it, the plugins and our probes agreeing
-// on it. It then starts d again and returns its recovery, which the caller
-// waits for (the next daemon may be stopped meanwhile).
-func (f *fixture) stopDaemon(t *testing.T, d daemon) *recovery {
+// on it. However it ends (t.Fatal included), it then starts d again and
+// sets *rec to its recovery, which the caller waits for (the next daemon
+// may be stopped meanwhile).
+func (f *fixture) stopDaemon(t *testing.T, d daemon, rec **recovery) {
 	t.Helper()
 	ctx := context.Background()
 	for _, c := range d.checks {
@@ -214,16 +225,11 @@ func (f *fixture) stopDaemon(t *testing.T, d daemon) *recovery {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer func() { *rec = f.startAgain(d) }() // however this test ends, the daemon runs again
 	start := time.Now()
 	if _, err := f.node.Exec(ctx, append([]string{"systemctl", "stop"}, d.stopUnits()...)...); err != nil {
 		t.Fatal(err)
 	}
-	var rec *recovery
-	defer func() { // however this test ends, the daemon runs again
-		if rec == nil {
-			rec = f.startAgain(d)
-		}
-	}()
 	seen, err := f.watch(ctx, d.checks, []string{api.HealthCritical}, start)
 	if err != nil {
 		t.Error(err)
@@ -259,8 +265,6 @@ func (f *fixture) stopDaemon(t *testing.T, d daemon) *recovery {
 	}
 	assertStatusNames(t, line, checks, d.checks)
 	f.stoppedCases(t, d.unit)
-	rec = f.startAgain(d)
-	return rec
 }
 
 // transition is a check's status change seen by timeline.
@@ -317,6 +321,7 @@ func (f *fixture) killMain(t *testing.T, d daemon, watchFor time.Duration) []tra
 	if pid == "" || pid == "0" {
 		t.Fatalf("%s has no main process", d.unit)
 	}
+	defer f.startUnits(d.unit) // not restarted by its unit: started, for the tests after this one
 	if _, err := f.node.Exec(ctx, "kill", "-KILL", pid); err != nil {
 		t.Fatal(err)
 	}
@@ -328,6 +333,7 @@ func (f *fixture) killMain(t *testing.T, d daemon, watchFor time.Duration) []tra
 	t.Logf("%s: main process %s killed; NRestarts %s -> %s, main process now %s", d.unit, pid, restarts, now, f.unitProp(ctx, d.unit, "MainPID"))
 	if now == restarts {
 		t.Errorf("%s was not restarted by its unit", d.unit)
+		f.startUnits(d.unit)
 	}
 	if _, err := f.waitHealthy(ctx, "after the restart of "+d.unit); err != nil {
 		t.Error(err)
