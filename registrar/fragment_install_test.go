@@ -187,30 +187,7 @@ func TestDaemonStagedFragment(t *testing.T) {
 		t.Fatal(err)
 	}
 	stageDir := t.TempDir()
-	policy := InstallPolicy{Commands: DeclaredCommands(plan)}
-	refused := make(chan error, 16)
-	ctx, cancel := context.WithCancel(context.Background())
-	installerDone := make(chan struct{})
-	t.Cleanup(func() { cancel(); <-installerDone })
-	go func() { // the path unit and carbonio-health-fragment.service
-		defer close(installerDone)
-		var last time.Time
-		for ctx.Err() == nil {
-			st, err := os.Stat(filepath.Join(stageDir, FragmentName))
-			if (err == nil && st.ModTime() != last) || os.IsNotExist(err) {
-				if err == nil {
-					last = st.ModTime()
-				}
-				if _, err := InstallFragment(stageDir, agent.ConfigDir, policy); err != nil {
-					select {
-					case refused <- err:
-					default:
-					}
-				}
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
+	refused := runInstaller(t, stageDir, agent.ConfigDir, InstallPolicy{Commands: DeclaredCommands(plan)})
 	startDaemon(t, &Daemon{Client: client, Log: testLogger(t), Load: load, AgentConfigDir: agent.ConfigDir, FragmentStage: stageDir})
 	consultest.Eventually(t, "the script check passing", func() bool {
 		st, _ := checkStatus(t, client, shChk)
@@ -241,4 +218,63 @@ func TestDaemonStagedFragment(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(agent.ConfigDir, FragmentName)); string(b) != string(installed) {
 		t.Error("a refused fragment replaced the installed one")
 	}
+}
+
+// runInstaller runs InstallFragment whenever the staged file in stageDir
+// changes or is absent, as carbonio-health-fragment.path and .service do,
+// until the test ends; its refusals come on the channel.
+func runInstaller(t *testing.T, stageDir, agentDir string, policy InstallPolicy) <-chan error {
+	refused := make(chan error, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		var last time.Time
+		for ctx.Err() == nil {
+			st, err := os.Stat(filepath.Join(stageDir, FragmentName))
+			if (err == nil && st.ModTime() != last) || os.IsNotExist(err) {
+				if err == nil {
+					last = st.ModTime()
+				}
+				if _, err := InstallFragment(stageDir, agentDir, policy); err != nil {
+					select {
+					case refused <- err:
+					default:
+					}
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	return refused
+}
+
+// TestSelfAlarmFragmentNotInstalled: the daemon stages its fragment and
+// nothing installs it (carbonio-health-fragment.path stopped or masked):
+// the heartbeat, registered through the API meanwhile, warns naming the
+// installer's unit and its journal; once the installer runs, the fragment
+// is installed, the script check runs and the heartbeat passes.
+func TestSelfAlarmFragmentNotInstalled(t *testing.T) {
+	n := newNodeFixture(t, consultest.Options{ScriptChecks: consultest.ScriptChecksLocal}, true)
+	load, _ := n.declare(t, true)
+	plan, err := load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stageDir := t.TempDir()
+	start := time.Now()
+	startDaemon(t, &Daemon{Client: n.client, Log: testLogger(t), Load: load, AgentConfigDir: n.agent.ConfigDir,
+		FragmentStage: stageDir, Options: Options{Self: "/bin/true", Heartbeat: true}})
+	seen := waitCheck(t, n.client, HeartbeatCheckID, api.HealthWarning, "journalctl -u carbonio-health-fragment.service")
+	if _, err := os.Stat(filepath.Join(n.agent.ConfigDir, FragmentName)); !os.IsNotExist(err) {
+		t.Errorf("the daemon wrote into the agent's config dir itself: %v", err)
+	}
+	_, out := checkStatus(t, n.client, HeartbeatCheckID)
+	installing := time.Now()
+	runInstaller(t, stageDir, n.agent.ConfigDir, InstallPolicy{Commands: DeclaredCommands(plan)})
+	cleared := waitCheck(t, n.client, HeartbeatCheckID, api.HealthPassing, "fed")
+	waitCheck(t, n.client, shChk, api.HealthPassing, "")
+	t.Logf("no installer: heartbeat WARNING %v after the start; passing %v after the installer ran: %s",
+		seen.Sub(start).Round(time.Millisecond), cleared.Sub(installing).Round(time.Millisecond), out)
 }
