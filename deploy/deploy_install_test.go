@@ -38,7 +38,7 @@ func TestPackageInstall(t *testing.T) {
 	deb := packageFile(t, "deb")
 	dpkgQuery := tool(t, "dpkg-query")
 	if os.Geteuid() != 0 {
-		missing(t, "installing the .deb needs root (make test runs as root)")
+		consultest.Missing(t, "installing the .deb needs root (make test runs as root)")
 	}
 	holdInstallLock(t)
 	if st, _ := exec.Command(dpkgQuery, "-W", "-f", "${db:Status-Abbrev}", "carbonio-health").Output(); len(st) > 0 && st[0] != 'u' && st[0] != 'n' {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 // scriptletSandbox runs a maintainer script in a private mount namespace
@@ -56,7 +58,7 @@ if [ -s /var/lib/carbonio-health/consul.env ]; then echo "kept $(cat /var/lib/ca
 func TestMaintainerScripts(t *testing.T) {
 	tool(t, "unshare")
 	if os.Geteuid() != 0 {
-		missing(t, "the maintainer scripts' sandbox needs root (make test runs as root)")
+		consultest.Missing(t, "the maintainer scripts' sandbox needs root (make test runs as root)")
 	}
 	const unit = "carbonio-health.service"
 	const path = "carbonio-health-fragment.path"

@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 // fixture is the shared node and what surrounds it.
@@ -86,18 +88,6 @@ func closeFixture() {
 	})
 }
 
-// integration reports whether a missing part must fail (make test).
-func integration() bool { return os.Getenv("CARBONIO_HEALTH_INTEGRATION") == "1" }
-
-// missing fails the test under make test and skips it otherwise.
-func missing(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if integration() {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
 // moduleRoot is the repository root (two folders up).
 func moduleRoot() string {
 	wd, _ := os.Getwd()
@@ -116,24 +106,24 @@ func env(name, def string) string {
 func shared(t *testing.T) *fixture {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		missing(t, "the real node needs root (systemd-nspawn, mounts, veth): make test runs as root")
+		consultest.Missing(t, "the real node needs root (systemd-nspawn, mounts, veth): make test runs as root")
 	}
 	for _, tool := range []string{"systemd-nspawn", "unshare", "nsenter", "ip"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			missing(t, "%s is not installed: run `make node` (as root)", tool)
+			consultest.Missing(t, "%s is not installed: run `make node` (as root)", tool)
 		}
 	}
 	rootfs := env("CARBONIO_HEALTH_NODE_ROOTFS", "bin/node")
 	for _, l := range []string{"shape.key", "base/etc/os-release"} {
 		if _, err := os.Stat(filepath.Join(rootfs, l)); err != nil {
-			missing(t, "no node root filesystem in %s: run `make node` (as root)", rootfs)
+			consultest.Missing(t, "no node root filesystem in %s: run `make node` (as root)", rootfs)
 		}
 	}
 	consul := env("CARBONIO_HEALTH_CONSUL", "bin/consul")
 	pkgDir := env("CARBONIO_HEALTH_PKG_DIR", "bin/pkg")
 	debs, _ := filepath.Glob(filepath.Join(pkgDir, "carbonio-health_*_amd64.deb"))
 	if _, err := os.Stat(consul); err != nil || len(debs) != 1 {
-		missing(t, "need bin/consul (%v) and one .deb in %s (%d): run `make consul package`", err, pkgDir, len(debs))
+		consultest.Missing(t, "need bin/consul (%v) and one .deb in %s (%d): run `make consul package`", err, pkgDir, len(debs))
 	}
 	fxOnce.Do(func() { fx, fxErr = setup(rootfs, consul, pkgDir, debs[0]) })
 	if fxErr != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 // Our probes side by side with Debian's plugins (monitoring-plugins 2.3.3,
@@ -174,10 +176,10 @@ func daemonBinary(t *testing.T) string {
 	t.Helper()
 	p := env("CARBONIO_HEALTH_BIN", "bin/carbonio-health")
 	if _, err := os.Stat(p); err != nil {
-		missing(t, "no carbonio-health binary (%v): run `make build`", err)
+		consultest.Missing(t, "no carbonio-health binary (%v): run `make build`", err)
 	}
 	if _, err := os.Stat(filepath.Join(pluginDir(), "check_smtp")); err != nil {
-		missing(t, "no plugins in %s: run `make plugins`", pluginDir())
+		consultest.Missing(t, "no plugins in %s: run `make plugins`", pluginDir())
 	}
 	return p
 }
