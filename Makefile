@@ -71,23 +71,25 @@ $(PROMTOOL): deploy/prometheus-dev/go.mod deploy/prometheus-dev/go.sum | $(PROME
 plugins: $(PLUGINS)/check_disk
 $(PLUGINS)/check_disk:
 	@if [ "$$(id -u)" != 0 ]; then echo "make plugins: run as root to apt-get install monitoring-plugins" >&2; exit 1; fi
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	apt-get -o DPkg::Lock::Timeout=600 update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
 		monitoring-plugins-basic monitoring-plugins-standard
 
 # The tools that consume what deploy/ ships, run on it by make test: lintian
 # and dpkg on the .deb, rpm on the .rpm, systemd-analyze on the unit, nagios4,
 # icinga2 and zabbix_agentd on the monitoring files, man on the manual pages;
 # and Debian's dbus-daemon, whose private bus carries a stand-in systemd for
-# the systemd probe's tests.
+# the systemd probe's tests; mmdebstrap and systemd-nspawn, which build and
+# boot the real node (make node).
 # After plugins: one apt at a time.
 consumers: plugins
-	@for t in lintian dpkg-deb rpm systemd-analyze nagios4 icinga2 zabbix_agentd dbus-daemon man; do command -v $$t >/dev/null || missing=1; done; \
+	@for t in lintian dpkg-deb rpm systemd-analyze nagios4 icinga2 zabbix_agentd dbus-daemon man mmdebstrap systemd-nspawn; do command -v $$t >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "make consumers: run as root to apt-get install the tools" >&2; exit 1; fi; \
 		apt-get -o DPkg::Lock::Timeout=600 update -qq; \
 		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
-			lintian rpm systemd nagios4-core icinga2-bin icinga2-common zabbix-agent dbus man-db; \
+			lintian rpm systemd nagios4-core icinga2-bin icinga2-common zabbix-agent dbus man-db \
+			mmdebstrap systemd-container; \
 	fi
 dbus: consumers
 
@@ -102,7 +104,9 @@ $(NFPM): deploy/package/go.mod deploy/package/go.sum
 # mmdebstrap of Debian 12 with systemd and Debian's mail daemons (minutes,
 # once; it reads the Debian sources apt uses here), then Carbonio's shape
 # on top (seconds, again whenever deploy/realnode/rootfs changes). Root.
-node:
+# After consumers, which installs mmdebstrap and systemd-nspawn: one apt at
+# a time (on a fresh machine, make test runs these side by side).
+node: consumers
 	deploy/realnode/rootfs/build.sh $(NODE)
 
 run: build consul
