@@ -114,14 +114,10 @@ func (f *fixture) status(ctx context.Context, args ...string) (int, string) {
 	return code, strings.TrimSpace(out)
 }
 
-// newestFailureLeads: `status` names the newest failure first and counts
-// the rest (issue 17, branch i17a). Until that lands, the line names the
-// first five failing checks by name, and a new failure on a node that
-// already has critical checks may be among the "and N more".
-const newestFailureLeads = false
-
-// assertStatusNames checks that the status line names one of ids first
-// (newestFailureLeads), or at all.
+// assertStatusNames checks that the status line names one of ids first:
+// `status` names the newest failure first and counts the rest, so a daemon
+// that just died leads the line also on a node with other critical checks
+// (DNS here).
 func assertStatusNames(t *testing.T, line string, checks map[string]*api.AgentCheck, ids []string) {
 	t.Helper()
 	var names []string
@@ -137,18 +133,12 @@ func assertStatusNames(t *testing.T, line string, checks map[string]*api.AgentCh
 	}
 	entries := line[i:]
 	entries = entries[strings.Index(entries, ": ")+2:]
-	first := false
-	named := false
 	for _, n := range names {
-		first = first || strings.HasPrefix(entries, n+": ")
-		named = named || strings.Contains(entries, n+": ")
+		if strings.HasPrefix(entries, n+": ") {
+			return
+		}
 	}
-	switch {
-	case newestFailureLeads && !first:
-		t.Errorf("status does not name the newest failure (%v) first: %s", names, line)
-	case !newestFailureLeads && !named:
-		t.Logf("status does not name the newest failure (%v) at all (issue 17: the newest failure should lead): %s", names, line)
-	}
+	t.Errorf("status does not name the newest failure (one of %v) first: %s", names, line)
 }
 
 // criticalNow lists the node's checks the agent holds as critical.
