@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -19,7 +21,9 @@ import (
 // the file's own (the path a socket was bound with differs from the one a
 // checker sees it by in another mount namespace or through /proc/PID/root).
 // Connecting instead would make a database log an aborted connection at
-// every check.
+// every check. On a stacked filesystem (FUSE, overlayfs) stat may show
+// another device or inode than the one the kernel bound the socket to: no
+// match there proves nothing, and the probe says it cannot tell.
 
 // sock_diag's AF_UNIX request and answer (linux/unix_diag.h).
 const (
@@ -48,7 +52,42 @@ func listening(st fs.FileInfo) error {
 			return nil
 		}
 	}
+	if t := fsType(sys.Dev); stackedFS(t) {
+		return fmt.Errorf("the socket file is on %s, whose inodes are not the ones the kernel binds sockets to", t)
+	}
 	return errNoListener
+}
+
+// stackedFS reports whether a filesystem type shows files of another
+// filesystem under inodes of its own (FUSE, overlayfs).
+func stackedFS(typ string) bool {
+	return typ == "fuse" || strings.HasPrefix(typ, "fuse.") || typ == "overlay"
+}
+
+// fsType is the type of the mounted filesystem with device dev, from
+// /proc/self/mountinfo (a read of /proc, which a hung mount cannot block);
+// "" when none is found.
+func fsType(dev uint64) string {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return ""
+	}
+	want := fmt.Sprintf("%d:%d", unix.Major(dev), unix.Minor(dev))
+	return mountinfoType(string(b), want)
+}
+
+// mountinfoType returns the filesystem type of the first line of a
+// mountinfo text whose major:minor is dev ("36 35 0:40 / /run rw - tmpfs
+// tmpfs rw": tmpfs for 0:40).
+func mountinfoType(mountinfo, dev string) string {
+	for _, line := range strings.Split(mountinfo, "\n") {
+		before, after, ok := strings.Cut(line, " - ")
+		fields, tail := strings.Fields(before), strings.Fields(after)
+		if ok && len(fields) >= 3 && fields[2] == dev && len(tail) > 0 {
+			return tail[0]
+		}
+	}
+	return ""
 }
 
 // boundFile is the file a listening socket is bound to.

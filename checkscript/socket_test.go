@@ -117,3 +117,27 @@ func TestSocketArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestMountinfoType: the filesystem type of a device, read from mountinfo,
+// and which types stack other filesystems' files under inodes of their own.
+func TestMountinfoType(t *testing.T) {
+	const mountinfo = `22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+36 22 0:40 / /run rw,nosuid shared:5 - tmpfs tmpfs rw,mode=755
+90 22 0:52 / /tmp/f rw,nosuid,nodev - fuse.faultfs faultfs-123 rw,user_id=0
+91 22 0:53 / /var/lib/docker/x rw - overlay overlay rw,lowerdir=/a,upperdir=/b`
+	for _, tt := range []struct {
+		dev, want string
+		stacked   bool
+	}{
+		{"8:1", "ext4", false},
+		{"0:40", "tmpfs", false},
+		{"0:52", "fuse.faultfs", true},
+		{"0:53", "overlay", true},
+		{"0:99", "", false},
+	} {
+		got := mountinfoType(mountinfo, tt.dev)
+		if got != tt.want || stackedFS(got) != tt.stacked {
+			t.Errorf("%s: %q (stacked %v), want %q (%v)", tt.dev, got, stackedFS(got), tt.want, tt.stacked)
+		}
+	}
+}
