@@ -382,14 +382,17 @@ func (l *lineLog) Lines() []string {
 }
 
 // Count returns how many lines contain s.
-func (l *lineLog) Count(s string) int {
-	n := 0
-	for _, line := range l.Lines() {
+func (l *lineLog) Count(s string) int { return len(l.Since(0, s)) }
+
+// Since returns the lines containing s logged after the first mark lines.
+func (l *lineLog) Since(mark int, s string) []string {
+	var out []string
+	for _, line := range l.Lines()[mark:] {
 		if strings.Contains(line, s) {
-			n++
+			out = append(out, line)
 		}
 	}
-	return n
+	return out
 }
 
 func (l *lineLog) String() string { return strings.Join(l.Lines(), "\n") }

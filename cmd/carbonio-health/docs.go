@@ -65,17 +65,22 @@ the daemon stores in Consul: the state and what explains it, without perfdata or
 their flags are listed under PROBES; ` + "`carbonio-health-check`" + ` runs the light ones in a smaller binary.`,
 	},
 	"status": {
-		args: "[-node NODE | -node '*'] [-role ROLE] [-service NAME] [-check ID] [-format nagios|json|zabbix-discovery]",
+		args: "[-node NODE | -node '*'] [-role ROLE] [-service NAME] [-check ID] [-format nagios|json|zabbix-discovery] [-timeout D]",
 		doc: `Reads Consul's health of this node (or another node, or every node), optionally narrowed to a role, a
 service or one check, and answers as a Nagios plugin: one line, the worst state wins, the failing checks' outputs
 named, perfdata counting ` + "`passing`" + `, ` + "`warning`" + ` and ` + "`critical`" + `. It never answers OK when it could
 not read: Consul unreachable, an ACL refusal, no check in scope or a bad flag are UNKNOWN (exit 3).
 
-A node whose agent the cluster cannot reach (` + "`serfHealth`" + ` critical) counts as one CRITICAL entry, and a node
-whose daemon stopped feeding its heartbeat as one UNKNOWN entry, instead of their stale checks. For the agent's own
-node the agent's view is read (it holds output changes at once); any other node from the catalog. ` + "`-format json`" + `
-prints every check with its source; ` + "`-format zabbix-discovery`" + ` the low-level discovery of Zabbix. The token
-needs only read access (` + "`carbonio-health setup -read-only`" + ` creates one).`,
+Freshness is decided per check, and the worst wins. A node whose agent the cluster cannot reach
+(` + "`serfHealth`" + ` critical) counts as one CRITICAL entry instead of its stale checks. On a node whose agent is alive but
+whose daemon heartbeat is critical (the daemon down, or its token refused), the TTL checks the daemon feeds are
+stale and count as one UNKNOWN entry, while the checks the agent runs itself (tcp, http, script) count as they are:
+daemon down and SMTP down is CRITICAL, naming SMTP. The failing checks are named newest first (by the catalog's
+` + "`ModifyIndex`" + `, which moves when a check's status changes), five at most, the rest counted. ` + "`-timeout`" + ` (10 s)
+bounds the query: an agent that does not answer gives UNKNOWN, not a hang. For the agent's own node the agent's
+view is read (it holds output changes at once); any other node from the catalog. ` + "`-format json`" + ` prints every
+check with its source; ` + "`-format zabbix-discovery`" + ` the low-level discovery of Zabbix. The token needs only read
+access (` + "`carbonio-health setup -read-only`" + ` creates one).`,
 	},
 	"setup": {
 		args:  "[-read-only] [-out FILE] [-owner USER] [-allow-widen] [-dry-run] [-config-dir DIR]...",
