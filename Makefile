@@ -68,12 +68,13 @@ $(PROMTOOL): deploy/prometheus-dev/go.mod deploy/prometheus-dev/go.sum | $(PROME
 	@touch $(PROMTOOL)
 
 # Debian's monitoring plugins, the reference our probes are compared with.
-plugins: $(PLUGINS)/check_disk
-$(PLUGINS)/check_disk:
+plugins: $(PLUGINS)/check_disk /usr/bin/nslookup
+$(PLUGINS)/check_disk /usr/bin/nslookup &:
 	@if [ "$$(id -u)" != 0 ]; then echo "make plugins: run as root to apt-get install monitoring-plugins" >&2; exit 1; fi
 	apt-get -o DPkg::Lock::Timeout=600 update -qq
+	@# check_dns runs nslookup (bind9-dnsutils), which the plugins do not depend on.
 	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
-		monitoring-plugins-basic monitoring-plugins-standard
+		monitoring-plugins-basic monitoring-plugins-standard bind9-dnsutils
 
 # The tools that consume what deploy/ ships, run on it by make test: lintian
 # and dpkg on the .deb, rpm on the .rpm, systemd-analyze on the unit, nagios4,
@@ -116,9 +117,10 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@# The test harnesses stay out of the product: only _test.go files import
-	@# registrar/consultest (Consul agents) and checkscript/faultfs (FUSE faults).
-	@out=$$($(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -Ev '^[^:]*/(consultest|faultfs):' | grep -E '/(registrar/consultest|checkscript/faultfs)( |$$)' || true); \
-		if [ -n "$$out" ]; then echo "non-test packages import a test harness (registrar/consultest, checkscript/faultfs):"; echo "$$out"; exit 1; fi
+	@# registrar/consultest (Consul agents), checkscript/faultfs (FUSE faults) and
+	@# checkscript/plugintest (the node the probes meet Debian's plugins on).
+	@out=$$($(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -Ev '^[^:]*/(consultest|faultfs|plugintest):' | grep -E '/(registrar/consultest|checkscript/faultfs|checkscript/plugintest)( |$$)' || true); \
+		if [ -n "$$out" ]; then echo "non-test packages import a test harness (registrar/consultest, checkscript/faultfs, checkscript/plugintest):"; echo "$$out"; exit 1; fi
 	@# carbonio-health-check, exec'd for every light probe's script check, links none of the
 	@# heavy probes' packages or libraries (checkscript/README.md, "Light and heavy probes"): no HCL, registrar, Consul API,
 	@# HTTP, TLS, DNS library, D-Bus, ICMP library, regexps.

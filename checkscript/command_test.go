@@ -21,15 +21,15 @@ func TestMain_Usage(t *testing.T) {
 		{"-h", []string{"-h"}, Unknown, "Usage: carbonio-health check <probe>", []string{"Probes:"}},
 		{"--help", []string{"--help"}, Unknown, "Usage: carbonio-health check <probe>", nil},
 		{"unknown probe", []string{"nosuch"}, Unknown, "NOSUCH UNKNOWN - unknown probe \"nosuch\"", []string{"Probes:"}},
-		{"probe -h", []string{"disk", "-h"}, Unknown, "Usage: carbonio-health check disk [flags]", []string{"-p", "-used-warning"}},
-		{"bad flag", []string{"load", "-x"}, Unknown, "LOAD UNKNOWN - load: flag provided but not defined: -x", []string{"Usage: carbonio-health check load"}},
-		{"missing required", []string{"tcp", "-H", "127.0.0.1"}, Unknown, "TCP UNKNOWN - tcp: -p: port", []string{"Usage: carbonio-health check tcp"}},
-		{"stray argument", []string{"users", "-w", "1", "extra"}, Unknown, "USERS UNKNOWN - users: unexpected argument \"extra\"", nil},
-		{"bad range", []string{"users", "-w", "10:5"}, Unknown, "USERS UNKNOWN - users: warning: Range format incorrect", nil},
+		{"probe -h", []string{"disk", "-h"}, Unknown, "Usage: carbonio-health check disk [flags] [W C] [PATH]", []string{"-p, --partition, --path", "--used-warning"}},
+		{"bad flag", []string{"load", "-x"}, Unknown, "LOAD UNKNOWN - load: invalid option -- 'x'", []string{"Usage: carbonio-health check load"}},
+		{"bad value", []string{"tcp", "-H", "127.0.0.1", "-p", "0"}, Unknown, "TCP UNKNOWN - tcp: Port must be a positive integer", []string{"Usage: carbonio-health check tcp"}},
+		{"stray argument", []string{"socket", "-p", "/x", "extra"}, Unknown, "SOCKET UNKNOWN - socket: unexpected argument \"extra\"", nil},
+		{"bad range", []string{"users", "-w", "10:5"}, Unknown, "USERS UNKNOWN - users: Range format incorrect", nil},
 		{"load inconsistency", []string{"load", "-w", "5,4", "-c", "3"}, Unknown, "LOAD UNKNOWN - load: Parameter inconsistency: 1-minute", nil},
 		{"bad timeout", []string{"users", "-t", "0"}, Unknown, "USERS UNKNOWN", nil},
 		{"probe typo", []string{"dsk", "-p", "/"}, Unknown, "DSK UNKNOWN - unknown probe \"dsk\"; did you mean \"disk\"?", []string{"Probes:", "Read more: man carbonio-health\n"}},
-		{"flag typo", []string{"disk", "-p", "/", "--wraning", "20%"}, Unknown, "DISK UNKNOWN - disk: flag provided but not defined: -wraning; did you mean -warning?", []string{"Usage: carbonio-health check disk", "Read more: man carbonio-health\n"}},
+		{"flag typo", []string{"disk", "-p", "/", "--wraning", "20%"}, Unknown, "DISK UNKNOWN - disk: unrecognized option '--wraning'; did you mean --warning?", []string{"Usage: carbonio-health check disk", "Read more: man carbonio-health\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,7 +55,7 @@ func TestMain_RunsProbe(t *testing.T) {
 	t.Setenv("HOST_VAR", t.TempDir()) // no utmp: nobody logged in
 	var out bytes.Buffer
 	code := Light.Main(context.Background(), []string{"users", "-w", "5", "-c", "10"}, &out)
-	if code != 0 || out.String() != "USERS OK - 0 users currently logged in|users=0;5;10;0\n" {
+	if code != 0 || out.String() != "USERS OK - 0 users currently logged in |users=0;5;10;0\n" {
 		t.Errorf("exit %d, output %q", code, out.String())
 	}
 	out.Reset()
@@ -66,7 +66,7 @@ func TestMain_RunsProbe(t *testing.T) {
 }
 
 func TestNewErrorsAreUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"-w"}, {"-w", "x"}, {"-t", "soon"}} {
+	for _, args := range [][]string{{"-w"}, {"-w", "5:1"}, {"-t", "soon"}} {
 		_, err := Light.New("users", args)
 		var ue *UsageError
 		if !errors.As(err, &ue) || ue.Probe != "users" || ue.Usage == "" {
@@ -105,7 +105,7 @@ func TestEveryProbeHasHelp(t *testing.T) {
 		if p.Label == "" || p.Summary == "" || p.Define == nil {
 			t.Errorf("probe %q lacks a label, summary or Define", p.Name)
 		}
-		if u := p.Usage(); !strings.Contains(u, "  -t value\n") || !strings.Contains(u, "  -timeout value\n") {
+		if u := p.Usage(); !strings.Contains(u, "-t, --timeout, --to VALUE") {
 			t.Errorf("probe %q usage lacks -t:\n%s", p.Name, u)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 func StringFlag(fs *flag.FlagSet, p *string, short, long, value, usage string) {
 	fs.StringVar(p, short, value, usage)
 	if long != "" {
-		fs.StringVar(p, long, value, "same as -"+short)
+		fs.StringVar(p, long, value, aliasPrefix+short)
 	}
 }
 
@@ -20,7 +20,7 @@ func StringFlag(fs *flag.FlagSet, p *string, short, long, value, usage string) {
 func BoolFlag(fs *flag.FlagSet, p *bool, short, long string, usage string) {
 	fs.BoolVar(p, short, false, usage)
 	if long != "" {
-		fs.BoolVar(p, long, false, "same as -"+short)
+		fs.BoolVar(p, long, false, aliasPrefix+short)
 	}
 }
 
@@ -33,7 +33,19 @@ func ListVar(fs *flag.FlagSet, p *[]string, short, long, usage string) {
 	}
 	fs.Func(short, usage, add)
 	if long != "" {
-		fs.Func(long, "same as -"+short, add)
+		fs.Func(long, aliasPrefix+short, add)
+	}
+}
+
+// Alias declares more names of the flag target, as the plugins accept
+// --partition for --path, or -wt for -w (check_tcp) and -to for -t.
+func Alias(fs *flag.FlagSet, target string, names ...string) {
+	f := fs.Lookup(target)
+	if f == nil {
+		panic("checkscript.Alias: no flag " + target)
+	}
+	for _, n := range names {
+		fs.Var(f.Value, n, aliasPrefix+target)
 	}
 }
 
@@ -55,3 +67,18 @@ func ParseSeconds(s string, max time.Duration) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// isSet reports whether the command line set any of the names.
+func isSet(fs *flag.FlagSet, names ...string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		for _, n := range names {
+			if f.Name == n {
+				set = true
+			}
+		}
+	})
+	return set
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -23,6 +22,7 @@ var loadProbe = Probe{
 	Define: func(fs *flag.FlagSet) func() (Check, error) {
 		return loadFlags(fs, &loadCheck{read: readLoad})
 	},
+	Syntax: ArgSyntax{NeedArgs: NoArguments},
 }
 
 // loadCheck compares the load averages with per-interval thresholds.
@@ -38,56 +38,74 @@ type loadCheck struct {
 var loadIntervals = [3]string{"1", "5", "15"}
 
 // loadFlags declares the flags of the load probe on fs, parsed into c,
-// which holds the probe's inputs.
+// which holds the probe's inputs. They are check_load's: thresholds
+// default to 0 (-c 3 alone warns on any load), a threshold that is not a
+// number is refused, and check_load's operands are read and ignored (its
+// code for them never runs).
 func loadFlags(fs *flag.FlagSet, c *loadCheck) func() (Check, error) {
-	var warn, crit string
-	StringFlag(fs, &warn, "w", "warning", "", "WLOAD1[,WLOAD5[,WLOAD15]]: warn above these loads (required)")
-	StringFlag(fs, &crit, "c", "critical", "", "CLOAD1[,CLOAD5[,CLOAD15]]: critical above these loads (required)")
+	var bad error
+	threshold := func(dst *[3]float64) func(string) error {
+		return func(s string) error {
+			if !parseLoadThreshold(s, dst) && bad == nil {
+				bad = errors.New("Warning threshold must be float or float triplet!")
+			}
+			return nil
+		}
+	}
+	fs.Func("w", "WLOAD1[,WLOAD5[,WLOAD15]]: warn above these loads (missing values repeat the last)", threshold(&c.warn))
+	Alias(fs, "w", "warning")
+	fs.Func("c", "CLOAD1[,CLOAD5[,CLOAD15]]: critical above these loads", threshold(&c.crit))
+	Alias(fs, "c", "critical")
 	BoolFlag(fs, &c.perCPU, "r", "percpu", "divide the load averages by the number of CPUs")
+	fs.Func("n", "number of top processes to show (accepted as check_load's; none is listed)", func(string) error { return nil })
+	Alias(fs, "n", "procs-to-show")
+	Operands(fs, "", func(string) error { return nil })
 	return func() (Check, error) {
-		var err error
-		if c.warn, err = parseLoadTriplet(warn); err != nil {
-			return nil, fmt.Errorf("-w: %w", err)
+		if bad != nil {
+			return nil, bad
 		}
-		if c.crit, err = parseLoadTriplet(crit); err != nil {
-			return nil, fmt.Errorf("-c: %w", err)
-		}
-		for i := range c.warn {
-			if c.warn[i] > c.crit[i] {
-				return nil, fmt.Errorf("Parameter inconsistency: %s-minute \"warning load\" is greater than \"critical load\"", loadIntervals[i])
+		for i, iv := range loadIntervals {
+			switch {
+			case c.crit[i] < 0:
+				return nil, fmt.Errorf("Critical threshold for %s-minute load average is not specified", iv)
+			case c.warn[i] < 0:
+				return nil, fmt.Errorf("Warning threshold for %s-minute load average is not specified", iv)
+			case c.warn[i] > c.crit[i]:
+				return nil, fmt.Errorf("Parameter inconsistency: %s-minute \"warning load\" is greater than \"critical load\"", iv)
 			}
 		}
 		return c, nil
 	}
 }
 
-// parseLoadTriplet reads "W1[,W5[,W15]]"; missing values repeat the last, as
-// check_load does. Unlike check_load, an empty field ("1,,3") is an error
-// rather than a silent 0.
-func parseLoadTriplet(s string) ([3]float64, error) {
-	var out [3]float64
-	if strings.TrimSpace(s) == "" {
-		return out, errors.New("threshold is required (float or float triplet)")
-	}
-	fields := strings.Split(s, ",")
-	if len(fields) > 3 {
-		return out, fmt.Errorf("%q has more than three values", s)
-	}
-	for i := range out {
-		if i >= len(fields) {
-			out[i] = out[i-1]
-			continue
+// parseLoadThreshold reads "W1[,W5[,W15]]" into th as check_load's
+// get_threshold does: up to three numbers, each read by strtod and
+// followed by one separator; missing values repeat the last one read (an
+// empty field reads 0 and is repeated: "1,,3" is 1,0,0). It reports false
+// when s does not start with a number.
+func parseLoadThreshold(s string, th *[3]float64) bool {
+	str, i, valid := 0, 0, false
+	for ; i < 3; i++ {
+		v, n := Strtod(s[str:])
+		th[i] = v
+		if n == 0 {
+			break
 		}
-		v, err := parseNumber(strings.TrimSpace(fields[i]))
-		if err != nil {
-			return out, fmt.Errorf("threshold must be float or float triplet: %w", err)
+		valid = true
+		str += n + 1
+		if len(s) <= str {
+			break
 		}
-		if v < 0 {
-			return out, fmt.Errorf("%q: load thresholds are not negative", s)
-		}
-		out[i] = v
 	}
-	return out, nil
+	if i == 0 && !valid {
+		return false
+	}
+	if i < 3 && i != 2 {
+		for n := i; n < 3; n++ {
+			th[n] = th[i]
+		}
+	}
+	return true
 }
 
 // readLoad reads /proc/loadavg (and, for -r, the CPU count) through
@@ -220,22 +238,35 @@ func evaluateLoad(avg [3]float64, cpus int, perCPU bool, warn, crit [3]float64) 
 	} else {
 		res.Summary = total
 	}
+	milli := func(v float64) string { return fmt.Sprintf("%.3f", v) }
 	for i, iv := range loadIntervals {
+		item := Perfdata{Label: "load" + iv, Value: avg[i], Format: "%.3f", Min: "0", Fields: 4}
 		if perCPU {
-			res.Perfdata = append(res.Perfdata, Perfdata{Label: "load" + iv, Value: round3(avg[i]), Min: "0"})
+			res.Perfdata = append(res.Perfdata, item)
+			item = Perfdata{Label: "scaled_load" + iv, Value: cmp[i], Format: "%.3f", Min: "0", Fields: 4}
 		}
-		label := "load" + iv
-		if perCPU {
-			label = "scaled_load" + iv
-		}
-		res.Perfdata = append(res.Perfdata, Perfdata{Label: label, Value: round3(cmp[i]),
-			Warn: FormatFloat(warn[i]), Crit: FormatFloat(crit[i]), Min: "0"})
+		item.Warn, item.Crit = milli(warn[i]), milli(crit[i])
+		res.Perfdata = append(res.Perfdata, item)
 	}
+	res.Steady = steadyLoad(res.Status, warn, crit)
 	return res
 }
 
-// round3 keeps the three decimals check_load prints in perfdata.
-func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+// steadyLoad is the load's steady form: the state and its thresholds, as
+// the three averages move all the time (and which one crosses a threshold
+// moves on a loaded node without a change of state).
+func steadyLoad(s Status, warn, crit [3]float64) string {
+	join := func(t [3]float64) string {
+		return FormatFloat(t[0]) + "," + FormatFloat(t[1]) + "," + FormatFloat(t[2])
+	}
+	switch s {
+	case OK:
+		return "load average under the warning thresholds (" + join(warn) + ")"
+	case Warning:
+		return "load average over a warning threshold (" + join(warn) + ")"
+	}
+	return "load average over a critical threshold (" + join(crit) + ")"
+}
 
 // HostProc returns a path under $HOST_PROC (default /proc), as gopsutil
 // reads it, so tests and containers can point the probes at another /proc.

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-func TestParseLoadTriplet(t *testing.T) {
+func TestParseLoadThreshold(t *testing.T) {
 	tests := []struct {
 		in   string
 		want [3]float64
@@ -20,19 +20,22 @@ func TestParseLoadTriplet(t *testing.T) {
 		{in: "5", want: [3]float64{5, 5, 5}},
 		{in: "5,4", want: [3]float64{5, 4, 4}},
 		{in: "1,2,3", want: [3]float64{1, 2, 3}},
-		{in: " 0.5 , 1.5 ,2.5", want: [3]float64{0.5, 1.5, 2.5}},
+		{in: " 0.5,1.5 ,2.5", want: [3]float64{0.5, 1.5, 0}},
+		{in: "0.5 , 1.5", want: [3]float64{0.5, 0, 0}}, // one separator after each number: " ," stops it
 		{in: "0", want: [3]float64{0, 0, 0}},
+		{in: "1,,3", want: [3]float64{1, 0, 0}}, // check_load reads the empty field as 0, and repeats it
+		{in: "1,2,3,4", want: [3]float64{1, 2, 3}},
+		{in: "1;2", want: [3]float64{1, 2, 2}},
+		{in: "5x", want: [3]float64{5, 5, 5}},
+		{in: "-1", want: [3]float64{-1, -1, -1}}, // refused later: "not specified"
 		{in: "", bad: true},
 		{in: "a", bad: true},
-		{in: "1,,3", bad: true}, // check_load silently reads 0 here
-		{in: "1,2,3,4", bad: true},
-		{in: "-1", bad: true},
-		{in: "NaN", bad: true},
 	}
 	for _, tt := range tests {
-		got, err := parseLoadTriplet(tt.in)
-		if (err != nil) != tt.bad || (!tt.bad && got != tt.want) {
-			t.Errorf("parseLoadTriplet(%q) = %v, %v", tt.in, got, err)
+		var got [3]float64
+		ok := parseLoadThreshold(tt.in, &got)
+		if ok == tt.bad || (!tt.bad && got != tt.want) {
+			t.Errorf("parseLoadThreshold(%q) = %v, %v", tt.in, got, ok)
 		}
 	}
 }
@@ -49,13 +52,13 @@ func TestEvaluateLoad(t *testing.T) {
 		want   string
 	}{
 		{"plugins.md", [3]float64{0.04, 0.70, 0.69}, 1, false, w, c,
-			"LOAD OK - total load average: 0.04, 0.70, 0.69|load1=0.04;1;2;0 load5=0.7;1;2;0 load15=0.69;1;2;0"},
+			"LOAD OK - total load average: 0.04, 0.70, 0.69|load1=0.040;1.000;2.000;0; load5=0.700;1.000;2.000;0; load15=0.690;1.000;2.000;0;"},
 		{"equal is not above", [3]float64{1, 2, 0}, 1, false, w, c, "LOAD WARNING - total load average: 1.00, 2.00, 0.00"},
 		{"any interval warns", [3]float64{0, 0, 1.01}, 1, false, w, c, "LOAD WARNING"},
 		{"critical wins", [3]float64{1.5, 2.5, 0}, 1, false, w, c, "LOAD CRITICAL"},
 		{"critical on 15", [3]float64{0, 0, 2.01}, 1, false, w, c, "LOAD CRITICAL"},
 		{"per cpu", [3]float64{0.04, 0.70, 0.69}, 2, true, w, c,
-			"LOAD OK - scaled load average: 0.02, 0.35, 0.34 - total load average: 0.04, 0.70, 0.69|load1=0.04;;;0 scaled_load1=0.02;1;2;0 load5=0.7;;;0 scaled_load5=0.35;1;2;0 load15=0.69;;;0 scaled_load15=0.345;1;2;0"},
+			"LOAD OK - scaled load average: 0.02, 0.35, 0.34 - total load average: 0.04, 0.70, 0.69|load1=0.040;;;0; scaled_load1=0.020;1.000;2.000;0; load5=0.700;;;0; scaled_load5=0.350;1.000;2.000;0; load15=0.690;;;0; scaled_load15=0.345;1.000;2.000;0;"},
 		{"per cpu scales the decision", [3]float64{3, 3, 3}, 4, true, w, c, "LOAD OK - scaled load average: 0.75, 0.75, 0.75"},
 		{"per cpu without count", [3]float64{3, 0, 0}, 0, true, w, c, "LOAD CRITICAL - scaled load average: 3.00"},
 	}
@@ -82,7 +85,7 @@ func TestLoadFromHostProc(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-w", "5", "-c", "10"}, "LOAD WARNING - total load average: 0.80, 4.40, 8.20|load1=0.8;5;10;0"},
+		{[]string{"-w", "5", "-c", "10"}, "LOAD WARNING - total load average: 0.80, 4.40, 8.20|load1=0.800;5.000;10.000;0;"},
 		{[]string{"-w", "1,5,8", "-c", "2,6,8.1"}, "LOAD CRITICAL"},
 		{[]string{"-r", "-w", "1,1.5,2", "-c", "2,2,3"}, "LOAD WARNING - scaled load average: 0.20, 1.10, 2.05 - total load average: 0.80, 4.40, 8.20"},
 	}
@@ -139,9 +142,18 @@ func TestLoadArguments(t *testing.T) {
 		{[]string{"--warning", "1,2,3", "--critical", "1,2,3", "--percpu"}, ""},
 		{[]string{"-w", "5,4", "-c", "3"}, `Parameter inconsistency: 1-minute "warning load" is greater than "critical load"`},
 		{[]string{"-w", "1,4", "-c", "3"}, `Parameter inconsistency: 5-minute`},
-		{[]string{"-w", "1"}, "-c: threshold is required"},
-		{[]string{"-c", "1"}, "-w: threshold is required"},
-		{[]string{"-w", "a", "-c", "3"}, "-w: threshold must be float or float triplet"},
+		{[]string{"-w", "1"}, `Parameter inconsistency: 1-minute`}, // -c defaults to 0, as check_load's
+		{[]string{"-c", "1"}, ""},
+		{[]string{"-r"}, ""},
+		{[]string{"-rw1", "-c2,3"}, ""},
+		{[]string{"--warn=1", "--crit", "2", "-n", "5", "extra"}, ""},
+		{[]string{"-w", "-1", "-c", "3"}, "Warning threshold for 1-minute load average is not specified"},
+		{[]string{"-w", "1", "-c", "3,-1"}, "Critical threshold for 5-minute load average is not specified"},
+		{[]string{"-w", "a", "-c", "3"}, "Warning threshold must be float or float triplet!"},
+		{[]string{"-w", "1", "-c", "x"}, "Warning threshold must be float or float triplet!"},
+		{[]string{}, "Could not parse arguments"},
+		{[]string{"-x"}, "invalid option -- 'x'"},
+		{[]string{"-w"}, "option requires an argument -- 'w'"},
 	}
 	for _, tt := range tests {
 		_, err := Light.New("load", tt.args)

@@ -1,6 +1,7 @@
 package checkscript
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -20,6 +21,13 @@ type Perfdata struct {
 	Warn, Crit string
 	// Min and Max bound the value, empty when unknown.
 	Min, Max string
+	// Format prints Value with fmt ("%.3f" as check_load, "%f" as the
+	// plugins' fperfdata); empty prints the shortest exact form.
+	Format string
+	// Fields is how many ';' fields follow the value at least, empty ones
+	// included ("load1=0.040;1.000;2.000;0;" has 4); 0 drops trailing
+	// empty fields.
+	Fields int
 }
 
 // String formats the item. Trailing empty fields are dropped as the
@@ -30,15 +38,18 @@ func (p Perfdata) String() string {
 	b.WriteByte('=')
 	if p.NoValue {
 		b.WriteByte('U')
+	} else if p.Format != "" {
+		fmt.Fprintf(&b, p.Format, p.Value)
+		b.WriteString(p.UOM)
 	} else {
 		b.WriteString(FormatFloat(p.Value))
 		b.WriteString(p.UOM)
 	}
 	fields := []string{p.Warn, p.Crit, p.Min, p.Max}
-	last := -1
+	last := min(p.Fields, len(fields)) - 1
 	for i, f := range fields {
 		if f != "" {
-			last = i
+			last = max(last, i)
 		}
 	}
 	for i := 0; i <= last; i++ {

@@ -154,3 +154,41 @@ func rangeText(r *Range) string {
 	}
 	return r.String()
 }
+
+// ParsePluginRange reads a range as the plugins' parse_range_string does:
+// numbers as strtod reads them (a word that is no number counts as 0, text
+// after a number is ignored: "5%" is 5), an empty end is open. Only a
+// start after the end is an error (the plugins' "Range format
+// incorrect"). The probes that stand for a plugin read -w/-c with it, so
+// that a command line means what it means to the plugin; ParseRange is the
+// strict form for our own probes.
+func ParsePluginRange(s string) (Range, error) {
+	r := Range{Start: 0, End: math.Inf(1), text: s}
+	body := s
+	if strings.HasPrefix(body, "@") {
+		r.Inside = true
+		body = body[1:]
+	}
+	end := body
+	if i := strings.IndexByte(body, ':'); i >= 0 {
+		if strings.HasPrefix(body, "~") {
+			r.Start = math.Inf(-1)
+		} else {
+			r.Start = Atof(body[:i])
+		}
+		end = body[i+1:]
+	}
+	if end != "" {
+		r.End = Atof(end)
+	}
+	if r.Start > r.End {
+		return Range{}, fmt.Errorf("%w: %q starts after it ends", ErrRangeFormat, s)
+	}
+	return r, nil
+}
+
+// ParsePluginThresholds is ParseThresholds with ParsePluginRange: the
+// plugins' set_thresholds.
+func ParsePluginThresholds(warn, crit string) (Thresholds, error) {
+	return parseThresholdsWith(warn, crit, ParsePluginRange)
+}

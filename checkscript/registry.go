@@ -32,8 +32,17 @@ type Probe struct {
 	Summary string
 	// Define declares the probe's flags on fs and returns the constructor
 	// called once the flags are parsed. The constructor validates and must not
-	// do I/O: it also runs when a declaration is validated.
+	// do I/O: it also runs when a declaration is validated. The flags are
+	// set in the order of the command line (see parseArgs); operands go
+	// where Operands says.
 	Define func(fs *flag.FlagSet) func() (Check, error)
+	// Syntax is how the plugin the probe stands for reads its operands.
+	Syntax ArgSyntax
+	// ArgRank orders the flags of a declaration's args (an HCL object,
+	// which has no order): by rank, then by name. Flags that apply to what
+	// follows them need it: disk's thresholds before its paths (-p, rank
+	// 1), the paths before -i/-I (rank 2). Flags it does not name rank 0.
+	ArgRank map[string]int
 }
 
 // Registry is a set of probes by name: Light in this package, every probe
@@ -51,7 +60,7 @@ type Registry map[string]Probe
 // TestProbesTable checks that the keys match the names.
 var Light = Registry{
 	"dirsize": dirsizeProbe,
-	"disk":    diskProbe,
+	"disk":    DiskProbe(nil),
 	"load":    loadProbe,
 	"socket":  socketProbe,
 	"tcp":     TCPProbe(nil),
@@ -101,8 +110,9 @@ func (e *UsageError) Error() string {
 func (e *UsageError) Unwrap() error { return e.Err }
 
 // New builds the named probe of r from its arguments, as given after
-// `carbonio-health check <probe>`. Every probe accepts -t/--timeout (seconds,
-// or a Go duration such as 1500ms; default 10 s). Errors are *UsageError.
+// `carbonio-health check <probe>`, read as getopt_long reads the plugin's
+// (parseArgs). Every probe accepts -t/--timeout (seconds, or a Go duration
+// such as 1500ms; default 10 s; -to as the plugins). Errors are *UsageError.
 func (r Registry) New(name string, args []string) (Check, error) {
 	p, ok := r.Lookup(name)
 	if !ok {
@@ -118,11 +128,8 @@ func (p Probe) Build(define func(fs *flag.FlagSet) func() (Check, error), args [
 	name := p.Name
 	timeout := DefaultTimeout
 	fs, build := p.flagSet(define, &timeout)
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, p.Syntax); err != nil {
 		return nil, &UsageError{Probe: name, Err: flagHint(err, fs), Usage: p.Usage()}
-	}
-	if fs.NArg() > 0 {
-		return nil, &UsageError{Probe: name, Err: fmt.Errorf("unexpected argument %q", fs.Arg(0)), Usage: p.Usage()}
 	}
 	c, err := build()
 	if err != nil {
@@ -131,13 +138,18 @@ func (p Probe) Build(define func(fs *flag.FlagSet) func() (Check, error), args [
 	return &timed{check: c, timeout: timeout}, nil
 }
 
+// declareTimeout declares -t, --timeout and the plugins' -to.
+func declareTimeout(fs *flag.FlagSet, timeout *time.Duration) {
+	fs.Var((*timeoutFlag)(timeout), "t", "timeout in seconds (or a duration like 1500ms)")
+	Alias(fs, "t", "timeout", "to")
+}
+
 // flagSet declares the probe's flags, and -t/--timeout into *timeout.
 func (p Probe) flagSet(define func(fs *flag.FlagSet) func() (Check, error), timeout *time.Duration) (*flag.FlagSet, func() (Check, error)) {
 	fs := flag.NewFlagSet(p.Name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	build := define(fs)
-	fs.Var((*timeoutFlag)(timeout), "t", "timeout in seconds (or a duration like 1500ms)")
-	fs.Var((*timeoutFlag)(timeout), "timeout", "same as -t")
+	declareTimeout(fs, timeout)
 	return fs, build
 }
 
@@ -156,25 +168,77 @@ func (p Probe) Usage() string { return p.UsageAs("carbonio-health check") }
 func (p Probe) UsageAs(prog string) string {
 	fs := p.FlagSet()
 	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: %s %s [flags]\n%s\n\nFlags:\n", prog, p.Name, p.Summary)
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
+	operands := ""
+	if op := fs.Lookup(operandFlag); op != nil {
+		operands = " " + op.Usage
+	}
+	fmt.Fprintf(&b, "Usage: %s %s [flags]%s\n%s\n\nFlags:\n", prog, p.Name, operands, p.Summary)
+	writeFlags(&b, fs)
 	return b.String()
 }
 
-// flagHint adds the nearest flag's name to the flag package's error for
-// an undefined flag.
+// writeFlags lists fs's flags, each with its other names: "-w, --warning".
+func writeFlags(b *strings.Builder, fs *flag.FlagSet) {
+	names := map[string][]string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if c := canonical(f); c != f.Name {
+			names[c] = append(names[c], f.Name)
+		}
+	})
+	fs.VisitAll(func(f *flag.Flag) {
+		if canonical(f) != f.Name || f.Name == operandFlag {
+			return
+		}
+		b.WriteString(" ")
+		for i, n := range append([]string{f.Name}, names[f.Name]...) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if len(n) == 1 {
+				b.WriteString(" -" + n)
+			} else {
+				b.WriteString(" --" + n)
+			}
+		}
+		if !isBoolFlag(f) {
+			b.WriteString(" VALUE")
+		}
+		b.WriteString("\n    \t" + f.Usage)
+		switch f.DefValue {
+		case "", "0", "false", "[]", "0s":
+		default:
+			fmt.Fprintf(b, " (default %s)", f.DefValue)
+		}
+		b.WriteByte('\n')
+	})
+}
+
+// flagHint adds the nearest flag's name to parseArgs' error for a flag
+// that is not declared: "invalid option -- 'x'", "unrecognized option
+// '--wraning'; did you mean --warning?".
 func flagHint(err error, fs *flag.FlagSet) error {
-	const undefined = "flag provided but not defined: -"
 	msg := err.Error()
-	if !strings.HasPrefix(msg, undefined) {
+	var given string
+	switch {
+	case strings.HasPrefix(msg, "unrecognized option '--"):
+		given = strings.TrimSuffix(strings.TrimPrefix(msg, "unrecognized option '--"), "'")
+	case strings.HasPrefix(msg, "invalid option -- '"):
+		given = strings.TrimSuffix(strings.TrimPrefix(msg, "invalid option -- '"), "'")
+	default:
 		return err
 	}
-	given := strings.TrimLeft(strings.TrimPrefix(msg, undefined), "-")
 	var names []string
-	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-	if n := Nearest(given, names); n != "" {
-		return fmt.Errorf("%w; did you mean -%s?", err, n)
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name != operandFlag {
+			names = append(names, f.Name)
+		}
+	})
+	if n := Nearest(given, names); n != "" && n != given {
+		dash := "-"
+		if len(n) > 1 {
+			dash = "--"
+		}
+		return fmt.Errorf("%w; did you mean %s%s?", err, dash, n)
 	}
 	return err
 }

@@ -76,6 +76,12 @@ type Result struct {
 	Steady string
 	// Perfdata is printed after "|" in the plugin guidelines' syntax.
 	Perfdata []Perfdata
+	// Colon prints "LABEL STATUS: summary", as check_dns prints a measured
+	// answer, instead of the guidelines' "LABEL STATUS - summary".
+	Colon bool
+	// PerfLead prints '|' even without perfdata, and a space before each
+	// item, as check_disk does (and check_ping without a reply).
+	PerfLead bool
 }
 
 // String formats the result as one plugin output line:
@@ -88,13 +94,17 @@ func (r Result) String() string {
 	}
 	b.WriteString(r.Status.String())
 	if r.Summary != "" {
-		b.WriteString(" - ")
+		if r.Colon {
+			b.WriteString(": ")
+		} else {
+			b.WriteString(" - ")
+		}
 		b.WriteString(r.Summary)
 	}
-	if len(r.Perfdata) > 0 {
+	if len(r.Perfdata) > 0 || r.PerfLead {
 		b.WriteByte('|')
 		for i, p := range r.Perfdata {
-			if i > 0 {
+			if i > 0 || r.PerfLead {
 				b.WriteByte(' ')
 			}
 			b.WriteString(p.String())

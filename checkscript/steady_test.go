@@ -5,41 +5,60 @@ import (
 	"testing"
 )
 
-// TestSteadyString: the steady form keeps state, paths, ports, answers and
-// the thresholds crossed, and drops what moves between two runs of a calm
+// TestSteadyString: the steady form keeps state, paths, ports and the
+// thresholds crossed, and drops what moves between two runs of a calm
 // node. Each row evaluates the probe twice with different measurements
-// (through its pure evaluation where it has one) and wants one same line.
-// The probes in packages of their own (dnsprobe, pingprobe) test theirs.
+// (through its pure evaluation) and wants one same line. The probes in
+// packages of their own test theirs, and allprobes' TestSteadyRegistry
+// drives every probe of the registry through real inputs.
 func TestSteadyString(t *testing.T) {
 	load := func(a float64) Result {
 		return evaluateLoad([3]float64{a, a / 2, a / 4}, 2, true, [3]float64{1.5, 1.25, 1}, [3]float64{3, 2.5, 2})
 	}
-	disk := func(st Status, free string, used float64) Result {
-		return Result{Label: "DISK", Status: st, Summary: "free space: /opt " + free + " (80% inode=96%); /var 12MiB (" + free[:1] + "% inode=96%);",
-			Perfdata: []Perfdata{{Label: "/opt", Value: used, UOM: "B", Warn: "216442539212", Crit: "243497856614", Min: "0"}}}
+	at := atRange
+	mib := diskOptions{unit: diskUnit{"MiB", 1 << 20}}
+	disk := func(avail uint64, args diskArgs) Result {
+		st := fsStats{Total: 100 << 30, Free: avail, Avail: avail, Files: 1000, FilesFree: 900}
+		l, err := args.limits()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evaluateDisks([]diskEntry{{label: "/opt", dir: "/opt", members: []string{"/opt"}, limits: l}},
+			map[string]fsStats{"/opt": st}, mib)
 	}
-	tcp := func(s string) Result {
-		return Result{Label: "TCP", Status: OK, Summary: s + " second response time on 127.0.0.1 port 25",
-			Perfdata: []Perfdata{{Label: "time", Value: 0.001, UOM: "s", Min: "0"}}}
+	tcp := func(elapsed float64) Result {
+		c := &tcpCheck{host: "127.0.0.1", hostGiven: true, port: 25, network: "tcp", warn: ptr(0.5), mismatchState: Warning}
+		return c.evaluate(elapsed, "220 mail ESMTP", true, DefaultTimeout)
 	}
+	users := func(n int) Result {
+		th, _ := ParsePluginThresholds("1", "4")
+		return evaluateUsers(n, th)
+	}
+	free := diskArgs{warnFreePct: at("20%"), critFreePct: at("10%")}
 	tests := []struct {
 		name string
 		a, b Result
 		want string
 	}{
-		{"disk calm", disk(OK, "75302MiB", 18832818176), disk(OK, "65290MiB", 18832838656), "DISK OK - free space within the thresholds on /opt /var"},
-		{"disk full", disk(Critical, "7530MiB", 18832818176), disk(Critical, "7290MiB", 18832838656), "DISK CRITICAL - free space: /opt (80% inode=96%); /var (7% inode=96%);"},
+		{"disk calm", disk(75<<30, free), disk(60<<30, free), "DISK OK - free space within the thresholds on /opt"},
+		{"disk full", disk(15<<30, free), disk(12<<30, free), "DISK WARNING - /opt free space at or below the warning threshold 20%"},
+		{"disk full, in MiB", disk(900<<20, diskArgs{warnFreeUnits: at("1000")}), disk(700<<20, diskArgs{warnFreeUnits: at("1000")}),
+			"DISK WARNING - /opt free space at or below the warning threshold 1000 MiB"},
 		{"load calm", load(0.2), load(0.9), "LOAD OK - load average under the warning thresholds (1.5,1.25,1)"},
 		{"load high, whichever averages cross", load(6.2), load(9.1), "LOAD CRITICAL - load average over a critical threshold (3,2.5,2)"},
-		{"tcp", tcp("0.000"), tcp("0.012"), "TCP OK - connected to 127.0.0.1 port 25"},
-		{"users: nothing moves, perfdata goes", Result{Label: "USERS", Summary: "0 users currently logged in", Perfdata: []Perfdata{{Label: "users"}}},
-			Result{Label: "USERS", Summary: "0 users currently logged in"}, "USERS OK - 0 users currently logged in"},
+		{"tcp", tcp(0.0001), tcp(0.012), "TCP OK - connected to 127.0.0.1 port 25"},
+		{"tcp slow", tcp(0.7), tcp(0.9), "TCP WARNING - connected to 127.0.0.1 port 25: response time over the warning threshold 0.5 s"},
+		{"users", users(0), users(1), "USERS OK - number of logged-in users within the thresholds"},
+		{"users over", users(2), users(3), "USERS WARNING - number of logged-in users over the warning threshold 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a, b := tt.a.SteadyString(), tt.b.SteadyString()
 			if a != tt.want || b != tt.want {
 				t.Errorf("steady forms\n  %q\n  %q\nwant %q (full: %q)", a, b, tt.want, tt.a.String())
+			}
+			if tt.a.String() == tt.b.String() {
+				t.Errorf("the two full lines are the same: %q", tt.a.String())
 			}
 		})
 	}

@@ -10,8 +10,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+	"unicode"
 )
 
 // TLSClient runs a TLS handshake over raw without verifying the chain (as
@@ -34,10 +34,13 @@ func TCPProbe(client TLSClient) Probe {
 	return Probe{
 		Name:    "tcp",
 		Label:   "TCP",
-		Summary: "A TCP port accepts connections and, with -e, answers the expected banner (like check_tcp).",
+		Summary: "A TCP port (or a unix socket) accepts connections and, with -e, answers the expected text (like check_tcp).",
 		Define: func(fs *flag.FlagSet) func() (Check, error) {
 			return tcpFlags(fs, &tcpCheck{readIdle: 2 * time.Second, tls: client})
 		},
+		// check_tcp's getopt stops at the first operand, but a host given
+		// first is taken before the flags are read.
+		Syntax: ArgSyntax{StopAtOperand: true, LeadingOperand: true, NeedArgs: "No arguments found"},
 	}
 }
 
@@ -45,14 +48,20 @@ func TCPProbe(client TLSClient) Probe {
 // one of -e matches, sends -q and reports the response time, as check_tcp.
 type tcpCheck struct {
 	host          string
+	hostGiven     bool // -H: the output names the host ("on HOST port N")
+	network       string
 	port          int
 	send, quit    string
 	expect        []string
 	expectAll     bool
+	hide          bool // -j: the answer is not printed
+	maxBytes      int
+	delay         time.Duration
 	refusedState  Status
 	mismatchState Status
 	warn, crit    *float64 // response seconds, strict >
-	useTLS, sni   bool
+	useTLS        bool
+	sni           string // --sni: the server name sent in the TLS handshake
 	// starttls is the protocol whose STARTTLS upgrades the plain
 	// connection to TLS before -s/-e/-q ("" for none; tcp_starttls.go).
 	starttls  string
@@ -60,7 +69,7 @@ type tcpCheck struct {
 	certWarn  int // days
 	certCrit  int // days
 	// readIdle is how long to wait for more data once some arrived without
-	// matching -e; check_tcp waits about 2 s before calling it a mismatch.
+	// matching -e; check_tcp waits 2 s before calling it a mismatch.
 	readIdle time.Duration
 	tls      TLSClient // nil: no TLS
 }
@@ -69,62 +78,141 @@ type tcpCheck struct {
 const maxExpectBytes = 64 << 10
 
 // tcpFlags declares the flags of the tcp probe on fs, parsed into c,
-// which holds the probe's inputs.
+// which holds the probe's inputs. They are check_tcp's, read as it reads
+// them: -E applies to the -s and -q that follow it, -wt/-ct/-to are -w,
+// -c and -t, the host may come first without -H (127.0.0.1 by default), a
+// host starting with '/' is a unix socket.
 func tcpFlags(fs *flag.FlagSet, c *tcpCheck) func() (Check, error) {
-	var port, refused, mismatch, warn, crit, days string
-	var escape bool
-	StringFlag(fs, &c.host, "H", "hostname", "", "host name or address, or the absolute path of a unix socket (required)")
-	StringFlag(fs, &port, "p", "port", "", "port number (required, but for a unix socket)")
-	StringFlag(fs, &c.send, "s", "send", "", "string to send to the server")
-	ListVar(fs, &c.expect, "e", "expect", "string to expect in the answer, substring match (repeatable; any matches unless -A)")
-	StringFlag(fs, &c.quit, "q", "quit", "", "string to send to the server before closing (\\r\\n is appended)")
-	BoolFlag(fs, &c.expectAll, "A", "all", "every -e string must match")
-	BoolFlag(fs, &escape, "E", "escape", "interpret \\n, \\r, \\t and \\\\ in -s and -q")
-	StringFlag(fs, &refused, "r", "refuse", "crit", "state on connection refused: ok, warn or crit")
-	StringFlag(fs, &mismatch, "M", "mismatch", "warn", "state when the answer does not match -e: ok, warn or crit")
-	StringFlag(fs, &warn, "w", "warning", "", "response time in seconds above which to warn")
-	StringFlag(fs, &crit, "c", "critical", "", "response time in seconds above which to go critical")
+	var bad []error
+	fail := func(err error) error { bad = append(bad, err); return nil }
+	escape := false
+	c.refusedState, c.mismatchState, c.network = Critical, Warning, "tcp"
+	fs.Func("H", "host name, address, [IPv6 address] or unix socket path (default 127.0.0.1, or the first argument)", func(s string) error {
+		c.host, c.hostGiven = s, true
+		return nil
+	})
+	Alias(fs, "H", "hostname")
+	fs.Func("p", "port number (without one, port 0: check_tcp's connection refused)", func(s string) error {
+		if !IsIntPos(s) {
+			return fail(errors.New("Port must be a positive integer"))
+		}
+		c.port = Atoi(s)
+		return nil
+	})
+	Alias(fs, "p", "port")
+	fs.BoolFunc("E", "interpret \\n, \\r, \\t and \\\\ in the -s and -q that follow; -q then gets no \\r\\n", func(string) error {
+		escape = true
+		return nil
+	})
+	Alias(fs, "E", "escape")
+	fs.Func("s", "string to send to the server", func(s string) error {
+		c.send = s
+		if escape {
+			c.send = unescapeTCP(s)
+		}
+		return nil
+	})
+	Alias(fs, "s", "send")
+	ListVar(fs, &c.expect, "e", "expect", "string to expect anywhere in the answer (repeatable; any matches unless -A)")
+	fs.Func("q", "string to send to the server before closing (\\r\\n is appended unless -E came before)", func(s string) error {
+		c.quit = s + "\r\n"
+		if escape {
+			c.quit = unescapeTCP(s)
+		}
+		return nil
+	})
+	Alias(fs, "q", "quit")
+	BoolFlag(fs, &c.expectAll, "A", "all", "every -e string must be in the answer")
+	BoolFlag(fs, &c.hide, "j", "jail", "do not print the answer")
+	fs.Func("m", "stop reading after this many bytes", func(s string) error {
+		if !IsIntPos(s) {
+			return fail(errors.New("Maxbytes must be a positive integer"))
+		}
+		c.maxBytes = Atoi(s)
+		return nil
+	})
+	Alias(fs, "m", "maxbytes")
+	fs.Func("d", "seconds to wait between sending and reading (not counted in the response time)", func(s string) error {
+		if !IsIntPos(s) {
+			return fail(errors.New("Delay must be a positive integer"))
+		}
+		c.delay = time.Duration(Atoi(s)) * time.Second
+		return nil
+	})
+	Alias(fs, "d", "delay")
+	fs.Func("r", "state on a refused (or failed) connection: ok, warn or crit (default crit)", func(s string) error {
+		st, ok := stateName(s)
+		if !ok {
+			return fail(errors.New("Refuse must be one of ok, warn, crit"))
+		}
+		c.refusedState = st
+		return nil
+	})
+	Alias(fs, "r", "refuse")
+	fs.Func("M", "state when the answer does not match -e: ok, warn or crit (default warn)", func(s string) error {
+		st, ok := stateName(s)
+		if !ok {
+			return fail(errors.New("Mismatch must be one of ok, warn, crit"))
+		}
+		c.mismatchState = st
+		return nil
+	})
+	Alias(fs, "M", "mismatch")
+	fs.Func("w", "response time in seconds above which to warn", func(s string) error {
+		c.warn = ptr(Atof(s))
+		return nil
+	})
+	Alias(fs, "w", "warning", "wt")
+	fs.Func("c", "response time in seconds above which to go critical", func(s string) error {
+		c.crit = ptr(Atof(s))
+		return nil
+	})
+	Alias(fs, "c", "critical", "ct")
 	BoolFlag(fs, &c.useTLS, "S", "ssl", "connect with TLS (the certificate chain is not verified, as check_tcp)")
-	fs.BoolVar(&c.sni, "sni", false, "send the host name as TLS SNI (implies -S)")
-	StringFlag(fs, &days, "D", "certificate", "", "WARN[,CRIT] minimum days the certificate must stay valid (implies -S)")
+	fs.Func("sni", "server name to send in the TLS handshake (implies -S)", func(s string) error {
+		c.sni, c.useTLS = s, true
+		return nil
+	})
+	fs.Func("D", "WARN[,CRIT] minimum days the certificate must stay valid (implies -S)", func(s string) error {
+		w, cr, err := parseCertDays(s)
+		if err != nil {
+			return fail(err)
+		}
+		c.certWarn, c.certCrit, c.checkCert, c.useTLS = w, cr, true, true
+		return nil
+	})
+	Alias(fs, "D", "certificate")
 	fs.StringVar(&c.starttls, "starttls", "", "upgrade the plain connection with the protocol's STARTTLS before -s/-e/-q: smtp (as check_smtp -S); -D applies to the certificate")
+	fs.BoolFunc("4", "connect over IPv4", func(string) error { c.network = "tcp4"; return nil })
+	Alias(fs, "4", "use-ipv4")
+	fs.BoolFunc("6", "connect over IPv6", func(string) error { c.network = "tcp6"; return nil })
+	Alias(fs, "6", "use-ipv6")
+	ignored := func(string) error { return nil }
+	fs.Func("C", "accepted, as check_tcp does; changes nothing", ignored)
+	Alias(fs, "C", "critical-codes")
+	fs.Func("W", "accepted, as check_tcp does; changes nothing", ignored)
+	Alias(fs, "W", "warning-codes")
+	fs.BoolFunc("v", "accepted, as check_tcp does; prints nothing more", ignored)
+	Alias(fs, "v", "verbose")
+	var operands []string
+	Operands(fs, "[HOST]", func(s string) error { operands = append(operands, s); return nil })
 	return func() (Check, error) {
-		var err error
-		if c.host == "" {
-			return nil, errors.New("-H HOST is required")
+		if len(bad) > 0 {
+			return nil, bad[0]
 		}
-		if c.unix() {
-			if port != "" {
-				return nil, fmt.Errorf("-p %s: %s is a unix socket, which has no port", port, c.host)
+		if !c.hostGiven {
+			c.host = "127.0.0.1"
+			if len(operands) > 0 {
+				c.host = operands[0]
 			}
-		} else if c.port, err = strconv.Atoi(port); err != nil || c.port < 1 || c.port > 65535 {
-			return nil, fmt.Errorf("-p: port %q must be a number in 1..65535", port)
 		}
-		if c.refusedState, err = parseStateName(refused); err != nil {
-			return nil, fmt.Errorf("-r: %w", err)
-		}
-		if c.mismatchState, err = parseStateName(mismatch); err != nil {
-			return nil, fmt.Errorf("-M: %w", err)
-		}
-		if c.warn, err = parseResponseSeconds(warn); err != nil {
-			return nil, fmt.Errorf("-w: %w", err)
-		}
-		if c.crit, err = parseResponseSeconds(crit); err != nil {
-			return nil, fmt.Errorf("-c: %w", err)
-		}
-		if days != "" {
-			if c.certWarn, c.certCrit, err = parseCertDays(days); err != nil {
-				return nil, fmt.Errorf("-D: %w", err)
-			}
-			c.checkCert, c.useTLS = true, true
-		}
-		if c.sni {
-			c.useTLS = true
+		if strings.HasPrefix(c.host, "/") {
+			c.network = "unix"
 		}
 		switch c.starttls {
 		case "":
 		case "smtp":
-			if c.useTLS && !c.checkCert && !c.sni {
+			if c.useTLS && !c.checkCert && c.sni == "" {
 				return nil, errors.New("--starttls and -S: the connection starts in plain text and is upgraded, -S would start it in TLS")
 			}
 			if c.tls == nil {
@@ -136,51 +224,62 @@ func tcpFlags(fs *flag.FlagSet, c *tcpCheck) func() (Check, error) {
 		if c.useTLS && c.tls == nil {
 			return nil, errors.New("-S, --sni and -D need TLS, which carbonio-health-check does not link: run `carbonio-health check tcp`")
 		}
-		if escape {
-			c.send, c.quit = unescapeTCP(c.send), unescapeTCP(c.quit)
-		}
-		if c.quit != "" && !escape {
-			c.quit += "\r\n" // check_tcp's default, unless -E asks for exact bytes
-		}
 		return c, nil
 	}
 }
 
-// parseStateName reads check_tcp's -r/-M values.
-func parseStateName(s string) (Status, error) {
-	switch strings.ToLower(s) {
-	case "ok":
-		return OK, nil
-	case "warn", "warning":
-		return Warning, nil
-	case "crit", "critical":
-		return Critical, nil
+// stateName reads check_tcp's -r/-M values as it compares them: by their
+// first letters ("ok…", "warn…", "crit…").
+func stateName(s string) (Status, bool) {
+	switch {
+	case strings.HasPrefix(s, "ok"):
+		return OK, true
+	case strings.HasPrefix(s, "warn"):
+		return Warning, true
+	case strings.HasPrefix(s, "crit"):
+		return Critical, true
 	}
-	return Unknown, fmt.Errorf("state %q is not ok, warn or crit", s)
+	return Unknown, false
 }
 
-// parseResponseSeconds reads an optional non-negative number of seconds.
-func parseResponseSeconds(s string) (*float64, error) {
-	if s == "" {
-		return nil, nil
-	}
-	v, err := parseNumber(s)
-	if err != nil {
-		return nil, err
-	}
-	if v < 0 {
-		return nil, fmt.Errorf("%q is negative", s)
-	}
-	return &v, nil
-}
-
-// unescapeTCP expands the escapes check_tcp's -E accepts.
+// unescapeTCP expands the escapes check_tcp's -E accepts: \n, \r, \t
+// and \\; any other escaped character stands for itself.
 func unescapeTCP(s string) string {
-	return strings.NewReplacer(`\n`, "\n", `\r`, "\r", `\t`, "\t", `\\`, `\`).Replace(s)
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 >= len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
 }
 
 func (c *tcpCheck) result(s Status, summary string, pd []Perfdata) Result {
 	return Result{Label: "TCP", Status: s, Summary: summary, Perfdata: pd}
+}
+
+// where names the peer as check_tcp does: "127.0.0.1 port 25" with -H,
+// "port 25" for a host given as an operand, "socket /run/x.sock".
+func (c *tcpCheck) where() string {
+	switch {
+	case c.network == "unix":
+		return "socket " + c.host
+	case c.hostGiven:
+		return fmt.Sprintf("%s port %d", c.host, c.port)
+	}
+	return fmt.Sprintf("port %d", c.port)
 }
 
 // Run performs one exchange. Without a deadline on ctx it applies
@@ -190,12 +289,12 @@ func (c *tcpCheck) Run(ctx context.Context) Result {
 	defer cancel()
 	deadline, _ := ctx.Deadline()
 	start := time.Now()
-	network, addr := "tcp", net.JoinHostPort(c.host, strconv.Itoa(c.port))
-	if c.unix() {
-		network, addr = "unix", c.host
+	addr := c.host
+	if c.network != "unix" {
+		addr = net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(c.host, "["), "]"), strconv.Itoa(c.port))
 	}
 	var d net.Dialer
-	raw, err := d.DialContext(ctx, network, addr)
+	raw, err := d.DialContext(ctx, c.network, addr)
 	if err != nil {
 		return c.dialFailure(ctx, err, timeout)
 	}
@@ -223,61 +322,106 @@ func (c *tcpCheck) Run(ctx context.Context) Result {
 			return c.ioFailure(ctx, "sending to", err, timeout)
 		}
 	}
+	if c.delay > 0 {
+		if !sleep(ctx, c.delay) {
+			return socketTimeout("TCP", timeout)
+		}
+		start = start.Add(c.delay) // check_tcp leaves the delay out of the time
+	}
 	var answer string
+	matched := true
 	if len(c.expect) > 0 {
-		data, matched, err := c.readExpect(conn, deadline)
-		answer = FirstLine(data)
+		data, ok, err := c.readExpect(conn, deadline)
 		if err != nil && data == "" {
 			return c.ioFailure(ctx, "receiving from", err, timeout)
 		}
-		if !matched {
-			pd := c.perfdata(time.Since(start).Seconds(), timeout)
-			if answer == "" {
-				return c.result(c.mismatchState, "No data received from host", pd)
-			}
-			return c.result(c.mismatchState, "Unexpected response from host/socket: "+answer, pd)
+		if data == "" {
+			return c.result(Critical, "No data received from host", nil)
 		}
+		answer, matched = FirstLine(strings.TrimRightFunc(data, unicode.IsSpace)), ok
 	}
 	if c.quit != "" {
 		_, _ = io.WriteString(conn, c.quit) // best effort, as check_tcp
 	}
-	elapsed := time.Since(start).Seconds()
-	status := OK
-	if c.crit != nil && elapsed > *c.crit {
-		status = Critical
-	} else if c.warn != nil && elapsed > *c.warn {
-		status = Warning
-	}
-	summary := fmt.Sprintf("%.3f second response time on %s", elapsed, c.where())
-	if c.starttls != "" {
-		summary += " (STARTTLS)"
-	}
-	if len(c.expect) > 0 {
-		summary += " [" + answer + "]"
-	}
-	return c.result(status, summary, c.perfdata(elapsed, timeout))
+	return c.evaluate(time.Since(start).Seconds(), answer, matched, timeout)
 }
 
-func (c *tcpCheck) perfdata(elapsed float64, timeout time.Duration) []Perfdata {
-	elapsed = math.Round(elapsed*1e6) / 1e6 // microseconds, as check_tcp's %f
-	pd := Perfdata{Label: "time", Value: elapsed, UOM: "s", Min: "0", Max: FormatFloat(timeout.Seconds())}
+// evaluate is check_tcp's verdict on one exchange: the response time
+// against -w/-c (strict >, critical first), then the answer against -e (a
+// mismatch takes the -M state unless the time is critical).
+func (c *tcpCheck) evaluate(elapsed float64, answer string, matched bool, timeout time.Duration) Result {
+	status := OK
+	var steady string
+	if c.crit != nil && elapsed > *c.crit {
+		status, steady = Critical, "response time over the critical threshold "+FormatFloat(*c.crit)+" s"
+	} else if c.warn != nil && elapsed > *c.warn {
+		status, steady = Warning, "response time over the warning threshold "+FormatFloat(*c.warn)+" s"
+	}
+	pd := c.perfdata(elapsed, timeout, matched)
+	if !matched {
+		if status != Critical {
+			status = c.mismatchState
+		}
+		res := c.result(status, "Unexpected response from host/socket on "+c.where(), pd)
+		if answer != "" && !c.hide {
+			res.Summary = "Unexpected response from host/socket: " + answer
+		}
+		res.Steady = fmt.Sprintf("unexpected response from %s (expected '%s')", c.where(), strings.Join(c.expect, "', '"))
+		return res
+	}
+	res := c.result(status, fmt.Sprintf("%.3f second response time on %s", elapsed, c.where()), pd)
+	if c.starttls != "" {
+		res.Summary += " (STARTTLS)"
+	}
+	if answer != "" && !c.hide {
+		res.Summary += " [" + answer + "]"
+	}
+	res.Steady = "connected to " + c.where()
+	if steady != "" {
+		res.Steady += ": " + steady
+	}
+	return res
+}
+
+// perfdata is check_tcp's time item: "time=0.000359s;;;0.000000;10.000000",
+// the thresholds printed as 0 after a mismatch.
+func (c *tcpCheck) perfdata(elapsed float64, timeout time.Duration, matched bool) []Perfdata {
+	pd := Perfdata{Label: "time", Value: elapsed, UOM: "s", Format: "%f", Min: CFloat(0), Max: CFloat(math.Floor(timeout.Seconds()))}
 	if c.warn != nil {
-		pd.Warn = FormatFloat(*c.warn)
+		pd.Warn = CFloat(*c.warn)
 	}
 	if c.crit != nil {
-		pd.Crit = FormatFloat(*c.crit)
+		pd.Crit = CFloat(*c.crit)
+	}
+	if !matched {
+		pd.Warn, pd.Crit = zeroIfSet(pd.Warn), zeroIfSet(pd.Crit)
 	}
 	return []Perfdata{pd}
+}
+
+func zeroIfSet(s string) string {
+	if s == "" {
+		return ""
+	}
+	return CFloat(0)
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // handshake runs the TLS handshake and, with -D, the certificate check.
 // ok is false when res is the final answer.
 func (c *tcpCheck) handshake(ctx context.Context, raw net.Conn, timeout time.Duration) (net.Conn, Result, bool) {
-	serverName := ""
-	if c.sni && net.ParseIP(c.host) == nil {
-		serverName = c.host
-	}
-	tc, leaf, err := c.tls(ctx, raw, serverName)
+	tc, leaf, err := c.tls(ctx, raw, c.sni)
 	if err != nil {
 		if ctx.Err() != nil || isTimeout(err) {
 			return nil, socketTimeout("TCP", timeout), false
@@ -290,7 +434,9 @@ func (c *tcpCheck) handshake(ctx context.Context, raw net.Conn, timeout time.Dur
 		}
 		st, msg := certExpiry(leaf.CommonName, leaf.NotAfter, time.Now(), c.certWarn, c.certCrit)
 		if st != OK {
-			return nil, c.result(st, msg, nil), false
+			res := c.result(st, msg, nil)
+			res.Steady = certSteady(leaf.CommonName, leaf.NotAfter, time.Now(), st, c.certWarn, c.certCrit)
+			return nil, res, false
 		}
 	}
 	return tc, Result{}, true
@@ -299,9 +445,13 @@ func (c *tcpCheck) handshake(ctx context.Context, raw net.Conn, timeout time.Dur
 // readExpect reads until the answer matches -e, the peer closes, the peer
 // stays silent for readIdle after sending something, or the deadline passes.
 func (c *tcpCheck) readExpect(conn net.Conn, deadline time.Time) (string, bool, error) {
-	buf := make([]byte, 4096)
+	buf := make([]byte, 1024)
 	var got []byte
-	for len(got) < maxExpectBytes {
+	limit := maxExpectBytes
+	if c.maxBytes > 0 {
+		limit = c.maxBytes
+	}
+	for len(got) < limit {
 		dl := deadline
 		if len(got) > 0 {
 			if idle := time.Now().Add(c.readIdle); idle.Before(dl) {
@@ -342,6 +492,8 @@ func matchExpect(data string, expect []string, all bool) bool {
 	return all
 }
 
+// dialFailure words a failed connect as check_tcp: a name that does not
+// resolve is CRITICAL, any other failure takes the -r state.
 func (c *tcpCheck) dialFailure(ctx context.Context, err error, timeout time.Duration) Result {
 	var dnsErr *net.DNSError
 	switch {
@@ -349,10 +501,10 @@ func (c *tcpCheck) dialFailure(ctx context.Context, err error, timeout time.Dura
 		return socketTimeout("TCP", timeout)
 	case errors.As(err, &dnsErr):
 		return c.result(Critical, "Invalid hostname, address or socket: "+c.host, nil)
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return c.result(c.refusedState, fmt.Sprintf("connect to %s: Connection refused", c.connectTo()), nil)
+	case c.network == "unix":
+		return c.result(c.refusedState, fmt.Sprintf("connect to file socket %s: %s", c.host, ErrText(err)), nil)
 	}
-	return c.result(Critical, fmt.Sprintf("connect to %s: %s", c.connectTo(), ErrText(err)), nil)
+	return c.result(c.refusedState, fmt.Sprintf("connect to address %s and port %d: %s", c.host, c.port, ErrText(err)), nil)
 }
 
 func (c *tcpCheck) ioFailure(ctx context.Context, what string, err error, timeout time.Duration) Result {
@@ -360,24 +512,4 @@ func (c *tcpCheck) ioFailure(ctx context.Context, what string, err error, timeou
 		return socketTimeout("TCP", timeout)
 	}
 	return c.result(Critical, fmt.Sprintf("error %s %s: %s", what, c.where(), ErrText(err)), nil)
-}
-
-// unix reports whether -H is a unix socket's path (as check_tcp, an
-// absolute path).
-func (c *tcpCheck) unix() bool { return strings.HasPrefix(c.host, "/") }
-
-// where names the endpoint in answers: "127.0.0.1 port 25", "socket /p".
-func (c *tcpCheck) where() string {
-	if c.unix() {
-		return "socket " + c.host
-	}
-	return fmt.Sprintf("%s port %d", c.host, c.port)
-}
-
-// connectTo names the endpoint in connection errors, as check_tcp does.
-func (c *tcpCheck) connectTo() string {
-	if c.unix() {
-		return "file socket " + c.host
-	}
-	return fmt.Sprintf("address %s and port %d", c.host, c.port)
 }

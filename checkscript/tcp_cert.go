@@ -1,9 +1,7 @@
 package checkscript
 
 import (
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -11,21 +9,18 @@ import (
 // certTimeLayout prints dates as check_tcp does ("Fri Nov 27 11:32:46 2026 +0000").
 const certTimeLayout = "Mon Jan _2 15:04:05 2006 -0700"
 
-// parseCertDays reads check_tcp's -D WARN[,CRIT] (CRIT defaults to 0).
+// parseCertDays reads check_tcp's -D WARN[,CRIT] (CRIT defaults to 0):
+// each a non-negative integer, else check_tcp's "Invalid certificate
+// expiration period".
 func parseCertDays(s string) (warn, crit int, err error) {
 	w, c, hasCrit := strings.Cut(s, ",")
-	if warn, err = strconv.Atoi(strings.TrimSpace(w)); err != nil || warn < 0 {
-		return 0, 0, fmt.Errorf("%q: warning days must be a non-negative integer", s)
+	if !IsIntNonNeg(w) {
+		return 0, 0, fmt.Errorf("Invalid certificate expiration period - %s", w)
 	}
-	if hasCrit {
-		if crit, err = strconv.Atoi(strings.TrimSpace(c)); err != nil || crit < 0 {
-			return 0, 0, fmt.Errorf("%q: critical days must be a non-negative integer", s)
-		}
+	if hasCrit && !IsIntNonNeg(c) {
+		return 0, 0, fmt.Errorf("Invalid certificate expiration period - %s", c)
 	}
-	if crit > warn {
-		return 0, 0, errors.New("critical days must not exceed warning days")
-	}
-	return warn, crit, nil
+	return Atoi(w), Atoi(c), nil
 }
 
 // certExpiry judges a certificate's remaining validity the way the plugins'
@@ -57,4 +52,20 @@ func certExpiry(cn string, notAfter, now time.Time, warnDays, critDays int) (Sta
 		return Critical, fmt.Sprintf("Certificate '%s' just expired (%s).", cn, stamp)
 	}
 	return OK, fmt.Sprintf("Certificate '%s' will expire on %s.", cn, stamp)
+}
+
+// certSteady is the steady form of a certificate near or past its end: the
+// date and the threshold reached, not the days, hours or minutes left,
+// which count down while the state holds.
+func certSteady(cn string, notAfter, now time.Time, st Status, warnDays, critDays int) string {
+	stamp := notAfter.UTC().Format(certTimeLayout)
+	switch {
+	case !notAfter.After(now):
+		return fmt.Sprintf("Certificate '%s' expired on %s.", cn, stamp)
+	case st == Warning:
+		return fmt.Sprintf("Certificate '%s' expires on %s, within the warning threshold of %d day(s).", cn, stamp, warnDays)
+	case notAfter.Sub(now) < 24*time.Hour:
+		return fmt.Sprintf("Certificate '%s' expires on %s, within its last day.", cn, stamp)
+	}
+	return fmt.Sprintf("Certificate '%s' expires on %s, within the critical threshold of %d day(s).", cn, stamp, critDays)
 }

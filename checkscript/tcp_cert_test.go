@@ -41,6 +41,31 @@ func TestCertExpiry(t *testing.T) {
 	}
 }
 
+// TestCertSteady: a certificate counting down its days, hours or minutes
+// keeps one steady form while its state holds.
+func TestCertSteady(t *testing.T) {
+	notAfter := time.Date(2026, 12, 24, 12, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	for _, tt := range []struct {
+		lefts      []time.Duration
+		warn, crit int
+		want       string
+	}{
+		{[]time.Duration{20 * day, 19 * day, 12*day + 3*time.Hour}, 30, 7, "Certificate 'cn' expires on Thu Dec 24 12:00:00 2026 +0000, within the warning threshold of 30 day(s)."},
+		{[]time.Duration{7 * day, 2 * day}, 30, 7, "Certificate 'cn' expires on Thu Dec 24 12:00:00 2026 +0000, within the critical threshold of 7 day(s)."},
+		{[]time.Duration{5 * time.Hour, 42 * time.Minute}, 30, 7, "Certificate 'cn' expires on Thu Dec 24 12:00:00 2026 +0000, within its last day."},
+		{[]time.Duration{-day, -2 * day}, 30, 7, "Certificate 'cn' expired on Thu Dec 24 12:00:00 2026 +0000."},
+	} {
+		for _, left := range tt.lefts {
+			now := notAfter.Add(-left)
+			st, _ := certExpiry("cn", notAfter, now, tt.warn, tt.crit)
+			if got := certSteady("cn", notAfter, now, st, tt.warn, tt.crit); got != tt.want {
+				t.Errorf("%s left: %q, want %q", left, got, tt.want)
+			}
+		}
+	}
+}
+
 func TestParseCertDays(t *testing.T) {
 	tests := []struct {
 		in         string
@@ -48,8 +73,9 @@ func TestParseCertDays(t *testing.T) {
 		bad        bool
 	}{
 		{in: "30", warn: 30}, {in: "30,7", warn: 30, crit: 7}, {in: " 5 , 5 ", warn: 5, crit: 5},
-		{in: "", bad: true}, {in: "x", bad: true}, {in: "-1", bad: true}, {in: "5,x", bad: true},
-		{in: "5,9", bad: true}, {in: "1.5", bad: true},
+		{in: "5,9", warn: 5, crit: 9}, // check_tcp does not compare them
+		{in: "", warn: 0},             // is_intnonneg("") holds in C: strtol reads 0
+		{in: "x", bad: true}, {in: "-1", bad: true}, {in: "5,x", bad: true}, {in: "1.5", bad: true},
 	}
 	for _, tt := range tests {
 		w, c, err := parseCertDays(tt.in)
@@ -66,16 +92,21 @@ func TestTCPArguments(t *testing.T) {
 	}{
 		{[]string{"-H", "h", "-p", "25"}, ""},
 		{[]string{"--hostname", "h", "--port", "25", "--ssl", "--certificate", "30,7", "--refuse", "ok", "--mismatch", "crit"}, ""},
-		{[]string{"-p", "25"}, "-H HOST is required"},
-		{[]string{"-H", "h"}, "-p: port"},
-		{[]string{"-H", "h", "-p", "0"}, "-p: port"},
-		{[]string{"-H", "h", "-p", "65536"}, "-p: port"},
-		{[]string{"-H", "h", "-p", "x"}, "-p: port"},
-		{[]string{"-H", "h", "-p", "25", "-r", "maybe"}, "-r: state"},
-		{[]string{"-H", "h", "-p", "25", "-M", ""}, "-M: state"},
-		{[]string{"-H", "h", "-p", "25", "-w", "-1"}, "-w:"},
-		{[]string{"-H", "h", "-p", "25", "-c", "NaN"}, "-c:"},
-		{[]string{"-H", "h", "-p", "25", "-D", "1,5"}, "-D:"},
+		{[]string{"-p", "25"}, ""}, // 127.0.0.1, as check_tcp
+		{[]string{"h", "-p", "25", "-wt", "1", "-ct", "2", "-to", "3", "-j", "-m", "10", "-d", "1", "-4", "-v"}, ""},
+		{[]string{"-p", "25", "h"}, ""},
+		{[]string{"-H", "/run/x.sock"}, ""},
+		{[]string{"-H", "h", "-p", "25", "-r", "okay", "-M", "critical", "--sni", "x.test"}, ""},
+		{[]string{"-H", "h", "-p", "25", "-w", "-1", "-c", "NaN"}, ""}, // strtod reads them, as check_tcp
+		{[]string{"-H", "h"}, ""}, // port 0, refused when it runs, as check_tcp
+		{[]string{"-H", "h", "-p", "0"}, "Port must be a positive integer"},
+		{[]string{"-H", "h", "-p", "x"}, "Port must be a positive integer"},
+		{[]string{"-H", "h", "-p", "25", "-r", "maybe"}, "Refuse must be one of ok, warn, crit"},
+		{[]string{"-H", "h", "-p", "25", "-M", ""}, "Mismatch must be one of ok, warn, crit"},
+		{[]string{"-H", "h", "-p", "25", "-m", "0"}, "Maxbytes must be a positive integer"},
+		{[]string{"-H", "h", "-p", "25", "-d", "x"}, "Delay must be a positive integer"},
+		{[]string{"-H", "h", "-p", "25", "-D", "1.5"}, "Invalid certificate expiration period"},
+		{[]string{}, "No arguments found"},
 	}
 	for _, tt := range tests {
 		_, err := testProbes.New("tcp", tt.args)
@@ -87,11 +118,22 @@ func TestTCPArguments(t *testing.T) {
 		}
 	}
 	tc := &tcpCheck{tls: testTLS}
-	newWith(t, "tcp", []string{"-H", "h", "-p", "1", "-D", "3", "-q", "QUIT", "-s", "x"}, func(fs *flag.FlagSet) func() (Check, error) {
+	newWith(t, "tcp", []string{"-H", "h", "-p", "1", "-D", "3", "-q", "QUIT", "-s", `x\n`}, func(fs *flag.FlagSet) func() (Check, error) {
 		return tcpFlags(fs, tc)
 	})
-	if !tc.useTLS || !tc.checkCert || tc.quit != "QUIT\r\n" || tc.send != "x" {
+	if !tc.useTLS || !tc.checkCert || tc.quit != "QUIT\r\n" || tc.send != `x\n` {
 		t.Errorf("-D should imply TLS and -q get CRLF: %+v", tc)
+	}
+	// -E applies to the -s and -q after it, and -q then gets no CRLF.
+	tc = &tcpCheck{}
+	newWith(t, "tcp", []string{"-H", "h", "-p", "1", "-s", `a\n`, "-E", "-q", `QUIT\n`}, func(fs *flag.FlagSet) func() (Check, error) {
+		return tcpFlags(fs, tc)
+	})
+	if tc.send != `a\n` || tc.quit != "QUIT\n" {
+		t.Errorf("-E order: send %q quit %q", tc.send, tc.quit)
+	}
+	if got := unescapeTCP(`a\tb\\c\xd\`); got != "a\tb\\cxd\\" {
+		t.Errorf("unescapeTCP = %q", got)
 	}
 }
 

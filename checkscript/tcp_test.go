@@ -3,21 +3,17 @@ package checkscript
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"flag"
 	"io"
-	"math/big"
 	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/zextras/carbonio-health/checkscript/plugintest"
 )
 
 // serveTCP runs handler for every connection to a fresh 127.0.0.1 listener
@@ -97,7 +93,10 @@ func TestTCPExchanges(t *testing.T) {
 		{"pop3", []string{"-H", "127.0.0.1", "-p", p(pop), "-e", "+OK", "-q", "QUIT"}, OK, "TCP OK - "},
 		{"any of two", []string{"-H", "127.0.0.1", "-p", p(smtp), "-e", "250", "-e", "220"}, OK, "TCP OK - "},
 		{"all of two", []string{"-H", "127.0.0.1", "-p", p(closing), "-e", "250", "-e", "220", "-A"}, Warning, "TCP WARNING - Unexpected response from host/socket: 220 short/lived"},
-		{"send expect", []string{"-H", "127.0.0.1", "-p", p(silentEcho), "-s", `hello\r\n`, "-E", "-e", "echo:hello"}, OK, "TCP OK - "},
+		{"send expect", []string{"-H", "127.0.0.1", "-p", p(silentEcho), "-E", "-s", `hello\r\n`, "-e", "echo:hello"}, OK, "TCP OK - "},
+		{"host first", []string{"127.0.0.1", "-p", p(smtp), "-e", "220"}, OK, "TCP OK - 0.0"},
+		{"jail", []string{"127.0.0.1", "-p", p(closing), "-e", "+OK", "-j"}, Warning, "TCP WARNING - Unexpected response from host/socket on port " + p(closing) + "|time="},
+		{"no data", []string{"-H", "127.0.0.1", "-p", p(silentEcho), "-e", "x", "-t", "1"}, Critical, "TCP CRITICAL - Socket timeout after 1 seconds"},
 		{"mismatch default warn", []string{"-H", "127.0.0.1", "-p", p(closing), "-e", "+OK"}, Warning, "TCP WARNING - Unexpected response from host/socket: 220 short/lived|time="},
 		{"mismatch crit", []string{"-H", "127.0.0.1", "-p", p(closing), "-e", "+OK", "-M", "crit"}, Critical, "TCP CRITICAL - Unexpected response"},
 		{"mismatch ok", []string{"-H", "127.0.0.1", "-p", p(closing), "-e", "+OK", "-M", "ok"}, OK, "TCP OK - Unexpected response"},
@@ -122,7 +121,7 @@ func TestTCPExchanges(t *testing.T) {
 				t.Errorf("output is not one clean plugin line: %q", line)
 			}
 			if r.Status == OK && strings.Contains(line, "response time") {
-				if len(r.Perfdata) != 1 || r.Perfdata[0].Label != "time" || r.Perfdata[0].UOM != "s" || r.Perfdata[0].Max != "10" {
+				if len(r.Perfdata) != 1 || r.Perfdata[0].Label != "time" || r.Perfdata[0].UOM != "s" || r.Perfdata[0].Max != "10.000000" {
 					t.Errorf("perfdata = %+v", r.Perfdata)
 				}
 			}
@@ -196,31 +195,13 @@ func TestTCPMismatchIdle(t *testing.T) {
 	}
 }
 
-// selfSigned returns a TLS config with a certificate valid until notAfter.
-func selfSigned(t *testing.T, cn string, notAfter time.Time) *tls.Config {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: cn},
-		DNSNames:     []string{cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     notAfter,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-}
-
 func TestTCPTLS(t *testing.T) {
 	// The certificate has 2.5 days left: check_tcp counts whole days (2).
 	notAfter := time.Now().Add(60 * time.Hour)
-	cfg := selfSigned(t, "mail.example.test", notAfter)
+	cfg, err := plugintest.SelfSignedTLS("mail.example.test", notAfter)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var sniMu sync.Mutex
 	var sni []string
 	cfg.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
@@ -242,7 +223,7 @@ func TestTCPTLS(t *testing.T) {
 		{"cert warn", []string{"-D", "5"}, "TCP WARNING - Certificate 'mail.example.test' expires in 2 day(s) (" + stamp + ")."},
 		{"cert crit", []string{"-D", "5,2"}, "TCP CRITICAL - Certificate 'mail.example.test' expires in 2 day(s) (" + stamp + ")."},
 		{"cert boundary", []string{"-D", "2,1"}, "TCP WARNING - Certificate"},
-		{"sni", []string{"--sni", "-e", "* OK"}, "TCP OK - "},
+		{"sni", []string{"--sni", "localhost", "-e", "* OK"}, "TCP OK - "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

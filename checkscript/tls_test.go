@@ -22,7 +22,7 @@ func UseTLSClient(client TLSClient) bool {
 // TestLightTCPRefusesTLS: Light's tcp, which carbonio-health-check runs,
 // refuses the TLS flags with a message naming the binary that has them.
 func TestLightTCPRefusesTLS(t *testing.T) {
-	for _, args := range [][]string{{"-S"}, {"--ssl"}, {"--sni"}, {"-D", "5"}} {
+	for _, args := range [][]string{{"-S"}, {"--ssl"}, {"--sni", "h.test"}, {"-D", "5"}} {
 		_, err := Light.New("tcp", append([]string{"-H", "h", "-p", "443"}, args...))
 		if err == nil || !strings.Contains(err.Error(), "carbonio-health check tcp") {
 			t.Errorf("Light tcp %q: error %v", args, err)

@@ -19,6 +19,7 @@ var usersProbe = Probe{
 	Define: func(fs *flag.FlagSet) func() (Check, error) {
 		return usersFlags(fs, &usersCheck{count: countUsers})
 	},
+	Syntax: ArgSyntax{StopAtOperand: true, NeedArgs: NoArguments},
 }
 
 // usersCheck counts utmp USER_PROCESS entries against -w/-c ranges.
@@ -31,17 +32,33 @@ type usersCheck struct {
 }
 
 // usersFlags declares the flags of the users probe on fs, parsed into c,
-// which holds the probe's inputs.
+// which holds the probe's inputs: check_users' -w and -c ranges, or its
+// old form `users W C` (operands).
 func usersFlags(fs *flag.FlagSet, c *usersCheck) func() (Check, error) {
 	var warn, crit string
-	// check_users 2.3.3 requires both and crashes (SIGSEGV) with only -w;
-	// here either may be left out.
 	StringFlag(fs, &warn, "w", "warning", "", "warning range on the number of users (e.g. 5, or @0:0)")
 	StringFlag(fs, &crit, "c", "critical", "", "critical range on the number of users (e.g. 10)")
+	fs.Bool("v", false, "accepted, as check_users does; changes nothing")
+	var operands []string
+	Operands(fs, "[WARN [CRIT]]", func(s string) error { operands = append(operands, s); return nil })
 	return func() (Check, error) {
-		t, err := ParseThresholds(warn, crit)
+		// check_users 2.3.3 requires both and crashes (SIGSEGV) with only
+		// one; here either may be left out.
+		if !isSet(fs, "w", "warning") && len(operands) > 0 {
+			warn, operands = operands[0], operands[1:]
+		}
+		if !isSet(fs, "c", "critical") && len(operands) > 0 {
+			crit = operands[0]
+		}
+		t, err := ParsePluginThresholds(warn, crit)
 		if err != nil {
-			return nil, err
+			return nil, errors.Unwrap(err)
+		}
+		if t.Warn != nil && t.Warn.End < 0 {
+			return nil, errors.New("Warning threshold must be a positive integer")
+		}
+		if t.Crit != nil && t.Crit.End < 0 {
+			return nil, errors.New("Critical threshold must be a positive integer")
 		}
 		c.thresholds = t
 		return c, nil
@@ -97,15 +114,22 @@ func (c *usersCheck) Run(ctx context.Context) Result {
 }
 
 // evaluateUsers is the pure part: the count against the ranges, with
-// check_users' wording and perfdata (users=N;warn;crit;0).
+// check_users' wording ("3 users currently logged in |users=3;5;10;0",
+// the space before '|' included). The steady form names the threshold
+// crossed instead of the count.
 func evaluateUsers(n int, t Thresholds) Result {
-	return Result{
+	res := Result{
 		Label:   "USERS",
 		Status:  t.Evaluate(float64(n)),
-		Summary: fmt.Sprintf("%d users currently logged in", n),
+		Summary: fmt.Sprintf("%d users currently logged in ", n),
 		Perfdata: []Perfdata{{
 			Label: "users", Value: float64(n),
 			Warn: t.WarnText(), Crit: t.CritText(), Min: "0",
 		}},
+		Steady: "number of logged-in users within the thresholds",
 	}
+	if why, ok := t.Breach(float64(n), ""); ok {
+		res.Steady = "number of logged-in users " + why
+	}
+	return res
 }

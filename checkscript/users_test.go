@@ -64,16 +64,16 @@ func TestUsersFromUtmp(t *testing.T) {
 		want  string
 	}{
 		{"only user processes count", []int16{utBootTime, utUserProcess, utLoginProcess, utUserProcess, utDeadProcess}, nil,
-			[]string{"-w", "5", "-c", "10"}, "USERS OK - 2 users currently logged in|users=2;5;10;0"},
+			[]string{"-w", "5", "-c", "10"}, "USERS OK - 2 users currently logged in |users=2;5;10;0"},
 		{"warning", []int16{utUserProcess, utUserProcess, utUserProcess}, nil,
-			[]string{"-w", "2", "-c", "10"}, "USERS WARNING - 3 users currently logged in|users=3;2;10;0"},
+			[]string{"-w", "2", "-c", "10"}, "USERS WARNING - 3 users currently logged in |users=3;2;10;0"},
 		{"critical", []int16{utUserProcess, utUserProcess, utUserProcess}, nil,
-			[]string{"-w", "1", "-c", "2"}, "USERS CRITICAL - 3 users currently logged in|users=3;1;2;0"},
+			[]string{"-w", "1", "-c", "2"}, "USERS CRITICAL - 3 users currently logged in |users=3;1;2;0"},
 		{"nobody is a warning with @0:0", []int16{utBootTime}, nil,
-			[]string{"-w", "@0:0", "-c", "10"}, "USERS WARNING - 0 users currently logged in|users=0;@0:0;10;0"},
+			[]string{"-w", "@0:0", "-c", "10"}, "USERS WARNING - 0 users currently logged in |users=0;@0:0;10;0"},
 		{"truncated trailing record ignored", []int16{utUserProcess}, make([]byte, 100),
-			[]string{"-w", "5"}, "USERS OK - 1 users currently logged in|users=1;5;;0"},
-		{"empty file", nil, nil, []string{"-c", "0"}, "USERS OK - 0 users currently logged in|users=0;;0;0"},
+			[]string{"-w", "5"}, "USERS OK - 1 users currently logged in |users=1;5;;0"},
+		{"empty file", nil, nil, []string{"-c", "0"}, "USERS OK - 0 users currently logged in |users=0;;0;0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,7 +97,7 @@ func TestUsersWithoutUtmp(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("HOST_VAR", dir)
 	// No utmp at all: glibc's getutxent sees nobody, and so do we.
-	if got := runProbe(t, context.Background(), "users", "-w", "5", "-c", "10").String(); got != "USERS OK - 0 users currently logged in|users=0;5;10;0" {
+	if got := runProbe(t, context.Background(), "users", "-w", "5", "-c", "10").String(); got != "USERS OK - 0 users currently logged in |users=0;5;10;0" {
 		t.Errorf("got %q", got)
 	}
 	// A utmp that cannot be read is UNKNOWN, not "0 users".
@@ -121,7 +121,8 @@ func TestUsersDeadlineAndArguments(t *testing.T) {
 	if got := c.Run(context.Background()).String(); got != "USERS CRITICAL - Socket timeout after 0.2 seconds" {
 		t.Errorf("got %q", got)
 	}
-	for args, bad := range map[string]bool{"-w 5": false, "-c 10": false, "": false, "-w 10:5": true, "-c x": true, "-w @": true} {
+	for args, bad := range map[string]bool{"-w 5": false, "-c 10": false, "5 10": false, "-w 5 10": false, "-c x": false, "-w @": false,
+		"": true, "-w 10:5": true, "-w -1": true, "-c 5 -w ~:-2": true, "-x": true} {
 		_, err := Light.New("users", strings.Fields(args))
 		if (err != nil) != bad {
 			t.Errorf("Light.New(users, %q) error = %v, want error %v", args, err, bad)

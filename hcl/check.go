@@ -106,7 +106,7 @@ func (r *resolver) check(svc *Service, cd *checkDecl) (Check, bool) {
 	case KindScript, KindTTL:
 		c.Command = r.strings(a, "command")
 		c.Probe = r.str(a, "probe", "")
-		args := r.args(cd.args)
+		args := r.args(cd.args, c.Probe)
 		if cd.target {
 			args = append(args, r.excludeArgs()...)
 		}

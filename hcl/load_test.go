@@ -85,7 +85,7 @@ func TestLoadDiagnostics(t *testing.T) {
 		{"bad probe args", "override \"mta\" \"clamav\" {\n  check \"socket\" {\n    args = { p = null }\n  }\n}\n",
 			[]string{"node.hcl:3:12", "Invalid probe arguments", "-p PATH is required"}},
 		{"unknown probe flag", "override \"mta\" \"clamav\" {\n  check \"socket\" {\n    args = { q = 1 }\n  }\n}\n",
-			[]string{"Invalid probe arguments", "flag provided but not defined: -q"}},
+			[]string{"Invalid probe arguments", "invalid option -- 'q'"}},
 		{"interval that does not parse", "override \"mta\" \"smtp\" {\n  check \"tcp\" {\n    interval = \"10 seconds\"\n  }\n}\n",
 			[]string{"node.hcl:3:16", "Invalid duration", `"10 seconds"`}},
 		{"missing check type", "role \"x\" {\n  service \"a\" {\n    port = 1\n    check \"c\" {}\n  }\n}\n",

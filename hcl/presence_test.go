@@ -65,7 +65,7 @@ role "x" {
     check "d" {
       type  = "ttl"
       probe = "disk"
-      args  = { p = "/srv/store" }
+      args  = { p = "/srv/store", used-warning = "80%" }
     }
   }
 }

@@ -1,6 +1,7 @@
 package hcl
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/zclconf/go-cty/cty/gocty"
 
 	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/checkscript/allprobes"
 )
 
 // decodeExpression evaluates a literal expression into the Go value target
@@ -155,8 +157,10 @@ func (r *resolver) count(attrs hcl2.Attributes, name string, def int) int {
 // args merges the layers of an args attribute key by key (null removes a
 // key) and turns them into probe flags: a one-letter key k becomes -k, a
 // longer one --key; true adds the bare flag, false and null omit it; a list
-// repeats the flag. Keys are sorted, so the command line is stable.
-func (r *resolver) args(layers []*hcl2.Attribute) []string {
+// repeats the flag. Keys are sorted, so the command line is stable, after
+// the probe's ArgRank where it has one (disk's paths after its thresholds,
+// since check_disk applies them in order).
+func (r *resolver) args(layers []*hcl2.Attribute, probe string) []string {
 	merged := map[string]cty.Value{}
 	for _, a := range layers {
 		v, ds := a.Expr.Value(nil)
@@ -172,8 +176,12 @@ func (r *resolver) args(layers []*hcl2.Attribute) []string {
 			merged[k] = e
 		}
 	}
+	keys := sortedKeys(merged)
+	if p, ok := allprobes.Registry.Lookup(probe); ok && p.ArgRank != nil {
+		slices.SortStableFunc(keys, func(a, b string) int { return cmp.Compare(p.ArgRank[a], p.ArgRank[b]) })
+	}
 	var out []string
-	for _, k := range sortedKeys(merged) {
+	for _, k := range keys {
 		flag := "--" + k
 		if len(k) == 1 {
 			flag = "-" + k

@@ -16,8 +16,9 @@ import (
 
 // heavy is every probe with dependencies of its own (one line each): a DNS
 // library, an HTTP client, ICMP sockets (and the HTTP client), D-Bus, and
-// tcp with crypto/tls in place of Light's tcp without it.
+// disk with regexps and tcp with crypto/tls in place of Light's without.
 var heavy = checkscript.Registry{
+	"disk":    checkscript.DiskProbe(diskRegexp),
 	"dns":     dnsprobe.Probe,
 	"leader":  leaderprobe.Probe,
 	"ping":    pingprobe.Probe,

@@ -36,6 +36,9 @@ func TestIsLight(t *testing.T) {
 		{"load", []string{"-w", "1,1,1", "-c", "2,2,2"}, true},
 		{"tcp", []string{"-H", "127.0.0.1", "-p", "25"}, true},
 		{"tcp", []string{"-H", "127.0.0.1", "-p", "993", "-S"}, false},
+		{"disk", []string{"-w", "20%", "-p", "/"}, true},
+		{"disk", []string{"-w", "20%", "-r", "^/opt"}, false}, // regexps: carbonio-health
+		{"disk", []string{"-w", "20%", "-p", "/", "-I", "shm"}, false},
 		{"dns", []string{"-H", "example.test"}, false},
 		{"leader", nil, false},
 	}

@@ -115,7 +115,7 @@ func TestDNSAgainstServer(t *testing.T) {
 	srv := startDNS(t, "127.0.0.1:0")
 	dead := closedUDPPort(t)
 	okLine := func(name, records, perf string) *regexp.Regexp {
-		return regexp.MustCompile(`^DNS OK - \d\.\d{3} seconds response time\. ` + regexp.QuoteMeta(name+" returns "+records) +
+		return regexp.MustCompile(`^DNS OK: \d\.\d{3} seconds response time\. ` + regexp.QuoteMeta(name+" returns "+records) +
 			`\|time=[0-9.]+s;` + regexp.QuoteMeta(perf) + `$`)
 	}
 	tests := []struct {
@@ -133,20 +133,34 @@ func TestDNSAgainstServer(t *testing.T) {
 			wantRe: okLine("www.example.test", "192.0.2.10,192.0.2.11", ";;0.000000")},
 		{name: "mismatch", args: []string{"-H", "www.example.test", "-a", "192.0.2.99"}, status: checkscript.Critical,
 			want: "DNS CRITICAL - expected '192.0.2.99' but got '192.0.2.10,192.0.2.11'"},
-		{name: "subset is a mismatch", args: []string{"-H", "www.example.test", "-a", "192.0.2.10"}, status: checkscript.Critical,
+		{name: "one of the answers is enough", args: []string{"-H", "www.example.test", "-a", "192.0.2.10"}, status: checkscript.OK,
+			wantRe: okLine("www.example.test", "192.0.2.10,192.0.2.11", ";;0.000000")},
+		{name: "-L: all of them", args: []string{"-H", "www.example.test", "-a", "192.0.2.10", "-L"}, status: checkscript.Critical,
 			want: "DNS CRITICAL - expected '192.0.2.10' but got '192.0.2.10,192.0.2.11'"},
-		{name: "A and AAAA", args: []string{"-H", "dual.example.test", "-a", "2001:db8:0::1,192.0.2.1"}, status: checkscript.OK,
+		{name: "-L: all of them, and only them", args: []string{"-H", "www.example.test", "-a", "192.0.2.11", "-a", "192.0.2.10", "-L"}, status: checkscript.OK,
+			wantRe: okLine("www.example.test", "192.0.2.10,192.0.2.11", ";;0.000000")},
+		{name: "CIDR", args: []string{"-H", "www.example.test", "-a", "192.0.2.9/30"}, status: checkscript.OK,
+			wantRe: okLine("www.example.test", "192.0.2.10,192.0.2.11", ";;0.000000")},
+		{name: "CIDR mismatch", args: []string{"-H", "www.example.test", "-a", "192.0.2.13/30", "-a", "192.0.2.99"}, status: checkscript.Critical,
+			want: "DNS CRITICAL - expected '192.0.2.13/30; 192.0.2.99' but got '192.0.2.10,192.0.2.11'"},
+		{name: "A and AAAA", args: []string{"-H", "dual.example.test", "-a", "2001:db8::1,192.0.2.1"}, status: checkscript.OK,
 			wantRe: okLine("dual.example.test", "192.0.2.1,2001:db8::1", ";;0.000000")},
 		{name: "through a CNAME", args: []string{"-H", "alias.example.test"}, status: checkscript.OK,
 			wantRe: okLine("alias.example.test", "192.0.2.10", ";;0.000000")},
 		{name: "truncated over UDP, retried over TCP", args: []string{"-H", "big.example.test"}, status: checkscript.OK,
 			wantRe: okLine("big.example.test", "192.0.2.20", ";;0.000000")},
 		{name: "PTR for an address", args: []string{"-H", "192.0.2.10"}, status: checkscript.OK,
-			wantRe: okLine("192.0.2.10", "www.example.test", ";;0.000000")},
+			wantRe: okLine("192.0.2.10", "www.example.test.", ";;0.000000")},
+		{name: "expected NXDOMAIN", args: []string{"-H", "nx.example.test", "-n"}, status: checkscript.OK,
+			wantRe: okLine("nx.example.test", "NXDOMAIN", ";;0.000000")},
+		{name: "unexpected answer", args: []string{"-H", "www.example.test", "-n"}, status: checkscript.Critical,
+			want: "DNS CRITICAL - Domain 'www.example.test' was found by the server: '192.0.2.10,192.0.2.11'"},
+		{name: "not authoritative", args: []string{"-H", "www.example.test", "-A"}, status: checkscript.Critical,
+			want: "DNS CRITICAL - server " + srv + " is not authoritative for www.example.test"},
 		{name: "critical time range", args: []string{"-H", "www.example.test", "-w", "5", "-c", "0"}, status: checkscript.Critical,
-			wantRe: regexp.MustCompile(`^DNS CRITICAL - \d\.\d{3} seconds response time\. www\.example\.test returns 192\.0\.2\.10,192\.0\.2\.11\|time=[0-9.]+s;5;0;0\.000000$`)},
+			wantRe: regexp.MustCompile(`^DNS CRITICAL: \d\.\d{3} seconds response time\. www\.example\.test returns 192\.0\.2\.10,192\.0\.2\.11\|time=[0-9.]+s;5\.000000;0\.000000;0\.000000$`)},
 		{name: "warning time range", args: []string{"-H", "www.example.test", "-w", "@0:10", "-c", "10"}, status: checkscript.Warning,
-			wantRe: regexp.MustCompile(`^DNS WARNING - .*\|time=[0-9.]+s;@0:10;10;0\.000000$`)},
+			wantRe: regexp.MustCompile(`^DNS WARNING: .*\|time=[0-9.]+s;10\.000000;10\.000000;0\.000000$`)},
 		{name: "NXDOMAIN", args: []string{"-H", "nx.example.test"}, status: checkscript.Critical,
 			want: "DNS CRITICAL - Domain 'nx.example.test' was not found by the server"},
 		{name: "SERVFAIL", args: []string{"-H", "fail.example.test"}, status: checkscript.Critical,
@@ -154,7 +168,7 @@ func TestDNSAgainstServer(t *testing.T) {
 		{name: "REFUSED", args: []string{"-H", "refused.example.test"}, status: checkscript.Critical,
 			want: "DNS CRITICAL - Query was refused by DNS server at " + srv},
 		{name: "no records", args: []string{"-H", "empty.example.test"}, status: checkscript.Critical,
-			want: "DNS CRITICAL - DNS " + srv + " has no records for 'empty.example.test'"},
+			want: "DNS CRITICAL - Domain 'empty.example.test' was not found by the server"},
 		{name: "slow answer beyond timeout", args: []string{"-H", "slow.example.test", "-t", "300ms"}, status: checkscript.Critical,
 			want: "DNS CRITICAL - No response from DNS " + srv},
 		{name: "closed port", args: []string{"-H", "www.example.test", "-s", dead, "-t", "1"}, status: checkscript.Critical,
@@ -224,7 +238,7 @@ func TestDNSCancelled(t *testing.T) {
 
 func TestEvaluateDNS(t *testing.T) {
 	th := func(w, c string) checkscript.Thresholds {
-		x, err := checkscript.ParseThresholds(w, c)
+		x, err := checkscript.ParsePluginThresholds(w, c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,13 +253,13 @@ func TestEvaluateDNS(t *testing.T) {
 		want     string
 	}{
 		{"ok", dnsAnswer{server: "127.0.0.1", records: recs, elapsed: 22479 * time.Microsecond}, nil, checkscript.Thresholds{},
-			"DNS OK - 0.022 seconds response time. www.example.test returns 192.0.2.10,192.0.2.11|time=0.022479s;;;0.000000"},
+			"DNS OK: 0.022 seconds response time. www.example.test returns 192.0.2.10,192.0.2.11|time=0.022479s;;;0.000000"},
 		{"singular second", dnsAnswer{records: recs, elapsed: 1500 * time.Millisecond}, nil, th("1", "2"),
-			"DNS WARNING - 1.500 second response time. www.example.test returns 192.0.2.10,192.0.2.11|time=1.5s;1;2;0.000000"},
+			"DNS WARNING: 1.500 second response time. www.example.test returns 192.0.2.10,192.0.2.11|time=1.500000s;1.000000;2.000000;0.000000"},
 		{"critical", dnsAnswer{records: recs, elapsed: 3 * time.Second}, nil, th("1", "2"),
-			"DNS CRITICAL - 3.000 seconds response time. www.example.test returns 192.0.2.10,192.0.2.11|time=3s;1;2;0.000000"},
+			"DNS CRITICAL: 3.000 seconds response time. www.example.test returns 192.0.2.10,192.0.2.11|time=3.000000s;1.000000;2.000000;0.000000"},
 		{"expected matches", dnsAnswer{records: recs, elapsed: time.Millisecond}, recs, checkscript.Thresholds{},
-			"DNS OK - 0.001 seconds response time. www.example.test returns 192.0.2.10,192.0.2.11|time=0.001s;;;0.000000"},
+			"DNS OK: 0.001 seconds response time. www.example.test returns 192.0.2.10,192.0.2.11|time=0.001000s;;;0.000000"},
 		{"mismatch before time", dnsAnswer{records: recs, elapsed: 3 * time.Second}, []string{"192.0.2.99"}, th("1", "2"),
 			"DNS CRITICAL - expected '192.0.2.99' but got '192.0.2.10,192.0.2.11'"},
 		{"nxdomain", dnsAnswer{rcode: dns.RcodeNameError}, nil, checkscript.Thresholds{},
@@ -257,14 +271,40 @@ func TestEvaluateDNS(t *testing.T) {
 		{"refused", dnsAnswer{server: "127.0.0.2", rcode: dns.RcodeRefused}, nil, checkscript.Thresholds{},
 			"DNS CRITICAL - Query was refused by DNS server at 127.0.0.2"},
 		{"no records", dnsAnswer{server: "127.0.0.2"}, nil, checkscript.Thresholds{},
-			"DNS CRITICAL - DNS 127.0.0.2 has no records for 'www.example.test'"},
+			"DNS CRITICAL - Domain 'www.example.test' was not found by the server"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := evaluateDNS("www.example.test", tt.ans, tt.expected, tt.t).String(); got != tt.want {
+			c := &dnsCheck{name: "www.example.test", expected: tt.expected, thresholds: tt.t}
+			if got := c.evaluate(tt.ans).String(); got != tt.want {
 				t.Errorf("\ngot  %s\nwant %s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestMatchExpected(t *testing.T) {
+	answers := []string{"130.133.8.40", "2001:db8::1"}
+	tests := []struct {
+		expected []string
+		all      bool
+		want     bool
+	}{
+		{[]string{"130.133.8.40"}, false, true},
+		{[]string{"130.133.8.41/30"}, false, true}, // host bits set, as the suite writes it
+		{[]string{"130.133.8.39/30"}, false, false},
+		{[]string{"130.133.8.0/24", "10.0.0.1"}, false, true},
+		{[]string{"130.133.8.0/24"}, true, false}, // -L: the IPv6 answer is not matched
+		{[]string{"130.133.8.0/24", "2001:db8::1"}, true, true},
+		{[]string{"130.133.8.0/24", "2001:db8::1", "10.0.0.1"}, true, false},
+		{[]string{"2001:db8::/32"}, false, false}, // check_dns matches IPv4 ranges only
+		{[]string{"130.133.8.40/x"}, false, false},
+		{[]string{""}, false, false},
+	}
+	for _, tt := range tests {
+		if got := matchExpected(answers, tt.expected, tt.all); got != tt.want {
+			t.Errorf("matchExpected(%q, all %v) = %v, want %v", tt.expected, tt.all, got, tt.want)
+		}
 	}
 }
 
@@ -324,12 +364,14 @@ func TestDNSArguments(t *testing.T) {
 	}{
 		{args: []string{"-H", "www.example.test", "-s", "127.0.0.1:5353", "-a", "192.0.2.1", "-w", "1", "-c", "2"}},
 		{args: []string{"-H", "192.0.2.1"}},
-		{args: []string{}, wantErr: "-H NAME is required"},
+		{args: []string{"x.test", "127.0.0.1:5353", "-to", "3", "-v", "-r", "127.0.0.1", "-A", "-L", "-a", "10.0.0.0/8"}},
+		{args: []string{"-H", "x.test", "-n", "-c", "abc"}},
+		{args: []string{}, wantErr: "Could not parse arguments"},
+		{args: []string{"-v"}, wantErr: "missing --host argument"},
 		{args: []string{"-H", "bad..name"}, wantErr: "neither a domain name"},
 		{args: []string{"-H", "x.test", "-s", "127.0.0.1:0"}, wantErr: "-s"},
-		{args: []string{"-H", "x.test", "-a", "192.0.2.1,,192.0.2.2"}, wantErr: "empty address"},
+		{args: []string{"-H", "x.test", "-a", "192.0.2.1", "-n"}, wantErr: "--expected-address and --expect-nxdomain cannot be combined"},
 		{args: []string{"-H", "x.test", "-w", "2:1"}, wantErr: "Range format incorrect"},
-		{args: []string{"-H", "x.test", "-c", "abc"}, wantErr: "Range format incorrect"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

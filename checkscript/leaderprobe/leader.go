@@ -47,6 +47,8 @@ func (c *leaderCheck) Run(ctx context.Context) checkscript.Result {
 	return leaderResult(checkscript.OK, "cluster leader is "+leader)
 }
 
+// leaderResult leaves Steady empty: the line names the leader or the
+// failure, and measures nothing, so it is stored as it is.
 func leaderResult(s checkscript.Status, summary string) checkscript.Result {
 	return checkscript.Result{Label: "LEADER", Status: s, Summary: summary}
 }

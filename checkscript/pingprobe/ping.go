@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -25,27 +24,63 @@ import (
 var Probe = checkscript.Probe{
 	Name:    "ping",
 	Label:   "PING",
-	Summary: "ICMP echo round-trip average and packet loss, like check_ping (-w RTA,PL% -c RTA,PL%), to -H hosts, the Consul servers (--peers) and the default gateway (--gateway).",
+	Summary: "ICMP echo round-trip average and packet loss, like check_ping (-w RTA,PL% -c RTA,PL%, or HOST WPL CPL WRTA CRTA [PACKETS]), to -H hosts, the Consul servers (--peers) and the default gateway (--gateway).",
 	Define: func(fs *flag.FlagSet) func() (checkscript.Check, error) {
-		c := &pingCheck{}
-		var warn, crit []string
+		c := &pingCheck{packets: -1, warn: pingThreshold{-1, -1}, crit: pingThreshold{-1, -1}}
+		var bad error
 		var interval string
 		var v4, v6 bool
-		checkscript.ListVar(fs, &c.hosts, "H", "hostname", "host name or address to ping (repeatable)")
+		fs.Func("H", "host name or address to ping (repeatable, or comma-separated)", func(s string) error {
+			c.hosts = append(c.hosts, strings.Split(s, ",")...)
+			return nil
+		})
+		checkscript.Alias(fs, "H", "hostname")
 		fs.BoolVar(&c.peers, "peers", false, "also ping the Consul servers the local agent knows (/v1/status/peers, this node's own addresses left out)")
 		fs.BoolVar(&c.gateway, "gateway", false, "also ping the default gateway ($HOST_PROC/net/route and ipv6_route)")
 		fs.StringVar(&c.consul.Addr, "consul-addr", "", "the local agent's HTTP API for --peers (default $CONSUL_HTTP_ADDR, else "+consulstatus.DefaultAddr+")")
-		checkscript.ListVar(fs, &warn, "w", "warning", "warning threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -w")
-		checkscript.ListVar(fs, &crit, "c", "critical", "critical threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -c")
-		fs.IntVar(&c.packets, "p", 5, "number of ICMP echo requests to send")
-		fs.IntVar(&c.packets, "packets", 5, "same as -p")
+		threshold := func(dst *pingThreshold) func(string) error {
+			return func(s string) error {
+				if err := parsePingThreshold(s, dst); err != nil && bad == nil {
+					bad = err
+				}
+				return nil
+			}
+		}
+		fs.Func("w", "warning threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -w", threshold(&c.warn))
+		checkscript.Alias(fs, "w", "warning")
+		fs.Func("c", "critical threshold RTA,PL% (RTA in ms, alert when >=); RTA and PL% may come in separate -c", threshold(&c.crit))
+		checkscript.Alias(fs, "c", "critical")
+		fs.Func("p", "number of ICMP echo requests to send (default 5)", func(s string) error {
+			if !checkscript.IsIntNonNeg(s) && bad == nil {
+				bad = fmt.Errorf("<max_packets> (%s) must be a non-negative number", s)
+			}
+			c.packets = checkscript.Atoi(s)
+			return nil
+		})
+		checkscript.Alias(fs, "p", "packets")
 		checkscript.StringFlag(fs, &interval, "i", "interval", "1", "seconds (or a duration) between requests")
 		checkscript.BoolFlag(fs, &v4, "4", "use-ipv4", "use IPv4")
 		checkscript.BoolFlag(fs, &v6, "6", "use-ipv6", "use IPv6")
+		fs.Bool("n", false, "accepted, as check_ping's (no HTML in the output)")
+		checkscript.Alias(fs, "n", "nohtml")
+		fs.BoolFunc("v", "accepted, as check_ping does; prints nothing more", func(string) error { return nil })
+		checkscript.Alias(fs, "v", "verbose")
+		var operands []string
+		checkscript.Operands(fs, "[HOST] [WPL CPL WRTA CRTA [PACKETS]] (check_ping's old form)", func(s string) error {
+			operands = append(operands, s)
+			return nil
+		})
 		return func() (checkscript.Check, error) {
-			return c.build(warn, crit, interval, v4, v6)
+			if bad != nil {
+				return nil, bad
+			}
+			if err := c.oldForm(operands); err != nil {
+				return nil, err
+			}
+			return c.build(interval, v4, v6)
 		}
 	},
+	Syntax: checkscript.ArgSyntax{NeedArgs: checkscript.NoArguments},
 }
 
 // pingCheck sends ICMP echo requests with pro-bing and judges the round-trip
@@ -73,9 +108,88 @@ type pingStats struct {
 	avg              time.Duration
 }
 
-func (c *pingCheck) build(warn, crit []string, interval string, v4, v6 bool) (checkscript.Check, error) {
+// oldForm reads check_ping's operands: HOST (when no -H), then each of WPL,
+// CPL, WRTA, CRTA and PACKETS that no flag set, in that order.
+func (c *pingCheck) oldForm(operands []string) error {
+	next := func() (string, bool) {
+		if len(operands) == 0 {
+			return "", false
+		}
+		o := operands[0]
+		operands = operands[1:]
+		return o, true
+	}
+	if len(c.hosts) == 0 {
+		o, ok := next()
+		if !ok {
+			return nil
+		}
+		c.hosts = []string{o}
+	}
+	for _, pl := range []struct {
+		dst  *int
+		name string
+	}{{&c.warn.pl, "<wpl>"}, {&c.crit.pl, "<cpl>"}} {
+		if *pl.dst >= 0 {
+			continue
+		}
+		o, ok := next()
+		if !ok {
+			return nil
+		}
+		if !checkscript.IsIntPercent(o) {
+			return fmt.Errorf("%s (%s) must be an integer percentage", pl.name, o)
+		}
+		*pl.dst = checkscript.Atoi(o)
+	}
+	for _, rta := range []struct {
+		dst  *float64
+		name string
+	}{{&c.warn.rta, "<wrta>"}, {&c.crit.rta, "<crta>"}} {
+		if *rta.dst >= 0 {
+			continue
+		}
+		o, ok := next()
+		if !ok {
+			return nil
+		}
+		if checkscript.IsNegative(o) {
+			return fmt.Errorf("%s (%s) must be a non-negative number", rta.name, o)
+		}
+		*rta.dst = checkscript.Atof(o)
+	}
+	if c.packets < 0 {
+		if o, ok := next(); ok {
+			if !checkscript.IsIntNonNeg(o) {
+				return fmt.Errorf("<max_packets> (%s) must be a non-negative number", o)
+			}
+			c.packets = checkscript.Atoi(o)
+		}
+	}
+	return nil
+}
+
+// build validates as check_ping's validate_arguments.
+func (c *pingCheck) build(interval string, v4, v6 bool) (checkscript.Check, error) {
+	for _, m := range []struct {
+		missing bool
+		name    string
+	}{{c.warn.rta < 0, "<wrta>"}, {c.crit.rta < 0, "<crta>"}, {c.warn.pl < 0, "<wpl>"}, {c.crit.pl < 0, "<cpl>"}} {
+		if m.missing {
+			return nil, fmt.Errorf("%s was not set", m.name)
+		}
+	}
+	if c.warn.rta > c.crit.rta {
+		return nil, fmt.Errorf("<wrta> (%f) cannot be larger than <crta> (%f)", c.warn.rta, c.crit.rta)
+	}
+	if c.warn.pl > c.crit.pl {
+		return nil, fmt.Errorf("<wpl> (%d) cannot be larger than <cpl> (%d)", c.warn.pl, c.crit.pl)
+	}
 	if len(c.hosts) == 0 && !c.peers && !c.gateway {
 		return nil, errors.New("You must specify a server address or host name (-H), or --peers or --gateway")
+	}
+	if c.packets < 0 {
+		c.packets = 5
 	}
 	if c.packets < 1 || c.packets > 10000 {
 		return nil, fmt.Errorf("-p %d: the number of packets must be between 1 and 10000", c.packets)
@@ -93,63 +207,52 @@ func (c *pingCheck) build(warn, crit []string, interval string, v4, v6 bool) (ch
 	case v6:
 		c.network = "ip6"
 	}
-	c.warn, c.crit = pingThreshold{-1, -1}, pingThreshold{-1, -1}
-	for _, w := range warn {
-		if err := parsePingThreshold(w, &c.warn); err != nil {
-			return nil, fmt.Errorf("-w: %w", err)
-		}
-	}
-	for _, cr := range crit {
-		if err := parsePingThreshold(cr, &c.crit); err != nil {
-			return nil, fmt.Errorf("-c: %w", err)
-		}
-	}
-	for _, m := range []struct {
-		missing bool
-		name    string
-	}{{c.warn.rta < 0, "<wrta>"}, {c.crit.rta < 0, "<crta>"}, {c.warn.pl < 0, "<wpl>"}, {c.crit.pl < 0, "<cpl>"}} {
-		if m.missing {
-			return nil, fmt.Errorf("%s was not set (give -w RTA,PL%% and -c RTA,PL%%)", m.name)
-		}
-	}
-	if c.warn.rta > c.crit.rta {
-		return nil, fmt.Errorf("<wrta> (%f) cannot be larger than <crta> (%f)", c.warn.rta, c.crit.rta)
-	}
-	if c.warn.pl > c.crit.pl {
-		return nil, fmt.Errorf("<wpl> (%d) cannot be larger than <cpl> (%d)", c.warn.pl, c.crit.pl)
-	}
 	return c, nil
 }
 
-// parsePingThreshold reads check_ping's threshold forms into t, keeping
-// fields the text does not set: "100" (RTA only), "100,20%" or "100:20%"
-// (both), "20%" (loss only).
+// parsePingThreshold reads one -w or -c value into t as check_ping's
+// get_threshold does, keeping what the text does not set: an integer is
+// the RTA in ms ("100"), "RTA,PL%" or "RTA:PL%" both ("100.5,20%"), "PL%"
+// the loss only. Anything else ("100.5" alone, "100,20") is refused.
 func parsePingThreshold(s string, t *pingThreshold) error {
-	if s == "" {
-		return nil
-	}
-	rta, pl, hasPL := strings.Cut(s, ",")
-	if !hasPL {
-		rta, pl, hasPL = strings.Cut(s, ":")
-	}
-	if !hasPL && strings.HasSuffix(s, "%") {
-		rta, pl, hasPL = "", s, true
-	}
-	if rta != "" {
-		v, err := strconv.ParseFloat(rta, 64)
-		if err != nil || v < 0 || math.IsNaN(v) || v > 1e9 {
-			return fmt.Errorf("%q: round trip average must be a non-negative number of ms", s)
+	bad := fmt.Errorf("%s: Warning threshold must be integer or percentage!", s)
+	switch {
+	case checkscript.IsIntNonNeg(s):
+		t.rta = checkscript.Atof(s)
+	case strings.ContainsAny(s, ",:") && strings.Contains(s, "%"):
+		rta, n := checkscript.Strtod(s)
+		rest := strings.TrimLeft(s[n:], ",:")
+		if n == 0 || len(rest) == len(s[n:]) {
+			return bad
 		}
-		t.rta = v
-	}
-	if hasPL {
-		n, err := strconv.Atoi(strings.TrimSuffix(pl, "%"))
-		if err != nil || !strings.HasSuffix(pl, "%") || n < 0 || n > 100 {
-			return fmt.Errorf("%q: packet loss must be an integer percentage such as 20%%", s)
+		pl, ok := scanInt(rest)
+		if !ok {
+			return bad
 		}
-		t.pl = n
+		t.rta, t.pl = rta, pl
+	case strings.Contains(s, "%"):
+		pl, ok := scanInt(s)
+		if !ok {
+			return bad
+		}
+		t.pl = pl
+	default:
+		return bad
 	}
 	return nil
+}
+
+// scanInt is sscanf's %d: an integer after blanks, at the start of s.
+func scanInt(s string) (int, bool) {
+	t := strings.TrimLeft(s, " \t\n\v\f\r")
+	i := 0
+	if i < len(t) && (t[i] == '+' || t[i] == '-') {
+		i++
+	}
+	if i >= len(t) || t[i] < '0' || t[i] > '9' {
+		return 0, false
+	}
+	return checkscript.Atoi(t), true
 }
 
 // Run pings every target at once. One -H alone answers exactly as
@@ -186,14 +289,8 @@ func (c *pingCheck) pingHost(ctx context.Context, host string) checkscript.Resul
 		if ctx.Err() != nil {
 			return pingResult(checkscript.Critical, fmt.Sprintf("Timeout resolving %s", host), nil)
 		}
-		why := "no address"
-		var de *net.DNSError
-		if errors.As(err, &de) {
-			why = de.Err
-		} else if err != nil {
-			why = checkscript.ErrText(err)
-		}
-		return pingResult(checkscript.Critical, fmt.Sprintf("Cannot resolve %s: %s", host, why), nil)
+		// check_ping refuses a host it cannot resolve as a bad argument.
+		return pingResult(checkscript.Unknown, "Invalid hostname/address - "+host, nil)
 	}
 	ip := addrs[0]
 	for _, a := range addrs { // prefer IPv4, as ping does
@@ -283,7 +380,9 @@ func pingDeniedMessage(unprivileged, raw error, gid int) string {
 
 // evaluatePing turns measured statistics into a check_ping result: loss is
 // the integer percentage ping prints, RTA and loss are compared with >=,
-// critical first, and no reply at all is CRITICAL without an RTA.
+// critical first, and no reply at all is CRITICAL without an RTA. The line
+// and its perfdata are check_ping's; the steady form names the thresholds
+// crossed instead of the figures.
 func evaluatePing(st pingStats, warn, crit pingThreshold) checkscript.Result {
 	loss := 100
 	if st.sent > 0 && st.recv <= st.sent {
@@ -291,29 +390,53 @@ func evaluatePing(st pingStats, warn, crit pingThreshold) checkscript.Result {
 	}
 	rta := float64(st.avg.Round(time.Microsecond)) / float64(time.Millisecond)
 	lost := loss == 100 || st.recv == 0
+	if lost {
+		rta = crit.rta // check_ping's own stand-in: no reply is no RTA
+	}
 	status := checkscript.OK
+	var crossed []string
 	switch {
-	case lost || loss >= crit.pl || rta >= crit.rta:
-		status = checkscript.Critical
+	case loss >= crit.pl || rta >= crit.rta:
+		status, crossed = checkscript.Critical, pingCrossed(loss, rta, crit, "critical")
 	case loss >= warn.pl || rta >= warn.rta:
-		status = checkscript.Warning
+		status, crossed = checkscript.Warning, pingCrossed(loss, rta, warn, "warning")
 	}
 	prefix := ""
 	if st.dups > 0 { // ping marks them "DUP!", which check_ping reports as a warning
 		prefix = "DUPLICATES FOUND! "
 		status = checkscript.Worst(status, checkscript.Warning)
+		crossed = append(crossed, "duplicate replies")
 	}
-	plPerf := checkscript.Perfdata{Label: "pl", Value: float64(loss), UOM: "%", Warn: positiveInt(warn.pl), Crit: positiveInt(crit.pl), Min: "0"}
+	plPerf := checkscript.Perfdata{Label: "pl", Value: float64(loss), UOM: "%", Warn: positiveInt(warn.pl), Crit: positiveInt(crit.pl), Min: "0", Fields: 4}
 	if lost {
-		return pingResult(status, fmt.Sprintf("%sPacket loss = %d%%", prefix, loss), []checkscript.Perfdata{
-			{Label: "rta", NoValue: true, Warn: fmt.Sprintf("%f", warn.rta), Crit: fmt.Sprintf("%f", crit.rta)},
+		res := pingResult(status, fmt.Sprintf("%sPacket loss = %d%%", prefix, loss), []checkscript.Perfdata{
+			{Label: "rta", NoValue: true, Warn: checkscript.CFloat(warn.rta), Crit: checkscript.CFloat(crit.rta), Fields: 4},
 			plPerf,
 		})
+		res.PerfLead = true // "Packet loss = 100%| rta=U;…;; pl=100%;…"
+		return res
 	}
-	return pingResult(status, fmt.Sprintf("%sPacket loss = %d%%, RTA = %.2f ms", prefix, loss, rta), []checkscript.Perfdata{
-		{Label: "rta", Value: rta, UOM: "ms", Warn: positiveFloat(warn.rta), Crit: positiveFloat(crit.rta), Min: "0.000000"},
+	res := pingResult(status, fmt.Sprintf("%sPacket loss = %d%%, RTA = %.2f ms", prefix, loss, rta), []checkscript.Perfdata{
+		{Label: "rta", Value: rta, UOM: "ms", Format: "%f", Warn: positiveFloat(warn.rta), Crit: positiveFloat(crit.rta), Min: "0.000000"},
 		plPerf,
 	})
+	res.Steady = fmt.Sprintf("packet loss and RTA under the warning thresholds (%d%%, %s ms)", warn.pl, checkscript.FormatFloat(warn.rta))
+	if len(crossed) > 0 {
+		res.Steady = strings.Join(crossed, ", ")
+	}
+	return res
+}
+
+// pingCrossed names what reaches a threshold, for the steady form.
+func pingCrossed(loss int, rta float64, t pingThreshold, level string) []string {
+	var out []string
+	if loss >= t.pl {
+		out = append(out, fmt.Sprintf("packet loss at or over the %s threshold %d%%", level, t.pl))
+	}
+	if rta >= t.rta {
+		out = append(out, fmt.Sprintf("RTA at or over the %s threshold %s ms", level, checkscript.FormatFloat(t.rta)))
+	}
+	return out
 }
 
 // positiveFloat and positiveInt print a check_ping perfdata threshold, which
@@ -322,7 +445,7 @@ func positiveFloat(v float64) string {
 	if v <= 0 {
 		return ""
 	}
-	return fmt.Sprintf("%f", v)
+	return checkscript.CFloat(v)
 }
 
 func positiveInt(v int) string {

@@ -92,17 +92,21 @@ func combinePing(targets []pingTarget, results []checkscript.Result, problems []
 		return pingResult(checkscript.Unknown, why, nil)
 	}
 	type part struct {
-		status checkscript.Status
-		text   string
+		status       checkscript.Status
+		text, steady string
 	}
 	out := pingResult(checkscript.OK, "", nil)
 	var parts []part
 	for _, p := range problems {
-		parts = append(parts, part{checkscript.Unknown, p})
+		parts = append(parts, part{checkscript.Unknown, p, p})
 	}
 	for i, r := range results {
 		out.Status = checkscript.Worst(out.Status, r.Status)
-		parts = append(parts, part{r.Status, targets[i].name() + ": " + r.Summary})
+		steady := r.Steady
+		if steady == "" {
+			steady = r.Summary
+		}
+		parts = append(parts, part{r.Status, targets[i].name() + ": " + r.Summary, targets[i].name() + ": " + steady})
 		for _, p := range r.Perfdata {
 			p.Label += "_" + targets[i].host
 			out.Perfdata = append(out.Perfdata, p)
@@ -114,11 +118,11 @@ func combinePing(targets []pingTarget, results []checkscript.Result, problems []
 	sort.SliceStable(parts, func(i, j int) bool {
 		return checkscript.Severity(parts[i].status) > checkscript.Severity(parts[j].status)
 	})
-	texts := make([]string, len(parts))
+	texts, steady := make([]string, len(parts)), make([]string, len(parts))
 	for i, p := range parts {
-		texts[i] = p.text
+		texts[i], steady[i] = p.text, p.steady
 	}
-	out.Summary = strings.Join(texts, "; ")
+	out.Summary, out.Steady = strings.Join(texts, "; "), strings.Join(steady, "; ")
 	return out
 }
 

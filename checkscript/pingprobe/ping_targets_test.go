@@ -146,7 +146,7 @@ func TestPingPeersAndGateway(t *testing.T) {
 	}{
 		{"peer and gateway", gateway, []string{"--peers", "--gateway", "--consul-addr", server.Addr}, checkscript.OK,
 			[]string{"PING OK - consul server 127.0.0.2: Packet loss = 0%, RTA = ", "; gateway 127.0.0.3: Packet loss = 0%, RTA = ",
-				"|rta_127.0.0.2=", "ms;100.000000;500.000000;0.000000 pl_127.0.0.2=0%;20;60;0 rta_127.0.0.3="}},
+				"|rta_127.0.0.2=", "ms;100.000000;500.000000;0.000000 pl_127.0.0.2=0%;20;60;0; rta_127.0.0.3="}},
 		{"a host, the peers and the gateway once each", gateway,
 			[]string{"-H", "127.0.0.3", "--peers", "--gateway", "--consul-addr", server.Addr}, checkscript.OK,
 			[]string{"PING OK - 127.0.0.3: Packet loss = 0%", "; consul server 127.0.0.2: Packet loss = 0%"}},
@@ -154,8 +154,8 @@ func TestPingPeersAndGateway(t *testing.T) {
 			[]string{"PING UNKNOWN - no target to ping: no -H, no Consul server but this node, and no default gateway"}},
 		{"agent down: the gateway is still pinged", gateway, []string{"--peers", "--gateway", "--consul-addr", "127.0.0.1:1"}, checkscript.Unknown,
 			[]string{"PING UNKNOWN - cannot list the Consul servers from 127.0.0.1:1: Connection refused; gateway 127.0.0.3: Packet loss = 0%", "|rta_127.0.0.3="}},
-		{"a failing target comes first", gateway, []string{"--gateway", "-H", "nowhere.invalid"}, checkscript.Critical,
-			[]string{"PING CRITICAL - nowhere.invalid: Cannot resolve nowhere.invalid", "; gateway 127.0.0.3: Packet loss = 0%"}},
+		{"a failing target comes first", gateway, []string{"--gateway", "-H", "nowhere.invalid"}, checkscript.Unknown,
+			[]string{"PING UNKNOWN - nowhere.invalid: Invalid hostname/address - nowhere.invalid", "; gateway 127.0.0.3: Packet loss = 0%"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,18 +25,18 @@ func TestParsePingThreshold(t *testing.T) {
 		want    pingThreshold
 		wantErr bool
 	}{
-		{in: "", want: pingThreshold{-1, -1}},
+		{in: "", want: pingThreshold{0, -1}}, // is_intnonneg("") holds in C
 		{in: "100,20%", want: pingThreshold{100, 20}},
 		{in: "100.5:20%", want: pingThreshold{100.5, 20}},
+		{in: "100,,20.5%", want: pingThreshold{100, 20}},
 		{in: "250", want: pingThreshold{250, -1}},
 		{in: "60%", want: pingThreshold{-1, 60}},
 		{in: "0,0%", want: pingThreshold{0, 0}},
+		{in: "100,120%", want: pingThreshold{100, 120}}, // check_ping takes it, and never alerts on loss
+		{in: "-1,20%", want: pingThreshold{-1, 20}},
 		{in: "100,20", wantErr: true},
-		{in: "100,120%", wantErr: true},
-		{in: "-1,20%", wantErr: true},
+		{in: "100.5", wantErr: true}, // an RTA alone is an integer
 		{in: "abc,20%", wantErr: true},
-		{in: "NaN,20%", wantErr: true},
-		{in: "Inf,20%", wantErr: true},
 		{in: "100,x%", wantErr: true},
 		{in: "%", wantErr: true},
 		{in: ",", wantErr: true},
@@ -68,10 +68,20 @@ func TestPingArguments(t *testing.T) {
 		{args: []string{"-H", "127.0.0.1", "-w", "100", "-c", "500,60%"}, wantErr: "<wpl> was not set"},
 		{args: []string{"-H", "127.0.0.1", "-w", "600,20%", "-c", "500,60%"}, wantErr: "<wrta> (600.000000) cannot be larger"},
 		{args: []string{"-H", "127.0.0.1", "-w", "100,70%", "-c", "500,60%"}, wantErr: "<wpl> (70) cannot be larger"},
+		{args: []string{"127.0.0.1", "20", "60", "100", "500"}},
+		{args: []string{"127.0.0.1", "20", "60", "100", "500", "3"}},
+		{args: []string{"-H", "127.0.0.1,::1", "-w", "100,20%", "-c", "500,60%", "-to", "3", "-n", "-v"}},
+		{args: []string{"-w", "100,20%", "127.0.0.1", "60", "-c", "500"}},
+		{args: []string{"127.0.0.1", "x", "60", "100", "500"}, wantErr: "<wpl> (x) must be an integer percentage"},
+		{args: []string{"127.0.0.1", "20", "60", "-5", "500"}, wantErr: "invalid option -- '5'"}, // getopt's reading, as check_ping's
+		{args: []string{"127.0.0.1", "20", "60", "--", "-5", "500"}, wantErr: "<wrta> (-5) must be a non-negative number"},
+		{args: []string{"127.0.0.1", "20", "60", "100"}, wantErr: "<crta> was not set"},
+		{args: []string{"-H", "127.0.0.1", "-w", "100,20%", "-c", "500,60%", "-p", "x"}, wantErr: "<max_packets> (x) must be a non-negative number"},
 		{args: []string{"-H", "127.0.0.1", "-w", "100,20%", "-c", "500,60%", "-p", "0"}, wantErr: "between 1 and 10000"},
+		{args: []string{}, wantErr: "Could not parse arguments"},
 		{args: []string{"-H", "127.0.0.1", "-w", "100,20%", "-c", "500,60%", "-i", "0"}, wantErr: "-i"},
 		{args: []string{"-H", "127.0.0.1", "-w", "100,20%", "-c", "500,60%", "-4", "-6"}, wantErr: "exclude each other"},
-		{args: []string{"-H", "127.0.0.1", "-w", "100,20", "-c", "500,60%"}, wantErr: "integer percentage"},
+		{args: []string{"-H", "127.0.0.1", "-w", "100,20", "-c", "500,60%"}, wantErr: "100,20: Warning threshold must be integer or percentage!"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -98,29 +108,29 @@ func TestEvaluatePing(t *testing.T) {
 		want       string
 	}{
 		{"all answered", pingStats{sent: 5, recv: 5, avg: 48 * time.Microsecond}, w, c,
-			"PING OK - Packet loss = 0%, RTA = 0.05 ms|rta=0.048ms;100.000000;500.000000;0.000000 pl=0%;20;60;0"},
+			"PING OK - Packet loss = 0%, RTA = 0.05 ms|rta=0.048000ms;100.000000;500.000000;0.000000 pl=0%;20;60;0;"},
 		{"none answered", pingStats{sent: 5}, w, c,
-			"PING CRITICAL - Packet loss = 100%|rta=U;100.000000;500.000000 pl=100%;20;60;0"},
+			"PING CRITICAL - Packet loss = 100%| rta=U;100.000000;500.000000;; pl=100%;20;60;0;"},
 		{"nothing sent", pingStats{}, w, c,
-			"PING CRITICAL - Packet loss = 100%|rta=U;100.000000;500.000000 pl=100%;20;60;0"},
+			"PING CRITICAL - Packet loss = 100%| rta=U;100.000000;500.000000;; pl=100%;20;60;0;"},
 		{"loss at warning (>=)", pingStats{sent: 5, recv: 4, avg: time.Millisecond}, w, c,
-			"PING WARNING - Packet loss = 20%, RTA = 1.00 ms|rta=1ms;100.000000;500.000000;0.000000 pl=20%;20;60;0"},
+			"PING WARNING - Packet loss = 20%, RTA = 1.00 ms|rta=1.000000ms;100.000000;500.000000;0.000000 pl=20%;20;60;0;"},
 		{"loss truncated like ping", pingStats{sent: 3, recv: 2, avg: time.Millisecond}, pingThreshold{100, 40}, c,
-			"PING OK - Packet loss = 33%, RTA = 1.00 ms|rta=1ms;100.000000;500.000000;0.000000 pl=33%;40;60;0"},
+			"PING OK - Packet loss = 33%, RTA = 1.00 ms|rta=1.000000ms;100.000000;500.000000;0.000000 pl=33%;40;60;0;"},
 		{"loss at critical", pingStats{sent: 5, recv: 2, avg: time.Millisecond}, w, c,
-			"PING CRITICAL - Packet loss = 60%, RTA = 1.00 ms|rta=1ms;100.000000;500.000000;0.000000 pl=60%;20;60;0"},
+			"PING CRITICAL - Packet loss = 60%, RTA = 1.00 ms|rta=1.000000ms;100.000000;500.000000;0.000000 pl=60%;20;60;0;"},
 		{"rta at warning (>=)", pingStats{sent: 5, recv: 5, avg: 100 * time.Millisecond}, w, c,
-			"PING WARNING - Packet loss = 0%, RTA = 100.00 ms|rta=100ms;100.000000;500.000000;0.000000 pl=0%;20;60;0"},
+			"PING WARNING - Packet loss = 0%, RTA = 100.00 ms|rta=100.000000ms;100.000000;500.000000;0.000000 pl=0%;20;60;0;"},
 		{"rta just below warning", pingStats{sent: 5, recv: 5, avg: 99999 * time.Microsecond}, w, c,
-			"PING OK - Packet loss = 0%, RTA = 100.00 ms|rta=99.999ms;100.000000;500.000000;0.000000 pl=0%;20;60;0"},
+			"PING OK - Packet loss = 0%, RTA = 100.00 ms|rta=99.999000ms;100.000000;500.000000;0.000000 pl=0%;20;60;0;"},
 		{"rta critical", pingStats{sent: 5, recv: 5, avg: 750 * time.Millisecond}, w, c,
-			"PING CRITICAL - Packet loss = 0%, RTA = 750.00 ms|rta=750ms;100.000000;500.000000;0.000000 pl=0%;20;60;0"},
+			"PING CRITICAL - Packet loss = 0%, RTA = 750.00 ms|rta=750.000000ms;100.000000;500.000000;0.000000 pl=0%;20;60;0;"},
 		{"duplicates warn", pingStats{sent: 5, recv: 5, dups: 2, avg: time.Millisecond}, w, c,
-			"PING WARNING - DUPLICATES FOUND! Packet loss = 0%, RTA = 1.00 ms|rta=1ms;100.000000;500.000000;0.000000 pl=0%;20;60;0"},
+			"PING WARNING - DUPLICATES FOUND! Packet loss = 0%, RTA = 1.00 ms|rta=1.000000ms;100.000000;500.000000;0.000000 pl=0%;20;60;0;"},
 		{"zero thresholds leave perfdata empty", pingStats{sent: 1, recv: 1, avg: time.Millisecond}, pingThreshold{0, 0}, pingThreshold{1000, 100},
-			"PING WARNING - Packet loss = 0%, RTA = 1.00 ms|rta=1ms;;1000.000000;0.000000 pl=0%;;100;0"},
+			"PING WARNING - Packet loss = 0%, RTA = 1.00 ms|rta=1.000000ms;;1000.000000;0.000000 pl=0%;;100;0;"},
 		{"more replies than requests", pingStats{sent: 1, recv: 2, avg: time.Millisecond}, w, c,
-			"PING CRITICAL - Packet loss = 100%|rta=U;100.000000;500.000000 pl=100%;20;60;0"},
+			"PING CRITICAL - Packet loss = 100%| rta=U;100.000000;500.000000;; pl=100%;20;60;0;"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

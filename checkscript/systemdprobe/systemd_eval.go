@@ -142,6 +142,8 @@ func evaluateTarget(target string, st unitState, members []member, excluded, exp
 	count := func(label string, v int) checkscript.Perfdata {
 		return checkscript.Perfdata{Label: label, Value: float64(v), Min: "0", Max: strconv.Itoa(n)}
 	}
+	// Steady stays empty: the line names units and their states (the counts
+	// move only with them), so it is stored as it is, without perfdata.
 	return checkscript.Result{Label: "SYSTEMD", Status: status, Summary: summary, Perfdata: []checkscript.Perfdata{
 		count("active", active), count("starting", len(starting)), count("failed", len(failed)),
 		{Label: "total", Value: float64(n)},

@@ -69,8 +69,8 @@ func TestCheckCommandMatchesInProcess(t *testing.T) {
 	cases := [][]string{
 		{"socket", "-p", sock, "-C"},
 		{"socket", "-p", filepath.Join(dir, "missing.sock")},
-		{"disk", "-p", dir, "--used-warning", "99.9%", "--used-critical", "100%"},
-		{"disk", "-p", filepath.Join(dir, "nope"), "-w", "10%", "-c", "5%"},
+		{"disk", "--used-warning", "99.9%", "--used-critical", "100%", "-p", dir},
+		{"disk", "-w", "10%", "-c", "5%", "-p", filepath.Join(dir, "nope")},
 		{"tcp", "-H", "127.0.0.1", "-p", port},
 		{"tcp", "-H", "127.0.0.1", "-p", strconv.Itoa(closedPort)},
 		{"load", "-w", "1000", "-c", "2000"},
@@ -79,7 +79,8 @@ func TestCheckCommandMatchesInProcess(t *testing.T) {
 		{"dns", "-H", "carbonio.test", "-s", net.JoinHostPort("127.0.0.1", strconv.Itoa(closedPort)), "-t", "1"},
 		{"systemd", "-u", "carbonio-postfix.service", "-t", "1"},
 		{"ping", "-H", "127.0.0.1", "-p", "1", "-w", "100,20%", "-c", "500,60%"},
-		{"disk", "-w", "bogus"},
+		{"disk", "-p", dir, "-w", "10%"},  // a path before any threshold, refused as check_disk does
+		{"disk", "-w", "1%", "-r", "^/$"}, // a regexp: carbonio-health has them, carbonio-health-check not
 	}
 	for _, args := range cases {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {

@@ -105,7 +105,10 @@ func TestManPages(t *testing.T) {
 	for _, p := range allprobes.Registry.Probes() {
 		has("carbonio-health.1", "carbonio-health check "+p.Name)
 		p.FlagSet().VisitAll(func(f *flag.Flag) {
-			if !isFlagName(f.Name) {
+			if !isFlagName(f.Name) { // the operands, in the synopsis
+				if ops := strings.Fields(f.Usage); len(ops) > 0 {
+					has("carbonio-health.1", "carbonio-health check "+p.Name+" [flags] "+ops[0])
+				}
 				return
 			}
 			if len(f.Name) == 1 {
@@ -148,7 +151,7 @@ func TestBadCommandLine(t *testing.T) {
 		{args: []string{"status", "-bogus"}, code: 3, stdoutFirstLine: "HEALTH UNKNOWN - flag provided but not defined: -bogus", stderr: []string{"Read more: man carbonio-health"}},
 		{args: []string{"status", "-fromat", "json"}, code: 3, stdoutFirstLine: "HEALTH UNKNOWN - flag provided but not defined: -fromat", stderr: []string{"did you mean -format?"}},
 		{args: []string{"check", "dsk", "-p", "/"}, code: 3, stdoutFirstLine: `DSK UNKNOWN - unknown probe "dsk"; did you mean "disk"? (known: dirsize, disk, dns, leader, load, ping, socket, systemd, tcp, users)`, stdout: []string{"Read more: man carbonio-health"}},
-		{args: []string{"check", "disk", "-p", "/", "--wraning", "20%"}, code: 3, stdoutFirstLine: "DISK UNKNOWN - disk: flag provided but not defined: -wraning; did you mean -warning?", stdout: []string{"Usage: carbonio-health check disk", "Read more: man carbonio-health"}},
+		{args: []string{"check", "disk", "-p", "/", "--wraning", "20%"}, code: 3, stdoutFirstLine: "DISK UNKNOWN - disk: unrecognized option '--wraning'; did you mean --warning?", stdout: []string{"Usage: carbonio-health check disk", "Read more: man carbonio-health"}},
 		{args: []string{"plan", "-h"}, code: 2, stderr: []string{"Usage: carbonio-health plan", "-diff", "Read more: man carbonio-health"}},
 	}
 	for _, tt := range tests {

@@ -98,9 +98,26 @@ func writeRoffProbes(b *strings.Builder, r checkscript.Registry, prog string) {
 	for _, p := range r.Probes() {
 		fmt.Fprintf(b, ".SS %s\n", p.Name)
 		b.WriteString(".PP\n" + roffInline(p.Summary) + "\n")
+		fs := p.FlagSet()
 		fmt.Fprintf(b, ".PP\n.B %s %s\n[\\fIflags\\fR]\n", prog, p.Name)
-		writeRoffFlags(b, p.FlagSet(), "--", nil)
+		if ops := probeOperands(fs); ops != "" {
+			b.WriteString(roffInline(ops) + "\n")
+		}
+		writeRoffFlags(b, fs, "--", nil)
 	}
+}
+
+// probeOperands is what a probe takes besides its flags ("[W C] [PATH]"),
+// as checkscript.Operands declares it: the usage of its one flag whose
+// name no command line can give.
+func probeOperands(fs *flag.FlagSet) string {
+	var ops string
+	fs.VisitAll(func(f *flag.Flag) {
+		if !isFlagName(f.Name) {
+			ops = f.Usage
+		}
+	})
+	return ops
 }
 
 // consulFlagNames are the Consul connection flags (addConsulFlags), which
