@@ -5,6 +5,8 @@
 #               side with Debian's monitoring plugins), under -race
 #   make bench  the benchmarks of deploy/bench/README.md, results in deploy/bench/results.md
 #   make package  .deb and .rpm in bin/pkg/ (nfpm, version from git describe)
+#   make node   the real test node's root filesystem in bin/node/ (Debian 12,
+#               systemd, Debian's mail daemons; built once, deploy/realnode)
 
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -18,6 +20,7 @@ CHECK    := $(BIN)/carbonio-health-check
 PLUGINS  := /usr/lib/nagios/plugins
 NFPM     := $(BIN)/nfpm
 PKG_DIR  := $(BIN)/pkg
+NODE     := $(BIN)/node
 
 # Integration tests read these; with CARBONIO_HEALTH_INTEGRATION=1 a missing
 # Consul binary or plugin is a failure, never a skip.
@@ -28,8 +31,9 @@ export CARBONIO_HEALTH_PLUGINS     := $(PLUGINS)
 export CARBONIO_HEALTH_INTEGRATION := 1
 export CARBONIO_HEALTH_BIN         := $(DAEMON)
 export CARBONIO_HEALTH_PKG_DIR     := $(PKG_DIR)
+export CARBONIO_HEALTH_NODE_ROOTFS := $(NODE)
 
-.PHONY: all build consul prometheus promtool plugins consumers dbus package run test fuzz bench lint clean
+.PHONY: all build consul prometheus promtool plugins consumers dbus package node run test fuzz bench lint clean
 
 all: build
 
@@ -76,15 +80,17 @@ $(PLUGINS)/check_disk /usr/bin/nslookup &:
 # and dpkg on the .deb, rpm on the .rpm, systemd-analyze on the unit, nagios4,
 # icinga2 and zabbix_agentd on the monitoring files, man on the manual pages;
 # and Debian's dbus-daemon, whose private bus carries a stand-in systemd for
-# the systemd probe's tests.
+# the systemd probe's tests; mmdebstrap and systemd-nspawn, which build and
+# boot the real node (make node).
 # After plugins: one apt at a time.
 consumers: plugins
-	@for t in lintian dpkg-deb rpm systemd-analyze nagios4 icinga2 zabbix_agentd dbus-daemon man; do command -v $$t >/dev/null || missing=1; done; \
+	@for t in lintian dpkg-deb rpm systemd-analyze nagios4 icinga2 zabbix_agentd dbus-daemon man mmdebstrap systemd-nspawn; do command -v $$t >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "make consumers: run as root to apt-get install the tools" >&2; exit 1; fi; \
 		apt-get -o DPkg::Lock::Timeout=600 update -qq; \
 		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
-			lintian rpm systemd nagios4-core icinga2-bin icinga2-common zabbix-agent dbus man-db; \
+			lintian rpm systemd nagios4-core icinga2-bin icinga2-common zabbix-agent dbus man-db \
+			mmdebstrap systemd-container; \
 	fi
 dbus: consumers
 
@@ -94,6 +100,15 @@ package: $(NFPM)
 $(NFPM): deploy/package/go.mod deploy/package/go.sum
 	cd deploy/package && $(GO) build -o $(NFPM) github.com/goreleaser/nfpm/v2/cmd/nfpm
 	@touch $(NFPM)
+
+# The real test node's root filesystem (deploy/realnode/rootfs/build.sh):
+# mmdebstrap of Debian 12 with systemd and Debian's mail daemons (minutes,
+# once; it reads the Debian sources apt uses here), then Carbonio's shape
+# on top (seconds, again whenever deploy/realnode/rootfs changes). Root.
+# After consumers, which installs mmdebstrap and systemd-nspawn: one apt at
+# a time (on a fresh machine, make test runs these side by side).
+node: consumers
+	deploy/realnode/rootfs/build.sh $(NODE)
 
 run: build consul
 	deploy/dev/run.sh
@@ -113,15 +128,18 @@ lint:
 		if [ -n "$$out" ]; then echo "cmd/carbonio-health-check links heavy packages:"; echo "$$out"; exit 1; fi
 
 # test and bench first get what they need side by side: the Consul build
-# (minutes, the first time) overlaps the plugin install and the daemon build.
-# The cluster tests (a 6-agent cluster, most of the time) run on their own,
-# after the rest.
+# (minutes, the first time) overlaps the plugin install, the daemon build and
+# the real node's root filesystem. The cluster tests (a 6-agent cluster) and
+# the real node's (a booted Debian node with the package installed) run on
+# their own, after the rest.
 CLUSTER_TESTS := ^TestCluster
+REALNODE      := ./deploy/realnode
 test:
-	$(MAKE) -j4 consul prometheus promtool plugins consumers build lint package
-	$(GO) test -race -count=1 -skip '$(CLUSTER_TESTS)' ./...
+	$(MAKE) -j4 consul prometheus promtool plugins consumers build lint package node
+	$(GO) test -race -count=1 -skip '$(CLUSTER_TESTS)' $$($(GO) list ./... | grep -v '/deploy/realnode$$')
 	cd deploy/grafana && $(GO) vet ./... && $(GO) test -count=1 ./...
 	$(GO) test -race -count=1 -timeout 20m -run '$(CLUSTER_TESTS)' ./cmd/carbonio-health
+	$(GO) test -race -count=1 -timeout 20m $(REALNODE)
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParseRange -fuzztime=30s ./checkscript

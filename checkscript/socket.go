@@ -15,7 +15,7 @@ import (
 var socketProbe = Probe{
 	Name:    "socket",
 	Label:   "SOCKET",
-	Summary: "A unix socket exists and, with -connect, accepts a connection (ClamAV, MariaDB).",
+	Summary: "A unix socket exists and a process listens on it (asked of the kernel, without connecting), or, with -connect, accepts a connection (ClamAV, MariaDB).",
 	Define: func(fs *flag.FlagSet) func() (Check, error) {
 		c := &socketCheck{}
 		StringFlag(fs, &c.path, "p", "path", "", "socket path (required)")
@@ -53,6 +53,13 @@ func (c *socketCheck) Run(ctx context.Context) Result {
 		return c.result(Critical, fmt.Sprintf("%s is not a socket but %s", c.path, fileKind(st.Mode())), nil)
 	}
 	if !c.connect {
+		switch err := listening(st); {
+		case errors.Is(err, errNoListener):
+			return c.result(Critical, fmt.Sprintf("%s is present, but no process listens on it (stale: its daemon is gone)", c.path), nil)
+		case err != nil:
+			// The kernel could not say: presence is all that is known.
+			return c.result(OK, fmt.Sprintf("%s is present (whether a process listens is unknown: %s)", c.path, ErrText(err)), nil)
+		}
 		return c.result(OK, fmt.Sprintf("%s is present", c.path), nil)
 	}
 	// connect(2) resolves the path in the kernel, where ctx cannot reach.

@@ -36,6 +36,10 @@ func socketFixtures(t *testing.T) (live, dead, regular, missing string) {
 
 func TestSocket(t *testing.T) {
 	live, dead, regular, missing := socketFixtures(t)
+	linked := filepath.Join(filepath.Dir(live), "link.sock")
+	if err := os.Symlink(live, linked); err != nil {
+		t.Fatal(err)
+	}
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	tests := []struct {
@@ -49,6 +53,10 @@ func TestSocket(t *testing.T) {
 			exact("SOCKET OK - " + live + " is present")},
 		{"present, long flag", nil, []string{"--path", live}, OK,
 			exact("SOCKET OK - " + live + " is present")},
+		// Seen by another path than the one it was bound with (a link, or
+		// /proc/PID/root): the listener is matched by device and inode.
+		{"present through a link", nil, []string{"-p", linked}, OK,
+			exact("SOCKET OK - " + linked + " is present")},
 		{"accepting", nil, []string{"-p", live, "-C"}, OK,
 			regexp.MustCompile("^" + regexp.QuoteMeta("SOCKET OK - "+live+" accepts connections|time=") + `[0-9.]+s;;;0$`)},
 		{"accepting, long flag", nil, []string{"-p", live, "--connect"}, OK,
@@ -61,8 +69,8 @@ func TestSocket(t *testing.T) {
 			regexp.MustCompile("^" + regexp.QuoteMeta("SOCKET CRITICAL - "+regular+" is not a socket but a regular file") + "$")},
 		{"directory", nil, []string{"-p", filepath.Dir(live)}, Critical,
 			regexp.MustCompile(`^SOCKET CRITICAL - .* is not a socket but a directory$`)},
-		{"dead socket file, stat only", nil, []string{"-p", dead}, OK,
-			exact("SOCKET OK - " + dead + " is present")},
+		{"dead socket file, nobody listens", nil, []string{"-p", dead}, Critical,
+			exact("SOCKET CRITICAL - " + dead + " is present, but no process listens on it (stale: its daemon is gone)")},
 		{"dead socket file, connect", nil, []string{"-p", dead, "-C"}, Critical,
 			exact("SOCKET CRITICAL - connect to " + dead + ": Connection refused")},
 		{"path through a file", nil, []string{"-p", regular + "/x.sock"}, Critical,
@@ -106,6 +114,30 @@ func TestSocketArguments(t *testing.T) {
 		_, err := Light.New("socket", tt.args)
 		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("%v: error %v, want %q", tt.args, err, tt.wantErr)
+		}
+	}
+}
+
+// TestMountinfoType: the filesystem type of a device, read from mountinfo,
+// and which types stack other filesystems' files under inodes of their own.
+func TestMountinfoType(t *testing.T) {
+	const mountinfo = `22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+36 22 0:40 / /run rw,nosuid shared:5 - tmpfs tmpfs rw,mode=755
+90 22 0:52 / /tmp/f rw,nosuid,nodev - fuse.faultfs faultfs-123 rw,user_id=0
+91 22 0:53 / /var/lib/docker/x rw - overlay overlay rw,lowerdir=/a,upperdir=/b`
+	for _, tt := range []struct {
+		dev, want string
+		stacked   bool
+	}{
+		{"8:1", "ext4", false},
+		{"0:40", "tmpfs", false},
+		{"0:52", "fuse.faultfs", true},
+		{"0:53", "overlay", true},
+		{"0:99", "", false},
+	} {
+		got := mountinfoType(mountinfo, tt.dev)
+		if got != tt.want || stackedFS(got) != tt.stacked {
+			t.Errorf("%s: %q (stacked %v), want %q (%v)", tt.dev, got, stackedFS(got), tt.want, tt.stacked)
 		}
 	}
 }

@@ -62,9 +62,12 @@ type tcpCheck struct {
 	warn, crit    *float64 // response seconds, strict >
 	useTLS        bool
 	sni           string // --sni: the server name sent in the TLS handshake
-	checkCert     bool
-	certWarn      int // days
-	certCrit      int // days
+	// starttls is the protocol whose STARTTLS upgrades the plain
+	// connection to TLS before -s/-e/-q ("" for none; tcp_starttls.go).
+	starttls  string
+	checkCert bool
+	certWarn  int // days
+	certCrit  int // days
 	// readIdle is how long to wait for more data once some arrived without
 	// matching -e; check_tcp waits 2 s before calling it a mismatch.
 	readIdle time.Duration
@@ -179,6 +182,7 @@ func tcpFlags(fs *flag.FlagSet, c *tcpCheck) func() (Check, error) {
 		return nil
 	})
 	Alias(fs, "D", "certificate")
+	fs.StringVar(&c.starttls, "starttls", "", "upgrade the plain connection with the protocol's STARTTLS before -s/-e/-q: smtp (as check_smtp -S); -D applies to the certificate")
 	fs.BoolFunc("4", "connect over IPv4", func(string) error { c.network = "tcp4"; return nil })
 	Alias(fs, "4", "use-ipv4")
 	fs.BoolFunc("6", "connect over IPv6", func(string) error { c.network = "tcp6"; return nil })
@@ -204,6 +208,18 @@ func tcpFlags(fs *flag.FlagSet, c *tcpCheck) func() (Check, error) {
 		}
 		if strings.HasPrefix(c.host, "/") {
 			c.network = "unix"
+		}
+		switch c.starttls {
+		case "":
+		case "smtp":
+			if c.useTLS && !c.checkCert && c.sni == "" {
+				return nil, errors.New("--starttls and -S: the connection starts in plain text and is upgraded, -S would start it in TLS")
+			}
+			if c.tls == nil {
+				return nil, errors.New("--starttls needs TLS, which carbonio-health-check does not link: run `carbonio-health check tcp`")
+			}
+		default:
+			return nil, fmt.Errorf("--starttls %q: only smtp", c.starttls)
 		}
 		if c.useTLS && c.tls == nil {
 			return nil, errors.New("-S, --sni and -D need TLS, which carbonio-health-check does not link: run `carbonio-health check tcp`")
@@ -289,7 +305,12 @@ func (c *tcpCheck) Run(ctx context.Context) Result {
 	defer stop()
 
 	conn := raw
-	if c.useTLS {
+	if c.starttls != "" {
+		if res, ok := c.upgrade(ctx, raw, timeout); !ok {
+			return res
+		}
+	}
+	if c.useTLS || c.starttls != "" {
 		tc, res, ok := c.handshake(ctx, raw, timeout)
 		if !ok {
 			return res
@@ -349,6 +370,9 @@ func (c *tcpCheck) evaluate(elapsed float64, answer string, matched bool, timeou
 		return res
 	}
 	res := c.result(status, fmt.Sprintf("%.3f second response time on %s", elapsed, c.where()), pd)
+	if c.starttls != "" {
+		res.Summary += " (STARTTLS)"
+	}
 	if answer != "" && !c.hide {
 		res.Summary += " [" + answer + "]"
 	}

@@ -55,7 +55,8 @@ func TestSystemdUnit(t *testing.T) {
 		{"Service", "AmbientCapabilities", "CAP_NET_RAW"},
 		{"Service", "AmbientCapabilities", "CAP_DAC_READ_SEARCH"},
 		{"Service", "CapabilityBoundingSet", "CAP_DAC_READ_SEARCH"},
-		{"Service", "ReadWritePaths", "/etc/zextras/service-discover"},
+		{"Service", "StateDirectory", "carbonio-health/fragment"},
+		{"Service", "RestartPreventExitStatus", "78"}, // run's exit on a declaration that does not load
 	}
 	for _, w := range want {
 		if got := strings.Join(u[w.section][w.key], " "); !strings.Contains(got, w.value) {
@@ -78,6 +79,56 @@ func TestSystemdUnit(t *testing.T) {
 		t.Fatalf("ExecStart %v", exec)
 	}
 	checkFlags(t, "ExecStart", exec[2:], flagsOf(t, "run.go", "declaration.go", "consul_flags.go"))
+	// It may write only its state folder, which is where it stages the
+	// agent config fragment: never the agent's config dir.
+	if got := u["Service"]["ReadWritePaths"]; len(got) > 0 {
+		t.Errorf("ReadWritePaths = %v: the daemon writes only its StateDirectory", got)
+	}
+	if got, want := flagValue(exec, "-fragment-stage"), "/var/lib/"+strings.Join(u["Service"]["StateDirectory"], ""); got != want {
+		t.Errorf("-fragment-stage %q, want the StateDirectory %q", got, want)
+	}
+}
+
+// flagValue returns the value after flag in args ("" when absent).
+func flagValue(args []string, flag string) string {
+	for i, a := range args {
+		if a == flag && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
+}
+
+// TestFragmentUnits: the path unit watches the file the daemon stages, the
+// installer reads that folder and writes the agent dir the daemon reads,
+// with flags that exist, as root confined to that dir and no network.
+func TestFragmentUnits(t *testing.T) {
+	daemon := strings.Fields(strings.Join(parseUnit(t, "systemd/carbonio-health.service")["Service"]["ExecStart"], " "))
+	stage, agentDir := flagValue(daemon, "-fragment-stage"), flagValue(daemon, "-agent-config-dir")
+	path := parseUnit(t, "systemd/carbonio-health-fragment.path")
+	if got, want := strings.Join(path["Path"]["PathChanged"], " "), stage+"/carbonio-health.json"; got != want {
+		t.Errorf("PathChanged=%s, want the staged file %s", got, want)
+	}
+	if got := strings.Join(path["Path"]["Unit"], " "); got != "carbonio-health-fragment.service" {
+		t.Errorf("Unit=%s", got)
+	}
+	u := parseUnit(t, "systemd/carbonio-health-fragment.service")
+	exec := strings.Fields(strings.Join(u["Service"]["ExecStart"], " "))
+	if len(exec) < 2 || exec[0] != "/usr/bin/carbonio-health" || exec[1] != "install-fragment" {
+		t.Fatalf("ExecStart %v", exec)
+	}
+	checkFlags(t, "ExecStart", exec[2:], flagsOf(t, "install_fragment.go", "declaration.go"))
+	if flagValue(exec, "-stage") != stage || flagValue(exec, "-agent-config-dir") != agentDir {
+		t.Errorf("installer %v: want -stage %s -agent-config-dir %s, as the daemon", exec, stage, agentDir)
+	}
+	for _, w := range []struct{ key, value string }{
+		{"Type", "oneshot"}, {"ReadWritePaths", "-" + agentDir}, {"ProtectSystem", "strict"},
+		{"PrivateNetwork", "yes"}, {"CapabilityBoundingSet", "CAP_DAC_OVERRIDE"}, {"NoNewPrivileges", "yes"},
+	} {
+		if got := strings.Join(u["Service"][w.key], " "); got != w.value {
+			t.Errorf("installer %s=%q, want %q", w.key, got, w.value)
+		}
+	}
 }
 
 // checkFlags fails for any -flag in args the command does not declare.

@@ -38,7 +38,7 @@ func TestPackageInstall(t *testing.T) {
 	deb := packageFile(t, "deb")
 	dpkgQuery := tool(t, "dpkg-query")
 	if os.Geteuid() != 0 {
-		missing(t, "installing the .deb needs root (make test runs as root)")
+		consultest.Missing(t, "installing the .deb needs root (make test runs as root)")
 	}
 	holdInstallLock(t)
 	if st, _ := exec.Command(dpkgQuery, "-W", "-f", "${db:Status-Abbrev}", "carbonio-health").Output(); len(st) > 0 && st[0] != 'u' && st[0] != 'n' {
@@ -97,7 +97,11 @@ func TestPackageInstall(t *testing.T) {
 		}
 	})
 	t.Run("files where the unit expects them", func(t *testing.T) { checkInstalledUnit(t) })
-	t.Run("systemd-analyze verify", func(t *testing.T) { verifyUnit(t, installedUnit) })
+	t.Run("systemd-analyze verify", func(t *testing.T) {
+		for _, u := range []string{installedUnit, "/lib/systemd/system/carbonio-health-fragment.path", "/lib/systemd/system/carbonio-health-fragment.service"} {
+			verifyUnit(t, u)
+		}
+	})
 	t.Run("enabled", func(t *testing.T) {
 		if links := enablementLinks(); len(links) == 0 {
 			t.Errorf("%s is not enabled: no link in a .wants folder", unitName)

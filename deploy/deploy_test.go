@@ -36,6 +36,8 @@ var validated = map[string]string{
 	"nagios/carbonio-health.cfg":                "TestNagiosObjects, TestNagios",
 	"prometheus/carbonio-health.yml":            "TestPrometheusScrapesTheDaemon (cmd/carbonio-health)",
 	"systemd/carbonio-health.service":           "TestSystemdUnit",
+	"systemd/carbonio-health-fragment.path":     "TestFragmentUnits, TestPackageInstall, real node",
+	"systemd/carbonio-health-fragment.service":  "TestFragmentUnits, TestPackageInstall, real node",
 	"zabbix/carbonio-health.conf":               "TestZabbixFiles, TestZabbixAgent",
 	"zabbix/template_carbonio_health.yaml":      "TestZabbixFiles",
 	"deploy_test.go":                            "itself",
@@ -67,9 +69,13 @@ var validated = map[string]string{
 	"package/node.hcl.example":                  "TestPackageInstall",
 	"package/node-file.conf":                    "TestPackageInstall",
 	"package/sysusers.conf":                     "TestPackageInstall",
-	"package/scripts/postinstall.sh":            "TestPackageInstall, TestMaintainerScripts",
-	"package/scripts/preremove.sh":              "TestPackageInstall, TestMaintainerScripts",
-	"package/scripts/postremove.sh":             "TestPackageInstall, TestMaintainerScripts",
+	"package/scripts/deb-postinst.sh":           "TestPackageInstall, TestMaintainerScripts, real node",
+	"package/scripts/deb-prerm.sh":              "TestPackageInstall, TestMaintainerScripts, real node",
+	"package/scripts/deb-postrm.sh":             "TestPackageInstall, TestMaintainerScripts, real node",
+	"package/scripts/rpm-post.sh":               "TestMaintainerScripts, TestPackageRPM",
+	"package/scripts/rpm-preun.sh":              "TestMaintainerScripts, TestPackageRPM",
+	"package/scripts/rpm-postun.sh":             "TestMaintainerScripts, TestPackageRPM",
+	"package/carbonio-health.preset":            "TestPackageRPM",
 	"icinga2/carbonio-health.conf":              "TestIcinga2",
 	"prometheus/carbonio-health.rules.yml":      "TestAlertRules, TestAlertRulesBadFile, TestPrometheusScrapesTheDaemon (cmd/carbonio-health: fires an alert)",
 	"prometheus/carbonio-health.rules.test.yml": "TestAlertRules (promtool test rules)",
@@ -90,6 +96,8 @@ func TestEveryFileIsValidated(t *testing.T) {
 		if d.IsDir() {
 			switch path {
 			case "consul-dev", "prometheus-dev", "bench/raw": // the pinned Consul and Prometheus modules; raw bench output
+				return filepath.SkipDir
+			case "realnode": // the real test node: booting it under systemd is its test (deploy/realnode)
 				return filepath.SkipDir
 			}
 			return nil

@@ -12,26 +12,13 @@ import (
 	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
-// integration reports whether a missing tool or artifact must fail the test
-// (make test sets CARBONIO_HEALTH_INTEGRATION=1) rather than skip it.
-func integration() bool { return os.Getenv("CARBONIO_HEALTH_INTEGRATION") == "1" }
-
-// missing fails the test under integration and skips it otherwise.
-func missing(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if integration() {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
 // tool returns the path of one of the Debian tools that consume deploy/'s
 // files (installed by `make consumers`).
 func tool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		missing(t, "%s is not installed: run `make consumers` (as root)", name)
+		consultest.Missing(t, "%s is not installed: run `make consumers` (as root)", name)
 	}
 	return p
 }
@@ -49,7 +36,7 @@ func daemonBinary(t *testing.T) string {
 		_, err = os.Stat(p)
 	}
 	if err != nil {
-		missing(t, "no carbonio-health binary (%v): run `make build`", err)
+		consultest.Missing(t, "no carbonio-health binary (%v): run `make build`", err)
 	}
 	return p
 }
@@ -64,7 +51,7 @@ func packageFile(t *testing.T, ext string) string {
 	}
 	m, _ := filepath.Glob(filepath.Join(dir, "*."+ext))
 	if len(m) != 1 {
-		missing(t, "want one .%s in %s, found %v: run `make package`", ext, dir, m)
+		consultest.Missing(t, "want one .%s in %s, found %v: run `make package`", ext, dir, m)
 	}
 	p, err := filepath.Abs(m[0])
 	if err != nil {

@@ -11,10 +11,12 @@ import (
 // on an empty leader.
 func TestBuiltinCatalogTrustsCarbonio(t *testing.T) {
 	plan := loadBuiltin(t, everything, func(string) bool { return true })
-	checks := map[string]Check{} // service name → its only check
+	checks := map[string]Check{} // service name → its only check, or its http check
 	for _, s := range plan.Services {
-		if len(s.Checks) == 1 {
-			checks[s.Name] = s.Checks[0]
+		for _, c := range s.Checks {
+			if len(s.Checks) == 1 || c.Kind == KindHTTP {
+				checks[s.Name] = c
+			}
 		}
 	}
 	tests := []struct {
@@ -26,14 +28,14 @@ func TestBuiltinCatalogTrustsCarbonio(t *testing.T) {
 		{"carbonio-mailstore-http", KindHTTP, "http://127.0.0.1:8080/service/health/ready", false},
 		{"carbonio-mailstore-admin", KindHTTP, "https://127.0.0.1:7071/service/health/ready", true},
 		{"carbonio-replica-nginx-lookup", KindHTTP, "https://127.0.0.1:7072/service/extension/nginx-lookup", true},
-		{"carbonio-replica-patroni", KindHTTP, "http://127.0.0.1:8008/health", false},
+		{"carbonio-all-patroni", KindHTTP, "http://127.0.0.1:8008/health", false},
 		{"carbonio-directory-consul-http", KindScript, "x check leader -H 127.0.0.1:8500 -t 5", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {
 			c, ok := checks[tt.service]
 			if !ok {
-				t.Fatalf("no single-check service %s", tt.service)
+				t.Fatalf("no single-check or http-checked service %s", tt.service)
 			}
 			target := c.HTTP
 			if c.Kind == KindScript {
@@ -110,5 +112,48 @@ func TestBuiltinPingTargets(t *testing.T) {
 			}
 			t.Fatal("no ping service")
 		})
+	}
+}
+
+// TestPatroniWhereverItRuns: Patroni is checked on any node that has its
+// configuration, whatever its roles, and is required on the replica role.
+func TestPatroniWhereverItRuns(t *testing.T) {
+	const conf = "/etc/patroni/config.yml"
+	tests := []struct {
+		node    string
+		present bool
+		want    string // the patroni service's condition; "" = not registered
+	}{
+		{`node { roles = ["directory"] }`, true, "present"},
+		{`node { roles = ["mta"] }`, true, "present"},
+		{`node { roles = ["mta"] }`, false, ""},
+		{`node {
+  roles    = ["replica"]
+  features = ["active-replica"]
+}`, false, "required"},
+	}
+	for _, tt := range tests {
+		plan := loadBuiltin(t, tt.node, func(p string) bool { return tt.present && p == conf })
+		var got string
+		for _, s := range plan.Services {
+			if s.Name != "carbonio-all-patroni" {
+				continue
+			}
+			// Required: registered unconditionally, its condition says why.
+			got = "present"
+			if s.IfPresent == "" {
+				got = "required"
+			}
+			var kinds []string
+			for _, c := range s.Checks {
+				kinds = append(kinds, string(c.Kind)+" "+c.HTTP+strings.Join(c.Args, " "))
+			}
+			if strings.Join(kinds, ", ") != "http http://127.0.0.1:8008/health, script -u patroni.service -t 10" {
+				t.Errorf("%s: checks %v", tt.node, kinds)
+			}
+		}
+		if got != tt.want {
+			t.Errorf("%s with %s present=%v: patroni %q, want %q", tt.node, conf, tt.present, got, tt.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,8 +65,13 @@ func TestDaemonWithLeastPrivilegeToken(t *testing.T) {
 	}
 	// A foreign service is invisible to the token: deregister leaves it,
 	// even though it carries our meta.
-	if _, err := DeregisterAll(t.Context(), client, testLogger(t), agent.ConfigDir); err != nil {
+	out, err := DeregisterAll(t.Context(), client, testLogger(t), agent.ConfigDir)
+	if err != nil {
 		t.Fatalf("deregister under the policy: %v", err)
+	}
+	// Counted truly: the fragment's script service left with the reload.
+	if want := []string{scriptID, sockID, webID}; !slices.Equal(out.Deregistered, want) {
+		t.Errorf("deregistered %v, want %v", out.Deregistered, want)
 	}
 	all, err := admin.Agent().Services()
 	if err != nil {

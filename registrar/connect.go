@@ -64,7 +64,12 @@ func (d *Daemon) connect(ctx context.Context) error {
 	d.node, _ = self["Config"]["NodeName"].(string)
 	d.choice = ScriptChoice{Want: d.ScriptMode, Agent: agent, ConfigDir: d.AgentConfigDir}
 	if d.AgentConfigDir != "" {
-		d.choice.ConfigDirErr = dirWritable(d.AgentConfigDir)
+		if d.FragmentStage != "" {
+			d.choice.Stage = d.FragmentStage
+			d.choice.ConfigDirErr = stageUsable(d.FragmentStage, d.AgentConfigDir)
+		} else {
+			d.choice.ConfigDirErr = dirWritable(d.AgentConfigDir)
+		}
 	}
 	d.connected = true
 	return nil

@@ -58,6 +58,10 @@ type Daemon struct {
 	// AgentConfigDir is the agent's -config-dir, where the script-check
 	// fragment goes; empty when not given.
 	AgentConfigDir string
+	// FragmentStage, when set, is where the fragment is staged for
+	// carbonio-health-fragment.service to check and install into
+	// AgentConfigDir (fragment_stage.go), instead of being written there.
+	FragmentStage string
 	// AllViaConfig writes every service into the agent config fragment
 	// (needs AgentConfigDir) instead of registering them over the API.
 	AllViaConfig bool
@@ -102,15 +106,20 @@ type Daemon struct {
 	connected bool
 }
 
+// ErrDeclaration wraps the error of a declaration that does not load when
+// the daemon starts (a reload keeps the last good one instead).
+var ErrDeclaration = errors.New("declaration")
+
 // Run blocks until ctx ends. It fails at once when the declaration is
-// invalid or the agent allows none of the ways to run its script checks.
+// invalid (ErrDeclaration) or the agent allows none of the ways to run its
+// script checks.
 func (d *Daemon) Run(ctx context.Context) error {
 	if d.AllViaConfig && d.AgentConfigDir == "" {
 		return errors.New("registering through the agent config needs -agent-config-dir")
 	}
 	plan, err := d.Load()
 	if err != nil {
-		return fmt.Errorf("declaration: %w", err)
+		return fmt.Errorf("%w: %w", ErrDeclaration, err)
 	}
 	d.token.log = d.Log
 	d.self = newSelfState()
@@ -125,6 +134,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	missing := make(chan struct{}, 1)
 	if d.AgentConfigDir != "" {
 		d.rec.FragmentPath = filepath.Join(d.AgentConfigDir, FragmentName)
+		d.rec.FragmentStage = d.FragmentStage
 	}
 	d.ttl = TTLRunner{Client: d.Client, Log: d.Log.Named("ttl"), Missing: missing, Metrics: d.Metrics, token: &d.token,
 		self: d.self, FullOutput: d.Options.FullOutput}

@@ -1,11 +1,8 @@
 package registrar
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -78,16 +75,8 @@ func renderFragment(services []ServiceState) []byte {
 // writeFragment makes path hold content (nil: no file), atomically by
 // rename, and reports whether the file changed.
 func writeFragment(path string, content []byte) (bool, error) {
-	old, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if content == nil {
-			return false, nil
-		}
-	case err != nil:
-		return false, fmt.Errorf("read agent config fragment: %w", err)
-	case bytes.Equal(old, content):
-		return false, nil
+	if same, err := holds(path, content); err != nil || same {
+		return false, err
 	}
 	if content == nil {
 		if err := os.Remove(path); err != nil {
@@ -95,26 +84,32 @@ func writeFragment(path string, content []byte) (bool, error) {
 		}
 		return true, nil
 	}
+	if err := renameInto(path, content); err != nil {
+		return false, fmt.Errorf("write agent config fragment: %w", err)
+	}
+	return true, nil
+}
+
+// renameInto makes path hold content (mode 0644) atomically: a temporary
+// file in the same folder, renamed over it.
+func renameInto(path string, content []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+FragmentName+".*")
 	if err != nil {
-		return false, fmt.Errorf("write agent config fragment: %w", err)
+		return err
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
 	if _, err := tmp.Write(content); err != nil {
 		tmp.Close()
-		return false, fmt.Errorf("write agent config fragment: %w", err)
+		return err
 	}
 	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
-		return false, fmt.Errorf("write agent config fragment: %w", err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return false, fmt.Errorf("write agent config fragment: %w", err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return false, fmt.Errorf("write agent config fragment: %w", err)
-	}
-	return true, nil
+	return os.Rename(tmp.Name(), path)
 }
 
 // dirWritable reports whether a file can be created in dir.

@@ -39,6 +39,11 @@ type Reconciler struct {
 	// the services marked ViaFile (the heartbeat) and, with Mode
 	// ScriptConfig, the script services; it is removed when none is left.
 	FragmentPath string
+	// FragmentStage, when set, is a folder of the daemon's own where the
+	// fragment is staged for carbonio-health-fragment.service to check and
+	// install at FragmentPath (fragment_stage.go): the daemon then needs no
+	// write access to the agent's config dir.
+	FragmentStage string
 	// AllViaFile delivers every service through the fragment (one reload
 	// per change) instead of one API call per service: about 10× faster
 	// for 1,000 services (deploy/bench/results.md), at the price of a
@@ -248,8 +253,11 @@ func (r *Reconciler) syncFragment(ctx context.Context, viaFile []ServiceState, s
 		}
 		return true, nil
 	}
-	changed, werr := writeFragment(r.FragmentPath, renderFragment(viaFile))
+	changed, werr := r.writeFragment(ctx, renderFragment(viaFile))
 	if werr != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return false, cerr
+		}
 		out.Problems = append(out.Problems, "cannot write the agent config fragment: "+werr.Error())
 		return false, nil
 	}
@@ -290,6 +298,15 @@ func (r *Reconciler) syncFragment(ctx context.Context, viaFile []ServiceState, s
 	out.Reloaded = true
 	r.Log.Info("agent reloaded for its config fragment", "path", r.FragmentPath, "services", len(viaFile), "file_changed", changed)
 	return true, nil
+}
+
+// writeFragment makes the agent's fragment hold content (nil: no file),
+// directly or through the staging folder, and reports whether it changed.
+func (r *Reconciler) writeFragment(ctx context.Context, content []byte) (bool, error) {
+	if r.FragmentStage != "" {
+		return stagedFragment{Stage: r.FragmentStage, Installed: r.FragmentPath}.write(ctx, content)
+	}
+	return writeFragment(r.FragmentPath, content)
 }
 
 // inSync reports whether the agent holds the service as desired: same
@@ -359,11 +376,41 @@ func missingSentence(ids []string) string {
 }
 
 // DeregisterAll removes every service this tool owns from the agent, and its
-// config fragment from agentConfigDir when given, and nothing else.
+// config fragment from agentConfigDir when given, and nothing else. The
+// outcome's Deregistered lists every owned service that is gone, whether
+// through the API or with the fragment (the agent drops those when it
+// reloads); one that is still there after that is an error naming it.
 func DeregisterAll(ctx context.Context, client *api.Client, log hclog.Logger, agentConfigDir string) (Outcome, error) {
 	r := Reconciler{Client: client, Log: log}
 	if agentConfigDir != "" {
 		r.FragmentPath = filepath.Join(agentConfigDir, FragmentName)
 	}
-	return r.Reconcile(ctx, State{})
+	before, _, err := r.read(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out, err := r.Reconcile(ctx, State{})
+	if err != nil {
+		return out, err
+	}
+	after, _, err := r.read(ctx)
+	if err != nil {
+		return out, err
+	}
+	var left []string
+	for id, s := range before {
+		switch {
+		case !Owned(s) || slices.Contains(out.Deregistered, id):
+		case after[id] != nil:
+			left = append(left, id)
+		default:
+			out.Deregistered = append(out.Deregistered, id)
+		}
+	}
+	slices.Sort(out.Deregistered)
+	if len(left) > 0 {
+		slices.Sort(left)
+		return out, fmt.Errorf("%d owned services are still registered (from another config file of the agent?): %s", len(left), strings.Join(left, ", "))
+	}
+	return out, nil
 }

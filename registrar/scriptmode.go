@@ -55,6 +55,9 @@ type ScriptChoice struct {
 	// is why a fragment cannot be written there (nil when it can).
 	ConfigDir    string
 	ConfigDirErr error
+	// Stage is the staging folder of the fragment ("" when written
+	// directly); ConfigDirErr then says why staging cannot work.
+	Stage string
 	// Scripts counts the script checks of the declaration.
 	Scripts int
 }
@@ -70,6 +73,9 @@ func ChooseScriptMode(c ScriptChoice) (ScriptMode, error) {
 	dirProblem := "-agent-config-dir is not set"
 	if c.ConfigDir != "" && c.ConfigDirErr != nil {
 		dirProblem = fmt.Sprintf("-agent-config-dir %s is not writable: %v", c.ConfigDir, c.ConfigDirErr)
+		if c.Stage != "" {
+			dirProblem = fmt.Sprintf("the fragment cannot be staged for %s: %v", c.ConfigDir, c.ConfigDirErr)
+		}
 	}
 	switch c.Want {
 	case ScriptAPI:

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -68,8 +69,17 @@ func is(status, part string) func(string, string) bool {
 	return func(st, out string) bool { return st == status && strings.Contains(out, part) }
 }
 
-// socketUp creates a socket file at path (a listener closed without
-// unlinking: the probe without -connect looks at the file).
+// listeners holds the socket each path's socketUp listens on.
+var listeners = struct {
+	sync.Mutex
+	m map[string]net.Listener
+}{m: map[string]net.Listener{}}
+
+// socketUp makes path a socket a process listens on, as a daemon's (the
+// probe calls a socket file nobody listens on stale, critical). The
+// listener stays open until the next socketUp of path or the test's end:
+// one at a time, so a test counting this process's descriptors sees none
+// pile up. Closing it never removes the file.
 func socketUp(t *testing.T, path string) {
 	t.Helper()
 	l, err := net.Listen("unix", path)
@@ -77,7 +87,20 @@ func socketUp(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	l.(*net.UnixListener).SetUnlinkOnClose(false)
-	l.Close()
+	listeners.Lock()
+	prev, had := listeners.m[path]
+	listeners.m[path] = l
+	listeners.Unlock()
+	if had {
+		prev.Close()
+	} else {
+		t.Cleanup(func() {
+			listeners.Lock()
+			defer listeners.Unlock()
+			listeners.m[path].Close()
+			delete(listeners.m, path)
+		})
+	}
 }
 
 // TestDaemonSocketFolderRecreated: the socket's folder removed and created

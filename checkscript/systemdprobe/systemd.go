@@ -134,23 +134,27 @@ func (c *systemdCheck) run(ctx context.Context) checkscript.Result {
 	}
 	defer bus.Close()
 	st, err := bus.unit(ctx, c.unit)
-	if err != nil || !isTarget(c.unit) || st.Load == "not-found" {
+	if err != nil || st.Load == "not-found" {
 		return evaluateUnit(c.unit, st, err, c.expected)
 	}
-	members, excluded := targetUnits(st, c.exclude)
-	if len(members) == 0 {
-		return evaluateUnit(c.unit, st, nil, c.expected)
-	}
-	states := make([]unitState, len(members))
-	for i, m := range members {
-		ms, err := bus.unit(ctx, m)
-		switch {
-		case errors.Is(err, errUnitNotFound):
-			ms = unitState{Load: "not-found"}
-		case err != nil:
-			return busFailure(m, fmt.Errorf("%w (%s: %d of %d units read)", err, c.unit, i, len(members)))
+	follow := slices.Contains(c.expected, "active")
+	switch {
+	case isTarget(c.unit):
+		names, excluded := targetUnits(st, c.exclude)
+		if len(names) == 0 {
+			return evaluateUnit(c.unit, st, nil, c.expected)
 		}
-		states[i] = ms
+		members, err := readMembers(ctx, bus, c.unit, names, follow)
+		if err != nil {
+			return busFailure(c.unit, err)
+		}
+		return evaluateTarget(c.unit, st, members, excluded, c.expected)
+	case follow && isWrapper(c.unit, st):
+		members, err := readMembers(ctx, bus, c.unit, wrapped(st), true)
+		if err != nil {
+			return busFailure(c.unit, err)
+		}
+		return evaluateWrapper(c.unit, st, members, c.expected)
 	}
-	return evaluateTarget(c.unit, st, members, states, excluded, c.expected)
+	return evaluateUnit(c.unit, st, nil, c.expected)
 }

@@ -87,19 +87,35 @@ func targetUnits(target unitState, exclude []string) (members, excluded []string
 	return members, excluded
 }
 
-// evaluateTarget judges a target by its units: one line naming every unit
-// that failed or is still starting, and perfdata counting them. A target
-// that is itself not active while all its units are is a WARNING.
-func evaluateTarget(target string, st unitState, members []string, states []unitState, excluded, expected []string) checkscript.Result {
-	var failed, starting []string
-	for i, m := range members {
-		switch unitStatus(states[i], expected) {
+// describeMember says a member's state, naming the wrapper it runs under.
+func describeMember(m member, expected []string) string {
+	s := describeUnit(m.Name, m.State, expected)
+	if m.Via != "" {
+		s += " (under " + m.Via + ")"
+	}
+	return s
+}
+
+// judgeMembers sorts members into the failed and the starting ones, each
+// described.
+func judgeMembers(members []member, expected []string) (failed, starting []string) {
+	for _, m := range members {
+		switch unitStatus(m.State, expected) {
 		case checkscript.Critical:
-			failed = append(failed, describeUnit(m, states[i], expected))
+			failed = append(failed, describeMember(m, expected))
 		case checkscript.Warning:
-			starting = append(starting, describeUnit(m, states[i], expected))
+			starting = append(starting, describeMember(m, expected))
 		}
 	}
+	return failed, starting
+}
+
+// evaluateTarget judges a target by its units (a wrapper among them by the
+// units it runs): one line naming every unit that failed or is still
+// starting, and perfdata counting them. A target that is itself not active
+// while all its units are is a WARNING.
+func evaluateTarget(target string, st unitState, members []member, excluded, expected []string) checkscript.Result {
+	failed, starting := judgeMembers(members, expected)
 	n := len(members)
 	active := n - len(failed) - len(starting)
 	status := checkscript.OK
@@ -132,6 +148,27 @@ func evaluateTarget(target string, st unitState, members []string, states []unit
 		count("active", active), count("starting", len(starting)), count("failed", len(failed)),
 		{Label: "total", Value: float64(n)},
 	}}
+}
+
+// evaluateWrapper judges a wrapper unit (active (exited), see wrapper.go)
+// by the units it runs: "postfix.service is active (exited), but
+// postfix@-.service is inactive (dead)"; when they run, "postfix.service is
+// active (exited): postfix@-.service is active (running)".
+func evaluateWrapper(unit string, st unitState, members []member, expected []string) checkscript.Result {
+	failed, starting := judgeMembers(members, expected)
+	head := describeUnit(unit, st, expected)
+	switch {
+	case len(failed) > 0:
+		bad := append(failed, starting...)
+		return systemdResult(checkscript.Critical, head+", but "+strings.Join(bad, ", "))
+	case len(starting) > 0:
+		return systemdResult(checkscript.Warning, head+", but "+strings.Join(starting, ", "))
+	}
+	var running []string
+	for _, m := range members {
+		running = append(running, describeMember(m, expected))
+	}
+	return systemdResult(checkscript.OK, head+": "+strings.Join(running, ", "))
 }
 
 func systemdResult(s checkscript.Status, summary string) checkscript.Result {

@@ -54,6 +54,18 @@ func standinUnits() standinConfig {
 		"requires.target":          {Load: "loaded", Active: "active", Sub: "active", Requires: []string{"broken.service"}},
 		"denied-member.target":     {Load: "loaded", Active: "active", Sub: "active", Wants: []string{"oneshot.service", "denied.service"}},
 		"carbonio-postfix.service": {Load: "loaded", Active: "active", Sub: "running"},
+		// Wrappers (Debian's postfix.service, postgresql.service): active
+		// (exited), wanting the instances that run.
+		"wrapper.service":     {Load: "loaded", Active: "active", Sub: "exited", Wants: []string{"inner@-.service"}, Requires: []string{"sysinit.target"}},
+		"inner@-.service":     {Load: "loaded", Active: "active", Sub: "running"},
+		"deadwrap.service":    {Load: "loaded", Active: "active", Sub: "exited", Wants: []string{"dead@-.service"}},
+		"dead@-.service":      {Load: "loaded", Active: "inactive", Sub: "dead"},
+		"nested.service":      {Load: "loaded", Active: "active", Sub: "exited", Wants: []string{"wrapper.service", "deadwrap.service"}},
+		"loop-a.service":      {Load: "loaded", Active: "active", Sub: "exited", Wants: []string{"loop-b.service"}},
+		"loop-b.service":      {Load: "loaded", Active: "active", Sub: "exited", Wants: []string{"loop-a.service"}},
+		"stoppedwrap.service": {Load: "loaded", Active: "inactive", Sub: "dead", Wants: []string{"inner@-.service"}},
+		"wrapped.target":      {Load: "loaded", Active: "active", Sub: "active", Wants: []string{"wrapper.service", "deadwrap.service", "oneshot.service"}},
+		"wrappedok.target":    {Load: "loaded", Active: "active", Sub: "active", Wants: []string{"wrapper.service", "oneshot.service"}},
 	}
 	for _, u := range mtaUnits {
 		if _, set := units[u]; !set {
@@ -121,6 +133,15 @@ func TestSystemdOverDBus(t *testing.T) {
 		{[]string{"-u", "empty.target"}, "SYSTEMD OK - empty.target is active (active)"},
 		{[]string{"-u", "emptystopped.target"}, "SYSTEMD CRITICAL - emptystopped.target is inactive (dead)"},
 		{[]string{"-u", "nosuch.target"}, "SYSTEMD CRITICAL - nosuch.target not found"},
+		// Wrappers are judged by the units they run.
+		{[]string{"-u", "wrapper"}, "SYSTEMD OK - wrapper.service is active (exited): inner@-.service is active (running)"},
+		{[]string{"-u", "deadwrap"}, "SYSTEMD CRITICAL - deadwrap.service is active (exited), but dead@-.service is inactive (dead)"},
+		{[]string{"-u", "deadwrap", "--state", "inactive"}, "SYSTEMD CRITICAL - deadwrap.service is active (exited), expected inactive"},
+		{[]string{"-u", "nested"}, "SYSTEMD CRITICAL - nested.service is active (exited), but dead@-.service is inactive (dead) (under deadwrap.service)"},
+		{[]string{"-u", "loop-a"}, "SYSTEMD OK - loop-a.service is active (exited): loop-b.service is active (exited)"},
+		{[]string{"-u", "stoppedwrap"}, "SYSTEMD CRITICAL - stoppedwrap.service is inactive (dead)"},
+		{[]string{"-u", "wrapped.target"}, "SYSTEMD CRITICAL - wrapped.target: 1 of 3 units failed: dead@-.service is inactive (dead) (under deadwrap.service)|active=2;;;0;3 starting=0;;;0;3 failed=1;;;0;3 total=3"},
+		{[]string{"-u", "wrappedok.target"}, "SYSTEMD OK - wrappedok.target: 2 of 2 units active|active=2;;;0;2 starting=0;;;0;2 failed=0;;;0;2 total=2"},
 		{[]string{"-u", "denied-member.target"}, "SYSTEMD UNKNOWN - reading the properties of denied.service over D-Bus: Access denied (denied-member.target: 0 of 2 units read)"},
 	}
 	for _, tt := range tests {

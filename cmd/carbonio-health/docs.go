@@ -17,7 +17,7 @@ type commandDoc struct {
 
 // commandOrder is the order of the commands in the manual page: the
 // daemon, what an operator runs while declaring, what readers run, setup.
-var commandOrder = []string{"run", "validate", "plan", "check", "status", "setup", "deregister", "generate", "version"}
+var commandOrder = []string{"run", "validate", "plan", "check", "status", "setup", "deregister", "install-fragment", "generate", "version"}
 
 // commandDocs documents every command of the command table, and version.
 var commandDocs = map[string]commandDoc{
@@ -34,7 +34,9 @@ when it stops.
 Script checks reach the agent the way the agent allows: with ` + "`enable_local_script_checks`" + ` (Carbonio's agent) the
 daemon writes the services that carry them into ` + "`carbonio-health.json`" + ` in the agent's config dir and reloads
 the agent; with ` + "`enable_script_checks`" + ` it registers them over the API. It refuses to start when neither is
-possible, naming the setting to change.
+possible, naming the setting to change. With ` + "`-fragment-stage`" + ` (the package's unit) it writes that file into a
+folder of its own instead, and ` + "`install-fragment`" + `, run as root, checks it and installs it; the daemon then needs no
+write access to the agent's config dir. A declaration that does not load stops it at start with exit status 78.
 
 SIGHUP reloads the declarations: a valid change is applied as a diff, an invalid one is logged with its diagnostics
 and the last good state stays registered. SIGTERM and SIGINT stop the daemon and leave its registrations in place
@@ -98,6 +100,18 @@ creates the read-only token of ` + "`status`" + ` instead. The management token 
 		doc: `Removes every service carbonio-health registered in the local agent (those whose Meta says
 ` + "`managed-by = carbonio-health`" + `) and its config fragment from the agent's config dir, and nothing else. The
 package's purge runs it.`,
+	},
+	"install-fragment": {
+		args: "[-stage DIR] [-agent-config-dir DIR] [-config-dir DIR]...",
+		doc: `Installs the agent config fragment that ` + "`run -fragment-stage`" + ` staged, as root (the package's
+` + "`carbonio-health-fragment.service`" + ` runs it whenever the staged file changes). A file in the agent's config
+dir is agent configuration, which can make the agent run any command as its own user; so it lets through only what
+the daemon writes: the ` + "`services`" + ` it owns (ID ` + "`carbonio-health`" + ` or ` + "`carbonio-health:…`" + `, Meta
+` + "`managed-by = carbonio-health`" + `), no other setting, and script checks that run this binary's ` + "`check`" + `,
+` + "`carbonio-health-check`" + ` beside it, or exactly a command declared in the node's files (read from
+` + "`-config-dir`" + `, root's). It installs what it decoded, re-encoded, never the staged bytes; it reads the staged file
+without following links. With nothing staged it removes the installed file. A refused file is an error (exit 1)
+naming what was refused; the installed file stays as it was.`,
 	},
 	"generate": {
 		args: "[-man-dir DIR] [-bash-completion FILE]",

@@ -28,13 +28,14 @@ type command struct {
 // commands is the command table: every subcommand by name, each run
 // function in its own file.
 var commands = map[string]command{
-	"check":      {"run one probe and answer as a Nagios plugin (exit 0/1/2/3)", runCheck},
-	"deregister": {"remove every service this tool registered from the local Consul agent, and nothing else", runDeregister},
-	"plan":       {"print every service and check that would be registered, and why others are not", runPlan},
-	"run":        {"the node daemon: register the declared services in the local Consul agent and keep them true", runDaemon},
-	"setup":      {"create or update the daemon's least-privilege ACL policy and token (or -read-only: the status token), from a management token", runSetup},
-	"status":     {"read Consul's health for a node, role, service or check; answer as a Nagios plugin, JSON or Zabbix discovery", runStatus},
-	"validate":   {"check the declarations; print diagnostics and exit 1 on error", runValidate},
+	"check":            {"run one probe and answer as a Nagios plugin (exit 0/1/2/3)", runCheck},
+	"deregister":       {"remove every service this tool registered from the local Consul agent, and nothing else", runDeregister},
+	"install-fragment": {"(root, run by carbonio-health-fragment.service) check the agent config fragment the daemon staged and install it into the agent's config dir", runInstallFragment},
+	"plan":             {"print every service and check that would be registered, and why others are not", runPlan},
+	"run":              {"the node daemon: register the declared services in the local Consul agent and keep them true", runDaemon},
+	"setup":            {"create or update the daemon's least-privilege ACL policy and token (or -read-only: the status token), from a management token", runSetup},
+	"status":           {"read Consul's health for a node, role, service or check; answer as a Nagios plugin, JSON or Zabbix discovery", runStatus},
+	"validate":         {"check the declarations; print diagnostics and exit 1 on error", runValidate},
 }
 
 func main() {
@@ -66,7 +67,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: carbonio-health <command> [flags]\n\nCommands:")
 	for _, n := range slices.Sorted(maps.Keys(commands)) {
-		fmt.Fprintf(w, "  %-11s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-16s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "  version     print the version\n\nRun `carbonio-health <command> -h` for a command's flags.\nRead more: "+manPage)
+	fmt.Fprintln(w, "  version          print the version\n\nRun `carbonio-health <command> -h` for a command's flags.\nRead more: "+manPage)
 }

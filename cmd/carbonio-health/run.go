@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,6 +30,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	defer cf.close()
 	cf.defaultTokenFile = DaemonTokenFile
 	agentDir := fs.String("agent-config-dir", "", "the Consul agent's -config-dir, where services with script checks are written when the agent only allows local script checks (default "+CarbonioAgentConfigDir+" when it exists)")
+	stage := fs.String("fragment-stage", "", "stage the agent config fragment in this folder for carbonio-health-fragment.service (root) to check and install into -agent-config-dir, instead of writing it there: the daemon then needs no write access to the agent's config dir")
 	mode := fs.String("script-checks", string(registrar.ScriptAuto), "how script checks reach the agent: auto, api (enable_script_checks) or config (enable_local_script_checks + -agent-config-dir)")
 	viaConfig := fs.Bool("register-via-config", false, "write every service into the agent's config dir and reload it, instead of one API call per service (faster for very many services; needs -agent-config-dir)")
 	resync := fs.Duration("resync", registrar.DefaultResync, "how often the agent is compared with the declaration when nothing was heard (reads only; a blocking watch of the node wakes the daemon on any change)")
@@ -84,6 +86,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		Options:          scripts,
 		ScriptMode:       registrar.ScriptMode(*mode),
 		AgentConfigDir:   *agentDir,
+		FragmentStage:    *stage,
 		Resync:           *resync,
 		AllViaConfig:     *viaConfig,
 		DeregisterOnExit: *deregister,
@@ -106,10 +109,18 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	log.Info("starting", "version", version, "config_dirs", opts.ConfigDirs, "agent_config_dir", *agentDir)
 	if err := d.Run(ctx); err != nil && ctx.Err() == nil {
 		fmt.Fprintf(stderr, "carbonio-health run: %v\n", err)
+		if errors.Is(err, registrar.ErrDeclaration) {
+			return ExitConfig
+		}
 		return 1
 	}
 	return 0
 }
+
+// ExitConfig is run's exit status when the declaration does not load
+// (EX_CONFIG of sysexits.h): the unit does not restart on it
+// (RestartPreventExitStatus=), as no restart can fix a file.
+const ExitConfig = 78
 
 // forwardSignals turns SIGHUP into reload requests until ctx ends.
 func forwardSignals(ctx context.Context, in <-chan os.Signal, out chan<- struct{}) {

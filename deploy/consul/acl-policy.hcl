@@ -53,6 +53,9 @@ service "carbonio-all-dns" {
 service "carbonio-all-load" {
   policy = "write"
 }
+service "carbonio-all-patroni" {
+  policy = "write"
+}
 service "carbonio-all-ping" {
   policy = "write"
 }

@@ -25,11 +25,24 @@ SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) "$out/carbonio-health" generate \
 	-man-dir "$out/man" -bash-completion "$out/bash-completion" >/dev/null
 gzip -n -9 "$out"/man/*
 
-# One entry for this build, dated like its commit (reproducible).
+# The changelog: this build, and the commit that first packaged
+# carbonio-health (dated like their commits: reproducible).
+first=$(git log --diff-filter=A --format=%H -- deploy/package/nfpm.yaml | tail -n 1)
+entry() { # version commit
+	printf 'carbonio-health (%s-1) unstable; urgency=medium\n\n' "$1"
+	if [ "$2" = "$first" ]; then
+		printf '  * First package, built from commit %s.\n\n' "$(git rev-parse --short "$2")"
+	else
+		printf '  * Built from commit %s.\n\n' "$(git rev-parse --short "$2")"
+	fi
+	printf ' -- Zextras <packages@zextras.com>  %s\n' "$(git log -1 --format=%aD "$2")"
+}
 {
-	printf 'carbonio-health (%s-1) unstable; urgency=medium\n\n' "$PKG_VERSION"
-	printf '  * Built from commit %s.\n\n' "$(git rev-parse --short HEAD)"
-	printf ' -- Zextras <packages@zextras.com>  %s\n' "$(git log -1 --format=%aD)"
+	entry "$PKG_VERSION" HEAD
+	if [ -n "$first" ] && [ "$(git rev-parse "$first")" != "$(git rev-parse HEAD)" ]; then
+		echo
+		entry "$(COMMITS=$(git rev-list --count "$first") deploy/package/version.sh "$(git describe --tags --long --always --match 'v[0-9]*' "$first")")" "$first"
+	fi
 } | gzip -n -9 >"$out/changelog.gz"
 
 rm -f "$out"/*.deb "$out"/*.rpm

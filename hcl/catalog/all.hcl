@@ -226,8 +226,11 @@ role "all" {
   service "ping" {
     description = "Reachability and round-trip time of the Consul servers and the default gateway"
     tags        = ["network", "icmp"]
+    # Run by the daemon, whose unit gives it CAP_NET_RAW: a script check
+    # runs as the agent's user, which may not open an ICMP socket where
+    # net.ipv4.ping_group_range leaves it out (Debian's default, "1 0").
     check "ping" {
-      type     = "script"
+      type     = "ttl"
       probe    = "ping"
       args     = { peers = true, gateway = true, w = "100,20%", c = "500,60%", p = 5 }
       interval = "60s"
@@ -250,6 +253,31 @@ role "all" {
   }
 
   # systemd units every node runs (the Consul agent: service-discover).
+  # Patroni (PostgreSQL HA) wherever it runs: on the event streaming / HA
+  # nodes (role replica, where it is required), and on any node that has
+  # its configuration (Debian's patroni.service reads
+  # /etc/patroni/config.yml), whatever roles it declares. Its REST API
+  # answers 200 on /health while its PostgreSQL runs.
+  service "patroni" {
+    description = "Patroni (PostgreSQL HA)"
+    port        = 8008
+    tags        = ["patroni", "http"]
+    if_present  = "/etc/patroni/config.yml"
+    required_by = ["replica"]
+    check "http" {
+      http     = "/health"
+      interval = "10s"
+      timeout  = "5s"
+      notes    = "Patroni's REST API answers /health with 200 while its PostgreSQL runs; a failure means this database node is down."
+    }
+    check "unit" {
+      notes = "The systemd unit of Patroni, which runs PostgreSQL in HA. If it is not active, this node's database takes no part in the cluster."
+      type  = "script"
+      probe = "systemd"
+      args  = { u = "patroni.service" }
+    }
+  }
+
   service "units" {
     description = "systemd units common to every node"
     tags        = ["systemd"]

@@ -3,7 +3,7 @@
 # services" in the Carbonio monitoring document.
 
 role "replica" {
-  description = "Event streaming and HA: Kafka, Zookeeper, Patroni (Active Replica)"
+  description = "Event streaming and HA: Kafka, Zookeeper (Active Replica); Patroni is role all's, required here"
 
   service "kafka" {
     description = "Kafka (exporter port 9308)"
@@ -48,23 +48,10 @@ role "replica" {
     }
   }
 
-  # Patroni's REST API answers 200 on /health while PostgreSQL runs.
-  service "patroni" {
-    description = "Patroni (PostgreSQL HA)"
-    port        = 8008
-    tags        = ["patroni", "http"]
-    feature     = "active-replica"
-    check "http" {
-      http     = "/health"
-      interval = "10s"
-      timeout  = "5s"
-      notes    = "Patroni's REST API answers /health with 200 while its PostgreSQL runs; a failure means this database node is down."
-    }
-  }
-
-  # Units outside any role target: Kafka (KRaft) and Patroni.
+  # Kafka (KRaft) runs outside any role target. Patroni is checked wherever
+  # it runs (role "all", service "patroni"), required on this role.
   service "units" {
-    description = "systemd units of event streaming and HA"
+    description = "systemd unit of event streaming (Kafka)"
     tags        = ["systemd"]
     feature     = "active-replica"
     check "carbonio-kafka" {
@@ -72,12 +59,6 @@ role "replica" {
       type  = "script"
       probe = "systemd"
       args  = { u = "carbonio-kafka.service" }
-    }
-    check "patroni" {
-      notes = "The systemd unit of Patroni, which runs PostgreSQL in HA. If it is not active, this node's database takes no part in the cluster."
-      type  = "script"
-      probe = "systemd"
-      args  = { u = "patroni.service" }
     }
   }
 }

@@ -30,6 +30,11 @@ type ClusterOptions struct {
 	// 0; Consul's default, which Carbonio keeps, is 5 (a lone server then
 	// takes 5-10 s to elect itself).
 	RaftMultiplier int
+	// ServerIPs, when set, are the servers' addresses (one per server)
+	// instead of 127.0.X.N: addresses that agents beyond this host's
+	// loopback reach, such as a real node's agent through a veth link
+	// (deploy/realnode). They must exist on this host.
+	ServerIPs []string
 }
 
 // Cluster is a Consul cluster shaped like a Carbonio installation, on
@@ -49,6 +54,11 @@ type Cluster struct {
 	CAFile string
 	// ManagementToken is the bootstrap (initial management) token.
 	ManagementToken string
+	// GossipKey is the serf encryption key every agent of the cluster
+	// needs (encrypt), and ServerPort the servers' RPC port, which a client
+	// sets as its own ports.server (auto_encrypt asks the servers on it).
+	GossipKey  string
+	ServerPort int
 	// Servers and Clients are the agents.
 	Servers, Clients []*Node
 }
@@ -85,11 +95,17 @@ func StartCluster(bin string, opts ClusterOptions) (c *Cluster, err error) {
 	for i := 1; i <= opts.Servers+opts.Clients; i++ {
 		ips = append(ips, fmt.Sprint(prefix, i))
 	}
+	if len(opts.ServerIPs) > 0 {
+		if len(opts.ServerIPs) != opts.Servers {
+			return c, fmt.Errorf("%d server addresses for %d servers", len(opts.ServerIPs), opts.Servers)
+		}
+		copy(ips, opts.ServerIPs)
+	}
 	secrets, err := makeSecrets(bin, dir, "dc1", ips[:opts.Servers])
 	if err != nil {
 		return c, err
 	}
-	c.CAFile = secrets.CAFile
+	c.CAFile, c.GossipKey = secrets.CAFile, secrets.GossipKey
 	// One set of ports for every node, each on its own address: clients
 	// reach the servers' RPC on their own ports.server (auto_encrypt's first
 	// request), as on a real cluster where every node uses 8300.
@@ -98,6 +114,7 @@ func StartCluster(bin string, opts ClusterOptions) (c *Cluster, err error) {
 		return c, err
 	}
 	ports := nodePorts{http: p[0], serf: p[1], server: p[2]}
+	c.ServerPort = ports.server
 	for i, ip := range ips {
 		server := i < opts.Servers
 		name := fmt.Sprintf("agent-%d", i-opts.Servers+1)

@@ -52,12 +52,19 @@ func Built(t testing.TB, env, name string) string {
 	if st, err := os.Stat(path); err == nil && !st.IsDir() {
 		return path
 	}
-	msg := fmt.Sprintf("no %s binary at %q: run `make %s`", name, path, name)
-	if os.Getenv("CARBONIO_HEALTH_INTEGRATION") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	Missing(t, "no %s binary at %q: run `make %s`", name, path, name)
 	return ""
+}
+
+// Missing reports a part of a test that is not there (a binary, a tool, a
+// package, root): a failure under CARBONIO_HEALTH_INTEGRATION=1 (make test,
+// where a missing part is a build step, never a skip), a skip otherwise.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CARBONIO_HEALTH_INTEGRATION") == "1" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
 }
 
 // moduleRoot walks up from the working directory to go.mod.
