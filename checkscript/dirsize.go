@@ -83,6 +83,9 @@ func defineDirsize(fs *flag.FlagSet) func() (Check, error) {
 	}
 }
 
+// firstWalkPoll is how often a run waiting for the first walk asks again.
+const firstWalkPoll = 20 * time.Millisecond
+
 // Start joins the folder to the keeper of its tree for every later Run;
 // it leaves with ctx (the keeper ends with its last folder).
 func (c *dirsizeCheck) Start(ctx context.Context) {
@@ -103,6 +106,14 @@ func (c *dirsizeCheck) Run(ctx context.Context) Result {
 	if c.h != nil {
 		start := time.Now()
 		f := c.h.keeper().measure(ctx, c.path)
+		// The first walk is waited for, as long as the run may last: a
+		// run that came before the walk of a small tree ended (the first
+		// one after a start comes at once) would answer "not measured
+		// yet", a false alarm that flap damping then holds for
+		// success_before_passing intervals once the figure is there.
+		for f.At.IsZero() && f.Err == nil && f.Stuck == 0 && sleep(ctx, firstWalkPoll) {
+			f = c.h.keeper().measure(ctx, c.path)
+		}
 		r := evaluateDirsize(c.path, f, c.limits, c.opts, c.lastRun)
 		c.lastRun = start
 		return r
