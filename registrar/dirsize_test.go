@@ -17,13 +17,15 @@ import (
 // TestDaemonDirsizeFollowsTheTree: a dirsize TTL check run by the daemon
 // (its probe built once and started, its tree kept between runs) reports
 // what du -sxB1 reports, before and after the tree changes (full output,
-// as run -full-output stores it).
+// as run -full-output stores it). Its first result after the start is the
+// figure: the first run waits for the first walk of a small tree, it does
+// not push "not measured yet" (critical, then held by flap damping).
 func TestDaemonDirsizeFollowsTheTree(t *testing.T) {
 	tree := t.TempDir()
 	for i := 0; i < 50; i++ {
 		write(t, filepath.Join(tree, fmt.Sprintf("d%d/f%d", i%5, i)), i*1000)
 	}
-	client, id := startDirsizeDaemon(t, tree, "5M", Options{FullOutput: true})
+	client, id, logs := startDirsizeDaemon(t, tree, "5M", Options{FullOutput: true})
 	du := func() string {
 		out, err := exec.Command("du", "-sxB1", tree).Output()
 		if err != nil {
@@ -47,6 +49,9 @@ func TestDaemonDirsizeFollowsTheTree(t *testing.T) {
 			return st == step.status && strings.Contains(out, " "+want+" B used")
 		})
 	}
+	if logs.contains("not measured yet") {
+		t.Errorf("the check was pushed 'not measured yet' after the start of a 50-file tree:\n%s", strings.Join(logs.snapshot(), ""))
+	}
 }
 
 // TestDaemonDirsizeGrowingFolderIsSteady: a folder that grows all the time
@@ -54,7 +59,7 @@ func TestDaemonDirsizeFollowsTheTree(t *testing.T) {
 // holds, so it costs no catalog write; its status still follows it.
 func TestDaemonDirsizeGrowingFolderIsSteady(t *testing.T) {
 	tree := t.TempDir()
-	client, id := startDirsizeDaemon(t, tree, "1M", Options{})
+	client, id, _ := startDirsizeDaemon(t, tree, "1M", Options{})
 	consultest.Eventually(t, "first measure", func() bool {
 		st, _ := checkStatus(t, client, id)
 		return st == api.HealthPassing
@@ -90,8 +95,8 @@ func TestDaemonDirsizeGrowingFolderIsSteady(t *testing.T) {
 
 // startDirsizeDaemon starts an agent and a daemon with one dirsize TTL
 // check of tree (warning over warn, critical over 1G, every second) and
-// returns the agent's client and the check's ID.
-func startDirsizeDaemon(t *testing.T, tree, warn string, opts Options) (*api.Client, string) {
+// returns the agent's client, the check's ID and the daemon's log.
+func startDirsizeDaemon(t *testing.T, tree, warn string, opts Options) (*api.Client, string, *testWriter) {
 	t.Helper()
 	agent := consultest.Start(t, consultest.Options{})
 	client := agent.Client(t, agent.ManagementToken)
@@ -108,8 +113,9 @@ role "t" {
 }
 node { roles = ["t"] }
 `, tree, warn))
-	startDaemon(t, &Daemon{Client: client, Log: testLogger(t), Load: load, Options: opts})
-	return client, "carbonio-health:t:tree:size"
+	logs := &testWriter{t: t}
+	startDaemon(t, &Daemon{Client: client, Log: loggerTo(t, logs), Load: load, Options: opts})
+	return client, "carbonio-health:t:tree:size", logs
 }
 
 func write(t *testing.T, path string, n int) {
