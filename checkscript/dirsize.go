@@ -158,6 +158,7 @@ func evaluateDirsize(path string, f dirFigure, t Thresholds, o dirKeeperOptions,
 		// stays critical in Consul across a restart).
 		res.Summary = fmt.Sprintf("%s: not measured yet: %s, %d entries read", path, f.Phase, f.Read)
 		res.Steady = fmt.Sprintf("%s: not measured yet: %s", path, f.Phase)
+		res.Pending = true
 		pd.NoValue = true
 	case !f.Fallback && !lastRun.IsZero() && f.At.Before(lastRun):
 		res.Summary = fmt.Sprintf("%s: not measured since the previous run: %s%s", path, f.Phase, last)

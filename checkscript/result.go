@@ -82,6 +82,11 @@ type Result struct {
 	// PerfLead prints '|' even without perfdata, and a space before each
 	// item, as check_disk does (and check_ping without a reply).
 	PerfLead bool
+	// Pending says the probe has no figure yet (dirsize's first walk in
+	// progress): the result says so, but it is not a measurement, so a
+	// long-lived runner neither counts it towards flap damping nor waits a
+	// whole interval before asking again.
+	Pending bool
 }
 
 // String formats the result as one plugin output line:

@@ -140,8 +140,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		self: d.self, FullOutput: d.Options.FullOutput}
 	d.leader = leaderWatch{client: d.Client, log: d.Log, back: make(chan struct{}, 1), suspect: make(chan struct{}, 1)}
 	runCtx, stopChecks := context.WithCancel(ctx)
-	changed := make(chan struct{}, 1)
-	watch := NodeWatch{Client: d.Client, Node: d.node, Log: d.Log.Named("watch"), Changed: changed, Leader: d.leader.suspect}
+	changed, agentBack := make(chan struct{}, 1), make(chan struct{}, 1)
+	watch := NodeWatch{Client: d.Client, Node: d.node, Log: d.Log.Named("watch"), Changed: changed, Leader: d.leader.suspect,
+		Back: agentBack}
 	watching := make(chan struct{})
 	defer func() {
 		stopChecks()
@@ -205,6 +206,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.ttl.Kick() // each push makes the agent sync all it holds
 		case <-changed:
 			d.reconcile(ctx)
+		case <-agentBack:
+			// The agent may have restarted without the daemon seeing it
+			// gone: its checks' first outputs are followed as after an
+			// outage (a comparison finds nothing to do if it did not).
+			d.reconcile(ctx)
+			if d.online {
+				d.first.arm(firstOutputWindow(d.state))
+			}
 		case <-configChanged:
 			d.rec.ReloadNow()
 			d.reconcile(ctx)

@@ -19,7 +19,11 @@ import (
 // evaluates a check when a watched path changes, and a burst of such events
 // must not confirm a recovery in milliseconds. On one side, results move
 // freely (passing to warning, one critical output to another). The first
-// result is taken as it is, as Consul's own counters start satisfied.
+// result is taken as it is, as Consul's own counters start satisfied. A
+// pending answer (the probe has no figure yet) is no result: pushed as it
+// is while nothing was confirmed, it starts nothing and confirms nothing,
+// so the first figure after it is the first result (dirsize's first figure
+// after a start is not held back an interval behind "not measured yet").
 //
 // Pure and owned by one check's goroutine.
 type damper struct {
@@ -40,7 +44,13 @@ func newDamper(c TTLCheck) *damper {
 
 // next takes a new result evaluated at now and returns what to push, and
 // whether the result is held back.
-func (d *damper) next(status, output string, now time.Time) (string, string, bool) {
+func (d *damper) next(status, output string, pending bool, now time.Time) (string, string, bool) {
+	if pending {
+		if !d.started {
+			return status, output, false
+		}
+		return d.status, d.output, true
+	}
 	failing := status == api.HealthCritical
 	if !d.started || failing != d.streakFailing {
 		d.streakFailing, d.streakN, d.streakStart = failing, 0, now

@@ -15,11 +15,12 @@ func TestDamper(t *testing.T) {
 		ok   = api.HealthPassing
 		warn = api.HealthWarning
 		crit = api.HealthCritical
+		pend = "pending"
 	)
 	type step struct {
 		at     time.Duration // since the start
-		status string
-		want   string // pushed status
+		status string        // pend: a critical answer with no figure yet
+		want   string        // pushed status
 		held   bool
 	}
 	tests := []struct {
@@ -58,6 +59,14 @@ func TestDamper(t *testing.T) {
 			{3 * time.Second, crit, crit, false},
 			{4 * time.Second, warn, warn, false},
 		}},
+		{"a pending answer is no result", 2, 1, []step{
+			{0, pend, crit, false},                       // not measured yet: shown
+			{time.Second, pend, crit, false},             // still not
+			{1100 * time.Millisecond, ok, ok, false},     // the first figure: as it is
+			{1200 * time.Millisecond, pend, ok, true},    // pending later: the confirmed one stays
+			{1300 * time.Millisecond, crit, crit, false}, // at once (failures 1)
+			{1400 * time.Millisecond, ok, crit, true},    // back: held as ever
+		}},
 		{"passing and warning move freely", 3, 3, []step{
 			{0, ok, ok, false}, {100 * time.Millisecond, warn, warn, false}, {200 * time.Millisecond, ok, ok, false},
 		}},
@@ -67,7 +76,11 @@ func TestDamper(t *testing.T) {
 			d := newDamper(TTLCheck{Interval: time.Second, SuccessBeforePassing: tt.successes, FailuresBeforeCritical: tt.failures})
 			start := time.Now()
 			for i, s := range tt.steps {
-				got, out, held := d.next(s.status, s.status+" output", start.Add(s.at))
+				status := s.status
+				if status == pend {
+					status = crit
+				}
+				got, out, held := d.next(status, status+" output", s.status == pend, start.Add(s.at))
 				if got != s.want || held != s.held || out != got+" output" {
 					t.Fatalf("step %d (%s at %v): pushed %s %q held %v, want %s held %v", i, s.status, s.at, got, out, held, s.want, s.held)
 				}

@@ -3,8 +3,10 @@ package registrar
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -126,6 +128,84 @@ func TestFirstOutputsAtOnce(t *testing.T) {
 	reload <- struct{}{}
 	ids = append(ids, "carbonio-health:t:late:tcp")
 	report("reload with a new check", outputsInCatalog(t, n.client, n.agent.NodeName, ids))
+}
+
+// gate holds every request of a client while closed, until it opens: the
+// daemon behind it asks nothing of its agent for that time, and sees none
+// of its calls fail.
+type gate struct {
+	mu   sync.Mutex
+	open chan struct{} // closed while the gate is open
+	next http.RoundTripper
+}
+
+func newGate() *gate {
+	g := &gate{open: make(chan struct{}), next: http.DefaultTransport.(*http.Transport).Clone()}
+	close(g.open)
+	return g
+}
+
+// RoundTrip waits for the gate to be open, then sends req.
+func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
+	g.mu.Lock()
+	open := g.open
+	g.mu.Unlock()
+	select {
+	case <-open:
+	case <-req.Context().Done():
+		return nil, req.Context().Err()
+	}
+	return g.next.RoundTrip(req)
+}
+
+// hold closes the gate; the returned func opens it.
+func (g *gate) hold() func() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	open := make(chan struct{})
+	g.open = open
+	return func() { close(open) }
+}
+
+// TestFirstOutputsAfterUnseenRestart: an agent restarted in a few seconds
+// in which the daemon asked it nothing (as `systemctl restart` of the
+// agent may be: the daemon's own calls never fail, only its watch's
+// blocking queries are cut): the checks the agent runs again from nothing
+// have their first outputs in the catalog within seconds, not after the
+// agent's check_update_interval (5 min here, the default).
+func TestFirstOutputsAfterUnseenRestart(t *testing.T) {
+	n := newNodeFixture(t, consultest.Options{ScriptChecks: consultest.ScriptChecksLocal}, false)
+	closed := consultest.Listen(t, "tcp", "")
+	port := closed.Addr().(*net.TCPAddr).Port
+	closed.Close()
+	// The agent runs a check first at a random point of its interval: at
+	// 20 s (not failingDecl's 3-4 s) the first runs after the restart come
+	// after the agent's first sync to the catalog, as a real node's 30-60 s
+	// checks do, and that sync wipes the outputs the catalog had.
+	decl := strings.NewReplacer(`interval = "3s"`, `interval = "20s"`, `interval = "4s"`, `interval = "20s"`).
+		Replace(failingDecl(port, n.sock, false))
+	load, _ := declDir(t, decl)
+	g := newGate()
+	cfg := api.DefaultNonPooledConfig()
+	cfg.Address, cfg.Token, cfg.TokenFile = n.agent.Addr, n.agent.ManagementToken, ""
+	cfg.HttpClient = &http.Client{Transport: g}
+	client, err := api.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startDaemon(t, &Daemon{Client: client, Log: testLogger(t), Load: load,
+		AgentConfigDir: n.agent.ConfigDir, Options: Options{Self: "/bin/true", Heartbeat: true}})
+	ids := []string{webID + ":tcp", shChk}
+	outputsInCatalog(t, n.client, n.agent.NodeName, ids)
+
+	open := g.hold()
+	n.agent.Stop(t)
+	n.agent.Start(t)
+	open()
+	start := time.Now()
+	d := outputsInCatalog(t, n.client, n.agent.NodeName, ids)
+	t.Logf("after the restart: every first output in the catalog %s after the daemon's calls went through again (tcp %s, script %s after the agent had it)",
+		time.Since(start).Round(100*time.Millisecond), d[ids[0]].Round(100*time.Millisecond), d[ids[1]].Round(100*time.Millisecond))
 }
 
 // TestFirstOutputsDecide: which services are registered again, when the

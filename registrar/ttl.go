@@ -176,7 +176,7 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 		if r.FullOutput {
 			output = res.String()
 		}
-		status, output, damped := damp.next(status, output, time.Now())
+		status, output, damped := damp.next(status, output, res.Pending, time.Now())
 		if damped && !last.damped {
 			log.Debug("result held back until confirmed (flap damping)", "probe_status", ttlStatus(res.Status), "pushed", status)
 		}
@@ -230,7 +230,13 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 				last.status, last.output, last.at, last.failed, force = status, output, sent, false, false
 			}
 		}
-		ticker.Reset(w.def.Interval)
+		next := w.def.Interval
+		if res.Pending {
+			// No figure yet: asked again soon (the probe answers from
+			// memory), not a whole interval later.
+			next = min(pendingRetry, next)
+		}
+		ticker.Reset(next)
 		select {
 		case <-ctx.Done():
 			return
@@ -242,6 +248,10 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 }
 
 // update pushes one result, bounded like every call to the agent.
+// pendingRetry is how soon a check whose probe had no figure yet (a pending
+// result) is evaluated again.
+const pendingRetry = 2 * time.Second
+
 func (r *TTLRunner) update(ctx context.Context, checkID, output, status string) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()

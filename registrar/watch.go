@@ -61,6 +61,13 @@ type NodeWatch struct {
 	// no leader), an answer saying the servers know none, the first answer
 	// after failures.
 	Leader chan<- struct{}
+	// Back, when set, is signalled without blocking on the first answer
+	// after failed queries: the agent answers again, and may have been
+	// restarted meanwhile (its checks run again from nothing, their first
+	// outputs held back from the catalog) although none of the daemon's
+	// own calls failed: a `systemctl restart` of the agent takes a few
+	// seconds, in which the daemon may have nothing to ask it.
+	Back chan<- struct{}
 
 	wg sync.WaitGroup
 }
@@ -151,6 +158,7 @@ func (w *NodeWatch) follow(ctx context.Context, what string, polls bool, read fu
 			failing = false
 			pause.reset()
 			w.signal()
+			notify(w.Back)
 		case index != 0 && next != index:
 			w.signal()
 		}

@@ -47,6 +47,8 @@ type fixture struct {
 	installed      bool
 	steps          []step
 	startToHealthy time.Duration
+	// installLast is what the install waited for last, when it waited long.
+	installLast string
 	// services and checks are the IDs the daemon declares (plan -json),
 	// its own included.
 	services, checks []string

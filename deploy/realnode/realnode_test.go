@@ -53,6 +53,9 @@ func TestPackageInstallsAsAUser(t *testing.T) {
 	}
 	t.Logf("systemctl start to every check as expected: %s (%d services, %d checks)",
 		f.startToHealthy.Round(10*time.Millisecond), len(f.services), len(f.checks))
+	if f.installLast != "" {
+		t.Logf("the last to pass: %s", f.installLast)
+	}
 	if !strings.Contains(f.steps[0].out, "enabled, not started") {
 		t.Errorf("dpkg -i did not say the daemon waits for a node file:\n%s", f.steps[0].out)
 	}
