@@ -49,6 +49,9 @@ func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
 		// have led a path elsewhere. Look again, its events applied.
 		k.fold()
 		if (!k.moved && len(k.pending) == 0) || round == 2 {
+			if len(k.pending) == 0 {
+				k.pending = map[*dirNode]*pendingDir{} // a burst's size not kept
+			}
 			k.t.compact()
 			return k.check()
 		}

@@ -434,7 +434,7 @@ func TestDirTreeListArena(t *testing.T) {
 		t.Fatalf("no dead places after growing: %d used, %d dead", tr.lists.used, tr.lists.dead)
 	}
 	tr.compact()
-	if tr.lists.dead >= arenaChunk/4 || tr.lists.used != 50*400*3 { // dead: the ends of full chunks
+	if tr.lists.dead >= arenaChunkLen/4 || tr.lists.used != 50*400*3 { // dead: the ends of full chunks
 		t.Errorf("after compact: %d used, %d dead; want %d used", tr.lists.used, tr.lists.dead, 50*400*3)
 	}
 	for _, d := range dirs {
