@@ -74,6 +74,7 @@ func (k *dirKeeper) reread(ctx context.Context, d *dirNode) error {
 		var st unix.Stat_t
 		if unix.Fstat(fd, &st) == nil && st.Ino == d.ino {
 			defer unix.Close(fd)
+			d.own = uint32(st.Blocks) // it may have grown with its names
 			return k.readDir(ctx, d, fd, false)
 		}
 		unix.Close(fd)

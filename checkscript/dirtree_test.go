@@ -196,14 +196,21 @@ func TestDirsizeNestedFoldersShareOneTree(t *testing.T) {
 
 // A hard link made after the walk to a file the tree holds as a
 // single-link one (link(2) raises no event in that file's folder) is
-// counted once.
+// counted once; also more of them at once than findSingles takes in one
+// pass.
 func TestDirsizeNewLinkToAnOldFile(t *testing.T) {
 	root := t.TempDir()
 	makeTree(t, root)
+	for i := 0; i < findBatch+10; i++ {
+		writeFile(t, filepath.Join(root, fmt.Sprintf("many/%d/f", i%40), fmt.Sprint(i)), 4096)
+	}
 	c := startDirsize(t, "-p", root, "--rate", "0", "-t", "30")
 	runMeasured(t, c)
 	for i := 0; i < 5; i++ {
 		must(t, os.Link(filepath.Join(root, fmt.Sprintf("d3/s%d/f%d", i%2, i)), filepath.Join(root, fmt.Sprintf("d5/l%d", i))))
+	}
+	for i := 0; i < findBatch+10; i++ {
+		must(t, os.Link(filepath.Join(root, fmt.Sprintf("many/%d/f", i%40), fmt.Sprint(i)), filepath.Join(root, fmt.Sprintf("d5/m%d", i))))
 	}
 	if got, want := bytesOf(t, runDirsize(t, c)), duBytes(t, root); got != want {
 		t.Fatalf("dirsize %d, du -sxB1 %d", got, want)
