@@ -23,7 +23,7 @@ func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
 		if k.rewalk != "" {
 			return errRewalk
 		}
-		k.moved, k.looked = false, k.looked[:0]
+		k.moved, k.looked = false, nil // not [:0]: its array would keep a burst's names alive
 		for _, d := range k.pendingDirs() {
 			p := k.pending[d]
 			var err error
@@ -52,6 +52,7 @@ func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
 			if len(k.pending) == 0 {
 				k.pending = map[*dirNode]*pendingDir{} // a burst's size not kept
 			}
+			k.looked = nil
 			k.t.compact()
 			return k.check()
 		}
