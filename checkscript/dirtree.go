@@ -24,7 +24,7 @@ type dirTree struct {
 	unit uint64 // 512-byte blocks per filesystem block: the unit of an entry's size
 	// linked holds the inodes with several links, linkAt finds them.
 	linked      []linkedInode
-	linkAt      map[uint64]uint32
+	linkAt      linkIndex
 	free        []uint32 // unused places of linked
 	extras      map[*dirNode]*dirExtra
 	lists       listArena
@@ -71,7 +71,7 @@ const (
 )
 
 func newDirTree(ino, blocks, unit uint64) *dirTree {
-	t := &dirTree{seed: maphash.MakeSeed(), unit: max(unit, 1), linkAt: map[uint64]uint32{}, extras: map[*dirNode]*dirExtra{}}
+	t := &dirTree{seed: maphash.MakeSeed(), unit: max(unit, 1), extras: map[*dirNode]*dirExtra{}}
 	t.root = &dirNode{ino: ino, own: uint32(blocks), wd: -1}
 	t.dirs, t.unwatched = 1, 1
 	return t

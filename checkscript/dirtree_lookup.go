@@ -150,7 +150,7 @@ func (k *dirKeeper) findSingles() {
 	t := k.t
 	var inos []uint64
 	for ino, nlink := range k.newLinks {
-		if at, ok := t.linkAt[ino]; !ok || t.linked[at].names < nlink {
+		if at, ok := t.linkAt.find(t.linked, ino); !ok || t.linked[at].names < nlink {
 			inos = append(inos, ino) // else every name of it is counted as a link already
 		}
 	}
