@@ -22,10 +22,12 @@ import (
 // lists would fragment memory.
 //
 // A list that outgrows its place moves, and the place left is counted as
-// dead; once a quarter of the arena is dead, compact slides the lists
-// down in place and unmaps the chunks left empty, with no second copy of
-// the tree at any time. A folder's list over a quarter of a chunk lives on
-// the heap.
+// dead: a burst of changes touching half the folders leaves half the
+// tree's size dead (16 MiB for 50,000 changes at 5,000,000 files). So
+// once a sixteenth of the arena is dead, compact slides the lists down in
+// place and unmaps the chunks left empty, with no second copy of the tree
+// at any time: about 15 ms for 5,000,000 files, run between two folders'
+// lookups. A folder's list over a quarter of a chunk lives on the heap.
 type listArena struct {
 	chunks     []arenaChunk // in the order mapped; the current one last
 	chunk      []uint16     // what is left of the current chunk
@@ -97,13 +99,14 @@ func (a *listArena) release() {
 	*a = listArena{}
 }
 
-// compact slides every list down to the start of the arena once a quarter
-// of it is dead places, and unmaps the chunks left empty. Every list in
-// the arena must be in a folder under the root: no folder detached by a
-// rename whose other half has not come (fold ends them all).
+// compact slides every list down to the start of the arena once a
+// sixteenth of it (and a chunk at least) is dead places, and unmaps the
+// chunks left empty. Every list in the arena must be in a folder under the
+// root: no folder detached by a rename whose other half has not come
+// (fold ends them all).
 func (t *dirTree) compact() {
 	a := &t.lists
-	if a.dead < arenaChunkLen || a.dead < a.used/4 {
+	if a.dead < arenaChunkLen || a.dead < a.used/16 {
 		return
 	}
 	addr := func(s []uint16) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(s))) }

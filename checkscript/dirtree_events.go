@@ -73,6 +73,7 @@ func (k *dirKeeper) fold() {
 		}
 		delete(k.stash, cookie)
 	}
+	k.t.compact() // no folder detached now
 	if len(k.readSince) > 0 {
 		// A new map, not clear: a map keeps its size, and the first walk
 		// puts every folder in this one.

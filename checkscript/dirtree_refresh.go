@@ -38,6 +38,7 @@ func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
 			if err != nil {
 				return err
 			}
+			k.t.compact() // a burst's dead places given back as it goes
 		}
 		if len(k.restat) > 0 {
 			k.restatLinks()
