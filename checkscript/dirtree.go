@@ -24,7 +24,7 @@ type dirTree struct {
 	unit uint64 // 512-byte blocks per filesystem block: the unit of an entry's size
 	// linked holds the inodes with several links, linkAt finds them.
 	linked      []linkedInode
-	linkAt      map[uint64]uint32
+	linkAt      linkIndex
 	free        []uint32 // unused places of linked
 	extras      map[*dirNode]*dirExtra
 	lists       listArena
@@ -71,7 +71,7 @@ const (
 )
 
 func newDirTree(ino, blocks, unit uint64) *dirTree {
-	t := &dirTree{seed: maphash.MakeSeed(), unit: max(unit, 1), linkAt: map[uint64]uint32{}, extras: map[*dirNode]*dirExtra{}}
+	t := &dirTree{seed: maphash.MakeSeed(), unit: max(unit, 1), extras: map[*dirNode]*dirExtra{}}
 	t.root = &dirNode{ino: ino, own: uint32(blocks), wd: -1}
 	t.dirs, t.unwatched = 1, 1
 	return t
@@ -139,54 +139,3 @@ func (t *dirTree) insert(d *dirNode, e uint64) {
 }
 
 func (l *fileList) remove(i int) { *l = slices.Delete(*l, 3*i, 3*i+3) }
-
-// listArena holds the folders' file lists in big chunks, one after the
-// other: a list of its own on the heap would round up to a size class, and
-// the holes between lists would fragment the heap (at 5,000,000 files,
-// about 5 MB in all). A list that outgrows its place moves, and the place
-// left is counted; once a quarter of the chunks is such places, compact
-// (dirTree.compact) copies the lists to new chunks.
-type listArena struct {
-	chunk      []uint16 // what is left of the current chunk
-	used, dead int      // uint16s handed out, of which no longer used
-}
-
-const arenaChunk = 32 << 10 // uint16s: 64 KiB
-
-// alloc returns an empty list of capacity n.
-func (a *listArena) alloc(n int) fileList {
-	if n == 0 {
-		return nil
-	}
-	if n > arenaChunk/4 {
-		return make(fileList, 0, n) // a big folder's: on the heap
-	}
-	if n > len(a.chunk) {
-		a.dead += len(a.chunk)
-		a.chunk = make([]uint16, arenaChunk)
-	}
-	l := a.chunk[:0:n]
-	a.chunk, a.used = a.chunk[n:], a.used+n
-	return l
-}
-
-// free counts the place of a list no longer used.
-func (a *listArena) free(l fileList) {
-	if c := cap(l); c > 0 && c <= arenaChunk/4 {
-		a.dead += c
-	}
-}
-
-// compact copies every list to new chunks once a quarter of the arena is
-// dead places.
-func (t *dirTree) compact() {
-	if a := &t.lists; a.dead < arenaChunk || a.dead < a.used/4 {
-		return
-	}
-	t.lists = listArena{}
-	for d := range t.root.all() {
-		if len(d.files) > 0 {
-			d.files = append(t.lists.alloc(len(d.files)), d.files...)
-		}
-	}
-}

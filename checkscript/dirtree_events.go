@@ -73,7 +73,12 @@ func (k *dirKeeper) fold() {
 		}
 		delete(k.stash, cookie)
 	}
-	clear(k.readSince)
+	k.t.compact() // no folder detached now
+	if len(k.readSince) > 0 {
+		// A new map, not clear: a map keeps its size, and the first walk
+		// puts every folder in this one.
+		k.readSince = map[*dirNode]bool{}
+	}
 }
 
 // newName marks the events after which a name may be one the tree does

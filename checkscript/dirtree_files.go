@@ -80,7 +80,7 @@ func (t *dirTree) setFiles(d *dirNode, batch []uint64) {
 // linkOf returns the place of inode ino (of blocks) in the table, one more
 // of its names counted.
 func (t *dirTree) linkOf(ino, blocks uint64) uint32 {
-	at, ok := t.linkAt[ino]
+	at, ok := t.linkAt.find(t.linked, ino)
 	if !ok {
 		if n := len(t.free); n > 0 {
 			at, t.free = t.free[n-1], t.free[:n-1]
@@ -90,7 +90,8 @@ func (t *dirTree) linkOf(ino, blocks uint64) uint32 {
 			}
 			at, t.linked = uint32(len(t.linked)), append(t.linked, linkedInode{})
 		}
-		t.linkAt[ino], t.linked[at] = at, linkedInode{ino: ino}
+		t.linked[at] = linkedInode{ino: ino}
+		t.linkAt.add(t.linked, at)
 	}
 	t.linked[at].blocks = blocks
 	t.linked[at].names++
@@ -100,14 +101,14 @@ func (t *dirTree) linkOf(ino, blocks uint64) uint32 {
 // unlink counts one name of the inode at place at less.
 func (t *dirTree) unlink(at uint32) {
 	if t.linked[at].names--; t.linked[at].names == 0 {
-		delete(t.linkAt, t.linked[at].ino)
+		t.linkAt.remove(t.linked, t.linked[at].ino)
 		t.linked[at], t.free = linkedInode{}, append(t.free, at)
 	}
 }
 
 // isLinked reports whether ino has several names in the tree's table.
 func (t *dirTree) isLinked(ino uint64) bool {
-	_, ok := t.linkAt[ino]
+	_, ok := t.linkAt.find(t.linked, ino)
 	return ok
 }
 

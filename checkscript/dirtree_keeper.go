@@ -222,7 +222,11 @@ func (k *dirKeeper) close() {
 		k.in.close()
 		unix.Close(k.rootFD)
 	}
+	if k.t != nil {
+		k.t.lists.release()
+	}
 	k.t, k.in, k.rootFD, k.rewalk = nil, nil, -1, ""
+	k.pending, k.stash, k.readSince, k.looked = nil, nil, nil, nil
 	k.setBusy("")
 }
 

@@ -23,7 +23,7 @@ func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
 		if k.rewalk != "" {
 			return errRewalk
 		}
-		k.moved, k.looked = false, k.looked[:0]
+		k.moved, k.looked = false, nil // not [:0]: its array would keep a burst's names alive
 		for _, d := range k.pendingDirs() {
 			p := k.pending[d]
 			var err error
@@ -38,6 +38,7 @@ func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
 			if err != nil {
 				return err
 			}
+			k.t.compact() // a burst's dead places given back as it goes
 		}
 		if len(k.restat) > 0 {
 			k.restatLinks()
@@ -49,6 +50,10 @@ func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
 		// have led a path elsewhere. Look again, its events applied.
 		k.fold()
 		if (!k.moved && len(k.pending) == 0) || round == 2 {
+			if len(k.pending) == 0 {
+				k.pending = map[*dirNode]*pendingDir{} // a burst's size not kept
+			}
+			k.looked = nil
 			k.t.compact()
 			return k.check()
 		}
@@ -71,6 +76,7 @@ func (k *dirKeeper) reread(ctx context.Context, d *dirNode) error {
 		var st unix.Stat_t
 		if unix.Fstat(fd, &st) == nil && st.Ino == d.ino {
 			defer unix.Close(fd)
+			d.own = uint32(st.Blocks) // it may have grown with its names
 			return k.readDir(ctx, d, fd, false)
 		}
 		unix.Close(fd)

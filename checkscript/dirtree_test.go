@@ -3,6 +3,7 @@ package checkscript
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -196,14 +197,21 @@ func TestDirsizeNestedFoldersShareOneTree(t *testing.T) {
 
 // A hard link made after the walk to a file the tree holds as a
 // single-link one (link(2) raises no event in that file's folder) is
-// counted once.
+// counted once; also more of them at once than findSingles takes in one
+// pass.
 func TestDirsizeNewLinkToAnOldFile(t *testing.T) {
 	root := t.TempDir()
 	makeTree(t, root)
+	for i := 0; i < findBatch+10; i++ {
+		writeFile(t, filepath.Join(root, fmt.Sprintf("many/%d/f", i%40), fmt.Sprint(i)), 4096)
+	}
 	c := startDirsize(t, "-p", root, "--rate", "0", "-t", "30")
 	runMeasured(t, c)
 	for i := 0; i < 5; i++ {
 		must(t, os.Link(filepath.Join(root, fmt.Sprintf("d3/s%d/f%d", i%2, i)), filepath.Join(root, fmt.Sprintf("d5/l%d", i))))
+	}
+	for i := 0; i < findBatch+10; i++ {
+		must(t, os.Link(filepath.Join(root, fmt.Sprintf("many/%d/f", i%40), fmt.Sprint(i)), filepath.Join(root, fmt.Sprintf("d5/m%d", i))))
 	}
 	if got, want := bytesOf(t, runDirsize(t, c)), duBytes(t, root); got != want {
 		t.Fatalf("dirsize %d, du -sxB1 %d", got, want)
@@ -380,7 +388,7 @@ func TestDirTreeBookkeeping(t *testing.T) {
 	if blocks, ok := tr.single(a, tr.hash("f"), inoPrint(100)); !ok || blocks != 16 {
 		t.Errorf("f: %d %v", blocks, ok)
 	}
-	if _, _, ino, ok := tr.removeFile(b, tr.hash("l1"), 0, true, 0); !ok || ino != 103 || tr.linked[tr.linkAt[103]].names != 1 {
+	if _, _, ino, ok := tr.removeFile(b, tr.hash("l1"), 0, true, 0); !ok || ino != 103 || tr.linked[linkedAt(tr, 103)].names != 1 {
 		t.Errorf("l1 removed: %v %d %+v", ok, ino, tr.linked)
 	}
 	tr.removeDir(a)
@@ -402,6 +410,44 @@ func TestDirTreeBookkeeping(t *testing.T) {
 	}
 	if fmt.Sprint(hs) != "[3 3 7 9 262144]" || l.search(7) != 2 {
 		t.Errorf("hashes %v, search(7) %d", hs, l.search(7))
+	}
+}
+
+func linkedAt(tr *dirTree, ino uint64) uint32 {
+	at, _ := tr.linkAt.find(tr.linked, ino)
+	return at
+}
+
+// The index of inodes with several links agrees with a map through adds
+// and removals that wrap around its table and shift entries back.
+func TestDirTreeLinkIndex(t *testing.T) {
+	var x linkIndex
+	var linked []linkedInode
+	want := map[uint64]uint32{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for step := 0; step < 20000; step++ {
+		ino := uint64(rng.IntN(3000)) * 4096 // clustered homes: long probe runs
+		if at, ok := want[ino]; ok && rng.IntN(3) > 0 {
+			x.remove(linked, ino)
+			delete(want, ino)
+			linked[at].ino = ^uint64(0)
+		} else if !ok {
+			linked = append(linked, linkedInode{ino: ino})
+			want[ino] = uint32(len(linked) - 1)
+			x.add(linked, uint32(len(linked)-1))
+		}
+		if step%997 == 0 || step > 19900 {
+			for i := 0; i < 3000; i++ {
+				ino := uint64(i) * 4096
+				at, ok := x.find(linked, ino)
+				if wat, wok := want[ino]; ok != wok || (ok && at != wat) {
+					t.Fatalf("step %d, inode %d: %d %v, want %d %v", step, ino, at, ok, wat, wok)
+				}
+			}
+		}
+	}
+	if x.n != len(want) {
+		t.Fatalf("%d in the index, want %d", x.n, len(want))
 	}
 }
 
@@ -434,7 +480,7 @@ func TestDirTreeListArena(t *testing.T) {
 		t.Fatalf("no dead places after growing: %d used, %d dead", tr.lists.used, tr.lists.dead)
 	}
 	tr.compact()
-	if tr.lists.dead >= arenaChunk/4 || tr.lists.used != 50*400*3 { // dead: the ends of full chunks
+	if tr.lists.dead >= arenaChunkLen/4 || tr.lists.used != 50*400*3 { // dead: the ends of full chunks
 		t.Errorf("after compact: %d used, %d dead; want %d used", tr.lists.used, tr.lists.dead, 50*400*3)
 	}
 	for _, d := range dirs {

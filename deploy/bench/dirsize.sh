@@ -118,7 +118,7 @@ print(" ".join(out.get(p, "-") for p in sys.argv[1:]))' "${folders[@]}"
 	}
 	want=$(dus)
 	bin/carbonio-health run -http-addr "127.0.0.1:$port" -config-dir "$work/node" -agent-config-dir "$work/consul.d" \
-		-full-output -log-level warn 2>>"$work/daemon.log" &
+		-metrics-addr 127.0.0.1:0 -full-output -log-level warn 2>>"$work/daemon.log" &
 	daemon=$!
 	first=$(wait_for "$want")
 	c0=$(ticks "$daemon")
