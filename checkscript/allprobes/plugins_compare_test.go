@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/zextras/carbonio-health/checkscript/plugintest"
+	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 // How a case compares the two answers beyond their exit codes.
@@ -41,21 +42,10 @@ func TestComparePlugins(t *testing.T) {
 		return
 	}
 	sock := filepath.Join(env.Dir, "tcp.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = c.Write([]byte("220 unix ready\r\n"))
-			_ = c.Close()
-		}
-	}()
+	consultest.ListenFunc(t, "unix", sock, func(c net.Conn) {
+		_, _ = c.Write([]byte("220 unix ready\r\n"))
+		_ = c.Close()
+	})
 	mp1, mp2 := env.Mount1, env.Mount2
 	nr := plugintest.Nonresponsive
 	get := "GET / HTTP/1.0\\r\\n\\r\\n"

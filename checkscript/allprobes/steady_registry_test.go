@@ -27,6 +27,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/zextras/carbonio-health/checkscript"
 	"github.com/zextras/carbonio-health/checkscript/plugintest"
+	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 // steadyPending are the probes whose steady form is another engineer's
@@ -246,20 +247,7 @@ func steadyDNS(args ...string) func(t *testing.T) (a, b checkscript.Result) {
 
 func steadySocket(t *testing.T) (a, b checkscript.Result) {
 	path := filepath.Join(t.TempDir(), "s.sock")
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	consultest.Listen(t, "unix", path)
 	a = runCheck(t, "socket", "-p", path, "-C")
 	for range 20 {
 		if b = runCheck(t, "socket", "-p", path, "-C"); b.String() != a.String() {

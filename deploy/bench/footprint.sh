@@ -18,36 +18,12 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${FOOTPRINT_SECONDS:-60}
 work=$(mktemp -d)
-# Free loopback ports for every listener of the agent: the catalog checks
-# 127.0.0.1:8300 (the Consul server port), so a dev agent on its default
-# ports would flip that check in any other agent measured at the same time.
-ports=$(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(4)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])' 2>/dev/null || echo "18500 18300 18301 18302")
-read -r port server serf mport <<<"$ports"
-mkdir -p "$work/consul.d"
-cat >"$work/consul.d/agent.hcl" <<HCL
-enable_local_script_checks = true
-ports {
-  http     = $port
-  server   = $server
-  serf_lan = $serf
-  serf_wan = -1
-  dns      = -1
-  grpc     = -1
-  grpc_tls = -1
-}
-HCL
-"$repo/bin/consul" agent -dev -bind 127.0.0.1 -client 127.0.0.1 -config-dir "$work/consul.d" -log-level error >"$work/consul.log" 2>&1 &
-agent=$!
+daemon= agent=
 trap 'kill $daemon $agent 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-daemon=
-for _ in $(seq 1 100); do
-	curl -fsS "http://127.0.0.1:$port/v1/status/leader" 2>/dev/null | grep -q ':' && break
-	sleep 0.2
-done
+# shellcheck source=deploy/bench/devagent.sh
+. "$repo/deploy/bench/devagent.sh"
+start_dev_agent "$work"
+mport=$spare
 metrics=() label="carbonio-health run"
 scrapes=${FOOTPRINT_SCRAPES:-1000}
 if [ "${FOOTPRINT_METRICS:-0}" = 1 ]; then
