@@ -6,6 +6,13 @@
 # same agent, $FOOTPRINT_SECONDS each: the daemon reading the agent every
 # second (-resync 1s, the old way), and no daemon at all, for what the daemon
 # costs the agent. Prints one markdown table row per process and phase.
+# Each window starts once the daemon has settled (wait_settled), never at a
+# fixed time after its start: a start's first outputs are followed every
+# second until they are in the catalog, and size checks walk their folders
+# first; neither is the steady state measured. At each window's start the
+# peak RSS of the daemon and the agent is reset (/proc/PID/clear_refs, 5),
+# so the peak is the window's; the daemon's peak since its start goes to
+# stderr.
 #
 # FOOTPRINT_METRICS=1 runs the daemon with -metrics-addr on a free port and
 # scrapes its /metrics $FOOTPRINT_SCRAPES times (default 1000, with curl, as
@@ -34,8 +41,44 @@ fi
 # (no metrics endpoint unless the flags ask for one: run's default is :9171).
 start_daemon() {
 	"$repo/bin/carbonio-health" run -http-addr "127.0.0.1:$port" -config-dir "$repo/deploy/dev" \
-		-agent-config-dir "$work/consul.d" -log-level warn -metrics-addr "" "$@" 2>>"$work/daemon.log" &
+		-agent-config-dir "$work/consul.d" -log-level info -metrics-addr "" "$@" 2>"$work/daemon.log" &
 	daemon=$!
+}
+# unsettled: what keeps the node from its steady state, one word a check
+# (empty once settled): a check without an output yet, a non-passing check
+# whose output the catalog does not show yet (what the daemon's first-output
+# follow-up waits for; it stops at its next comparison, within 1 s, once
+# none is left), or a size check still walking its folder ("not measured
+# yet").
+unsettled() {
+	local node
+	node=$(curl -fsS "http://127.0.0.1:$port/v1/agent/self" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Config"]["NodeName"])')
+	python3 -c '
+import json, sys
+agent, catalog = json.load(open(sys.argv[1])), {c["CheckID"]: c for c in json.load(open(sys.argv[2]))}
+for id, a in sorted(agent.items()):
+    c = catalog.get(id)
+    if a["Output"] == "":
+        print(id + ":no-output")
+    elif "not measured yet" in a["Output"]:
+        print(id + ":not-measured-yet")
+    elif a["Status"] != "passing" and (c is None or c["Status"] != a["Status"] or c["Output"] != a["Output"]):
+        print(id + ":output-not-in-catalog")
+' <(curl -fsS "http://127.0.0.1:$port/v1/agent/checks") <(curl -fsS "http://127.0.0.1:$port/v1/health/node/$node")
+}
+# wait_settled: until the daemon said it is in sync with the agent (every
+# declared check registered) and nothing is unsettled; prints the seconds
+# since it was started, fails after 600 s.
+wait_settled() {
+	local t0=$SECONDS left
+	until grep -q 'in sync with the consul agent' "$work/daemon.log" && left=$(unsettled) && [ -z "$left" ]; do
+		if [ $((SECONDS - t0)) -gt 600 ]; then
+			echo "footprint: the daemon has not settled after 600 s: ${left:-no 'in sync' in its log}" >&2
+			return 1
+		fi
+		sleep 1
+	done
+	echo $((SECONDS - t0))
 }
 stop_daemon() {
 	kill "$daemon" 2>/dev/null || true
@@ -47,6 +90,13 @@ stop_daemon() {
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 hwm() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+# window_start PID…: the peak RSS of each process starts again from its RSS now.
+window_start() {
+	local p
+	for p in "$@"; do
+		echo 5 >"/proc/$p/clear_refs" 2>/dev/null || echo "footprint: cannot reset the peak RSS of $p: its figure is since its start" >&2
+	done
+}
 row() { # name pid t0 t1
 	local cpu pct
 	cpu=$(awk -v a="$3" -v b="$4" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')
@@ -57,7 +107,9 @@ row() { # name pid t0 t1
 # 1. The daemon as it runs by default (a blocking watch of its node), with
 # -metrics-addr and scraped when FOOTPRINT_METRICS=1.
 start_daemon "${metrics[@]}"
-sleep 5 # registration done; measure the steady state
+settled=$(wait_settled)
+echo "footprint: settled $settled s after the start, peak RSS $(hwm "$daemon") MiB until then" >&2
+window_start "$daemon" "$agent"
 d0=$(ticks "$daemon") a0=$(ticks "$agent")
 start=$(date +%s)
 if [ ${#metrics[@]} -gt 0 ]; then
@@ -81,7 +133,9 @@ fi
 
 # 2. The same daemon reading the agent every second, as before the watch.
 start_daemon -resync 1s
-sleep 5
+settled=$(wait_settled)
+echo "footprint: -resync 1s settled $settled s after the start, peak RSS $(hwm "$daemon") MiB until then" >&2
+window_start "$daemon" "$agent"
 p0=$(ticks "$daemon") b0=$(ticks "$agent")
 sleep "$secs"
 p1=$(ticks "$daemon") b1=$(ticks "$agent")
@@ -91,6 +145,7 @@ stop_daemon
 
 # 3. The agent alone with the same registrations (its own checks still run).
 sleep 2
+window_start "$agent"
 c0=$(ticks "$agent")
 sleep "$secs"
 c1=$(ticks "$agent")
