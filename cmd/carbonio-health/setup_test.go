@@ -252,12 +252,9 @@ role "t" {
 }
 node { roles = ["t"] }
 `, sock)
-	if err := os.WriteFile(filepath.Join(dir, "node.hcl"), []byte(decl), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	nodeDir := writeNode(t, decl)
 	out := filepath.Join(dir, "token")
-	opts := hcl.Options{NoBuiltin: true, ConfigDirs: []string{dir}}
-	plan, err := hcl.Load(opts)
+	plan, err := hcl.Load(hcl.Options{NoBuiltin: true, ConfigDirs: []string{nodeDir}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,19 +271,8 @@ node { roles = ["t"] }
 		}
 	}
 	secret, _ := readTokenFile(out)
-	ready, done := make(chan struct{}), make(chan error, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	d := &registrar.Daemon{Client: agent.Client(t, secret), Log: hclog.NewNullLogger(), Ready: ready,
-		Load:           func() (*hcl.Plan, error) { return hcl.Load(opts) },
-		AgentConfigDir: agent.ConfigDir,
-		Options:        registrar.Options{Heartbeat: true, Exporter: &registrar.Exporter{Address: "127.0.0.1", Port: 9171}}}
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("daemon: %v", err)
-	}
+	startTestDaemon(t, &registrar.Daemon{Client: agent.Client(t, secret), AgentConfigDir: agent.ConfigDir,
+		Options: registrar.Options{Heartbeat: true, Exporter: &registrar.Exporter{Address: "127.0.0.1", Port: 9171}}}, nodeDir)
 	consultest.Eventually(t, "the TTL check and the heartbeat passing, the metrics service registered", func() bool {
 		c, _ := admin.Agent().Checks()
 		svcs, _ := admin.Agent().Services()
