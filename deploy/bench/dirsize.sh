@@ -29,8 +29,8 @@ raw_daemon=${raw%.txt}-daemon.txt
 raw_counted=${raw%.txt}-counted.txt
 files=${DIRSIZE_FILES:-5000000}
 cd "$repo"
-# shellcheck source=deploy/bench/devagent.sh
-. deploy/bench/devagent.sh
+# shellcheck source=deploy/bench/lib.sh
+. deploy/bench/lib.sh
 
 if [ "${DIRSIZE_REUSE:-}" != 1 ]; then # DIRSIZE_REUSE=1 only formats the raw files again
 	tree=$(mktemp -d "${DIRSIZE_TMP:-${TMPDIR:-/tmp}}/dirsize-bench.XXXXXX")
@@ -84,27 +84,18 @@ print(" ".join(out.get(p, "-") for p in sys.argv[1:]))' "${folders[@]}"
 	}
 	ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 	hz=$(getconf CLK_TCK)
-	# wait_for WANT: seconds until the agent shows WANT (figures), at most 600.
-	wait_for() {
-		local t0=$SECONDS
-		while [ "$(figures)" != "$1" ]; do
-			if [ $((SECONDS - t0)) -gt 600 ]; then
-				echo "dirsize: the daemon's figures $(figures), du $1" >&2
-				return 1
-			fi
-			sleep 1
-		done
-		echo $((SECONDS - t0))
-	}
+	# shows WANT: the agent shows WANT (figures).
+	shows() { [ "$(figures)" = "$1" ]; }
+	shows_not() { echo "dirsize: the daemon's figures $(figures), du $1"; }
 	want=$(dus)
 	bin/carbonio-health run -http-addr "127.0.0.1:$port" -config-dir "$work/node" -agent-config-dir "$work/consul.d" \
 		-full-output -log-level warn 2>>"$work/daemon.log" &
 	daemon=$!
-	first=$(wait_for "$want")
+	first=$(wait_until shows shows_not "$want")
 	c0=$(ticks "$daemon")
 	DIRSIZE_CHANGE="$files:$((files / 100)):99:$opt" go test -run '^$' -bench '^BenchmarkDirsizeChangeChild$' -benchtime 1x ./checkscript >/dev/null
 	want2=$(dus)
-	again=$(wait_for "$want2")
+	again=$(wait_until shows shows_not "$want2")
 	c1=$(ticks "$daemon")
 	{
 		echo "files $files"

@@ -6,7 +6,7 @@
 # same agent, $FOOTPRINT_SECONDS each: the daemon reading the agent every
 # second (-resync 1s, the old way), and no daemon at all, for what the daemon
 # costs the agent. Prints one markdown table row per process and phase.
-# Each window starts once the daemon has settled (wait_settled), never at a
+# Each window starts once the daemon has settled (settled), never at a
 # fixed time after its start: a start's first outputs are followed every
 # second until they are in the catalog, and size checks walk their folders
 # first; neither is the steady state measured. At each window's start the
@@ -27,8 +27,8 @@ secs=${FOOTPRINT_SECONDS:-60}
 work=$(mktemp -d)
 daemon= agent=
 trap 'kill $daemon $agent 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-# shellcheck source=deploy/bench/devagent.sh
-. "$repo/deploy/bench/devagent.sh"
+# shellcheck source=deploy/bench/lib.sh
+. "$repo/deploy/bench/lib.sh"
 start_dev_agent "$work"
 mport=$spare
 metrics=() label="carbonio-health run"
@@ -66,20 +66,13 @@ for id, a in sorted(agent.items()):
         print(id + ":output-not-in-catalog")
 ' <(curl -fsS "http://127.0.0.1:$port/v1/agent/checks") <(curl -fsS "http://127.0.0.1:$port/v1/health/node/$node")
 }
-# wait_settled: until the daemon said it is in sync with the agent (every
-# declared check registered) and nothing is unsettled; prints the seconds
-# since it was started, fails after 600 s.
-wait_settled() {
-	local t0=$SECONDS left
-	until grep -q 'in sync with the consul agent' "$work/daemon.log" && left=$(unsettled) && [ -z "$left" ]; do
-		if [ $((SECONDS - t0)) -gt 600 ]; then
-			echo "footprint: the daemon has not settled after 600 s: ${left:-no 'in sync' in its log}" >&2
-			return 1
-		fi
-		sleep 1
-	done
-	echo $((SECONDS - t0))
+# settled: the daemon said it is in sync with the agent (every declared
+# check registered) and nothing is unsettled.
+settled() {
+	local left
+	grep -q 'in sync with the consul agent' "$work/daemon.log" && left=$(unsettled) && [ -z "$left" ]
 }
+not_settled() { echo "footprint: the daemon has not settled after 600 s: $(unsettled | paste -sd' ')"; }
 stop_daemon() {
 	kill "$daemon" 2>/dev/null || true
 	wait "$daemon" 2>/dev/null || true
@@ -107,7 +100,7 @@ row() { # name pid t0 t1
 # 1. The daemon as it runs by default (a blocking watch of its node), with
 # -metrics-addr and scraped when FOOTPRINT_METRICS=1.
 start_daemon "${metrics[@]}"
-settled=$(wait_settled)
+settled=$(wait_until settled not_settled)
 echo "footprint: settled $settled s after the start, peak RSS $(hwm "$daemon") MiB until then" >&2
 window_start "$daemon" "$agent"
 d0=$(ticks "$daemon") a0=$(ticks "$agent")
@@ -133,7 +126,7 @@ fi
 
 # 2. The same daemon reading the agent every second, as before the watch.
 start_daemon -resync 1s
-settled=$(wait_settled)
+settled=$(wait_until settled not_settled)
 echo "footprint: -resync 1s settled $settled s after the start, peak RSS $(hwm "$daemon") MiB until then" >&2
 window_start "$daemon" "$agent"
 p0=$(ticks "$daemon") b0=$(ticks "$agent")

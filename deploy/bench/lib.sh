@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# The dev Consul agent the bench scripts measure against (footprint.sh,
-# dirsize.sh), sourced by them; needs $repo (the repository's root).
+# What the bench scripts that run the daemon share (footprint.sh,
+# dirsize.sh), sourced by them: the dev Consul agent they measure against,
+# and waiting for an event. Needs $repo (the repository's root).
 #
 # start_dev_agent WORK: bin/consul agent -dev on free loopback ports, its
 # configuration in WORK/consul.d/agent.hcl (the daemon's -agent-config-dir),
@@ -38,4 +39,20 @@ HCL
 		curl -fsS "http://127.0.0.1:$port/v1/status/leader" 2>/dev/null | grep -q ':' && return 0
 		sleep 0.2
 	done
+}
+
+# wait_until CHECK REPORT [ARG…]: runs CHECK ARG… every second until it
+# succeeds and prints how many seconds that took; after 600 s it prints
+# REPORT ARG… to stderr and fails.
+wait_until() {
+	local check=$1 report=$2 t0=$SECONDS
+	shift 2
+	until "$check" "$@"; do
+		if [ $((SECONDS - t0)) -gt 600 ]; then
+			"$report" "$@" >&2
+			return 1
+		fi
+		sleep 1
+	done
+	echo $((SECONDS - t0))
 }
