@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -22,38 +21,15 @@ import (
 // setupDecl declares three services of role "t" (tcp, ttl, script) and,
 // with extra, a fourth.
 func setupDecl(port int, sock string, extra bool) string {
-	more := ""
-	if extra {
-		more = `
-  service "extra" {
-    port = 9
-    check "tcp" { interval = "10s" }
-  }`
+	eps := []consultest.Endpoint{
+		{Service: "web", Port: port, Interval: "1s"},
+		{Service: "sock", Check: "present", Socket: sock, Interval: "1s"},
+		{Service: "sh", Check: "sh", Script: "echo SH OK", Interval: "1s"},
 	}
-	return fmt.Sprintf(`
-role "t" {
-  service "web" {
-    port = %d
-    check "tcp" { interval = "1s" }
-  }
-  service "sock" {
-    check "present" {
-      type     = "ttl"
-      probe    = "socket"
-      args     = { p = %q }
-      interval = "1s"
-    }
-  }
-  service "sh" {
-    check "sh" {
-      type     = "script"
-      command  = ["/bin/sh", "-c", "echo SH OK"]
-      interval = "1s"
-    }
-  }%s
-}
-node { roles = ["t"] }
-`, port, sock, more)
+	if extra {
+		eps = append(eps, consultest.Endpoint{Service: "extra", Port: 9, Interval: "10s"})
+	}
+	return consultest.Role("t", eps...)
 }
 
 // TestSetup runs `setup` twice against a default-deny agent, then runs the
@@ -239,19 +215,7 @@ func TestSetupDaemonOwnServices(t *testing.T) {
 	}
 	sock := filepath.Join(dir, "s.sock")
 	consultest.Listen(t, "unix", sock)
-	decl := fmt.Sprintf(`
-role "t" {
-  service "sock" {
-    check "present" {
-      type     = "ttl"
-      probe    = "socket"
-      args     = { p = %q }
-      interval = "1s"
-    }
-  }
-}
-node { roles = ["t"] }
-`, sock)
+	decl := consultest.Role("t", consultest.Endpoint{Service: "sock", Check: "present", Socket: sock, Interval: "1s"})
 	nodeDir := writeNode(t, decl)
 	out := filepath.Join(dir, "token")
 	plan, err := hcl.Load(hcl.Options{NoBuiltin: true, ConfigDirs: []string{nodeDir}})

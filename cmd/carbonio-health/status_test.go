@@ -30,23 +30,9 @@ func TestStatusFollowsTheNode(t *testing.T) {
 	port := tcp.Addr().(*net.TCPAddr).Port
 	sock := filepath.Join(t.TempDir(), "mysql.sock")
 	unix := consultest.Listen(t, "unix", sock)
-	decl := fmt.Sprintf(`
-role "t" {
-  service "imap" {
-    port = %d
-    check "tcp" { interval = "1s" }
-  }
-  service "mariadb" {
-    check "socket" {
-      type     = "ttl"
-      probe    = "socket"
-      args     = { p = %q }
-      interval = "1s"
-    }
-  }
-}
-node { roles = ["t"] }
-`, port, sock)
+	decl := consultest.Role("t",
+		consultest.Endpoint{Service: "imap", Port: port, Interval: "1s"},
+		consultest.Endpoint{Service: "mariadb", Check: "socket", Socket: sock, Interval: "1s"})
 	startTestDaemon(t, &registrar.Daemon{Client: agent.Client(t, "")}, writeNode(t, decl))
 	// Someone else's failing service whose ID looks like ours but carries
 	// no managed-by meta: status and Zabbix discovery must not see it.
@@ -110,31 +96,11 @@ func TestStatusDaemonDownNewestFirst(t *testing.T) {
 	closed := consultest.Listen(t, "tcp", "")
 	closedPort := closed.Addr().(*net.TCPAddr).Port
 	closed.Close()
-	decl := fmt.Sprintf(`
-role "t" {
-  service "smtp" {
-    port = %d
-    check "tcp" { interval = "1s" }
-  }
-  service "imap" {
-    port = %d
-    check "tcp" { interval = "1s" }
-  }
-  service "pop" {
-    port = %d
-    check "tcp" { interval = "1s" }
-  }
-  service "mariadb" {
-    check "socket" {
-      type     = "ttl"
-      probe    = "socket"
-      args     = { p = %q }
-      interval = "1s"
-    }
-  }
-}
-node { roles = ["t"] }
-`, smtp.Addr().(*net.TCPAddr).Port, closedPort, closedPort, filepath.Join(t.TempDir(), "absent.sock"))
+	decl := consultest.Role("t",
+		consultest.Endpoint{Service: "smtp", Port: smtp.Addr().(*net.TCPAddr).Port, Interval: "1s"},
+		consultest.Endpoint{Service: "imap", Port: closedPort, Interval: "1s"},
+		consultest.Endpoint{Service: "pop", Port: closedPort, Interval: "1s"},
+		consultest.Endpoint{Service: "mariadb", Check: "socket", Socket: filepath.Join(t.TempDir(), "absent.sock"), Interval: "1s"})
 	stop := startTestDaemon(t, &registrar.Daemon{Client: agent.Client(t, ""),
 		Options: registrar.Options{Self: "/bin/true", Heartbeat: true}}, writeNode(t, decl))
 	status := statusOf(agent)
