@@ -53,7 +53,7 @@ func (c *socketCheck) Run(ctx context.Context) Result {
 		return c.result(Critical, fmt.Sprintf("%s is not a socket but %s", c.path, fileKind(st.Mode())), nil)
 	}
 	if !c.connect {
-		switch err := listening(st); {
+		switch err := listeningSettled(ctx, st); {
 		case errors.Is(err, errNoListener):
 			return c.result(Critical, fmt.Sprintf("%s is present, but no process listens on it (stale: its daemon is gone)", c.path), nil)
 		case err != nil:

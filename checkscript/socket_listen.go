@@ -1,6 +1,7 @@
 package checkscript
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,6 +37,46 @@ const (
 // errNoListener says that no process listens on the socket.
 var errNoListener = errors.New("no process listens on it")
 
+// bindGrace is how long a socket file just created may go without a
+// listener before it is called stale. A daemon binds (which creates the
+// file and wakes the socket check's watch) and only then listens: a probe
+// run in between finds nobody listening on a healthy daemon's socket, and
+// once pushed that false alarm would stand until the next interval and
+// its damped recovery. A file older than this (a daemon killed long ago)
+// is called stale at once.
+const bindGrace = time.Second
+
+// listeningSettled is listening, asked again every few milliseconds while
+// the socket file has no listener and is younger than bindGrace (its
+// daemon may be between bind and listen), until ctx ends.
+func listeningSettled(ctx context.Context, st fs.FileInfo) error {
+	err := listening(st)
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !errors.Is(err, errNoListener) || !ok {
+		return err
+	}
+	// The file's ctime is its bind (or a later chmod/chown, also part of
+	// a daemon's start); a ctime in the future counts as just now.
+	wait := min(bindGrace, bindGrace-time.Since(time.Unix(sys.Ctim.Unix())))
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for wait > 0 {
+		select {
+		case <-ctx.Done():
+			return err
+		case <-deadline.C:
+			return listening(st)
+		case <-tick.C:
+			if err = listening(st); !errors.Is(err, errNoListener) {
+				return err
+			}
+		}
+	}
+	return err
+}
+
 // listening reports whether a process listens on the unix socket whose
 // file is st (nil error), or that none does (errNoListener), or why the
 // kernel could not say.
@@ -48,7 +90,9 @@ func listening(st fs.FileInfo) error {
 		return err
 	}
 	for _, s := range socks {
-		if uint64(s.ino) == sys.Ino && s.major == unix.Major(sys.Dev) && s.minor == unix.Minor(sys.Dev) {
+		// The kernel gives the inode's low 32 bits (udiag_vfs_ino is a
+		// __u32): XFS and btrfs have inode numbers above them.
+		if s.ino == uint32(sys.Ino) && s.major == unix.Major(sys.Dev) && s.minor == unix.Minor(sys.Dev) {
 			return nil
 		}
 	}

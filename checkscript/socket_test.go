@@ -8,6 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // socketFixtures creates, under a fresh directory, a listening socket, a
@@ -139,5 +142,47 @@ func TestMountinfoType(t *testing.T) {
 		if got != tt.want || stackedFS(got) != tt.stacked {
 			t.Errorf("%s: %q (stacked %v), want %q (%v)", tt.dev, got, stackedFS(got), tt.want, tt.stacked)
 		}
+	}
+}
+
+// TestSocketBindThenListen: a daemon binds its socket (the file appears,
+// and the socket check's watch runs the probe) and listens a moment later.
+// The probe run in between must not call the socket stale; a socket file
+// nobody listens on is called stale once it is older than bindGrace.
+func TestSocketBindThenListen(t *testing.T) {
+	tests := []struct {
+		name   string
+		listen time.Duration // after bind; 0: never
+		status Status
+		want   string
+	}{
+		{"listens 200 ms after bind", 200 * time.Millisecond, OK, "is present"},
+		{"never listens", 0, Critical, "is present, but no process listens on it (stale: its daemon is gone)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "d.sock")
+			fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { unix.Close(fd) })
+			if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+				t.Fatal(err)
+			}
+			if tt.listen > 0 {
+				time.AfterFunc(tt.listen, func() { _ = unix.Listen(fd, 1) })
+			}
+			c, err := Light.New("socket", []string{"-p", path})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			r := c.Run(context.Background())
+			if r.Status != tt.status || r.Summary != path+" "+tt.want {
+				t.Errorf("got %s (%s), want %s %s (%s)", r, r.Status, path, tt.want, tt.status)
+			}
+			t.Logf("answered in %s", time.Since(start).Round(time.Millisecond))
+		})
 	}
 }

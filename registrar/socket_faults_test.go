@@ -30,7 +30,11 @@ import (
 
 const sockCheckID = "carbonio-health:t:db:socket"
 
-// socketDecl declares one socket service with a 30 s TTL check.
+// socketDecl declares one socket service with a 30 s TTL check. Its
+// recovery is not damped (success_before_passing = 1): these tests are
+// about the watch, which must show each change within milliseconds; the
+// damping's two results an interval apart are TestDamper's and
+// TestDampingSocketFlaps'.
 func socketDecl(sock string) string {
 	return fmt.Sprintf(`
 role "t" {
@@ -40,6 +44,7 @@ role "t" {
       probe    = "socket"
       args     = { p = %q }
       interval = "30s"
+      success_before_passing = 1
     }
   }
 }

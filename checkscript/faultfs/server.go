@@ -66,12 +66,39 @@ func serve(dir, backing string, in io.Reader, out io.Writer) error {
 		fmt.Fprintln(out, command(tb, sc.Text()))
 	}
 	tb.clear()
-	if err := server.Unmount(); err != nil {
-		// Still busy (a caller holds a file open there): detach it; the
-		// connection ends with this process.
-		return syscall.Unmount(dir, syscall.MNT_DETACH)
+	return unmount(server, dir)
+}
+
+// unmountWait bounds how long go-fuse's Unmount may take before the mount
+// is detached instead.
+const unmountWait = 10 * time.Second
+
+// unmount ends the mount. Where it is still busy (a caller holds a file
+// open there), or go-fuse's Unmount does not return (it waits for its
+// request loops; seen once, under CI load, past the client's minute), the
+// mount is detached: this process's exit then closes /dev/fuse, which ends
+// the connection and answers any request left.
+func unmount(server *fuse.Server, dir string) error {
+	done := make(chan error, 1)
+	go func() {
+		err := server.Unmount()
+		if err == nil {
+			server.Wait()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			return nil
+		}
+	case <-time.After(unmountWait):
+		fmt.Fprintf(os.Stderr, "faultfs: the unmount of %s did not end within %s; detaching it\n", dir, unmountWait)
 	}
-	server.Wait()
+	// EINVAL: the unmount went through and only its loops were waited for.
+	if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil && err != syscall.EINVAL {
+		return fmt.Errorf("detach %s: %w", dir, err)
+	}
 	return nil
 }
 
