@@ -105,7 +105,7 @@ func TestEveryProbeHasHelp(t *testing.T) {
 		if p.Label == "" || p.Summary == "" || p.Define == nil {
 			t.Errorf("probe %q lacks a label, summary or Define", p.Name)
 		}
-		if u := p.Usage(); !strings.Contains(u, "-t, --timeout, --to VALUE") {
+		if u := p.Usage(); !strings.Contains(u, "-t, --timeout, -to VALUE") {
 			t.Errorf("probe %q usage lacks -t:\n%s", p.Name, u)
 		}
 	}

@@ -38,7 +38,7 @@ func ListVar(fs *flag.FlagSet, p *[]string, short, long, usage string) {
 }
 
 // Alias declares more names of the flag target, as the plugins accept
-// --partition for --path, or -wt for -w (check_tcp) and -to for -t.
+// --partition for --path.
 func Alias(fs *flag.FlagSet, target string, names ...string) {
 	f := fs.Lookup(target)
 	if f == nil {
@@ -47,6 +47,42 @@ func Alias(fs *flag.FlagSet, target string, names ...string) {
 	for _, n := range names {
 		fs.Var(f.Value, n, aliasPrefix+target)
 	}
+}
+
+// OneDashAlias declares more names of the flag target that the plugin
+// reads after a single dash, several letters as one name: check_tcp's -wt,
+// -ct and -to (its process_arguments turns them into -w, -c and -t before
+// getopt reads the line; --wt is no flag of check_tcp). Spelling writes
+// them so.
+func OneDashAlias(fs *flag.FlagSet, target string, names ...string) {
+	f := fs.Lookup(target)
+	if f == nil {
+		panic("checkscript.OneDashAlias: no flag " + target)
+	}
+	for _, n := range names {
+		fs.Var(oneDash{f.Value}, n, aliasPrefix+target)
+	}
+}
+
+// oneDash marks the value of a OneDashAlias name.
+type oneDash struct{ flag.Value }
+
+// IsBoolFlag is the marked value's.
+func (o oneDash) IsBoolFlag() bool {
+	b, ok := o.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// Spelling is how a probe's flag is written on a command line, as the
+// plugin it stands for reads it: "-w" for a one-letter name and for a
+// OneDashAlias name ("-wt"), "--warning" for any other. (parseArgs also
+// reads a long name after one dash, and a one-dash name after two: the
+// command lines written for carbonio-health before.)
+func Spelling(f *flag.Flag) string {
+	if _, ok := f.Value.(oneDash); ok || len(f.Name) == 1 {
+		return "-" + f.Name
+	}
+	return "--" + f.Name
 }
 
 // ParseSeconds reads plugin-style seconds ("0.2") or a Go duration

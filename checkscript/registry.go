@@ -141,7 +141,8 @@ func (p Probe) Build(define func(fs *flag.FlagSet) func() (Check, error), args [
 // declareTimeout declares -t, --timeout and the plugins' -to.
 func declareTimeout(fs *flag.FlagSet, timeout *time.Duration) {
 	fs.Var((*timeoutFlag)(timeout), "t", "timeout in seconds (or a duration like 1500ms)")
-	Alias(fs, "t", "timeout", "to")
+	Alias(fs, "t", "timeout")
+	OneDashAlias(fs, "t", "to")
 }
 
 // flagSet declares the probe's flags, and -t/--timeout into *timeout.
@@ -194,11 +195,7 @@ func writeFlags(b *strings.Builder, fs *flag.FlagSet) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			if len(n) == 1 {
-				b.WriteString(" -" + n)
-			} else {
-				b.WriteString(" --" + n)
-			}
+			b.WriteString(" " + Spelling(fs.Lookup(n)))
 		}
 		if !isBoolFlag(f) {
 			b.WriteString(" VALUE")
@@ -234,11 +231,7 @@ func flagHint(err error, fs *flag.FlagSet) error {
 		}
 	})
 	if n := Nearest(given, names); n != "" && n != given {
-		dash := "-"
-		if len(n) > 1 {
-			dash = "--"
-		}
-		return fmt.Errorf("%w; did you mean %s%s?", err, dash, n)
+		return fmt.Errorf("%w; did you mean %s?", err, Spelling(fs.Lookup(n)))
 	}
 	return err
 }

@@ -162,12 +162,14 @@ func tcpFlags(fs *flag.FlagSet, c *tcpCheck) func() (Check, error) {
 		c.warn = ptr(Atof(s))
 		return nil
 	})
-	Alias(fs, "w", "warning", "wt")
+	Alias(fs, "w", "warning")
+	OneDashAlias(fs, "w", "wt")
 	fs.Func("c", "response time in seconds above which to go critical", func(s string) error {
 		c.crit = ptr(Atof(s))
 		return nil
 	})
-	Alias(fs, "c", "critical", "ct")
+	Alias(fs, "c", "critical")
+	OneDashAlias(fs, "c", "ct")
 	BoolFlag(fs, &c.useTLS, "S", "ssl", "connect with TLS (the certificate chain is not verified, as check_tcp)")
 	fs.Func("sni", "server name to send in the TLS handshake (implies -S)", func(s string) error {
 		c.sni, c.useTLS = s, true

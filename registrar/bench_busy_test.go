@@ -24,28 +24,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-
-	"github.com/zextras/carbonio-health/hcl"
 	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 func BenchmarkBusyNode(b *testing.B) {
-	interval := 30 * time.Second
-	if d, err := time.ParseDuration(os.Getenv("BENCH_CHECK_UPDATE")); err == nil && d > 0 {
-		interval = d
-	}
-	window := 8 * interval
-	if d, err := time.ParseDuration(os.Getenv("BENCH_BUSY")); err == nil && d >= 2*interval {
-		window = d
-	}
-	self, err := filepath.Abs(filepath.Join("..", "bin", "carbonio-health"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := os.Stat(self); err != nil {
-		b.Fatalf("%s: run `make build` first", self)
-	}
+	interval, window := benchClocks(b, "BENCH_BUSY", 8)
+	self := builtDaemon(b)
 	logs := b.TempDir()
 	override := b.TempDir()
 	if err := os.WriteFile(filepath.Join(override, "busy.hcl"), []byte(fmt.Sprintf(`
@@ -61,25 +45,11 @@ override "all" "disk-var-log" {
 		ScriptChecks: consultest.ScriptChecksLocal,
 		ExtraHCL:     "check_update_interval = \"" + interval.String() + "\"\n",
 	})
-	client := agent.Client(b, "")
-	ctx, cancel := context.WithCancel(context.Background())
-	wc := &writeCounter{client: client, node: agent.NodeName, byName: map[string]int{}}
-	watching := make(chan struct{})
-	go wc.watch(ctx, watching)
-	<-watching
-	opts := hcl.Options{ConfigDirs: []string{filepath.Join("..", "deploy", "dev"), override}}
-	ready, done := make(chan struct{}), make(chan error, 1)
-	d := &Daemon{
-		Client: client, Log: hclog.NewNullLogger(), Ready: ready,
-		Load:           func() (*hcl.Plan, error) { return hcl.Load(opts) },
-		Options:        Options{Self: self, Heartbeat: true}, // as run
-		AgentConfigDir: agent.ConfigDir,
-	}
-	go func() { done <- d.Run(ctx) }()
-	b.Cleanup(func() { cancel(); <-done })
-	<-ready
+	wc := startNode(b, agent, Options{Self: self, Heartbeat: true}, override) // as run
 	wc.waitSettled(b, 3*interval+time.Minute)
 
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
 	go growLogs(ctx, b, logs)
 	go moveLoad(ctx)
 	wc.reset()

@@ -36,21 +36,8 @@ import (
 const defaultCheckUpdate = 5 * time.Minute
 
 func BenchmarkCatalogWrites(b *testing.B) {
-	interval := 30 * time.Second
-	if d, err := time.ParseDuration(os.Getenv("BENCH_CHECK_UPDATE")); err == nil && d > 0 {
-		interval = d
-	}
-	window := 4 * interval
-	if d, err := time.ParseDuration(os.Getenv("BENCH_CATALOG")); err == nil && d >= 2*interval {
-		window = d
-	}
-	self, err := filepath.Abs(filepath.Join("..", "bin", "carbonio-health"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := os.Stat(self); err != nil {
-		b.Fatalf("%s: run `make build` first", self)
-	}
+	interval, window := benchClocks(b, "BENCH_CATALOG", 4)
+	self := builtDaemon(b)
 	variants := []struct {
 		name string
 		full bool
@@ -62,7 +49,7 @@ func BenchmarkCatalogWrites(b *testing.B) {
 			ScriptChecks: consultest.ScriptChecksLocal,
 			ExtraHCL:     "check_update_interval = \"" + interval.String() + "\"\n",
 		})
-		counters[i] = startNode(b, agent, self, v.full)
+		counters[i] = startNode(b, agent, Options{Self: self, FullOutput: v.full, Heartbeat: true}) // as run
 	}
 	// Transient: registration and each check's first output (a new check
 	// starts critical with no output, and Consul's registration API has no
@@ -93,21 +80,48 @@ func BenchmarkCatalogWrites(b *testing.B) {
 	b.ReportMetric(interval.Seconds(), "check-update-interval-s")
 }
 
-// startNode runs a daemon with the dev catalog on agent and counts the
-// catalog writes of the agent's node from then on.
-func startNode(b *testing.B, agent *consultest.Agent, self string, full bool) *writeCounter {
-	opts := hcl.Options{ConfigDirs: []string{filepath.Join("..", "deploy", "dev")}}
+// benchClocks reads the clocks of a catalog-write benchmark: the agent's
+// check_update_interval from $BENCH_CHECK_UPDATE (default 30 s) and the
+// window from $windowEnv (default times × the interval, at least two
+// intervals).
+func benchClocks(b *testing.B, windowEnv string, times int) (interval, window time.Duration) {
+	interval = 30 * time.Second
+	if d, err := time.ParseDuration(os.Getenv("BENCH_CHECK_UPDATE")); err == nil && d > 0 {
+		interval = d
+	}
+	window = time.Duration(times) * interval
+	if d, err := time.ParseDuration(os.Getenv(windowEnv)); err == nil && d >= 2*interval {
+		window = d
+	}
+	return interval, window
+}
+
+// builtDaemon is the absolute path of bin/carbonio-health, which script
+// checks run; the benchmark fails if make build has not made it.
+func builtDaemon(b *testing.B) string {
+	self, err := filepath.Abs(filepath.Join("..", "bin", "carbonio-health"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := os.Stat(self); err != nil {
+		b.Fatalf("%s: run `make build` first", self)
+	}
+	return self
+}
+
+// startNode runs a daemon with options on agent, declarations from the dev
+// catalog (deploy/dev) and then dirs, and counts the catalog writes of the
+// agent's node from before the daemon's start on. Both stop at b's cleanup.
+func startNode(b *testing.B, agent *consultest.Agent, options Options, dirs ...string) *writeCounter {
+	opts := hcl.Options{ConfigDirs: append([]string{filepath.Join("..", "deploy", "dev")}, dirs...)}
 	ctx, cancel := context.WithCancel(context.Background())
 	client := agent.Client(b, "")
-	wc := &writeCounter{client: client, node: agent.NodeName, byName: map[string]int{}}
-	watching := make(chan struct{})
-	go wc.watch(ctx, watching)
-	<-watching
+	wc := watchWrites(ctx, client, agent.NodeName)
 	ready, done := make(chan struct{}), make(chan error, 1)
 	d := &Daemon{
 		Client: client, Log: hclog.NewNullLogger(), Ready: ready,
 		Load:           func() (*hcl.Plan, error) { return hcl.Load(opts) },
-		Options:        Options{Self: self, FullOutput: full, Heartbeat: true}, // as run
+		Options:        options,
 		AgentConfigDir: agent.ConfigDir,
 	}
 	go func() { done <- d.Run(ctx) }()
@@ -127,6 +141,16 @@ type writeCounter struct {
 	transient      int
 	byName         map[string]int
 	settled        bool
+}
+
+// watchWrites starts counting the catalog writes of node's checks, until
+// ctx ends; it returns after the first answer.
+func watchWrites(ctx context.Context, client *api.Client, node string) *writeCounter {
+	wc := &writeCounter{client: client, node: node, byName: map[string]int{}}
+	watching := make(chan struct{})
+	go wc.watch(ctx, watching)
+	<-watching
+	return wc
 }
 
 // watch follows the node's checks with blocking queries; ready is closed

@@ -26,14 +26,7 @@ import (
 )
 
 func BenchmarkFlappingSocket(b *testing.B) {
-	interval := 30 * time.Second
-	if d, err := time.ParseDuration(os.Getenv("BENCH_CHECK_UPDATE")); err == nil && d > 0 {
-		interval = d
-	}
-	window := 4 * interval
-	if d, err := time.ParseDuration(os.Getenv("BENCH_FLAP")); err == nil && d >= 2*interval {
-		window = d
-	}
+	interval, window := benchClocks(b, "BENCH_FLAP", 4)
 	variants := []struct{ name, damping string }{
 		{"damped", ""},
 		{"undamped", "success_before_passing = 1"},
@@ -49,10 +42,7 @@ func BenchmarkFlappingSocket(b *testing.B) {
 			b.Fatal(err)
 		}
 		client := agent.Client(b, "")
-		wc := &writeCounter{client: client, node: agent.NodeName, byName: map[string]int{}}
-		watching := make(chan struct{})
-		go wc.watch(ctx, watching)
-		<-watching
+		wc := watchWrites(ctx, client, agent.NodeName)
 		opts := hcl.Options{NoBuiltin: true, ConfigDirs: []string{dir}}
 		ready, done := make(chan struct{}), make(chan error, 1)
 		d := &Daemon{Client: client, Log: hclog.NewNullLogger(), Ready: ready,

@@ -29,13 +29,7 @@ func BenchmarkSteadyState(b *testing.B) {
 		period = d
 	}
 	root := filepath.Join("..")
-	self, err := filepath.Abs(filepath.Join(root, "bin", "carbonio-health"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := os.Stat(self); err != nil {
-		b.Fatalf("%s: run `make build` first", self)
-	}
+	self := builtDaemon(b)
 	agent := consultest.Start(b, consultest.Options{ScriptChecks: consultest.ScriptChecksLocal})
 	proxy := newCountingProxy(b, agent.Addr)
 	client := clientFor(b, proxy.URL())

@@ -20,38 +20,15 @@ import (
 // through the fragment (the agent), a socket TTL check on a missing socket
 // (the daemon); and, when more, a second failing TCP check.
 func failingDecl(port int, sock string, more bool) string {
-	extra := ""
-	if more {
-		extra = fmt.Sprintf(`
-  service "late" {
-    port = %d
-    check "tcp" { interval = "3s" }
-  }`, port)
+	eps := []consultest.Endpoint{
+		{Service: "web", Port: port, Interval: "3s"},
+		{Service: "sock", Check: "present", Socket: sock, Interval: "2s"},
+		{Service: "script", Check: "sh", Script: "echo SCRIPT CRITICAL - broken; exit 2", Interval: "4s"},
 	}
-	return fmt.Sprintf(`
-role "t" {
-  service "web" {
-    port = %d
-    check "tcp" { interval = "3s" }
-  }
-  service "sock" {
-    check "present" {
-      type     = "ttl"
-      probe    = "socket"
-      args     = { p = %q }
-      interval = "2s"
-    }
-  }
-  service "script" {
-    check "sh" {
-      type     = "script"
-      command  = ["/bin/sh", "-c", "echo SCRIPT CRITICAL - broken; exit 2"]
-      interval = "4s"
-    }
-  }%s
-}
-node { roles = ["t"] }
-`, port, sock, extra)
+	if more {
+		eps = append(eps, consultest.Endpoint{Service: "late", Port: port, Interval: "3s"})
+	}
+	return consultest.Role("t", eps...)
 }
 
 // outputsInCatalog waits until every check in ids is non-passing in the

@@ -27,6 +27,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/zextras/carbonio-health/checkscript"
 	"github.com/zextras/carbonio-health/checkscript/plugintest"
+	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 // steadyPending are the probes whose steady form is another engineer's
@@ -203,8 +204,11 @@ func steadyTCP(useTLS bool) func(t *testing.T) (a, b checkscript.Result) {
 }
 
 // steadyPing pings loopback until two runs measure different round trips.
+// Its thresholds are far over any round trip of a loaded machine (a reply
+// can wait for its reader for tens of ms): the two runs must be in one
+// state.
 func steadyPing(t *testing.T) (a, b checkscript.Result) {
-	args := []string{"-H", "127.0.0.1", "-w", "100,20%", "-c", "500,60%", "-p", "2", "-i", "20ms"}
+	args := []string{"-H", "127.0.0.1", "-w", "3000,20%", "-c", "5000,60%", "-p", "2", "-i", "20ms"}
 	a = runCheck(t, "ping", args...)
 	if a.Status == checkscript.Unknown {
 		t.Skipf("no ICMP here: %s", a)
@@ -246,20 +250,7 @@ func steadyDNS(args ...string) func(t *testing.T) (a, b checkscript.Result) {
 
 func steadySocket(t *testing.T) (a, b checkscript.Result) {
 	path := filepath.Join(t.TempDir(), "s.sock")
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	consultest.Listen(t, "unix", path)
 	a = runCheck(t, "socket", "-p", path, "-C")
 	for range 20 {
 		if b = runCheck(t, "socket", "-p", path, "-C"); b.String() != a.String() {

@@ -291,8 +291,36 @@ func tcpSuite(s *suite) {
 	s.like(r.Output, failedExpect, "expect mismatch output")
 }
 
+// loopbackQuiet is the round trip, in ms, that check_ping.t's thresholds
+// take loopback to answer within (its tightest, 10 ms), as on a quiet
+// machine.
+const loopbackQuiet = 10.0
+
+var rtaRe = regexp.MustCompile(`RTA = ([0-9.]+) ms`)
+
+// quietPing runs a ping command line as run does, and again (five times
+// in all at the most) while the answer measured loopback's round trip over
+// loopbackQuiet: on a loaded machine a reply can wait that long for its
+// reader, and a verdict on a 10 ms threshold then says how loaded the
+// machine was, not how the command line was read (ours, pro-bing, stamps a
+// reply when its goroutine reads it: 90 ms seen at a load average of 15;
+// Debian's ping takes the kernel's receive timestamp). As check_disk.t's
+// root filesystem is run again where others wrote to it.
+func quietPing(run func(args ...string) plugintest.Run) func(args ...string) plugintest.Run {
+	return func(args ...string) plugintest.Run {
+		var r plugintest.Run
+		for range 5 {
+			r = run(args...)
+			if m := rtaRe.FindStringSubmatch(r.Output); m == nil || atof(m[1]) <= loopbackQuiet {
+				break
+			}
+		}
+		return r
+	}
+}
+
 // pingSuite is check_ping.t (20 assertions; Debian's ping has a timeout
-// option, so the non-responsive cases want "100%").
+// option, so the non-responsive cases want "100%"). Run with quietPing.
 func pingSuite(s *suite) {
 	success := `PING (ok|OK) - Packet loss = +[0-9]{1,2}%, +RTA = [.0-9]+ ms`
 	failure := `Packet loss = +[0-9]{1,2}%, +RTA = [.0-9]+ ms`
@@ -392,6 +420,9 @@ func TestPluginSuite(t *testing.T) {
 	for _, p := range plans {
 		debian := &suite{t: t, who: "Debian's " + p.plugin, run: func(args ...string) plugintest.Run { return plugintest.Real(t, p.plugin, args...) }}
 		ours := &suite{t: t, who: "carbonio-health check " + p.probe, run: func(args ...string) plugintest.Run { return plugintest.Ours(Registry, p.probe, args...) }}
+		if p.probe == "ping" {
+			debian.run, ours.run = quietPing(debian.run), quietPing(ours.run)
+		}
 		p.run(debian)
 		p.run(ours)
 		for _, s := range []*suite{debian, ours} {

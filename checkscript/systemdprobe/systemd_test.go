@@ -15,6 +15,7 @@ import (
 
 	godbus "github.com/godbus/dbus/v5"
 	"github.com/zextras/carbonio-health/checkscript"
+	"github.com/zextras/carbonio-health/registrar/consultest"
 )
 
 // probes holds the probe under test, as allprobes.Registry holds it.
@@ -278,20 +279,7 @@ func TestSystemdBusMisbehaves(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "bus")
-			ln, err := net.Listen("unix", path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { ln.Close() })
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					tt.handle(c)
-				}
-			}()
+			consultest.ListenFunc(t, "unix", path, tt.handle)
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
 			c := &systemdCheck{unit: "carbonio-postfix.service", expected: []string{"active"}, address: "unix:path=" + path}

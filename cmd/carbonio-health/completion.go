@@ -37,14 +37,14 @@ func bashCompletion() string {
 		if fs == nil {
 			continue
 		}
-		flags, vals := completionFlags(fs, "-")
+		flags, vals := completionFlags(fs, commandSpelling)
 		fmt.Fprintf(&b, "\t\"command %s\") echo %q ;;\n", n, strings.Join(flags, " "))
 		for _, v := range vals {
 			valued = append(valued, "command "+n+" "+v)
 		}
 	}
 	for _, p := range allprobes.Registry.Probes() {
-		flags, vals := completionFlags(p.FlagSet(), "--")
+		flags, vals := completionFlags(p.FlagSet(), checkscript.Spelling)
 		fmt.Fprintf(&b, "\t\"probe %s\") echo %q ;;\n", p.Name, strings.Join(flags, " "))
 		for _, v := range vals {
 			valued = append(valued, "probe "+p.Name+" "+v)
@@ -60,23 +60,23 @@ func bashCompletion() string {
 	return b.String()
 }
 
-// completionFlags lists a flag set's names as typed (one-letter names with
-// one dash, longer ones with long) and those that take a value.
-func completionFlags(fs *flag.FlagSet, long string) (flags, valued []string) {
+// completionFlags lists a flag set's names as spell writes them, and
+// those that take a value (there also as the parser reads them besides:
+// a multi-letter name after one dash or two).
+func completionFlags(fs *flag.FlagSet, spell func(*flag.Flag) string) (flags, valued []string) {
 	fs.VisitAll(func(f *flag.Flag) {
 		if !isFlagName(f.Name) {
 			return
 		}
-		dash := "-"
-		if len(f.Name) > 1 {
-			dash = long
-		}
-		flags = append(flags, dash+f.Name)
+		typed := spell(f)
+		flags = append(flags, typed)
 		if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !bf.IsBoolFlag() {
-			valued = append(valued, dash+f.Name)
-			if dash == "--" { // one dash is accepted too
+			valued = append(valued, typed)
+			switch {
+			case len(f.Name) == 1:
+			case strings.HasPrefix(typed, "--"): // one dash is accepted too
 				valued = append(valued, "-"+f.Name)
-			} else if len(f.Name) > 1 {
+			default:
 				valued = append(valued, "--"+f.Name)
 			}
 		}

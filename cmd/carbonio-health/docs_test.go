@@ -8,10 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/zextras/carbonio-health/checkscript"
 	"github.com/zextras/carbonio-health/checkscript/allprobes"
 	"github.com/zextras/carbonio-health/hcl"
 )
@@ -111,12 +113,18 @@ func TestManPages(t *testing.T) {
 				}
 				return
 			}
-			if len(f.Name) == 1 {
-				has("carbonio-health.1", "-"+f.Name)
-			} else {
-				has("carbonio-health.1", "--"+f.Name)
+			// As the probe reads it: a whole word, so that --wt does not
+			// pass for -wt.
+			spelled := checkscript.Spelling(f)
+			if !regexp.MustCompile(`(^|[\s,])` + regexp.QuoteMeta(spelled) + `([\s,]|$)`).MatchString(text["carbonio-health.1"]) {
+				t.Errorf("carbonio-health.1 lacks %s of %s written as %s", f.Name, p.Name, spelled)
 			}
 		})
+	}
+	for _, wrong := range []string{"--wt", "--ct", "--to"} {
+		if strings.Contains(text["carbonio-health.1"], wrong) {
+			t.Errorf("carbonio-health.1 writes %s, which check_tcp does not read", wrong)
+		}
 	}
 	for _, name := range []string{"disk", "load", "users", "socket", "tcp", "dirsize"} {
 		has("carbonio-health-check.1", "carbonio-health-check "+name)

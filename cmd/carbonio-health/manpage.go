@@ -47,7 +47,7 @@ func carbonioHealthPage(date string) string {
 			continue
 		}
 		if fs := commandFlags(name); fs != nil {
-			shared := writeRoffFlags(&b, fs, "-", consulFlagNames())
+			shared := writeRoffFlags(&b, fs, commandSpelling, consulFlagNames())
 			if shared {
 				b.WriteString(".PP\nAnd the Consul connection flags (see CONSUL CONNECTION).\n")
 			}
@@ -57,7 +57,7 @@ func carbonioHealthPage(date string) string {
 	writeRoffDoc(&b, "The commands that talk to Consul take these flags; each defaults to the consul CLI's environment variable (see ENVIRONMENT).")
 	cf := flag.NewFlagSet("consul", flag.ContinueOnError)
 	addConsulFlags(cf)
-	writeRoffFlags(&b, cf, "-", nil)
+	writeRoffFlags(&b, cf, commandSpelling, nil)
 	b.WriteString(".SH PROBES\n")
 	writeRoffDoc(&b, "The probes of `carbonio-health check`, and of script and ttl checks (`probe` in carbonio-health.hcl(5)). "+
 		"Thresholds take Nagios ranges (`10`, `10:`, `~:10`, `10:20`, `@10:20`). Every probe takes `-t` (`--timeout`).")
@@ -103,7 +103,7 @@ func writeRoffProbes(b *strings.Builder, r checkscript.Registry, prog string) {
 		if ops := probeOperands(fs); ops != "" {
 			b.WriteString(roffInline(ops) + "\n")
 		}
-		writeRoffFlags(b, fs, "--", nil)
+		writeRoffFlags(b, fs, checkscript.Spelling, nil)
 	}
 }
 
@@ -131,10 +131,10 @@ func consulFlagNames() map[string]bool {
 }
 
 // writeRoffFlags lists a flag set, each flag with its aliases (a flag whose
-// usage is "same as -x" is listed with -x): one-letter names with one dash,
-// longer ones with long (the plugins' "--", the commands' "-"). Flags in
-// skip are left out; it reports whether there were any.
-func writeRoffFlags(b *strings.Builder, fs *flag.FlagSet, long string, skip map[string]bool) (skipped bool) {
+// usage is "same as -x" is listed with -x), each name as spell writes it
+// (a probe's as checkscript.Spelling, a command's as commandSpelling).
+// Flags in skip are left out; it reports whether there were any.
+func writeRoffFlags(b *strings.Builder, fs *flag.FlagSet, spell func(*flag.Flag) string, skip map[string]bool) (skipped bool) {
 	aliases := map[string][]string{}
 	fs.VisitAll(func(f *flag.Flag) {
 		if of, ok := strings.CutPrefix(f.Usage, "same as -"); ok && fs.Lookup(of) != nil {
@@ -154,11 +154,7 @@ func writeRoffFlags(b *strings.Builder, fs *flag.FlagSet, long string, skip map[
 		}
 		var names []string
 		for _, n := range append([]string{f.Name}, aliases[f.Name]...) {
-			dash := "-"
-			if len(n) > 1 {
-				dash = long
-			}
-			names = append(names, `\fB`+roffEscape(dash+n)+`\fR`)
+			names = append(names, `\fB`+roffEscape(spell(fs.Lookup(n)))+`\fR`)
 		}
 		typ, usage := flag.UnquoteUsage(f)
 		b.WriteString(".TP\n" + strings.Join(names, ", "))
@@ -173,6 +169,10 @@ func writeRoffFlags(b *strings.Builder, fs *flag.FlagSet, long string, skip map[
 	})
 	return skipped
 }
+
+// commandSpelling is how a command's flag is written: one dash, as Go's
+// flag package reads it (-http-addr).
+func commandSpelling(f *flag.Flag) string { return "-" + f.Name }
 
 // isFlagName says whether a flag set's entry is a flag a user types (not
 // a pseudo-flag holding a probe's operands, such as "(operands)").

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -22,38 +21,15 @@ import (
 // setupDecl declares three services of role "t" (tcp, ttl, script) and,
 // with extra, a fourth.
 func setupDecl(port int, sock string, extra bool) string {
-	more := ""
-	if extra {
-		more = `
-  service "extra" {
-    port = 9
-    check "tcp" { interval = "10s" }
-  }`
+	eps := []consultest.Endpoint{
+		{Service: "web", Port: port, Interval: "1s"},
+		{Service: "sock", Check: "present", Socket: sock, Interval: "1s"},
+		{Service: "sh", Check: "sh", Script: "echo SH OK", Interval: "1s"},
 	}
-	return fmt.Sprintf(`
-role "t" {
-  service "web" {
-    port = %d
-    check "tcp" { interval = "1s" }
-  }
-  service "sock" {
-    check "present" {
-      type     = "ttl"
-      probe    = "socket"
-      args     = { p = %q }
-      interval = "1s"
-    }
-  }
-  service "sh" {
-    check "sh" {
-      type     = "script"
-      command  = ["/bin/sh", "-c", "echo SH OK"]
-      interval = "1s"
-    }
-  }%s
-}
-node { roles = ["t"] }
-`, port, sock, more)
+	if extra {
+		eps = append(eps, consultest.Endpoint{Service: "extra", Port: 9, Interval: "10s"})
+	}
+	return consultest.Role("t", eps...)
 }
 
 // TestSetup runs `setup` twice against a default-deny agent, then runs the
@@ -239,25 +215,10 @@ func TestSetupDaemonOwnServices(t *testing.T) {
 	}
 	sock := filepath.Join(dir, "s.sock")
 	consultest.Listen(t, "unix", sock)
-	decl := fmt.Sprintf(`
-role "t" {
-  service "sock" {
-    check "present" {
-      type     = "ttl"
-      probe    = "socket"
-      args     = { p = %q }
-      interval = "1s"
-    }
-  }
-}
-node { roles = ["t"] }
-`, sock)
-	if err := os.WriteFile(filepath.Join(dir, "node.hcl"), []byte(decl), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	decl := consultest.Role("t", consultest.Endpoint{Service: "sock", Check: "present", Socket: sock, Interval: "1s"})
+	nodeDir := writeNode(t, decl)
 	out := filepath.Join(dir, "token")
-	opts := hcl.Options{NoBuiltin: true, ConfigDirs: []string{dir}}
-	plan, err := hcl.Load(opts)
+	plan, err := hcl.Load(hcl.Options{NoBuiltin: true, ConfigDirs: []string{nodeDir}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,19 +235,8 @@ node { roles = ["t"] }
 		}
 	}
 	secret, _ := readTokenFile(out)
-	ready, done := make(chan struct{}), make(chan error, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	d := &registrar.Daemon{Client: agent.Client(t, secret), Log: hclog.NewNullLogger(), Ready: ready,
-		Load:           func() (*hcl.Plan, error) { return hcl.Load(opts) },
-		AgentConfigDir: agent.ConfigDir,
-		Options:        registrar.Options{Heartbeat: true, Exporter: &registrar.Exporter{Address: "127.0.0.1", Port: 9171}}}
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("daemon: %v", err)
-	}
+	startTestDaemon(t, &registrar.Daemon{Client: agent.Client(t, secret), AgentConfigDir: agent.ConfigDir,
+		Options: registrar.Options{Heartbeat: true, Exporter: &registrar.Exporter{Address: "127.0.0.1", Port: 9171}}}, nodeDir)
 	consultest.Eventually(t, "the TTL check and the heartbeat passing, the metrics service registered", func() bool {
 		c, _ := admin.Agent().Checks()
 		svcs, _ := admin.Agent().Services()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,37 +30,10 @@ func TestStatusFollowsTheNode(t *testing.T) {
 	port := tcp.Addr().(*net.TCPAddr).Port
 	sock := filepath.Join(t.TempDir(), "mysql.sock")
 	unix := consultest.Listen(t, "unix", sock)
-	dir := t.TempDir()
-	decl := fmt.Sprintf(`
-role "t" {
-  service "imap" {
-    port = %d
-    check "tcp" { interval = "1s" }
-  }
-  service "mariadb" {
-    check "socket" {
-      type     = "ttl"
-      probe    = "socket"
-      args     = { p = %q }
-      interval = "1s"
-    }
-  }
-}
-node { roles = ["t"] }
-`, port, sock)
-	if err := os.WriteFile(filepath.Join(dir, "node.hcl"), []byte(decl), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	opts := hcl.Options{NoBuiltin: true, ConfigDirs: []string{dir}}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan struct{}), make(chan error, 1)
-	d := &registrar.Daemon{
-		Client: agent.Client(t, ""), Log: hclog.NewNullLogger(), Ready: ready,
-		Load: func() (*hcl.Plan, error) { return hcl.Load(opts) },
-	}
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	<-ready
+	decl := consultest.Role("t",
+		consultest.Endpoint{Service: "imap", Port: port, Interval: "1s"},
+		consultest.Endpoint{Service: "mariadb", Check: "socket", Socket: sock, Interval: "1s"})
+	startTestDaemon(t, &registrar.Daemon{Client: agent.Client(t, "")}, writeNode(t, decl))
 	// Someone else's failing service whose ID looks like ours but carries
 	// no managed-by meta: status and Zabbix discovery must not see it.
 	foreign := &api.AgentServiceRegistration{ID: hcl.IDPrefix + "t:foreign", Name: "carbonio-t-foreign",
@@ -68,11 +42,7 @@ node { roles = ["t"] }
 		t.Fatal(err)
 	}
 
-	status := func(args ...string) (int, string) {
-		var out bytes.Buffer
-		code := dispatch(context.Background(), append([]string{"status", "-http-addr", agent.Addr}, args...), &out, &out)
-		return code, strings.TrimSpace(out.String())
-	}
+	status := statusOf(agent)
 	steps := []struct {
 		name string
 		act  func()
@@ -126,56 +96,19 @@ func TestStatusDaemonDownNewestFirst(t *testing.T) {
 	closed := consultest.Listen(t, "tcp", "")
 	closedPort := closed.Addr().(*net.TCPAddr).Port
 	closed.Close()
-	dir := t.TempDir()
-	decl := fmt.Sprintf(`
-role "t" {
-  service "smtp" {
-    port = %d
-    check "tcp" { interval = "1s" }
-  }
-  service "imap" {
-    port = %d
-    check "tcp" { interval = "1s" }
-  }
-  service "pop" {
-    port = %d
-    check "tcp" { interval = "1s" }
-  }
-  service "mariadb" {
-    check "socket" {
-      type     = "ttl"
-      probe    = "socket"
-      args     = { p = %q }
-      interval = "1s"
-    }
-  }
-}
-node { roles = ["t"] }
-`, smtp.Addr().(*net.TCPAddr).Port, closedPort, closedPort, filepath.Join(t.TempDir(), "absent.sock"))
-	if err := os.WriteFile(filepath.Join(dir, "node.hcl"), []byte(decl), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	opts := hcl.Options{NoBuiltin: true, ConfigDirs: []string{dir}}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan struct{}), make(chan error, 1)
-	d := &registrar.Daemon{
-		Client: agent.Client(t, ""), Log: hclog.NewNullLogger(), Ready: ready,
-		Load:    func() (*hcl.Plan, error) { return hcl.Load(opts) },
-		Options: registrar.Options{Self: "/bin/true", Heartbeat: true},
-	}
-	go func() { done <- d.Run(ctx) }()
-	<-ready
-	status := func(args ...string) (int, string) {
-		var out bytes.Buffer
-		code := dispatch(context.Background(), append([]string{"status", "-http-addr", agent.Addr}, args...), &out, &out)
-		return code, strings.TrimSpace(out.String())
-	}
+	decl := consultest.Role("t",
+		consultest.Endpoint{Service: "smtp", Port: smtp.Addr().(*net.TCPAddr).Port, Interval: "1s"},
+		consultest.Endpoint{Service: "imap", Port: closedPort, Interval: "1s"},
+		consultest.Endpoint{Service: "pop", Port: closedPort, Interval: "1s"},
+		consultest.Endpoint{Service: "mariadb", Check: "socket", Socket: filepath.Join(t.TempDir(), "absent.sock"), Interval: "1s"})
+	stop := startTestDaemon(t, &registrar.Daemon{Client: agent.Client(t, ""),
+		Options: registrar.Options{Self: "/bin/true", Heartbeat: true}}, writeNode(t, decl))
+	status := statusOf(agent)
 	consultest.Eventually(t, "imap, pop and mariadb critical with their outputs in the catalog, smtp passing", func() bool {
 		code, out := status("-node", "*")
 		return code == 2 && strings.Contains(out, "3 critical") && strings.Contains(out, "mariadb") && !strings.Contains(out, "no output")
 	})
-	cancel()
-	<-done
+	stop()
 	stopped := time.Now()
 	consultest.Eventually(t, "the heartbeat to expire", func() bool {
 		_, out := status()
@@ -196,5 +129,39 @@ node { roles = ["t"] }
 			t.Errorf("status %v: the TTL check of the stopped daemon is counted, or the stale entry missing: %s", scope, out)
 		}
 		t.Logf("status %v: %s", scope, out)
+	}
+}
+
+// startTestDaemon runs d until stop or the end of the test, with the
+// declarations of dir and no built-in catalog (and, unless set, no log);
+// it returns once d is ready, failing the test if d exits first.
+func startTestDaemon(t *testing.T, d *registrar.Daemon, dir string) (stop func()) {
+	t.Helper()
+	opts := hcl.Options{NoBuiltin: true, ConfigDirs: []string{dir}}
+	ready, done := make(chan struct{}), make(chan error, 1)
+	d.Ready, d.Load = ready, func() (*hcl.Plan, error) { return hcl.Load(opts) }
+	if d.Log == nil {
+		d.Log = hclog.NewNullLogger()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { done <- d.Run(ctx) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("daemon: %v", err)
+	}
+	return stop
+}
+
+// statusOf runs `carbonio-health status` against agent with more
+// arguments, as Nagios would: its exit code and its output.
+func statusOf(agent *consultest.Agent) func(args ...string) (int, string) {
+	return func(args ...string) (int, string) {
+		var out bytes.Buffer
+		code := dispatch(context.Background(), append([]string{"status", "-http-addr", agent.Addr}, args...), &out, &out)
+		return code, strings.TrimSpace(out.String())
 	}
 }

@@ -29,6 +29,8 @@ raw_daemon=${raw%.txt}-daemon.txt
 raw_counted=${raw%.txt}-counted.txt
 files=${DIRSIZE_FILES:-5000000}
 cd "$repo"
+# shellcheck source=deploy/bench/lib.sh
+. deploy/bench/lib.sh
 
 if [ "${DIRSIZE_REUSE:-}" != 1 ]; then # DIRSIZE_REUSE=1 only formats the raw files again
 	tree=$(mktemp -d "${DIRSIZE_TMP:-${TMPDIR:-/tmp}}/dirsize-bench.XXXXXX")
@@ -56,7 +58,7 @@ if [ "${DIRSIZE_REUSE:-}" != 1 ]; then # DIRSIZE_REUSE=1 only formats the raw fi
 	# 2. The daemon.
 	opt="$tree/opt"
 	folders=("$opt" "$opt/zextras/store" "$opt/zextras/backup" "$opt/zextras/incoming" "$opt/zextras/cache")
-	mkdir -p "$work/node" "$work/consul.d"
+	mkdir -p "$work/node"
 	{
 		echo 'node { roles = ["mailstore"] }'
 		for key in opt store backup incoming cache; do
@@ -66,29 +68,7 @@ if [ "${DIRSIZE_REUSE:-}" != 1 ]; then # DIRSIZE_REUSE=1 only formats the raw fi
 			printf 'override "all" "disk-%s" {\n  %s\n  check "size" {\n    args     = { p = "%s" }\n    interval = "15s"\n  }\n}\n' "$key" "$present" "$p"
 		done
 	} >"$work/node/node.hcl"
-	read -r port server serf < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(3)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])')
-	cat >"$work/consul.d/agent.hcl" <<HCL
-enable_local_script_checks = true
-ports {
-  http     = $port
-  server   = $server
-  serf_lan = $serf
-  serf_wan = -1
-  dns      = -1
-  grpc     = -1
-  grpc_tls = -1
-}
-HCL
-	bin/consul agent -dev -bind 127.0.0.1 -client 127.0.0.1 -config-dir "$work/consul.d" -log-level error >"$work/consul.log" 2>&1 &
-	agent=$!
-	for _ in $(seq 1 150); do
-		curl -fsS "http://127.0.0.1:$port/v1/status/leader" 2>/dev/null | grep -q ':' && break
-		sleep 0.2
-	done
+	start_dev_agent "$work"
 	# du of each folder, now and after the changes.
 	dus() { for f in "${folders[@]}"; do du -sxB1 "$f" | cut -f1; done | paste -sd' '; }
 	# figures: each folder's figure in the agent ("-" while none), in order.
@@ -104,27 +84,18 @@ print(" ".join(out.get(p, "-") for p in sys.argv[1:]))' "${folders[@]}"
 	}
 	ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 	hz=$(getconf CLK_TCK)
-	# wait_for WANT: seconds until the agent shows WANT (figures), at most 600.
-	wait_for() {
-		local t0=$SECONDS
-		while [ "$(figures)" != "$1" ]; do
-			if [ $((SECONDS - t0)) -gt 600 ]; then
-				echo "dirsize: the daemon's figures $(figures), du $1" >&2
-				return 1
-			fi
-			sleep 1
-		done
-		echo $((SECONDS - t0))
-	}
+	# shows WANT: the agent shows WANT (figures).
+	shows() { [ "$(figures)" = "$1" ]; }
+	shows_not() { echo "dirsize: the daemon's figures $(figures), du $1"; }
 	want=$(dus)
 	bin/carbonio-health run -http-addr "127.0.0.1:$port" -config-dir "$work/node" -agent-config-dir "$work/consul.d" \
 		-metrics-addr 127.0.0.1:0 -full-output -log-level warn 2>>"$work/daemon.log" &
 	daemon=$!
-	first=$(wait_for "$want")
+	first=$(wait_until shows shows_not "$want")
 	c0=$(ticks "$daemon")
 	DIRSIZE_CHANGE="$files:$((files / 100)):99:$opt" go test -run '^$' -bench '^BenchmarkDirsizeChangeChild$' -benchtime 1x ./checkscript >/dev/null
 	want2=$(dus)
-	again=$(wait_for "$want2")
+	again=$(wait_until shows shows_not "$want2")
 	c1=$(ticks "$daemon")
 	{
 		echo "files $files"

@@ -6,6 +6,13 @@
 # same agent, $FOOTPRINT_SECONDS each: the daemon reading the agent every
 # second (-resync 1s, the old way), and no daemon at all, for what the daemon
 # costs the agent. Prints one markdown table row per process and phase.
+# Each window starts once the daemon has settled (settled), never at a
+# fixed time after its start: a start's first outputs are followed every
+# second until they are in the catalog, and size checks walk their folders
+# first; neither is the steady state measured. At each window's start the
+# peak RSS of the daemon and the agent is reset (/proc/PID/clear_refs, 5),
+# so the peak is the window's; the daemon's peak since its start goes to
+# stderr.
 #
 # FOOTPRINT_METRICS=1 runs the daemon with -metrics-addr on a free port and
 # scrapes its /metrics $FOOTPRINT_SCRAPES times (default 1000, with curl, as
@@ -18,36 +25,12 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${FOOTPRINT_SECONDS:-60}
 work=$(mktemp -d)
-# Free loopback ports for every listener of the agent: the catalog checks
-# 127.0.0.1:8300 (the Consul server port), so a dev agent on its default
-# ports would flip that check in any other agent measured at the same time.
-ports=$(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(4)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])' 2>/dev/null || echo "18500 18300 18301 18302")
-read -r port server serf mport <<<"$ports"
-mkdir -p "$work/consul.d"
-cat >"$work/consul.d/agent.hcl" <<HCL
-enable_local_script_checks = true
-ports {
-  http     = $port
-  server   = $server
-  serf_lan = $serf
-  serf_wan = -1
-  dns      = -1
-  grpc     = -1
-  grpc_tls = -1
-}
-HCL
-"$repo/bin/consul" agent -dev -bind 127.0.0.1 -client 127.0.0.1 -config-dir "$work/consul.d" -log-level error >"$work/consul.log" 2>&1 &
-agent=$!
+daemon= agent=
 trap 'kill $daemon $agent 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-daemon=
-for _ in $(seq 1 100); do
-	curl -fsS "http://127.0.0.1:$port/v1/status/leader" 2>/dev/null | grep -q ':' && break
-	sleep 0.2
-done
+# shellcheck source=deploy/bench/lib.sh
+. "$repo/deploy/bench/lib.sh"
+start_dev_agent "$work"
+mport=$spare
 metrics=() label="carbonio-health run"
 scrapes=${FOOTPRINT_SCRAPES:-1000}
 if [ "${FOOTPRINT_METRICS:-0}" = 1 ]; then
@@ -58,9 +41,38 @@ fi
 # (no metrics endpoint unless the flags ask for one: run's default is :9171).
 start_daemon() {
 	"$repo/bin/carbonio-health" run -http-addr "127.0.0.1:$port" -config-dir "$repo/deploy/dev" \
-		-agent-config-dir "$work/consul.d" -log-level warn -metrics-addr "" "$@" 2>>"$work/daemon.log" &
+		-agent-config-dir "$work/consul.d" -log-level info -metrics-addr "" "$@" 2>"$work/daemon.log" &
 	daemon=$!
 }
+# unsettled: what keeps the node from its steady state, one word a check
+# (empty once settled): a check without an output yet, a non-passing check
+# whose output the catalog does not show yet (what the daemon's first-output
+# follow-up waits for; it stops at its next comparison, within 1 s, once
+# none is left), or a size check still walking its folder ("not measured
+# yet").
+unsettled() {
+	local node
+	node=$(curl -fsS "http://127.0.0.1:$port/v1/agent/self" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Config"]["NodeName"])')
+	python3 -c '
+import json, sys
+agent, catalog = json.load(open(sys.argv[1])), {c["CheckID"]: c for c in json.load(open(sys.argv[2]))}
+for id, a in sorted(agent.items()):
+    c = catalog.get(id)
+    if a["Output"] == "":
+        print(id + ":no-output")
+    elif "not measured yet" in a["Output"]:
+        print(id + ":not-measured-yet")
+    elif a["Status"] != "passing" and (c is None or c["Status"] != a["Status"] or c["Output"] != a["Output"]):
+        print(id + ":output-not-in-catalog")
+' <(curl -fsS "http://127.0.0.1:$port/v1/agent/checks") <(curl -fsS "http://127.0.0.1:$port/v1/health/node/$node")
+}
+# settled: the daemon said it is in sync with the agent (every declared
+# check registered) and nothing is unsettled.
+settled() {
+	local left
+	grep -q 'in sync with the consul agent' "$work/daemon.log" && left=$(unsettled) && [ -z "$left" ]
+}
+not_settled() { echo "footprint: the daemon has not settled after 600 s: $(unsettled | paste -sd' ')"; }
 stop_daemon() {
 	kill "$daemon" 2>/dev/null || true
 	wait "$daemon" 2>/dev/null || true
@@ -71,6 +83,13 @@ stop_daemon() {
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 hwm() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+# window_start PID…: the peak RSS of each process starts again from its RSS now.
+window_start() {
+	local p
+	for p in "$@"; do
+		echo 5 >"/proc/$p/clear_refs" 2>/dev/null || echo "footprint: cannot reset the peak RSS of $p: its figure is since its start" >&2
+	done
+}
 row() { # name pid t0 t1
 	local cpu pct
 	cpu=$(awk -v a="$3" -v b="$4" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')
@@ -81,7 +100,9 @@ row() { # name pid t0 t1
 # 1. The daemon as it runs by default (a blocking watch of its node), with
 # -metrics-addr and scraped when FOOTPRINT_METRICS=1.
 start_daemon "${metrics[@]}"
-sleep 5 # registration done; measure the steady state
+settled=$(wait_until settled not_settled)
+echo "footprint: settled $settled s after the start, peak RSS $(hwm "$daemon") MiB until then" >&2
+window_start "$daemon" "$agent"
 d0=$(ticks "$daemon") a0=$(ticks "$agent")
 start=$(date +%s)
 if [ ${#metrics[@]} -gt 0 ]; then
@@ -105,7 +126,9 @@ fi
 
 # 2. The same daemon reading the agent every second, as before the watch.
 start_daemon -resync 1s
-sleep 5
+settled=$(wait_until settled not_settled)
+echo "footprint: -resync 1s settled $settled s after the start, peak RSS $(hwm "$daemon") MiB until then" >&2
+window_start "$daemon" "$agent"
 p0=$(ticks "$daemon") b0=$(ticks "$agent")
 sleep "$secs"
 p1=$(ticks "$daemon") b1=$(ticks "$agent")
@@ -115,6 +138,7 @@ stop_daemon
 
 # 3. The agent alone with the same registrations (its own checks still run).
 sleep 2
+window_start "$agent"
 c0=$(ticks "$agent")
 sleep "$secs"
 c1=$(ticks "$agent")

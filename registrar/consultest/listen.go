@@ -11,6 +11,14 @@ import (
 // stands in for the endpoints the checks look at.
 func Listen(t testing.TB, network, address string) net.Listener {
 	t.Helper()
+	return ListenFunc(t, network, address, closeConn)
+}
+
+// ListenFunc is Listen with handle run on every connection accepted, one
+// after the other in the accepting goroutine; handle owns the connection
+// (closes it, or keeps it open to stand in for a peer that never answers).
+func ListenFunc(t testing.TB, network, address string, handle func(net.Conn)) net.Listener {
+	t.Helper()
 	if network == "tcp" && address == "" {
 		address = "127.0.0.1:0"
 	}
@@ -19,21 +27,27 @@ func Listen(t testing.TB, network, address string) net.Listener {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = l.Close() })
-	Serve(l)
+	ServeFunc(l, handle)
 	return l
 }
 
 // Serve accepts and closes every connection of l, in a goroutine, until l
 // is closed: Listen's loop, for listeners whose lifetime is not one test's
 // (a fixture shared by a package's tests).
-func Serve(l net.Listener) {
+func Serve(l net.Listener) { ServeFunc(l, closeConn) }
+
+// ServeFunc accepts every connection of l and hands it to handle, in a
+// goroutine, until l is closed.
+func ServeFunc(l net.Listener, handle func(net.Conn)) {
 	go func() {
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
-			_ = c.Close()
+			handle(c)
 		}
 	}()
 }
+
+func closeConn(c net.Conn) { _ = c.Close() }
