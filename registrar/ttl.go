@@ -247,11 +247,11 @@ func (r *TTLRunner) loop(ctx context.Context, w *ttlWorker) {
 	}
 }
 
-// update pushes one result, bounded like every call to the agent.
 // pendingRetry is how soon a check whose probe had no figure yet (a pending
 // result) is evaluated again.
 const pendingRetry = 2 * time.Second
 
+// update pushes one result, bounded like every call to the agent.
 func (r *TTLRunner) update(ctx context.Context, checkID, output, status string) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()
