@@ -90,9 +90,12 @@ func TestSelfAlarmNeighbourBrokenFile(t *testing.T) {
 	}
 	asked := time.Now()
 	reload <- struct{}{}
-	seen := waitCheck(t, n.client, HeartbeatCheckID, api.HealthWarning, "the agent refuses to reload its configuration")
+	// Waited for naming the new service: the broken file alone (its
+	// event) may already have made the daemon reload the agent and warn,
+	// before the new declaration was read.
+	seen := waitCheck(t, n.client, HeartbeatCheckID, api.HealthWarning, "1 declared service not in the agent: "+extraScriptID)
 	_, out := checkStatus(t, n.client, HeartbeatCheckID)
-	if !strings.Contains(out, "neighbour.json") || !strings.Contains(out, "1 declared service not in the agent: "+extraScriptID) {
+	if !strings.Contains(out, "the agent refuses to reload its configuration") || !strings.Contains(out, "neighbour.json") || !strings.Contains(out, "1 declared service not in the agent: "+extraScriptID) {
 		t.Errorf("heartbeat output does not name the file and the missing service: %s", out)
 	}
 	if _, ok := owned(t, n.client)[extraScriptID]; ok {
@@ -175,9 +178,12 @@ func TestSelfAlarmFragmentUnwritable(t *testing.T) {
 	}
 	asked := time.Now()
 	reload <- struct{}{}
-	seen := waitCheck(t, n.client, HeartbeatCheckID, api.HealthWarning, "cannot write the agent config fragment")
+	// Waited for naming the new service: the folder alone (its event) may
+	// already have made the daemon try the fragment and warn, before the
+	// new declaration was read (seen under load in make test).
+	seen := waitCheck(t, n.client, HeartbeatCheckID, api.HealthWarning, extraScriptID)
 	_, out := checkStatus(t, n.client, HeartbeatCheckID)
-	if !strings.Contains(out, "is a directory") || !strings.Contains(out, extraScriptID) {
+	if !strings.Contains(out, "cannot write the agent config fragment") || !strings.Contains(out, "is a directory") {
 		t.Errorf("heartbeat output: %s", out)
 	}
 	if l := linesSince(logs, mark, "in sync with the consul agent"); len(l) > 0 {
