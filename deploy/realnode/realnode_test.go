@@ -370,7 +370,7 @@ func TestBrokenNodeFile(t *testing.T) {
 	if !strings.Contains(journal, where) {
 		t.Errorf("the journal does not name %s", where)
 	}
-	if err := f.catalogMatches(); err != nil {
+	if err := f.registrationsMatch(); err != nil {
 		t.Errorf("registrations lost while the unit failed: %v", err)
 	}
 
@@ -493,7 +493,7 @@ func TestUpgradeRemovePurge(t *testing.T) {
 			t.Errorf("%s still active after dpkg -r", u)
 		}
 	}
-	if err := f.catalogMatches(); err != nil && !strings.Contains(err.Error(), "serfHealth") {
+	if err := f.registrationsMatch(); err != nil && !strings.Contains(err.Error(), "serfHealth") {
 		t.Errorf("dpkg -r changed the registrations: %v", err)
 	}
 	for _, p := range []string{"/etc/carbonio-health/node.hcl", statusToken, "/etc/carbonio/health/service-discover/token"} {
