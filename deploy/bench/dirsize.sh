@@ -18,62 +18,82 @@
 #     (a loop-mounted ext4, a tmpfs; 200,000 files each), counted in O(1) by
 #     statfs, against du -sxB1 of it.
 #
-# Raw output to $1 (default deploy/bench/raw/dirsize.txt), $1's -daemon.txt
-# and -counted.txt; prints the markdown of all three to stdout. Needs bin/consul and
-# bin/carbonio-health (make bench builds them).
+# Raw output to $1 (default deploy/bench/raw/dirsize.txt), $1's -daemon.txt,
+# -daemon-memory.tsv (the daemon's memory every half second, from /proc),
+# -daemon-gctrace.txt (its heap at each collection) and -counted.txt; prints the
+# markdown of all three to stdout. Needs bin/consul and bin/carbonio-health
+# (make bench builds them).
+#
+# DIRSIZE_TREE_DIR=DIR measures a tree made beforehand by
+# `mailstore-tree.sh make DIR` and leaves it (for repeated runs while
+# working on dirsize; remove it with `mailstore-tree.sh remove DIR`).
+# DIRSIZE_STEPS (default "inprocess daemon counted") picks the steps.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 raw=${1:-$repo/deploy/bench/raw/dirsize.txt}
 raw_daemon=${raw%.txt}-daemon.txt
 raw_counted=${raw%.txt}-counted.txt
+raw_memory=${raw%.txt}-daemon-memory.tsv
+raw_gctrace=${raw%.txt}-daemon-gctrace.txt
 files=${DIRSIZE_FILES:-5000000}
 cd "$repo"
 # shellcheck source=deploy/bench/lib.sh
 . deploy/bench/lib.sh
 
 if [ "${DIRSIZE_REUSE:-}" != 1 ]; then # DIRSIZE_REUSE=1 only formats the raw files again
-	tree=$(mktemp -d "${DIRSIZE_TMP:-${TMPDIR:-/tmp}}/dirsize-bench.XXXXXX")
+	steps=" ${DIRSIZE_STEPS:-inprocess daemon counted} "
+	tree=${DIRSIZE_TREE_DIR:-}
+	[ -n "$tree" ] || tree=$(mktemp -d "${DIRSIZE_TMP:-${TMPDIR:-/tmp}}/dirsize-bench.XXXXXX")
 	work=$(mktemp -d)
-	agent= daemon=
+	agent= daemon= sampler=
 	cleanup() {
-		[ -z "$daemon" ] || kill "$daemon" 2>/dev/null || true
-		[ -z "$agent" ] || kill "$agent" 2>/dev/null || true
+		for p in $sampler $daemon $agent; do kill "$p" 2>/dev/null || true; done
 		wait 2>/dev/null || true
-		echo "dirsize: removing the tree ($tree)" >&2
-		deploy/bench/mailstore-tree.sh remove "$tree"
+		if [ -z "${DIRSIZE_TREE_DIR:-}" ]; then
+			echo "dirsize: removing the tree ($tree)" >&2
+			deploy/bench/mailstore-tree.sh remove "$tree"
+		fi
 		rm -rf "$work"
 	}
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
-	echo "dirsize: making $files files under $tree" >&2
-	start=$(date +%s)
-	deploy/bench/mailstore-tree.sh make "$tree" "$files" 2>&1 | tee "$work/make.txt" >&2
-	echo "dirsize: tree made in $(($(date +%s) - start)) s" >&2
+	if [ -n "${DIRSIZE_TREE_DIR:-}" ]; then
+		[ -d "$tree/opt" ] || { echo "dirsize: no tree in $tree (mailstore-tree.sh make $tree)" >&2; exit 1; }
+		echo "dirsize: measuring the tree made beforehand in $tree" >&2
+	else
+		echo "dirsize: making $files files under $tree" >&2
+		start=$(date +%s)
+		deploy/bench/mailstore-tree.sh make "$tree" "$files" 2>&1 | tee "$work/make.txt" >&2
+		echo "dirsize: tree made in $(($(date +%s) - start)) s" >&2
+	fi
 
 	# 1. In-process.
-	DIRSIZE_TREE="$tree/opt" DIRSIZE_FILES="$files" go test -run '^$' -bench '^BenchmarkDirsize$' \
-		-benchtime 1x -timeout 180m ./checkscript | tee "$raw" >&2
+	if [[ $steps == *" inprocess "* ]]; then
+		DIRSIZE_TREE="$tree/opt" DIRSIZE_FILES="$files" go test -run '^$' -bench '^BenchmarkDirsize$' \
+			-benchtime 1x -timeout 180m ./checkscript | tee "$raw" >&2
+	fi
 
 	# 2. The daemon.
-	opt="$tree/opt"
-	folders=("$opt" "$opt/zextras/store" "$opt/zextras/backup" "$opt/zextras/incoming" "$opt/zextras/cache")
-	mkdir -p "$work/node"
-	{
-		echo 'node { roles = ["mailstore"] }'
-		for key in opt store backup incoming cache; do
-			case $key in opt) p=$opt ;; *) p=$opt/zextras/$key ;; esac
-			present=""
-			[ "$key" = opt ] || present="if_present = \"$p\""
-			printf 'override "all" "disk-%s" {\n  %s\n  check "size" {\n    args     = { p = "%s" }\n    interval = "15s"\n  }\n}\n' "$key" "$present" "$p"
-		done
-	} >"$work/node/node.hcl"
-	start_dev_agent "$work"
-	# du of each folder, now and after the changes.
-	dus() { for f in "${folders[@]}"; do du -sxB1 "$f" | cut -f1; done | paste -sd' '; }
-	# figures: each folder's figure in the agent ("-" while none), in order.
-	figures() {
-		curl -fsS "http://127.0.0.1:$port/v1/agent/checks" | python3 -c '
+	if [[ $steps == *" daemon "* ]]; then
+		opt="$tree/opt"
+		folders=("$opt" "$opt/zextras/store" "$opt/zextras/backup" "$opt/zextras/incoming" "$opt/zextras/cache")
+		mkdir -p "$work/node"
+		{
+			echo 'node { roles = ["mailstore"] }'
+			for key in opt store backup incoming cache; do
+				case $key in opt) p=$opt ;; *) p=$opt/zextras/$key ;; esac
+				present=""
+				[ "$key" = opt ] || present="if_present = \"$p\""
+				printf 'override "all" "disk-%s" {\n  %s\n  check "size" {\n    args     = { p = "%s" }\n    interval = "15s"\n  }\n}\n' "$key" "$present" "$p"
+			done
+		} >"$work/node/node.hcl"
+		start_dev_agent "$work"
+		# du of each folder, now and after the changes.
+		dus() { for f in "${folders[@]}"; do du -sxB1 "$f" | cut -f1; done | paste -sd' '; }
+		# figures: each folder's figure in the agent ("-" while none), in order.
+		figures() {
+			curl -fsS "http://127.0.0.1:$port/v1/agent/checks" | python3 -c '
 import json, sys, re
 checks = json.load(sys.stdin)
 out = {}
@@ -81,37 +101,59 @@ for c in checks.values():
     m = re.match(r"DIRSIZE \w+ - (\S+) (\d+) B used", c["Output"])
     if m: out[m.group(1)] = m.group(2)
 print(" ".join(out.get(p, "-") for p in sys.argv[1:]))' "${folders[@]}"
-	}
-	ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-	hz=$(getconf CLK_TCK)
-	# shows WANT: the agent shows WANT (figures).
-	shows() { [ "$(figures)" = "$1" ]; }
-	shows_not() { echo "dirsize: the daemon's figures $(figures), du $1"; }
-	want=$(dus)
-	bin/carbonio-health run -http-addr "127.0.0.1:$port" -config-dir "$work/node" -agent-config-dir "$work/consul.d" \
-		-metrics-addr 127.0.0.1:0 -full-output -log-level warn 2>>"$work/daemon.log" &
-	daemon=$!
-	first=$(wait_until shows shows_not "$want")
-	c0=$(ticks "$daemon")
-	DIRSIZE_CHANGE="$files:$((files / 100)):99:$opt" go test -run '^$' -bench '^BenchmarkDirsizeChangeChild$' -benchtime 1x ./checkscript >/dev/null
-	want2=$(dus)
-	again=$(wait_until shows shows_not "$want2")
-	c1=$(ticks "$daemon")
-	{
-		echo "files $files"
-		echo "du-first $want"
-		echo "first-walk-s $first"
-		echo "du-after $want2"
-		echo "after-changes-s $again"
-		echo "cpu-after-changes-s $(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')"
-		awk '/VmHWM|VmRSS|RssAnon|RssFile/ {print $1, $2}' "/proc/$daemon/status"
-	} | tee "$raw_daemon" >&2
-	kill "$daemon" "$agent"
-	wait "$daemon" "$agent" 2>/dev/null || true
-	daemon= agent=
+		}
+		ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+		hz=$(getconf CLK_TCK)
+		# shows WANT: the agent shows WANT (figures).
+		shows() { [ "$(figures)" = "$1" ]; }
+		shows_not() { echo "dirsize: the daemon's figures $(figures), du $1"; }
+		want=$(dus)
+		# The Go runtime's heap at each collection (gctrace: no cost between
+		# them) beside /proc's figures every half second, in the timeline.
+		GODEBUG=gctrace=1 bin/carbonio-health run -http-addr "127.0.0.1:$port" -config-dir "$work/node" \
+			-agent-config-dir "$work/consul.d" -metrics-addr 127.0.0.1:0 -full-output -log-level warn 2>>"$work/daemon.log" &
+		daemon=$!
+		phase() { echo "$1" >"$work/phase"; }
+		phase first-walk
+		(
+			t0=$(date +%s.%N)
+			echo "# s phase VmRSS RssAnon RssFile VmHWM (kB)"
+			while [ -e "/proc/$daemon/status" ]; do
+				printf '%s %s %s\n' "$(awk -v t0="$t0" -v t="$(date +%s.%N)" 'BEGIN {printf "%.1f", t-t0}')" "$(cat "$work/phase")" \
+					"$(awk '/^(VmRSS|RssAnon|RssFile|VmHWM):/ {printf "%s ", $2}' "/proc/$daemon/status")"
+				sleep 0.5
+			done
+		) >"$raw_memory" 2>/dev/null &
+		sampler=$!
+		first=$(wait_until shows shows_not "$want")
+		c0=$(ticks "$daemon")
+		phase changes
+		DIRSIZE_CHANGE="$files:$((files / 100)):99:$opt" go test -run '^$' -bench '^BenchmarkDirsizeChangeChild$' -benchtime 1x ./checkscript >/dev/null
+		phase after-changes
+		want2=$(dus)
+		again=$(wait_until shows shows_not "$want2")
+		c1=$(ticks "$daemon")
+		phase settled
+		sleep "${DIRSIZE_SETTLED:-20}" # the memory after the burst, for the timeline
+		{
+			echo "files $files"
+			echo "du-first $want"
+			echo "first-walk-s $first"
+			echo "du-after $want2"
+			echo "after-changes-s $again"
+			echo "cpu-after-changes-s $(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')"
+			awk '/VmHWM|VmRSS|RssAnon|RssFile/ {print $1, $2}' "/proc/$daemon/status"
+		} | tee "$raw_daemon" >&2
+		kill "$daemon" "$agent"
+		wait "$daemon" "$agent" 2>/dev/null || true
+		grep '^gc ' "$work/daemon.log" >"$raw_gctrace" || true
+		daemon= agent= sampler=
+	fi
 
 	# 3. O(1) where the filesystem counts.
-	TMPDIR="$tree" go test -run '^$' -bench '^BenchmarkDirsizeCounted$' -benchtime 1x -timeout 30m ./checkscript | tee "$raw_counted" >&2
+	if [[ $steps == *" counted "* ]]; then
+		TMPDIR="$tree" go test -run '^$' -bench '^BenchmarkDirsizeCounted$' -benchtime 1x -timeout 30m ./checkscript | tee "$raw_counted" >&2
+	fi
 fi
 
 # m NAME: the value printed before NAME on the benchmark line.
