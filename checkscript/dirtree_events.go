@@ -54,8 +54,8 @@ func (k *dirKeeper) markName(d *dirNode, name string, mask uint32) {
 	p.names[name] |= mask
 }
 
-// fold applies the events read so far to the tree.
-func (k *dirKeeper) fold() {
+// fold applies the events read so far to the tree; it returns how many.
+func (k *dirKeeper) fold() int {
 	events, lost, mounts := k.in.drain()
 	if lost {
 		k.rewalk = "events were lost (inotify queue overflow)"
@@ -79,6 +79,7 @@ func (k *dirKeeper) fold() {
 		// puts every folder in this one.
 		k.readSince = map[*dirNode]bool{}
 	}
+	return len(events)
 }
 
 // newName marks the events after which a name may be one the tree does

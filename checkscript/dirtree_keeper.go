@@ -83,8 +83,8 @@ type dirKeeper struct {
 	pending   map[*dirNode]*pendingDir
 	stash     map[uint32]renamed
 	readSince map[*dirNode]bool
-	newLinks  map[uint64]uint32 // inodes newly with several links, and their link count
-	restat    map[uint64]bool   // inodes written through a name since removed
+	newLinks  map[uint64]newLink // inodes newly with several links
+	restat    map[uint64]bool    // inodes written through a name since removed
 	mounts    map[string]bool
 	looked    []looked
 	scratch   []uint64
@@ -264,7 +264,7 @@ func (k *dirKeeper) build(ctx context.Context) error {
 	}
 	k.t = newDirTree(st.Ino, uint64(st.Blocks), unit)
 	k.pending, k.stash = map[*dirNode]*pendingDir{}, map[uint32]renamed{}
-	k.readSince, k.newLinks, k.restat = map[*dirNode]bool{}, map[uint64]uint32{}, map[uint64]bool{}
+	k.readSince, k.newLinks, k.restat = map[*dirNode]bool{}, map[uint64]newLink{}, map[uint64]bool{}
 	k.present = map[*dirNode]bool{}
 	k.mounts = mountsBelow(k.root, st.Dev)
 	k.since, k.walking, k.answering = time.Now().Add(-time.Second), true, true

@@ -146,15 +146,23 @@ func (k *dirKeeper) restatLinks() {
 // time, one pass over the tree each: a pass holds about files × findBatch
 // / 65,536 candidates (16 bytes each: 1.2 MiB at 5,000,000 files), not a
 // share of the tree that grows with a burst of new links.
+//
+// An inode of which no single-link name was found stays in k.newLinks for
+// the next search (findTries in all): the search reads folders as they
+// are now, while the tree is as of the events folded so far, so a name
+// renamed meanwhile (its events not folded yet) is found in neither place
+// until they are. refresh drops them once a search was followed by no
+// event: the tree and the folders agreed, and the name is not in the tree.
 func (k *dirKeeper) findSingles() {
 	t := k.t
 	var inos []uint64
-	for ino, nlink := range k.newLinks {
-		if at, ok := t.linkAt.find(t.linked, ino); !ok || t.linked[at].names < nlink {
-			inos = append(inos, ino) // else every name of it is counted as a link already
+	for ino, l := range k.newLinks {
+		if at, ok := t.linkAt.find(t.linked, ino); !ok || t.linked[at].names < l.nlink {
+			inos = append(inos, ino)
+		} else {
+			delete(k.newLinks, ino) // every name of it is counted as a link already
 		}
 	}
-	clear(k.newLinks)
 	for len(inos) > 0 {
 		n := min(len(inos), findBatch)
 		k.findSinglesOf(inos[:n])
@@ -162,7 +170,17 @@ func (k *dirKeeper) findSingles() {
 	}
 }
 
-const findBatch = 1024
+// newLink is an inode newly with several links: its link count, and how
+// many searches for its single-link name found none.
+type newLink struct {
+	nlink uint32
+	tries uint8
+}
+
+const (
+	findBatch = 1024
+	findTries = 3
+)
 
 func (k *dirKeeper) findSinglesOf(inos []uint64) {
 	t := k.t
@@ -199,7 +217,17 @@ func (k *dirKeeper) findSinglesOf(inos []uint64) {
 		slices.SortFunc(cs, func(a, b cand) int { return cmp.Compare(dist(a.d), dist(b.d)) })
 		for _, c := range cs {
 			if !c.d.gone() && k.convert(c.d, c.h, ino) {
+				delete(k.newLinks, ino)
 				break
+			}
+		}
+	}
+	for _, ino := range inos {
+		if l, ok := k.newLinks[ino]; ok {
+			if l.tries++; l.tries >= findTries {
+				delete(k.newLinks, ino)
+			} else {
+				k.newLinks[ino] = l
 			}
 		}
 	}

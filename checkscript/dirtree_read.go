@@ -273,7 +273,7 @@ func (k *dirKeeper) addFile(d *dirNode, h uint32, st *unix.Stat_t, batch *[]uint
 	} else if nlink > 1 && time.Unix(st.Ctim.Unix()).After(k.since) {
 		// Its link count changed since the walk began: another of its
 		// names may be held as a single-link file (findSingles).
-		k.newLinks[st.Ino] = uint32(st.Nlink)
+		k.newLinks[st.Ino] = newLink{nlink: uint32(st.Nlink)}
 	}
 	k.t.addFile(d, h, st.Ino, uint64(st.Blocks), nlink, batch)
 }

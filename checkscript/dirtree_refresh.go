@@ -48,8 +48,10 @@ func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
 		}
 		// Names are looked up by path: a folder renamed meanwhile may
 		// have led a path elsewhere. Look again, its events applied.
-		k.fold()
-		if (!k.moved && len(k.pending) == 0) || round == 2 {
+		if k.fold() == 0 {
+			clear(k.newLinks) // see findSingles
+		}
+		if (!k.moved && len(k.pending) == 0 && len(k.newLinks) == 0) || round == 2 {
 			if len(k.pending) == 0 {
 				k.pending = map[*dirNode]*pendingDir{} // a burst's size not kept
 			}
