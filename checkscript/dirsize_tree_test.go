@@ -122,9 +122,17 @@ func (s mailstore) change(n int, seed uint64) {
 		m := rng.IntN(s.mailboxes)
 		return s.message(m, rng.IntN(s.items(m)))
 	}
+	var log *os.File // $DIRSIZE_CHANGE_LOG: every change, a line each (BenchmarkDirsizeAgainstFresh)
+	if p := os.Getenv("DIRSIZE_CHANGE_LOG"); p != "" {
+		log, _ = os.Create(p)
+		defer log.Close()
+	}
 	for i := 0; i < n; i++ {
 		f := pick()
 		other := filepath.Dir(pick())
+		if log != nil {
+			fmt.Fprintf(log, "%d %s %s %s\n", i, [...]string{"append", "new", "remove", "rename", "link"}[i%5], f, other)
+		}
 		switch i % 5 {
 		case 0:
 			if fh, err := os.OpenFile(f, os.O_APPEND|os.O_WRONLY, 0); err == nil {
