@@ -45,7 +45,7 @@ const arenaChunkLen = 32 << 10 // uint16s: 64 KiB
 // listSpare is the room for one more entry that a list gets when it is
 // read or compacted: a burst of changes mostly adds a file or two to many
 // folders, and without it every folder's first new file moved its whole
-// list (30,000 moves, 16 MiB of dead places, in a burst of 50,000 changes
+// list (about 30,000 moves, 16 MiB of dead places, in a burst of 50,000 changes
 // at 5,000,000 files). 6 bytes a folder.
 const listSpare = 3
 

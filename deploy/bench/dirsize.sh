@@ -119,7 +119,7 @@ print(" ".join(out.get(p, "-") for p in sys.argv[1:]))' "${folders[@]}"
 		phase first-walk
 		(
 			t0=$(date +%s.%N)
-			echo "# s phase VmRSS RssAnon RssFile VmHWM (kB)"
+			echo "# s phase VmHWM VmRSS RssAnon RssFile (kB, in /proc's order)"
 			while [ -e "/proc/$daemon/status" ]; do
 				printf '%s %s %s\n' "$(awk -v t0="$t0" -v t="$(date +%s.%N)" 'BEGIN {printf "%.1f", t-t0}')" "$(cat "$work/phase")" \
 					"$(awk '/^(VmRSS|RssAnon|RssFile|VmHWM):/ {printf "%s ", $2}' "/proc/$daemon/status")"
