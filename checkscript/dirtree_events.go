@@ -9,7 +9,7 @@ import (
 // whose files must be told apart by reading the folder's names (resolve),
 // its own blocks, or everything (full).
 type pendingDir struct {
-	names   map[string]uint32
+	names   pendingNames
 	resolve map[uint32]bool
 	own     bool
 	full    bool
@@ -44,14 +44,11 @@ func (k *dirKeeper) markName(d *dirNode, name string, mask uint32) {
 	if p.full {
 		return
 	}
-	if p.names == nil {
-		p.names = map[string]uint32{}
-	}
 	if len(p.names) >= maxPendingNames {
 		p.full, p.names, p.resolve = true, nil, nil
 		return
 	}
-	p.names[name] |= mask
+	p.names.add(name, mask)
 }
 
 // fold applies the events read so far to the tree; it returns how many.
@@ -138,11 +135,11 @@ func (k *dirKeeper) apply(ev inotifyEvent) {
 	if p.full {
 		return
 	}
-	h, seen := t.hash(ev.name), p.names[ev.name]
+	h, seen := t.hash(ev.name), p.names.get(ev.name)
 	switch {
 	case ev.mask&(unix.IN_DELETE|unix.IN_MOVED_FROM) != 0:
 		p.own = p.own || !k.growOnly
-		delete(p.names, ev.name)
+		p.names.del(ev.name)
 		r := renamed{}
 		switch {
 		case seen&newName == unix.IN_CREATE && !k.readSince[d]:

@@ -67,10 +67,12 @@ func (t *dirTree) addFile(d *dirNode, h uint32, ino, blocks uint64, nlink uint64
 }
 
 // setFiles sets d's list (empty) to the packed entries of a batch, in a
-// slice of their size.
+// place of their size and a spare entry (listSpare).
 func (t *dirTree) setFiles(d *dirNode, batch []uint64) {
 	slices.Sort(batch)
-	d.files = t.lists.alloc(3 * len(batch))
+	if len(batch) > 0 {
+		d.files = t.lists.alloc(3*len(batch) + listSpare)
+	}
 	for _, e := range batch {
 		d.files = append(d.files, uint16(e>>32), uint16(e>>29&7)<<13|uint16(e>>16&0x1fff), uint16(e))
 	}

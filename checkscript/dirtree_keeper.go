@@ -97,7 +97,7 @@ type dirKeeper struct {
 // looked is a folder whose names were looked up by path.
 type looked struct {
 	d     *dirNode
-	names map[string]uint32
+	names pendingNames
 }
 
 var (

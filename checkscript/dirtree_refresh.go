@@ -63,8 +63,8 @@ func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
 			if !l.d.gone() {
 				p := k.mark(l.d)
 				p.own = true
-				for name := range l.names {
-					k.markName(l.d, name, unix.IN_MODIFY)
+				for _, n := range l.names {
+					k.markName(l.d, n.name, unix.IN_MODIFY)
 				}
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -480,8 +481,17 @@ func TestDirTreeListArena(t *testing.T) {
 		t.Fatalf("no dead places after growing: %d used, %d dead", tr.lists.used, tr.lists.dead)
 	}
 	tr.compact()
-	if tr.lists.dead >= arenaChunkLen/4 || tr.lists.used != 50*400*3 { // dead: the ends of full chunks
-		t.Errorf("after compact: %d used, %d dead; want %d used", tr.lists.used, tr.lists.dead, 50*400*3)
+	want := 50 * (400*3 + listSpare)                               // each list and its spare entry
+	if tr.lists.dead >= arenaChunkLen/4 || tr.lists.used != want { // dead: the ends of full chunks
+		t.Errorf("after compact: %d used, %d dead; want %d used", tr.lists.used, tr.lists.dead, want)
+	}
+	for _, d := range dirs { // the spare entry: one more file does not move the list
+		at := unsafe.SliceData(d.files)
+		tr.insert(d, entry(1, 1, 1))
+		if unsafe.SliceData(d.files) != at {
+			t.Fatalf("%s's list moved for one more file after compact", d.name)
+		}
+		d.files.remove(d.files.search(1))
 	}
 	for _, d := range dirs {
 		if fmt.Sprint(d.files) != before[d] {

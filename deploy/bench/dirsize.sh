@@ -28,6 +28,8 @@
 # `mailstore-tree.sh make DIR` and leaves it (for repeated runs while
 # working on dirsize; remove it with `mailstore-tree.sh remove DIR`).
 # DIRSIZE_STEPS (default "inprocess daemon counted") picks the steps.
+# DIRSIZE_DAEMON=PATH runs that carbonio-health binary instead of
+# bin/carbonio-health (a branch's build, beside the lead's bin).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -110,14 +112,14 @@ print(" ".join(out.get(p, "-") for p in sys.argv[1:]))' "${folders[@]}"
 		want=$(dus)
 		# The Go runtime's heap at each collection (gctrace: no cost between
 		# them) beside /proc's figures every half second, in the timeline.
-		GODEBUG=gctrace=1 bin/carbonio-health run -http-addr "127.0.0.1:$port" -config-dir "$work/node" \
+		GODEBUG=gctrace=1 "${DIRSIZE_DAEMON:-bin/carbonio-health}" run -http-addr "127.0.0.1:$port" -config-dir "$work/node" \
 			-agent-config-dir "$work/consul.d" -metrics-addr 127.0.0.1:0 -full-output -log-level warn 2>>"$work/daemon.log" &
 		daemon=$!
 		phase() { echo "$1" >"$work/phase"; }
 		phase first-walk
 		(
 			t0=$(date +%s.%N)
-			echo "# s phase VmRSS RssAnon RssFile VmHWM (kB)"
+			echo "# s phase VmHWM VmRSS RssAnon RssFile (kB, in /proc's order)"
 			while [ -e "/proc/$daemon/status" ]; do
 				printf '%s %s %s\n' "$(awk -v t0="$t0" -v t="$(date +%s.%N)" 'BEGIN {printf "%.1f", t-t0}')" "$(cat "$work/phase")" \
 					"$(awk '/^(VmRSS|RssAnon|RssFile|VmHWM):/ {printf "%s ", $2}' "/proc/$daemon/status")"
