@@ -1,6 +1,8 @@
 package checkscript
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -170,7 +172,9 @@ func (k *dirKeeper) apply(ev inotifyEvent) {
 		delete(k.stash, ev.cookie)
 		if paired && r.ok && seen == 0 && !k.readSince[d] && t.group(d, h) == 0 && !p.resolve[h] {
 			// A rename inside the tree changes no blocks: the entry
-			// moves without a lookup.
+			// moves without a lookup (and once more after a writeback
+			// that may be due, see recheck).
+			k.recheckLater(d, h, time.Now().Unix())
 			switch {
 			case r.ino != 0:
 				t.addFile(d, h, r.ino, r.blocks, 2, nil)

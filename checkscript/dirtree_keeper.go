@@ -87,7 +87,12 @@ type dirKeeper struct {
 	restat    map[uint64]bool    // inodes written through a name since removed
 	mounts    map[string]bool
 	looked    []looked
-	scratch   []uint64
+	// Files to look up again once written back (dirtree_writeback.go).
+	writeback   time.Duration
+	recentSince int64 // Unix seconds: a file changed since may still be written back
+	rechecks    []recheck
+	recheckDirs map[*dirNode]uint32
+	scratch     []uint64
 	// Reused from folder to folder.
 	list    dirList
 	batch   []uint64
@@ -227,6 +232,7 @@ func (k *dirKeeper) close() {
 	}
 	k.t, k.in, k.rootFD, k.rewalk = nil, nil, -1, ""
 	k.pending, k.stash, k.readSince, k.looked = nil, nil, nil, nil
+	k.rechecks, k.recheckDirs = nil, nil
 	k.setBusy("")
 }
 
@@ -267,6 +273,10 @@ func (k *dirKeeper) build(ctx context.Context) error {
 	k.readSince, k.newLinks, k.restat = map[*dirNode]bool{}, map[uint64]newLink{}, map[uint64]bool{}
 	k.present = map[*dirNode]bool{}
 	k.mounts = mountsBelow(k.root, st.Dev)
+	if k.writeback == 0 {
+		k.writeback = writebackDelay()
+	}
+	k.recentSince = time.Now().Add(-k.writeback).Unix()
 	k.since, k.walking, k.answering = time.Now().Add(-time.Second), true, true
 	defer func() { k.answering = false }()
 	err = k.readDir(ctx, k.t.root, fd, true)
@@ -286,12 +296,20 @@ func (k *dirKeeper) serve(ctx context.Context) error {
 	settle := time.NewTimer(time.Hour)
 	settle.Stop()
 	defer settle.Stop()
+	recheck := time.NewTimer(time.Hour)
+	defer recheck.Stop()
 	var first time.Time // of the events not looked up yet
 	for {
 		k.setBusy("")
+		var due <-chan time.Time
+		if next := k.nextRecheck(); !next.IsZero() {
+			recheck.Reset(time.Until(next))
+			due = recheck.C
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-due:
 		case <-k.in.ready:
 			k.fold()
 			if k.rewalk != "" {

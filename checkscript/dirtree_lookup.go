@@ -85,8 +85,8 @@ func (k *dirKeeper) resolve(d *dirNode, hashes map[uint32]bool) {
 		return
 	}
 	defer unix.Close(fd)
-	names, err := readNames(fd)
-	if err != nil {
+	l := &k.list
+	if l.read(fd) != nil {
 		k.mark(d).full = true
 		return
 	}
@@ -94,19 +94,19 @@ func (k *dirKeeper) resolve(d *dirNode, hashes map[uint32]bool) {
 	for h := range hashes {
 		t.removeGroup(d, h)
 	}
-	for _, name := range names {
-		h := t.hash(name)
+	for i := 0; i < l.len(); i++ {
+		h := t.hashBytes(l.name(i))
 		if !hashes[h] {
 			continue
 		}
 		var st unix.Stat_t
-		if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if err := l.stat(fd, i, &st); err != nil {
 			if err != unix.ENOENT {
-				k.fail(d, name, err)
+				k.fail(d, string(l.name(i)), err)
 			}
 			continue
 		}
-		if st.Dev == k.dev && st.Mode&unix.S_IFMT != unix.S_IFDIR && !k.mounts[below(rel, name)] {
+		if st.Dev == k.dev && st.Mode&unix.S_IFMT != unix.S_IFDIR && (len(k.mounts) == 0 || !k.mounts[below(rel, string(l.name(i)))]) {
 			k.addFile(d, h, &st, nil)
 		}
 	}

@@ -137,17 +137,6 @@ func (l *dirList) stat(fd, i int, st *unix.Stat_t) error {
 	return nil
 }
 
-// readNames returns the names in an open folder, "." and ".." left out.
-func readNames(fd int) ([]string, error) {
-	var l dirList
-	err := l.read(fd)
-	names := make([]string, l.len())
-	for i := range names {
-		names[i] = string(l.name(i))
-	}
-	return names, err
-}
-
 // below joins a folder's path below the root and a name in it.
 func below(rel, name string) string {
 	switch {
@@ -276,4 +265,7 @@ func (k *dirKeeper) addFile(d *dirNode, h uint32, st *unix.Stat_t, batch *[]uint
 		k.newLinks[st.Ino] = newLink{nlink: uint32(st.Nlink)}
 	}
 	k.t.addFile(d, h, st.Ino, uint64(st.Blocks), nlink, batch)
+	if st.Ctim.Sec >= k.recentSince {
+		k.recheckLater(d, h, st.Ctim.Sec)
+	}
 }

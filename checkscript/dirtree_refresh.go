@@ -23,6 +23,10 @@ func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
 		if k.rewalk != "" {
 			return errRewalk
 		}
+		if round == 0 {
+			k.recentSince = time.Now().Add(-k.writeback).Unix()
+			k.recheckDue()
+		}
 		k.moved, k.looked = false, nil // not [:0]: its array would keep a burst's names alive
 		for _, d := range k.pendingDirs() {
 			p := k.pending[d]
