@@ -132,6 +132,7 @@ print(" ".join(out.get(p, "-") for p in sys.argv[1:]))' "${folders[@]}"
 		phase changes
 		DIRSIZE_CHANGE="$files:$((files / 100)):99:$opt" go test -run '^$' -bench '^BenchmarkDirsizeChangeChild$' -benchtime 1x ./checkscript >/dev/null
 		phase after-changes
+		sync # written back now (the kernel would within 35 s): du walks a tree that stays put
 		want2=$(dus)
 		again=$(wait_until shows shows_not "$want2")
 		c1=$(ticks "$daemon")
