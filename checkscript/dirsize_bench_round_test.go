@@ -27,7 +27,10 @@ type remeasureRound struct {
 	gcs             uint32
 	// eventsCPU: this process's CPU while the child made the changes and
 	// the gap after, reading and folding their events, looking names up.
-	eventsCPU      time.Duration
+	eventsCPU time.Duration
+	// allCPU: this process's CPU from the changes to the end of the round,
+	// the look-ups after the kernel's writeback included (allCPU).
+	allCPU         time.Duration
 	du, duCPU      time.Duration // du -sxB1 of the five folders, one after the other
 	bytes, duBytes []uint64
 	load1          float64 // load average before the round
@@ -96,6 +99,8 @@ func runRound(b *testing.B, checks []*dirsizeCheck, tree mailstore, changes int,
 		}
 		r.bytes = append(r.bytes, uint64(res.Perfdata[0].Value))
 	}
+	time.Sleep(time.Until(r.changed.Add(writebackDelay() + time.Second))) // du lasts longer: seldom waits
+	r.allCPU = processCPU() - cpuEvents
 	return r
 }
 

@@ -179,10 +179,10 @@ each() {
 # d NAME: a value of the daemon's raw file.
 d() { awk -v n="$1" '$1 == n || $1 == n":" { $1 = ""; sub(/^ /, ""); print }' "$raw_daemon"; }
 
-same=$(awk -v s="$(m same-bytes)" 'BEGIN { print (s == 1 ? "yes" : "no") }')
+same=$(awk -v s="$(m same-bytes)" -v o="$(m same-bytes-at-once)" 'BEGIN { print (s == 1 ? "yes" : "no") (o == 1 ? ", at once" : ", once writeback was due (not at once)") }')
 echo "In-process (BenchmarkDirsize): the five folders as the daemon starts them, one tree."
 echo
-printf '| tree | first walk: unthrottled / default --rate | one-shot walk (outer folder) | re-measure of the five, 1 s after %s changes, each round: wall (CPU) | du -sxB1 of the five, each round: wall (CPU) | du / re-measure, lowest: wall (CPU) | events and lookups meanwhile, each round (CPU) | du / all the CPU, each round | re-measure right after the changes: wall (CPU), du / it, du / all the CPU | same bytes as du, every folder, every round | tree heap per file / child peak RSS per file |\n' "$(r changed-files)"
+printf '| tree | first walk: unthrottled / default --rate | one-shot walk (outer folder) | re-measure of the five, 1 s after %s changes, each round: wall (CPU) | du -sxB1 of the five, each round: wall (CPU) | du / re-measure, lowest: wall (CPU) | events and lookups meanwhile, each round (CPU) | du / all CPU of the round (events, look-ups, re-measure, look-ups after writeback), each round | re-measure right after the changes: wall (CPU), du / it, du / all CPU of the round | same bytes as du, every folder, every round | tree heap per file / child peak RSS per file |\n' "$(r changed-files)"
 echo '|---|---|---|---|---|---|---|---|---|---|---|'
 printf '| %s files, %s folders | %s ms / %s ms | %s ms | %s | %s | %s× (%s×) | %s | %s | %s ms (%s ms), %s× (%s×), %s× | %s | %s B / %s B |\n' \
 	"$(r files)" "$(r folders)" "$(r first-walk-ms)" "$(r first-walk-throttled-ms)" "$(r oneshot-walk-ms)" \
