@@ -33,7 +33,8 @@ type remeasureRound struct {
 	allCPU         time.Duration
 	du, duCPU      time.Duration // du -sxB1 of the five folders, one after the other
 	bytes, duBytes []uint64
-	load1          float64 // load average before the round
+	summaries      []string // the re-measure's outputs
+	load1          float64  // load average before the round
 	changed        time.Time
 }
 
@@ -97,7 +98,7 @@ func runRound(b *testing.B, checks []*dirsizeCheck, tree mailstore, changes int,
 		if res.Status != OK || len(res.Perfdata) != 1 || res.Perfdata[0].NoValue {
 			b.Fatalf("re-measure: %s", res)
 		}
-		r.bytes = append(r.bytes, uint64(res.Perfdata[0].Value))
+		r.bytes, r.summaries = append(r.bytes, uint64(res.Perfdata[0].Value)), append(r.summaries, res.Summary)
 	}
 	time.Sleep(time.Until(r.changed.Add(writebackDelay() + time.Second))) // du lasts longer: seldom waits
 	r.allCPU = processCPU() - cpuEvents
@@ -153,7 +154,7 @@ func startPerf(b *testing.B, what string) func() {
 		return func() {
 			stopProfile()
 			if os.Getenv("DIRSIZE_PPROF") != "" {
-				b.Logf("%s: threads' CPU (ns, schedstat): %v", what, threadDeltas(threads0, threadTimes()))
+				benchLogf(b, "%s: threads' CPU (ns, schedstat): %v", what, threadDeltas(threads0, threadTimes()))
 			}
 		}
 	}
@@ -169,7 +170,7 @@ func startPerf(b *testing.B, what string) func() {
 	time.Sleep(time.Second) // attached by then
 	return func() {
 		stopProfile()
-		b.Logf("%s: threads' CPU (ns, schedstat): %v", what, threadDeltas(threads0, threadTimes()))
+		benchLogf(b, "%s: threads' CPU (ns, schedstat): %v", what, threadDeltas(threads0, threadTimes()))
 		for _, cmd := range cmds {
 			cmd.Process.Signal(os.Interrupt)
 			cmd.Wait()

@@ -14,6 +14,21 @@ import (
 	"time"
 )
 
+// benchLogf logs to the benchmark and to stderr as it goes: a benchmark's
+// log is cut to 10 lines, and shown only at its end.
+func benchLogf(b *testing.B, format string, args ...any) {
+	b.Helper()
+	fmt.Fprintf(os.Stderr, "%s: "+format+"\n", append([]any{b.Name()}, args...)...)
+	b.Logf(format, args...)
+}
+
+// benchErrorf is benchLogf for a failure.
+func benchErrorf(b *testing.B, format string, args ...any) {
+	b.Helper()
+	benchLogf(b, "FAIL: "+format, args...)
+	b.Fail()
+}
+
 // benchEnvInt reads a positive integer from the environment, else def.
 func benchEnvInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
@@ -125,7 +140,7 @@ func BenchmarkDirsize(b *testing.B) {
 		for j, f := range folders {
 			if r.bytes[j] != r.duBytes[j] {
 				differ, sameAtOnce = true, 0
-				b.Logf("round %s, %s: re-measure %d B, du -sxB1 %d B; again once writeback is due", n, f, r.bytes[j], r.duBytes[j])
+				benchLogf(b, "round %s, %s: re-measure %d B, du -sxB1 %d B; again once writeback is due (%s)", n, f, r.bytes[j], r.duBytes[j], r.summaries[j])
 			}
 		}
 		if differ {
@@ -135,7 +150,7 @@ func BenchmarkDirsize(b *testing.B) {
 			for j, f := range folders {
 				if figures.bytes[j] != figures.duBytes[j] {
 					same = 0
-					b.Errorf("round %s, %s, once writeback was due: %d B, du -sxB1 %d B", n, f, figures.bytes[j], figures.duBytes[j])
+					benchErrorf(b, "round %s, %s, once writeback was due: %d B, du -sxB1 %d B", n, f, figures.bytes[j], figures.duBytes[j])
 				}
 			}
 		}
@@ -154,7 +169,7 @@ func BenchmarkDirsize(b *testing.B) {
 		b.ReportMetric(ms(r.allCPU), "all-cpu-ms-r"+n)
 		b.ReportMetric(ms(r.duCPU)/ms(r.allCPU), "du-over-all-cpu-r"+n)
 		b.ReportMetric(r.load1, "load1-r"+n)
-		b.Logf("round %s (du %s, re-measure %s after the changes): re-measure of the five folders %.1f ms (CPU %.1f ms: user %.1f, sys %.1f; %d page faults, %d GCs), events and lookups meanwhile %.1f ms CPU, the round's in all (look-ups after writeback too) %.1f ms; du -sxB1 of the five %.0f ms (%.0f ms CPU): %.1f× (%.1f× CPU; %.1f× the round's CPU), load %.2f",
+		benchLogf(b, "round %s (du %s, re-measure %s after the changes): re-measure of the five folders %.1f ms (CPU %.1f ms: user %.1f, sys %.1f; %d page faults, %d GCs), events and lookups meanwhile %.1f ms CPU, the round's in all (look-ups after writeback too) %.1f ms; du -sxB1 of the five %.0f ms (%.0f ms CPU): %.1f× (%.1f× CPU; %.1f× the round's CPU), load %.2f",
 			n, map[bool]string{true: "first", false: "after"}[r.duFirst], gap, ms(r.wall), ms(r.cpu()), ms(r.user), ms(r.sys),
 			r.minflt, r.gcs, ms(r.eventsCPU), ms(r.allCPU), ms(r.du), ms(r.duCPU), ratio, ratioCPU, ms(r.duCPU)/ms(r.allCPU), r.load1)
 	}
@@ -178,9 +193,9 @@ func BenchmarkDirsize(b *testing.B) {
 	b.ReportMetric(float64(rssFull-rssEmpty)/float64(fig.Files), "peak-rss-B/file")
 	b.ReportMetric(float64(rssFull)/(1<<20), "child-peak-rss-MiB")
 	b.ReportMetric(float64(rssEmpty)/(1<<20), "child-empty-peak-rss-MiB")
-	b.Logf("tree: %.0f files, %d folders (%.0f entries) under %s", float64(fig.Files), fig.Dirs, entries, root)
+	benchLogf(b, "tree: %.0f files, %d folders (%.0f entries) under %s", float64(fig.Files), fig.Dirs, entries, root)
 	for j, f := range folders {
-		b.Logf("%s: %d B, du -sxB1 %d B", f, last.bytes[j], last.duBytes[j])
+		benchLogf(b, "%s: %d B, du -sxB1 %d B", f, last.bytes[j], last.duBytes[j])
 	}
 }
 

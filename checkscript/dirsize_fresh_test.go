@@ -55,14 +55,14 @@ func BenchmarkDirsizeAgainstFresh(b *testing.B) {
 		syscall.Sync()                                              // written back now: the fresh walk's tree does not change under it
 		time.Sleep(time.Duration(round%3) * 500 * time.Millisecond) // right after, or between two runs
 		kept, fresh, h := againstFresh(b, c, root)
-		b.Logf("round %d (seed %d): kept %d B, %d files; fresh %d B, %d files", round+1, seed, kept.Bytes, kept.Files, fresh.Bytes, fresh.Files)
+		benchLogf(b, "round %d (seed %d): kept %d B, %d files; fresh %d B, %d files", round+1, seed, kept.Bytes, kept.Files, fresh.Bytes, fresh.Files)
 		if kept.Bytes != fresh.Bytes || kept.Files != fresh.Files {
 			// Blocks the writeback gave files looked up before it are
 			// counted once the keeper looks them up again.
 			h.keeper().cancel()
 			time.Sleep(time.Until(changed.Add(writebackDelay() + time.Second)))
 			kept, fresh, h = againstFresh(b, c, root)
-			b.Logf("round %d, once writeback was due: kept %d B, %d files; fresh %d B, %d files", round+1, kept.Bytes, kept.Files, fresh.Bytes, fresh.Files)
+			benchLogf(b, "round %d, once writeback was due: kept %d B, %d files; fresh %d B, %d files", round+1, kept.Bytes, kept.Files, fresh.Bytes, fresh.Files)
 		}
 		if kept.Bytes != fresh.Bytes || kept.Files != fresh.Files {
 			compareLinked(b, root, logs, c.h.keeper().t, h.keeper().t)
@@ -94,11 +94,11 @@ func compareLinked(b *testing.B, root, logs string, kept, fresh *dirTree) {
 			continue
 		}
 		out, _ := exec.Command("find", root, "-xdev", "-inum", fmt.Sprint(fl.ino)).CombinedOutput()
-		b.Logf("inode %d (%d blocks): %d names as links, %d in the kept tree: %s", fl.ino, fl.blocks, fl.names, names, out)
+		benchLogf(b, "inode %d (%d blocks): %d names as links, %d in the kept tree: %s", fl.ino, fl.blocks, fl.names, names, out)
 		for _, p := range strings.Fields(string(out)) {
 			rel := strings.TrimPrefix(filepath.Dir(p), root+"/")
 			out, _ := exec.Command("sh", "-c", fmt.Sprintf("grep -h '%s' %s/change-*.log | head -20", rel, logs)).CombinedOutput()
-			b.Logf("changes naming %s:\n%s", rel, out)
+			benchLogf(b, "changes naming %s:\n%s", rel, out)
 		}
 	}
 }

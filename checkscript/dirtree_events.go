@@ -174,7 +174,7 @@ func (k *dirKeeper) apply(ev inotifyEvent) {
 			// A rename inside the tree changes no blocks: the entry
 			// moves without a lookup (and once more after a writeback
 			// that may be due, see recheck).
-			k.recheckLater(d, h, time.Now().Unix())
+			k.recheckLater(d, []byte(ev.name), r.blocks, time.Now().Unix())
 			switch {
 			case r.ino != 0:
 				t.addFile(d, h, r.ino, r.blocks, 2, nil)

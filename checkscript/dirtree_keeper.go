@@ -90,8 +90,7 @@ type dirKeeper struct {
 	// Files to look up again once written back (dirtree_writeback.go).
 	writeback   time.Duration
 	recentSince int64 // Unix seconds: a file changed since may still be written back
-	rechecks    []recheck
-	recheckDirs map[*dirNode]uint32
+	rechecks    rechecks
 	scratch     []uint64
 	// Reused from folder to folder.
 	list    dirList
@@ -232,7 +231,7 @@ func (k *dirKeeper) close() {
 	}
 	k.t, k.in, k.rootFD, k.rewalk = nil, nil, -1, ""
 	k.pending, k.stash, k.readSince, k.looked = nil, nil, nil, nil
-	k.rechecks, k.recheckDirs = nil, nil
+	k.rechecks = rechecks{}
 	k.setBusy("")
 }
 
@@ -269,6 +268,7 @@ func (k *dirKeeper) build(ctx context.Context) error {
 		}
 	}
 	k.t = newDirTree(st.Ino, uint64(st.Blocks), unit)
+	k.rechecks = newRechecks(int64(fs.Type), unit)
 	k.pending, k.stash = map[*dirNode]*pendingDir{}, map[uint32]renamed{}
 	k.readSince, k.newLinks, k.restat = map[*dirNode]bool{}, map[uint64]newLink{}, map[uint64]bool{}
 	k.present = map[*dirNode]bool{}

@@ -50,15 +50,11 @@ func (k *dirKeeper) lookUp(ctx context.Context, d *dirNode, p *pendingDir) error
 				}
 			}
 		default:
-			h := t.hash(name)
-			if _, _, _, ok := t.removeFile(d, h, 0, false, st.Ino); ok {
-				k.addFile(d, h, &st, nil) // a name of a linked inode
-			} else if _, ok := t.single(d, h, inoPrint(st.Ino)); ok {
-				t.removeFile(d, h, inoPrint(st.Ino), false, 0)
-				k.addFile(d, h, &st, nil)
-			} else if t.group(d, h) == 0 || mask&newName == unix.IN_CREATE {
-				k.addFile(d, h, &st, nil)
-			} else {
+			switch h := t.hash(name); {
+			case k.replaceHeld(d, []byte(name), h, &st):
+			case t.group(d, h) == 0 || mask&newName == unix.IN_CREATE:
+				k.addFile(d, []byte(name), h, &st, nil)
+			default:
 				if resolve == nil {
 					resolve = map[uint32]bool{}
 				}
@@ -73,6 +69,23 @@ func (k *dirKeeper) lookUp(ctx context.Context, d *dirNode, p *pendingDir) error
 		k.markName(d, name, mask)
 	}
 	return nil
+}
+
+// replaceHeld counts file name of d (hash h, stat'ed as st) anew if the tree
+// holds it there (as a link of its inode, or as a single-link file with
+// its inode's print); it reports whether it did.
+func (k *dirKeeper) replaceHeld(d *dirNode, name []byte, h uint32, st *unix.Stat_t) bool {
+	t := k.t
+	if _, _, _, ok := t.removeFile(d, h, 0, false, st.Ino); ok {
+		k.addFile(d, name, h, st, nil) // a name of a linked inode
+		return true
+	}
+	if _, ok := t.single(d, h, inoPrint(st.Ino)); ok {
+		t.removeFile(d, h, inoPrint(st.Ino), false, 0)
+		k.addFile(d, name, h, st, nil)
+		return true
+	}
+	return false
 }
 
 // resolve tells apart the files of d whose names share a hash: the
@@ -107,7 +120,7 @@ func (k *dirKeeper) resolve(d *dirNode, hashes map[uint32]bool) {
 			continue
 		}
 		if st.Dev == k.dev && st.Mode&unix.S_IFMT != unix.S_IFDIR && (len(k.mounts) == 0 || !k.mounts[below(rel, string(l.name(i)))]) {
-			k.addFile(d, h, &st, nil)
+			k.addFile(d, l.name(i), h, &st, nil)
 		}
 	}
 }
@@ -263,7 +276,7 @@ func (k *dirKeeper) convert(d *dirNode, h uint32, ino uint64) bool {
 		var st unix.Stat_t
 		if k.t.hashBytes(l.name(i)) == h && l.stat(fd, i, &st) == nil && st.Ino == ino {
 			if _, _, _, ok := k.t.removeFile(d, h, inoPrint(ino), false, 0); ok {
-				k.addFile(d, h, &st, nil)
+				k.addFile(d, l.name(i), h, &st, nil)
 				return true
 			}
 		}

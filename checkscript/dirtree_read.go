@@ -199,7 +199,7 @@ func (k *dirKeeper) readDir(ctx context.Context, d *dirNode, fd int, deep bool) 
 			continue
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-			k.addFile(d, t.hashBytes(l.name(i)), &st, &k.batch)
+			k.addFile(d, l.name(i), t.hashBytes(l.name(i)), &st, &k.batch)
 			continue
 		}
 		c := d.childNamed(string(l.name(i)))
@@ -253,8 +253,8 @@ func (k *dirKeeper) unreadable(c *dirNode, err error) {
 	k.fail(c, "", err)
 }
 
-// addFile records a file of d named with hash h, stat'ed as st.
-func (k *dirKeeper) addFile(d *dirNode, h uint32, st *unix.Stat_t, batch *[]uint64) {
+// addFile records file name of d, with hash h, stat'ed as st.
+func (k *dirKeeper) addFile(d *dirNode, name []byte, h uint32, st *unix.Stat_t, batch *[]uint64) {
 	known := k.t.isLinked(st.Ino)
 	nlink := uint64(st.Nlink)
 	if known {
@@ -266,6 +266,6 @@ func (k *dirKeeper) addFile(d *dirNode, h uint32, st *unix.Stat_t, batch *[]uint
 	}
 	k.t.addFile(d, h, st.Ino, uint64(st.Blocks), nlink, batch)
 	if st.Ctim.Sec >= k.recentSince {
-		k.recheckLater(d, h, st.Ctim.Sec)
+		k.recheckLater(d, name, uint64(st.Blocks), st.Ctim.Sec)
 	}
 }

@@ -17,16 +17,21 @@ import (
 // it back, after the tree looked the file up. The keeper looks every file
 // changed (or renamed without a lookup) up again once writeback is due,
 // here after 1 s instead of the kernel's 35. Driven step by step on a
-// keeper of a real tree; the writeback is syncfs(2).
+// keeper of a real tree; the writeback is syncfs(2). Files of four blocks
+// or fewer cannot have five extents: they are not queued.
 func TestDirsizeBlocksAddedAtWriteback(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		rename bool // after its lookup, into another folder: moved without one
+		queue  int  // files the queue holds before it holds their folders
 	}{
-		{"appended in place", false},
-		{"appended, then renamed into another folder", true},
+		{"appended in place", false, 1 << 16},
+		{"appended, then renamed into another folder", true, 1 << 16},
+		{"more files than the queue holds: their folders read again", false, 8},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			defer func(n int) { maxRechecks = n }(maxRechecks)
+			maxRechecks = tc.queue
 			root := t.TempDir()
 			must(t, os.MkdirAll(filepath.Join(root, "store"), 0o755))
 			var names []string
