@@ -61,7 +61,7 @@ type dirKeeper struct {
 	figures   map[string]dirFigure // the last answered, per declared folder
 	phase     string
 	read      int
-	busyAt    string
+	busyAt    string // below the root, "" when idle: joined when reported (a string a folder otherwise)
 	busySince time.Time
 
 	// The goroutine's own.
@@ -84,6 +84,7 @@ type dirKeeper struct {
 	stash     map[uint32]renamed
 	readSince map[*dirNode]bool
 	newLinks  map[uint64]newLink // inodes newly with several links
+	cands     []singleCand       // findSingles' candidates, reused
 	restat    map[uint64]bool    // inodes written through a name since removed
 	mounts    map[string]bool
 	looked    []looked
@@ -151,7 +152,7 @@ func (k *dirKeeper) last(path string) dirFigure {
 		f.Phase = "catching up with changes"
 	}
 	if since := time.Since(k.busySince); k.busyAt != "" && since >= dirStuckAfter {
-		f.Stuck, f.StuckAt = since, k.busyAt
+		f.Stuck, f.StuckAt = since, joinRoot(k.root, k.busyAt)
 	}
 	return f
 }
@@ -160,10 +161,7 @@ func (k *dirKeeper) last(path string) dirFigure {
 // answers the requests that came meanwhile with the last figures.
 func (k *dirKeeper) setBusy(rel string) {
 	k.mu.Lock()
-	k.busyAt, k.busySince = "", time.Now()
-	if rel != "" {
-		k.busyAt = joinRoot(k.root, rel)
-	}
+	k.busyAt, k.busySince = rel, time.Now()
 	if k.walking && k.t != nil {
 		k.read = k.t.files + k.t.dirs
 	}

@@ -177,10 +177,9 @@ func (k *dirKeeper) findSingles() {
 			delete(k.newLinks, ino) // every name of it is counted as a link already
 		}
 	}
-	var cands []singleCand
 	for len(inos) > 0 {
 		n := min(len(inos), findBatch)
-		cands = k.findSinglesOf(inos[:n], cands[:0])
+		k.cands = k.findSinglesOf(inos[:n], k.cands[:0])
 		inos = inos[n:]
 	}
 }

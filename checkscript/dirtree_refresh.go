@@ -55,6 +55,9 @@ func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
 		if k.fold() == 0 {
 			clear(k.newLinks) // see findSingles
 		}
+		if len(k.newLinks) == 0 {
+			k.cands = nil // a burst's size not kept
+		}
 		if (!k.moved && len(k.pending) == 0 && len(k.newLinks) == 0) || round == 2 {
 			if len(k.pending) == 0 {
 				k.pending = map[*dirNode]*pendingDir{} // a burst's size not kept
