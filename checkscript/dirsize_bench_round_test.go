@@ -29,7 +29,7 @@ type remeasureRound struct {
 	// the gap after, reading and folding their events, looking names up.
 	eventsCPU time.Duration
 	// allCPU: this process's CPU from the changes to the end of the round,
-	// the look-ups after the kernel's writeback included (allCPU).
+	// the look-ups after the kernel's writeback included.
 	allCPU         time.Duration
 	du, duCPU      time.Duration // du -sxB1 of the five folders, one after the other
 	bytes, duBytes []uint64
@@ -95,30 +95,38 @@ func runRound(b *testing.B, checks []*dirsizeCheck, tree mailstore, changes int,
 		dus()
 	}
 	for _, res := range results {
-		if res.Status != OK || len(res.Perfdata) != 1 || res.Perfdata[0].NoValue {
-			b.Fatalf("re-measure: %s", res)
-		}
-		r.bytes, r.summaries = append(r.bytes, uint64(res.Perfdata[0].Value)), append(r.summaries, res.Summary)
+		r.bytes, r.summaries = append(r.bytes, remeasuredBytes(b, res)), append(r.summaries, res.Summary)
 	}
-	time.Sleep(time.Until(r.changed.Add(writebackDelay() + time.Second))) // du lasts longer: seldom waits
+	waitWriteback(r.changed) // du lasts longer: seldom waits
 	r.allCPU = processCPU() - cpuEvents
 	return r
 }
 
-// afterWriteback measures the folders again, and du each, once the
-// keeper's look-ups after the kernel's writeback of the round's changes
-// are due (dirtree_writeback.go): the figures must be equal by then.
-func (r *remeasureRound) afterWriteback(b *testing.B, checks []*dirsizeCheck) {
-	time.Sleep(time.Until(r.changed.Add(writebackDelay() + time.Second)))
-	r.bytes, r.duBytes = r.bytes[:0], r.duBytes[:0]
-	for _, c := range checks {
-		res := c.Run(context.Background())
-		if res.Status != OK || len(res.Perfdata) != 1 || res.Perfdata[0].NoValue {
-			b.Fatalf("re-measure after writeback: %s", res)
-		}
-		n, _, _ := runDu(b, "-sxB1", c.path)
-		r.bytes, r.duBytes = append(r.bytes, uint64(res.Perfdata[0].Value)), append(r.duBytes, n)
+// remeasuredBytes is the figure of a re-measure's result, which must be
+// one.
+func remeasuredBytes(b *testing.B, res Result) uint64 {
+	if res.Status != OK || len(res.Perfdata) != 1 || res.Perfdata[0].NoValue {
+		b.Fatalf("re-measure: %s", res)
 	}
+	return uint64(res.Perfdata[0].Value)
+}
+
+// waitWriteback waits until the keeper's look-ups after the kernel's
+// writeback of changes made at changed are due (dirtree_writeback.go).
+func waitWriteback(changed time.Time) {
+	time.Sleep(time.Until(changed.Add(writebackDelay() + time.Second)))
+}
+
+// afterWriteback measures the folders of checks again, and du each, once
+// the look-ups after writeback of the round's changes are due: the
+// figures must be equal by then.
+func (r remeasureRound) afterWriteback(b *testing.B, checks []*dirsizeCheck) (bytes, duBytes []uint64) {
+	waitWriteback(r.changed)
+	for _, c := range checks {
+		n, _, _ := runDu(b, "-sxB1", c.path)
+		bytes, duBytes = append(bytes, remeasuredBytes(b, c.Run(context.Background()))), append(duBytes, n)
+	}
+	return bytes, duBytes
 }
 
 // runDu runs GNU du with flag on root: its figure, wall and CPU time.

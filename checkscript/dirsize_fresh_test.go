@@ -60,7 +60,7 @@ func BenchmarkDirsizeAgainstFresh(b *testing.B) {
 			// Blocks the writeback gave files looked up before it are
 			// counted once the keeper looks them up again.
 			h.keeper().cancel()
-			time.Sleep(time.Until(changed.Add(writebackDelay() + time.Second)))
+			waitWriteback(changed)
 			kept, fresh, h = againstFresh(b, c, root)
 			benchLogf(b, "round %d, once writeback was due: kept %d B, %d files; fresh %d B, %d files", round+1, kept.Bytes, kept.Files, fresh.Bytes, fresh.Files)
 		}
