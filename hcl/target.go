@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	hcl2 "github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -28,7 +27,7 @@ const (
 // checks it. It returns the target's unit name.
 func targetService(role string, a *hcl2.Attribute) (string, *serviceDecl, hcl2.Diagnostics) {
 	var unit string
-	if ds := gohcl.DecodeExpression(a.Expr, nil, &unit); ds.HasErrors() {
+	if ds := decodeExpression(a.Expr, nil, &unit); ds.HasErrors() {
 		return "", nil, ds
 	}
 	if !strings.HasSuffix(unit, ".target") || len(unit) == len(".target") {
@@ -77,7 +76,7 @@ func (r *resolver) excludedUnits() []ExcludedUnit {
 			continue
 		}
 		var units []string
-		if ds := gohcl.DecodeExpression(a.Expr, nil, &units); ds.HasErrors() {
+		if ds := decodeExpression(a.Expr, nil, &units); ds.HasErrors() {
 			r.diags = append(r.diags, ds...)
 			continue
 		}
