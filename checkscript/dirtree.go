@@ -24,6 +24,7 @@ type dirTree struct {
 	unit uint64 // 512-byte blocks per filesystem block: the unit of an entry's size
 	// linked holds the inodes with several links, linkAt finds them.
 	linked      []linkedInode
+	linkedMem   offHeap // linked's array
 	linkAt      linkIndex
 	free        []uint32 // unused places of linked
 	extras      map[*dirNode]*dirExtra
@@ -75,6 +76,16 @@ func newDirTree(ino, blocks, unit uint64) *dirTree {
 	t.root = &dirNode{ino: ino, own: uint32(blocks), wd: -1}
 	t.dirs, t.unwatched = 1, 1
 	return t
+}
+
+// release gives back what the tree maps outside the heap (its lists, its
+// table of linked inodes and their index): the tree is dropped, and no
+// part of it may be used after.
+func (t *dirTree) release() {
+	t.lists.release()
+	releaseOffHeap(&t.linkedMem, t.linked)
+	t.linked = nil
+	t.linkAt.release()
 }
 
 func (t *dirTree) hash(name string) uint32 {

@@ -15,19 +15,21 @@ import (
 // Outside the heap because the lists are most of a big tree (6 bytes a
 // file) and hold no pointer: on the heap the collector would pace on them,
 // letting the heap grow by GOGC % of the whole tree before it runs (at the
-// daemon's 25 %, 9 MiB for 5,000,000 files), and freed chunks would wait
+// daemon's 10 %, 3 MB for 5,000,000 files), and freed chunks would wait
 // for a collection and the scavenger before the kernel got them back. Here
 // a chunk is the kernel's as soon as it is unmapped. In chunks because a
 // list of its own would round up to a size class, and the holes between
 // lists would fragment memory.
 //
 // A list that outgrows its place moves, and the place left is counted as
-// dead: a burst of changes touching half the folders leaves half the
-// tree's size dead (16 MiB for 50,000 changes at 5,000,000 files). So
-// once a sixteenth of the arena is dead, compact slides the lists down in
-// place and unmaps the chunks left empty, with no second copy of the tree
-// at any time: about 15 ms for 5,000,000 files, run between two folders'
-// lookups. A folder's list over a quarter of a chunk lives on the heap.
+// dead: a burst of 50,000 changes at 5,000,000 files leaves about 10 MB of
+// them. So once a 64th of the arena is dead, compact slides the lists
+// down in place and unmaps the chunks left empty, with no second copy of
+// the tree at any time, between two folders' lookups: 21 compactions of
+// 8–37 ms in that burst (deploy/bench/dirsize.sh). At a 16th, dead places
+// could reach 1.9 MB, as much more of the daemon's peak, for a quarter of
+// the compactions. A folder's list over a quarter of a chunk lives on the
+// heap.
 type listArena struct {
 	chunks     []arenaChunk // in the order mapped; the current one last
 	chunk      []uint16     // what is left of the current chunk
@@ -49,8 +51,9 @@ const arenaChunkLen = 32 << 10 // uint16s: 64 KiB
 // at 5,000,000 files). 6 bytes a folder.
 const listSpare = 3
 
-// dirArenaBytes is what every tree's arena maps, in bytes (BenchmarkDirsize
-// adds it to the heap to give a tree's memory).
+// dirArenaBytes is what every tree maps outside the heap (its arena and
+// its offHeap tables), in bytes (BenchmarkDirsize adds it to the heap to
+// give a tree's memory).
 var dirArenaBytes atomic.Int64
 
 func newArenaChunk() arenaChunk {
@@ -106,18 +109,18 @@ func (a *listArena) release() {
 	*a = listArena{}
 }
 
-// compact slides every list down to the start of the arena once a
-// sixteenth of it (and a chunk at least) is dead places, and unmaps the
+// compact slides every list down to the start of the arena once a 64th
+// of it (and a chunk at least) is dead places, and unmaps the
 // chunks left empty. Every list in the arena must be in a folder under the
 // root: no folder detached by a rename whose other half has not come
 // (fold ends them all).
 func (t *dirTree) compact() {
 	a := &t.lists
-	if a.dead < arenaChunkLen || a.dead < a.used/16 {
+	if a.dead < arenaChunkLen || a.dead < a.used/64 {
 		return
 	}
 	addr := func(s []uint16) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(s))) }
-	var lists []*dirNode
+	lists := make([]*dirNode, 0, t.dirs)
 	for d := range t.root.all() {
 		if inArena(d.files) {
 			lists = append(lists, d)

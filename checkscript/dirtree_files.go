@@ -87,8 +87,8 @@ func (t *dirTree) linkOf(ino, blocks uint64) uint32 {
 		if n := len(t.free); n > 0 {
 			at, t.free = t.free[n-1], t.free[:n-1]
 		} else {
-			if n := len(t.linked); n == cap(t.linked) { // grown by an eighth
-				t.linked = append(make([]linkedInode, 0, n+n/8+16), t.linked...)
+			if n := len(t.linked); n == cap(t.linked) { // grown by an eighth, outside the heap
+				t.linked = growOffHeap(&t.linkedMem, t.linked, n+n/8+16)
 			}
 			at, t.linked = uint32(len(t.linked)), append(t.linked, linkedInode{})
 		}

@@ -94,6 +94,7 @@ type dirKeeper struct {
 	rechecks    rechecks
 	scratch     []uint64
 	// Reused from folder to folder.
+	path    []byte // stat's
 	list    dirList
 	batch   []uint64
 	present map[*dirNode]bool
@@ -112,11 +113,18 @@ var (
 
 // Between two runs the keeper folds events in as the reader queues them,
 // and looks the names they touched up once they went quiet, in one batch:
-// lookupSettle after the last event, or lookupMaxDelay after the first one
-// under constant traffic. A run is then left with the names changed since.
+// lookupSettle after the last event, lookupMaxDelay after the first one
+// under constant traffic, or as soon as lookupMaxPending folders wait. A
+// run is then left with the names changed since. The bound keeps what a
+// burst holds small: in deploy/bench/dirsize.sh's burst (50,000 changes
+// in about 5 s at 5,000,000 files) a second's events held 2.9 MB of
+// names, marks and looked-up folders on the heap at once, and the heap in
+// use grew by 6.5 MB with the collector's headroom and half-used spans;
+// with the bound the daemon's peak was 1.7 MB lower (66.9 against 68.6).
 const (
-	lookupSettle   = 100 * time.Millisecond
-	lookupMaxDelay = time.Second
+	lookupSettle     = 100 * time.Millisecond
+	lookupMaxDelay   = time.Second
+	lookupMaxPending = 2048
 )
 
 // dirStuckAfter: a folder read that long is a filesystem that does not
@@ -225,7 +233,7 @@ func (k *dirKeeper) close() {
 		unix.Close(k.rootFD)
 	}
 	if k.t != nil {
-		k.t.lists.release()
+		k.t.release()
 	}
 	k.t, k.in, k.rootFD, k.rewalk = nil, nil, -1, ""
 	k.pending, k.stash, k.readSince, k.looked = nil, nil, nil, nil
@@ -319,7 +327,7 @@ func (k *dirKeeper) serve(ctx context.Context) error {
 			if first.IsZero() {
 				first = time.Now()
 			}
-			if lookupMaxDelay-time.Since(first) > lookupSettle {
+			if len(k.pending) < lookupMaxPending && lookupMaxDelay-time.Since(first) > lookupSettle {
 				settle.Reset(lookupSettle)
 				continue
 			}

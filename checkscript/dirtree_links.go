@@ -3,10 +3,17 @@ package checkscript
 // linkIndex finds an inode's place in dirTree.linked by its number: open
 // addressing with linear probing on a table at most half full, 8–16 bytes
 // an inode where a Go map takes 20–40 (1 % of a mailstore's messages are
-// links: 50,000 inodes at 5,000,000 files).
+// links: 50,000 inodes at 5,000,000 files), outside the heap (offHeap).
 type linkIndex struct {
 	slots []uint32 // a place + 1; 0: empty
+	mem   offHeap  // slots' array
 	n     int
+}
+
+// release unmaps the index.
+func (x *linkIndex) release() {
+	releaseOffHeap(&x.mem, x.slots)
+	*x = linkIndex{}
 }
 
 func (x *linkIndex) home(ino uint64) int {
@@ -30,13 +37,16 @@ func (x *linkIndex) find(linked []linkedInode, ino uint64) (uint32, bool) {
 // add records place at, whose inode linked[at].ino is not in the index.
 func (x *linkIndex) add(linked []linkedInode, at uint32) {
 	if 2*(x.n+1) > len(x.slots) {
-		old := x.slots
-		x.slots = make([]uint32, max(64, 2*len(old)))
+		old, oldMem := x.slots, x.mem
+		x.mem = offHeap{}
+		n := max(1024, 2*len(old)) // a page at least
+		x.slots = growOffHeap(&x.mem, []uint32(nil), n)[:n]
 		for _, s := range old {
 			if s != 0 {
 				x.put(linked[s-1].ino, s)
 			}
 		}
+		releaseOffHeap(&oldMem, old)
 	}
 	x.put(linked[at].ino, at+1)
 	x.n++

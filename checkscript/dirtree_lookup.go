@@ -18,7 +18,7 @@ func (k *dirKeeper) lookUp(ctx context.Context, d *dirNode, p *pendingDir) error
 	}
 	if p.own {
 		var st unix.Stat_t
-		if err := k.stat(rel, &st); err != nil || st.Ino != d.ino {
+		if _, err := k.stat(rel, "", &st); err != nil || st.Ino != d.ino {
 			return nil // its path leads elsewhere: a rename whose events are coming
 		}
 		d.own = uint32(st.Blocks)
@@ -30,8 +30,9 @@ func (k *dirKeeper) lookUp(ctx context.Context, d *dirNode, p *pendingDir) error
 	for _, n := range p.names {
 		name, mask := n.name, n.mask
 		var st unix.Stat_t
-		switch err := k.stat(below(rel, name), &st); {
-		case k.mounts[below(rel, name)] || (err == nil && st.Dev != k.dev):
+		path, err := k.stat(rel, name, &st)
+		switch {
+		case (len(k.mounts) > 0 && k.mounts[string(path)]) || (err == nil && st.Dev != k.dev):
 			// Another filesystem: left out.
 		case err == unix.ENOENT:
 			// Gone again: its removal event comes, and must know what

@@ -129,7 +129,13 @@ func (l *dirList) name(i int) []byte {
 // stat is fstatat(2) of the i-th name in the folder open as fd, without
 // following a symbolic link.
 func (l *dirList) stat(fd, i int, st *unix.Stat_t) error {
-	_, _, e := unix.Syscall6(unix.SYS_NEWFSTATAT, uintptr(fd), uintptr(unsafe.Pointer(&l.names[l.at[i]])),
+	return fstatat(fd, l.names[l.at[i]:], st)
+}
+
+// fstatat is fstatat(2) of path, NUL-terminated, in the folder open as fd,
+// without following a symbolic link: unix.Fstatat would copy the path.
+func fstatat(fd int, path []byte, st *unix.Stat_t) error {
+	_, _, e := unix.Syscall6(unix.SYS_NEWFSTATAT, uintptr(fd), uintptr(unsafe.Pointer(&path[0])),
 		uintptr(unsafe.Pointer(st)), unix.AT_SYMLINK_NOFOLLOW, 0, 0)
 	if e != 0 {
 		return e
@@ -156,9 +162,22 @@ func (k *dirKeeper) fail(d *dirNode, name string, err error) {
 	}
 }
 
-// stat looks a name up below the root.
-func (k *dirKeeper) stat(rel string, st *unix.Stat_t) error {
-	return unix.Fstatat(k.rootFD, rel, st, unix.AT_SYMLINK_NOFOLLOW)
+// stat looks name up in folder rel below the root (name "": the folder
+// itself), without following a symbolic link. The path is built in the
+// keeper's buffer, with no string made (a burst of 50,000 changes made
+// 6 MB of them): it is returned, valid until the next call.
+func (k *dirKeeper) stat(rel, name string, st *unix.Stat_t) ([]byte, error) {
+	b := k.path[:0]
+	switch {
+	case name == "":
+		b = append(b, rel...)
+	case rel == ".":
+		b = append(b, name...)
+	default:
+		b = append(append(append(b, rel...), '/'), name...)
+	}
+	k.path = append(b, 0)
+	return b, fstatat(k.rootFD, k.path, st)
 }
 
 // readDir reads folder d, open as fd, again: every name in it. A subfolder

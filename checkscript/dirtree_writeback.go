@@ -182,7 +182,7 @@ func (k *dirKeeper) recheckDue() {
 // and the events of that change look it up.
 func (k *dirKeeper) recheckName(d *dirNode, rel string, name []byte) {
 	var st unix.Stat_t
-	if k.stat(below(rel, string(name)), &st) == nil && st.Dev == k.dev && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+	if _, err := k.stat(rel, string(name), &st); err == nil && st.Dev == k.dev && st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		k.replaceHeld(d, name, k.t.hashBytes(name), &st)
 	}
 }
