@@ -64,6 +64,7 @@ func (k *dirKeeper) refresh(ctx context.Context, forRun bool) error {
 			}
 			k.looked = nil
 			k.t.compact()
+			k.t.lists.order = nil // a burst's size not kept
 			return k.check()
 		}
 		for _, l := range k.looked {
