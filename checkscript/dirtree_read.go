@@ -199,7 +199,9 @@ func (k *dirKeeper) readDir(ctx context.Context, d *dirNode, fd int, deep bool) 
 		k.fail(d, "", err)
 	}
 	delete(k.pending, d)
-	k.readSince[d] = true
+	if !k.walking { // the walk's events mark folders for a full read (apply)
+		k.readSince[d] = true
+	}
 	if d.wd < 0 {
 		k.watch(d, fd)
 	}
