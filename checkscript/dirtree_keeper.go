@@ -120,9 +120,9 @@ var (
 // in about 5 s at 5,000,000 files) a second's events held 2.9 MB of
 // names, marks and looked-up folders on the heap at once, and the heap in
 // use grew by 6.5 MB with the collector's headroom and half-used spans;
-// with a bound of 2,048 the daemon's peak was 1.7 MB lower (66.9 against
-// 68.6), the burst adding 4 MB to the end of the walk instead of 7.5;
-// at 1,024, 3.1 MB.
+// with a bound of 2,048 the daemon's peak was 1.7 MiB lower (65.3 against
+// 67.0 MiB), the burst adding 3.8 MiB to the end of the walk instead of
+// 7.4; at 1,024, 2.8 MiB.
 const (
 	lookupSettle     = 100 * time.Millisecond
 	lookupMaxDelay   = time.Second

@@ -49,10 +49,10 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		// byte a file, long-lived; the file lists and the table of linked
 		// inodes are outside the heap): a collection at 10 % over the
 		// live heap instead of Go's 100 % keeps the headroom to about
-		// 1 MiB. At 25 % the daemon's peak was 1 MB higher (66.9 against
-		// 65.9 MB, deploy/bench/dirsize.sh's daemon step at 5,000,000
-		// files), for 156 collections instead of 238 over the first walk
-		// and a burst of 50,000 changes. No memory limit: the lists,
+		// 1 MiB. At 25 % the daemon's peak was 0.9 MiB higher (65.3
+		// against 64.4 MiB, deploy/bench/dirsize.sh's daemon step at
+		// 5,000,000 files), for 156 collections instead of 238 over the
+		// first walk and a burst of 50,000 changes. No memory limit: the lists,
 		// outside the heap, are what would need one, and a limit near
 		// the live heap cost 2.5 times the burst's CPU
 		// (deploy/bench/README.md, "dirsize").
