@@ -287,17 +287,17 @@ func (k *dirKeeper) build(ctx context.Context) error {
 	k.recentSince = time.Now().Add(-k.writeback).Unix()
 	k.since, k.walking, k.answering = time.Now().Add(-time.Second), true, true
 	defer func() { k.answering = false }()
-	err = k.readDir(ctx, k.t.root, fd, true)
-	if err != nil {
-		k.walking = false
-		return err
-	}
 	// The walk's last events still only mark their folders for a full
 	// read: no folder is recorded as read since a fold (readSince) during
 	// the walk, which spared a map of every folder (1.2 MB at 5,000,000
 	// files) at its end.
-	k.fold()
+	if err = k.readDir(ctx, k.t.root, fd, true); err == nil {
+		k.fold()
+	}
 	k.walking = false
+	if err != nil {
+		return err
+	}
 	if err := k.refresh(ctx, false); err != nil {
 		return err
 	}

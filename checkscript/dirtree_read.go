@@ -143,15 +143,19 @@ func fstatat(fd int, path []byte, st *unix.Stat_t) error {
 	return nil
 }
 
-// below joins a folder's path below the root and a name in it.
-func below(rel, name string) string {
+// below joins a folder's path below the root and a name in it (name "":
+// the folder itself).
+func below(rel, name string) string { return string(appendBelow(nil, rel, name)) }
+
+// appendBelow appends below(rel, name) to b.
+func appendBelow(b []byte, rel, name string) []byte {
 	switch {
 	case name == "":
-		return rel
+		return append(b, rel...)
 	case rel == ".":
-		return name
+		return append(b, name...)
 	}
-	return rel + "/" + name
+	return append(append(append(b, rel...), '/'), name...)
 }
 
 // fail records that part of d could not be read; the folder is read again
@@ -167,15 +171,7 @@ func (k *dirKeeper) fail(d *dirNode, name string, err error) {
 // keeper's buffer, with no string made (a burst of 50,000 changes made
 // 6 MB of them): it is returned, valid until the next call.
 func (k *dirKeeper) stat(rel, name string, st *unix.Stat_t) ([]byte, error) {
-	b := k.path[:0]
-	switch {
-	case name == "":
-		b = append(b, rel...)
-	case rel == ".":
-		b = append(b, name...)
-	default:
-		b = append(append(append(b, rel...), '/'), name...)
-	}
+	b := appendBelow(k.path[:0], rel, name)
 	k.path = append(b, 0)
 	return b, fstatat(k.rootFD, k.path, st)
 }

@@ -52,9 +52,9 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		// 1 MiB. At 25 % the daemon's peak was 0.9 MiB higher (65.3
 		// against 64.4 MiB, deploy/bench/dirsize.sh's daemon step at
 		// 5,000,000 files), for 156 collections instead of 238 over the
-		// first walk and a burst of 50,000 changes. No memory limit: the lists,
-		// outside the heap, are what would need one, and a limit near
-		// the live heap cost 2.5 times the burst's CPU
+		// first walk and a burst of 50,000 changes. No memory limit: the
+		// lists, outside the heap, are what would need one, and a limit
+		// near the live heap cost 2.5 times the burst's CPU
 		// (deploy/bench/README.md, "dirsize").
 		debug.SetGCPercent(10)
 	}
