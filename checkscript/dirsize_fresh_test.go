@@ -85,16 +85,16 @@ func againstFresh(b *testing.B, c *dirsizeCheck, root string) (kept, fresh dirFi
 // links than the kept one (the others it holds as single-link files, so
 // counted again), with their paths and the changes that named them.
 func compareLinked(b *testing.B, root, logs string, kept, fresh *dirTree) {
-	for _, fl := range fresh.linked {
+	for fat, fl := range fresh.links.places {
 		var names uint32
-		if at, ok := kept.linkAt.find(kept.linked, fl.ino); ok {
-			names = kept.linked[at].names
+		if at, ok := kept.links.find(fl.ino()); ok {
+			names = kept.links.places[at].names
 		}
 		if fl.names == 0 || names >= fl.names {
 			continue
 		}
-		out, _ := exec.Command("find", root, "-xdev", "-inum", fmt.Sprint(fl.ino)).CombinedOutput()
-		benchLogf(b, "inode %d (%d blocks): %d names as links, %d in the kept tree: %s", fl.ino, fl.blocks, fl.names, names, out)
+		out, _ := exec.Command("find", root, "-xdev", "-inum", fmt.Sprint(fl.ino())).CombinedOutput()
+		benchLogf(b, "inode %d (%d blocks): %d names as links, %d in the kept tree: %s", fl.ino(), fresh.links.blocks(uint32(fat)), fl.names, names, out)
 		for _, p := range strings.Fields(string(out)) {
 			rel := strings.TrimPrefix(filepath.Dir(p), root+"/")
 			out, _ := exec.Command("sh", "-c", fmt.Sprintf("grep -h '%s' %s/change-*.log | head -20", rel, logs)).CombinedOutput()

@@ -19,24 +19,15 @@ import (
 // Sizes are in 512-byte blocks (st_blocks), as du -B1 counts allocated
 // space.
 type dirTree struct {
-	root *dirNode
-	seed maphash.Seed
-	unit uint64 // 512-byte blocks per filesystem block: the unit of an entry's size
-	// linked holds the inodes with several links, linkAt finds them.
-	linked      []linkedInode
-	linkedMem   offHeap // linked's array
-	linkAt      linkIndex
-	free        []uint32 // unused places of linked
+	root        *dirNode
+	seed        maphash.Seed
+	unit        uint64    // 512-byte blocks per filesystem block: the unit of an entry's size
+	links       linkTable // the inodes with several links
 	extras      map[*dirNode]*dirExtra
 	lists       listArena
 	byWD        []*dirNode // by inotify watch descriptor (the kernel gives them in order)
 	files, dirs int        // names of files, folders: what --max-files bounds
 	unwatched   int        // folders without an inotify watch
-}
-
-type linkedInode struct {
-	ino, blocks uint64
-	names       uint32 // in the tree
 }
 
 // dirNode is one folder of the tree. Its subfolders are a list (child,
@@ -83,9 +74,7 @@ func newDirTree(ino, blocks, unit uint64) *dirTree {
 // part of it may be used after.
 func (t *dirTree) release() {
 	t.lists.release()
-	releaseOffHeap(&t.linkedMem, t.linked)
-	t.linked = nil
-	t.linkAt.release()
+	t.links.release()
 }
 
 func (t *dirTree) hash(name string) uint32 {
@@ -104,7 +93,7 @@ func (d *dirNode) gone() bool { return d.parent == d }
 
 // fileList is a folder's files but the big ones, 3 uint16 each, sorted by
 // name hash: hash<<13 | linked<<12 | units, then the inode print; or, with
-// linked set, the place in dirTree.linked on the 12 + 16 bits.
+// linked set, the place in dirTree.links on the 12 + 16 bits.
 type fileList []uint16
 
 func (l fileList) len() int { return len(l) / 3 }

@@ -48,7 +48,7 @@ func (t *dirTree) addFile(d *dirNode, h uint32, ino, blocks uint64, nlink uint64
 	var e uint64
 	switch {
 	case nlink > 1:
-		at := t.linkOf(ino, blocks)
+		at := t.links.of(ino, blocks)
 		e = entry(h, linkedFlag|at>>16, uint16(at))
 	case blocks%t.unit == 0 && blocks/t.unit <= maxUnits:
 		e = entry(h, uint32(blocks/t.unit), inoPrint(ino))
@@ -79,38 +79,9 @@ func (t *dirTree) setFiles(d *dirNode, batch []uint64) {
 	t.files += len(batch)
 }
 
-// linkOf returns the place of inode ino (of blocks) in the table, one more
-// of its names counted.
-func (t *dirTree) linkOf(ino, blocks uint64) uint32 {
-	at, ok := t.linkAt.find(t.linked, ino)
-	if !ok {
-		if n := len(t.free); n > 0 {
-			at, t.free = t.free[n-1], t.free[:n-1]
-		} else {
-			if n := len(t.linked); n == cap(t.linked) { // grown by an eighth, outside the heap
-				t.linked = growOffHeap(&t.linkedMem, t.linked, n+n/8+16)
-			}
-			at, t.linked = uint32(len(t.linked)), append(t.linked, linkedInode{})
-		}
-		t.linked[at] = linkedInode{ino: ino}
-		t.linkAt.add(t.linked, at)
-	}
-	t.linked[at].blocks = blocks
-	t.linked[at].names++
-	return at
-}
-
-// unlink counts one name of the inode at place at less.
-func (t *dirTree) unlink(at uint32) {
-	if t.linked[at].names--; t.linked[at].names == 0 {
-		t.linkAt.remove(t.linked, t.linked[at].ino)
-		t.linked[at], t.free = linkedInode{}, append(t.free, at)
-	}
-}
-
 // isLinked reports whether ino has several names in the tree's table.
 func (t *dirTree) isLinked(ino uint64) bool {
-	_, ok := t.linkAt.find(t.linked, ino)
+	_, ok := t.links.find(ino)
 	return ok
 }
 
@@ -140,12 +111,13 @@ func (t *dirTree) single(d *dirNode, h uint32, fp uint16) (blocks uint64, found 
 func (t *dirTree) removeFile(d *dirNode, h uint32, fp uint16, anyPrint bool, ino uint64) (uint64, uint16, uint64, bool) {
 	for i := d.files.search(h); i < d.files.len() && d.files.hash(i) == h; i++ {
 		if d.files.linked(i) {
-			li := t.linked[d.files.link(i)]
-			if li.ino == ino || (ino == 0 && anyPrint) {
-				t.unlink(d.files.link(i))
+			at := d.files.link(i)
+			if lino := t.links.places[at].ino(); lino == ino || (ino == 0 && anyPrint) {
+				blocks := t.links.blocks(at)
+				t.links.unlink(at)
 				d.files.remove(i)
 				t.files--
-				return li.blocks, inoPrint(li.ino), li.ino, true
+				return blocks, inoPrint(lino), lino, true
 			}
 		} else if ino == 0 && (anyPrint || d.files.print(i) == fp) {
 			blocks, efp := uint64(d.files.units(i))*t.unit, d.files.print(i)
@@ -182,7 +154,7 @@ func (t *dirTree) removeGroup(d *dirNode, h uint32) {
 func (t *dirTree) clearFiles(d *dirNode) {
 	for i := 0; i < d.files.len(); i++ {
 		if d.files.linked(i) {
-			t.unlink(d.files.link(i))
+			t.links.unlink(d.files.link(i))
 		}
 	}
 	t.files -= d.files.len()

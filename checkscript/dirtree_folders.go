@@ -108,6 +108,16 @@ func (d *dirNode) all() iter.Seq[*dirNode] {
 	}
 }
 
+// depth counts the folders above d (0 for the root, and for a folder no
+// longer in the tree).
+func (d *dirNode) depth() int {
+	n := 0
+	for e := d; e.parent != nil && !e.gone(); e = e.parent {
+		n++
+	}
+	return n
+}
+
 // path is a folder's path below the root ("." for the root).
 func (d *dirNode) path() string {
 	if d.parent == nil || d.gone() {
@@ -160,7 +170,7 @@ type treeTotal struct {
 // calls.
 func (t *dirTree) total(d *dirNode, seen *[]uint64) treeTotal {
 	var tt treeTotal
-	n := (len(t.linked) + 63) / 64
+	n := (len(t.links.places) + 63) / 64
 	marks := slices.Grow((*seen)[:0], n)[:n]
 	clear(marks)
 	for n := range d.all() {
@@ -186,7 +196,7 @@ func (t *dirTree) total(d *dirNode, seen *[]uint64) treeTotal {
 				at := n.files.link(i)
 				if marks[at/64]&(1<<(at%64)) == 0 {
 					marks[at/64] |= 1 << (at % 64)
-					tt.blocks += t.linked[at].blocks
+					tt.blocks += t.links.blocks(at)
 				} else {
 					tt.files-- // another name of one counted
 				}
@@ -194,8 +204,8 @@ func (t *dirTree) total(d *dirNode, seen *[]uint64) treeTotal {
 		}
 	}
 	if d == t.root { // every inode of the table has a name here
-		for _, li := range t.linked {
-			tt.blocks += li.blocks
+		for at, li := range t.links.places {
+			tt.blocks += t.links.blocks(uint32(at))
 			tt.files -= uint64(max(li.names, 1) - 1)
 		}
 	}

@@ -139,7 +139,7 @@ func (k *dirKeeper) restatLinks() {
 			if !d.files.linked(i) {
 				continue
 			}
-			if ino := k.t.linked[d.files.link(i)].ino; k.restat[ino] {
+			if ino := k.t.links.places[d.files.link(i)].ino(); k.restat[ino] {
 				hashes[d.files.hash(i)] = true
 				delete(k.restat, ino)
 			}
@@ -172,7 +172,7 @@ func (k *dirKeeper) findSingles() {
 	t := k.t
 	var inos []uint64
 	for ino, l := range k.newLinks {
-		if at, ok := t.linkAt.find(t.linked, ino); !ok || t.linked[at].names < l.nlink {
+		if at, ok := t.links.find(ino); !ok || t.links.places[at].names < l.nlink {
 			inos = append(inos, ino)
 		} else {
 			delete(k.newLinks, ino) // every name of it is counted as a link already

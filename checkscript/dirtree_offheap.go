@@ -8,7 +8,7 @@ import (
 
 // offHeap is the anonymous mapping (mmap(2)) that holds a slice's backing
 // array outside the Go heap: the tree's table of inodes with several links
-// and its index. Like the file lists (listArena), they hold no pointer and
+// and its buckets. Like the file lists (listArena), they hold no pointer and
 // live as long as the tree, so on the heap they would only add to what the
 // collector paces on: the heap may grow by GOGC % of them before it runs.
 // And a table grown on the heap is copied, the old array left as garbage

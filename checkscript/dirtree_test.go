@@ -389,8 +389,8 @@ func TestDirTreeBookkeeping(t *testing.T) {
 	if blocks, ok := tr.single(a, tr.hash("f"), inoPrint(100)); !ok || blocks != 16 {
 		t.Errorf("f: %d %v", blocks, ok)
 	}
-	if _, _, ino, ok := tr.removeFile(b, tr.hash("l1"), 0, true, 0); !ok || ino != 103 || tr.linked[linkedAt(tr, 103)].names != 1 {
-		t.Errorf("l1 removed: %v %d %+v", ok, ino, tr.linked)
+	if _, _, ino, ok := tr.removeFile(b, tr.hash("l1"), 0, true, 0); !ok || ino != 103 || tr.links.places[linkedAt(tr, 103)].names != 1 {
+		t.Errorf("l1 removed: %v %d %+v", ok, ino, tr.links.places)
 	}
 	tr.removeDir(a)
 	if got, want := tr.total(tr.root, &scratch), (treeTotal{blocks: 8 + 24, files: 1, dirs: 1, unwatched: 1}); got != want {
@@ -415,40 +415,66 @@ func TestDirTreeBookkeeping(t *testing.T) {
 }
 
 func linkedAt(tr *dirTree, ino uint64) uint32 {
-	at, _ := tr.linkAt.find(tr.linked, ino)
+	at, _ := tr.links.find(ino)
 	return at
 }
 
-// The index of inodes with several links agrees with a map through adds
-// and removals that wrap around its table and shift entries back.
-func TestDirTreeLinkIndex(t *testing.T) {
-	var x linkIndex
-	var linked []linkedInode
-	want := map[uint64]uint32{}
+// The table of inodes with several links agrees with a map through adds,
+// names counted and uncounted, places freed and reused, and growths of its
+// buckets; blocks over 32 bits are kept apart and forgotten with their
+// inode.
+func TestDirTreeLinkTable(t *testing.T) {
+	var x linkTable
+	defer x.release()
+	type want struct {
+		at     uint32
+		blocks uint64
+		names  uint32
+	}
+	wants := map[uint64]*want{}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for step := 0; step < 20000; step++ {
-		ino := uint64(rng.IntN(3000)) * 4096 // clustered homes: long probe runs
-		if at, ok := want[ino]; ok && rng.IntN(3) > 0 {
-			x.remove(linked, ino)
-			delete(want, ino)
-			linked[at].ino = ^uint64(0)
-		} else if !ok {
-			linked = append(linked, linkedInode{ino: ino})
-			want[ino] = uint32(len(linked) - 1)
-			x.add(linked, uint32(len(linked)-1))
+	for step := 0; step < 40000; step++ {
+		ino := uint64(rng.IntN(3000))<<32 | uint64(rng.IntN(2)) // clustered: long chains
+		w := wants[ino]
+		switch {
+		case w != nil && rng.IntN(3) == 0:
+			x.unlink(w.at)
+			if w.names--; w.names == 0 {
+				delete(wants, ino)
+			}
+		case w == nil || rng.IntN(2) == 0:
+			blocks := uint64(rng.IntN(100))
+			if rng.IntN(50) == 0 {
+				blocks = 1<<40 + uint64(step)
+			}
+			at := x.of(ino, blocks)
+			if w == nil {
+				w = &want{at: at}
+				wants[ino] = w
+			}
+			w.blocks, w.names = blocks, w.names+1
+			if at != w.at {
+				t.Fatalf("step %d, inode %d: place %d, was %d", step, ino, at, w.at)
+			}
 		}
-		if step%997 == 0 || step > 19900 {
-			for i := 0; i < 3000; i++ {
-				ino := uint64(i) * 4096
-				at, ok := x.find(linked, ino)
-				if wat, wok := want[ino]; ok != wok || (ok && at != wat) {
-					t.Fatalf("step %d, inode %d: %d %v, want %d %v", step, ino, at, ok, wat, wok)
+		if step%997 == 0 || step > 39900 {
+			for ino, w := range wants {
+				at, ok := x.find(ino)
+				if !ok || at != w.at || x.blocks(at) != w.blocks || x.places[at].names != w.names {
+					t.Fatalf("step %d, inode %d: %d %v, %d blocks, %d names; want %+v", step, ino, at, ok, x.blocks(at), x.places[at].names, *w)
 				}
 			}
 		}
 	}
-	if x.n != len(want) {
-		t.Fatalf("%d in the index, want %d", x.n, len(want))
+	if x.n != len(wants) || len(x.places)-len(x.free) != len(wants) {
+		t.Fatalf("%d inodes, %d places, %d free; want %d", x.n, len(x.places), len(x.free), len(wants))
+	}
+	huge := 0
+	for _, w := range wants {
+		huge += b2i(w.blocks >= hugeBlocks)
+	}
+	if len(x.huge) != huge || len(x.buckets) < x.n {
+		t.Fatalf("%d huge kept, want %d; %d buckets for %d inodes", len(x.huge), huge, len(x.buckets), x.n)
 	}
 }
 
