@@ -64,15 +64,20 @@ if [ "${DIRSIZE_REUSE:-}" != 1 ]; then # DIRSIZE_REUSE=1 only formats the raw fi
 		rm -rf "$work"
 	}
 	trap cleanup EXIT
+	# make_tree makes $files files under $tree (removed first by the caller).
+	make_tree() {
+		echo "dirsize: making $files files under $tree" >&2
+		local start
+		start=$(date +%s)
+		deploy/bench/mailstore-tree.sh make "$tree" "$files" 2>&1 | tee -a "$work/make.txt" >&2
+		echo "dirsize: tree made in $(($(date +%s) - start)) s" >&2
+	}
 	trap 'exit 130' INT TERM
 	if [ -n "${DIRSIZE_TREE_DIR:-}" ]; then
 		[ -d "$tree/opt" ] || { echo "dirsize: no tree in $tree (mailstore-tree.sh make $tree)" >&2; exit 1; }
 		echo "dirsize: measuring the tree made beforehand in $tree" >&2
 	else
-		echo "dirsize: making $files files under $tree" >&2
-		start=$(date +%s)
-		deploy/bench/mailstore-tree.sh make "$tree" "$files" 2>&1 | tee "$work/make.txt" >&2
-		echo "dirsize: tree made in $(($(date +%s) - start)) s" >&2
+		make_tree
 	fi
 
 	# 1. In-process.
@@ -86,7 +91,7 @@ if [ "${DIRSIZE_REUSE:-}" != 1 ]; then # DIRSIZE_REUSE=1 only formats the raw fi
 		if [[ $steps == *" inprocess "* ]] && [ -z "${DIRSIZE_TREE_DIR:-}" ]; then
 			echo "dirsize: making the tree again for the daemon" >&2
 			deploy/bench/mailstore-tree.sh remove "$tree"
-			deploy/bench/mailstore-tree.sh make "$tree" "$files" 2>&1 | tee -a "$work/make.txt" >&2
+			make_tree
 		fi
 		opt="$tree/opt"
 		folders=("$opt" "$opt/zextras/store" "$opt/zextras/backup" "$opt/zextras/incoming" "$opt/zextras/cache")
