@@ -194,31 +194,39 @@ each() {
 # d NAME: a value of the daemon's raw file.
 d() { awk -v n="$1" '$1 == n || $1 == n":" { $1 = ""; sub(/^ /, ""); print }' "$raw_daemon"; }
 
-same=$(awk -v s="$(m same-bytes)" -v o="$(m same-bytes-at-once)" 'BEGIN { print (s == 1 ? "yes" : "no") (o == 1 ? ", at once" : ", once writeback was due (not at once)") }')
-echo "In-process (BenchmarkDirsize): the five folders as the daemon starts them, one tree."
-echo
-printf '| tree | first walk: unthrottled / default --rate | one-shot walk (outer folder) | re-measure of the five, 1 s after %s changes, each round: wall (CPU) | du -sxB1 of the five, each round: wall (CPU) | du / re-measure, lowest: wall (CPU) | events and lookups meanwhile, each round (CPU) | du / all CPU of the round (events, look-ups, re-measure, look-ups after writeback), each round | re-measure right after the changes: wall (CPU), du / it, du / all CPU of the round | same bytes as du, every folder, every round | tree heap per file / child peak RSS per file |\n' "$(r changed-files)"
-echo '|---|---|---|---|---|---|---|---|---|---|---|'
-printf '| %s files, %s folders | %s ms / %s ms | %s ms | %s | %s | %s× (%s×) | %s | %s | %s ms (%s ms), %s× (%s×), %s× | %s | %s B / %s B |\n' \
-	"$(r files)" "$(r folders)" "$(r first-walk-ms)" "$(r first-walk-throttled-ms)" "$(r oneshot-walk-ms)" \
-	"$(each '%.1f ms (%.1f ms)' remeasure-ms remeasure-cpu-ms)" "$(each '%.0f ms (%.0f ms)' du-ms du-cpu-ms)" \
-	"$(r du-over-remeasure-min)" "$(r du-over-remeasure-cpu-min)" "$(each '%.0f ms' events-cpu-ms)" "$(each '%.0f×' du-over-all-cpu)" \
-	"$(r remeasure-ms-rnow 1)" "$(r remeasure-cpu-ms-rnow 1)" "$(r du-over-remeasure-rnow)" "$(r du-over-remeasure-cpu-rnow)" "$(r du-over-all-cpu-rnow)" \
-	"$same" "$(r heap-B/file 2)" "$(r peak-rss-B/file 2)"
-echo
-echo "The whole daemon (carbonio-health run, role mailstore, the five size checks on the tree at a 15 s interval, -full-output to read the figures):"
-echo
-echo '| files | first figures of the five = du after | all five = du again after 1 % changed | daemon CPU meanwhile | peak RSS (VmHWM) | of which the binary pages (RssFile) / memory (RssAnon), at the end |'
-echo '|---|---|---|---|---|---|'
-printf '| %s | %s s | %s s | %s s | %.1f MiB | %.1f / %.1f MiB |\n' "$(d files)" "$(d first-walk-s)" "$(d after-changes-s)" "$(d cpu-after-changes-s)" \
-	"$(awk '{print $1/1024}' <<<"$(d VmHWM)")" "$(awk '{print $1/1024}' <<<"$(d RssFile)")" "$(awk '{print $1/1024}' <<<"$(d RssAnon)")"
-echo
-echo "A folder that is the root of its filesystem, counted by it in O(1) (statfs, less the constant a walk found at the start):"
-echo
-echo '| filesystem | inodes in use | a run | du -sxB1 | du / a run | same bytes as du |'
-echo '|---|---|---|---|---|---|'
-awk '/^BenchmarkDirsizeCounted\// {
-	split($1, p, "/"); kind = p[2]; sub(/-[0-9]+$/, "", kind)
-	for (i = 2; i <= NF; i++) { v[$i] = $(i-1) }
-	printf "| %s | %d | %.1f µs | %.0f ms | %.0f× | %s |\n", kind, v["inodes"], v["run-µs"], v["du-ms"], v["du-over-run"], (v["same-bytes"] == 1 ? "yes" : "no")
-}' "$raw_counted"
+# Each table from its raw file, when the steps run wrote it (DIRSIZE_STEPS may
+# pick some of them).
+if [ -s "$raw" ]; then
+	same=$(awk -v s="$(m same-bytes)" -v o="$(m same-bytes-at-once)" 'BEGIN { print (s == 1 ? "yes" : "no") (o == 1 ? ", at once" : ", once writeback was due (not at once)") }')
+	echo "In-process (BenchmarkDirsize): the five folders as the daemon starts them, one tree."
+	echo
+	printf '| tree | first walk: unthrottled / default --rate | one-shot walk (outer folder) | re-measure of the five, 1 s after %s changes, each round: wall (CPU) | du -sxB1 of the five, each round: wall (CPU) | du / re-measure, lowest: wall (CPU) | events and lookups meanwhile, each round (CPU) | du / all CPU of the round (events, look-ups, re-measure, look-ups after writeback), each round | re-measure right after the changes: wall (CPU), du / it, du / all CPU of the round | same bytes as du, every folder, every round | tree heap per file / child peak RSS per file |\n' "$(r changed-files)"
+	echo '|---|---|---|---|---|---|---|---|---|---|---|'
+	printf '| %s files, %s folders | %s ms / %s ms | %s ms | %s | %s | %s× (%s×) | %s | %s | %s ms (%s ms), %s× (%s×), %s× | %s | %s B / %s B |\n' \
+		"$(r files)" "$(r folders)" "$(r first-walk-ms)" "$(r first-walk-throttled-ms)" "$(r oneshot-walk-ms)" \
+		"$(each '%.1f ms (%.1f ms)' remeasure-ms remeasure-cpu-ms)" "$(each '%.0f ms (%.0f ms)' du-ms du-cpu-ms)" \
+		"$(r du-over-remeasure-min)" "$(r du-over-remeasure-cpu-min)" "$(each '%.0f ms' events-cpu-ms)" "$(each '%.0f×' du-over-all-cpu)" \
+		"$(r remeasure-ms-rnow 1)" "$(r remeasure-cpu-ms-rnow 1)" "$(r du-over-remeasure-rnow)" "$(r du-over-remeasure-cpu-rnow)" "$(r du-over-all-cpu-rnow)" \
+		"$same" "$(r heap-B/file 2)" "$(r peak-rss-B/file 2)"
+	echo
+fi
+if [ -s "$raw_daemon" ]; then
+	echo "The whole daemon (carbonio-health run, role mailstore, the five size checks on the tree at a 15 s interval, -full-output to read the figures):"
+	echo
+	echo '| files | first figures of the five = du after | all five = du again after 1 % changed | daemon CPU meanwhile | peak RSS (VmHWM) | of which the binary pages (RssFile) / memory (RssAnon), at the end |'
+	echo '|---|---|---|---|---|---|'
+	printf '| %s | %s s | %s s | %s s | %.1f MiB | %.1f / %.1f MiB |\n' "$(d files)" "$(d first-walk-s)" "$(d after-changes-s)" "$(d cpu-after-changes-s)" \
+		"$(awk '{print $1/1024}' <<<"$(d VmHWM)")" "$(awk '{print $1/1024}' <<<"$(d RssFile)")" "$(awk '{print $1/1024}' <<<"$(d RssAnon)")"
+	echo
+fi
+if [ -s "$raw_counted" ]; then
+	echo "A folder that is the root of its filesystem, counted by it in O(1) (statfs, less the constant a walk found at the start):"
+	echo
+	echo '| filesystem | inodes in use | a run | du -sxB1 | du / a run | same bytes as du |'
+	echo '|---|---|---|---|---|---|'
+	awk '/^BenchmarkDirsizeCounted\// {
+		split($1, p, "/"); kind = p[2]; sub(/-[0-9]+$/, "", kind)
+		for (i = 2; i <= NF; i++) { v[$i] = $(i-1) }
+		printf "| %s | %d | %.1f µs | %.0f ms | %.0f× | %s |\n", kind, v["inodes"], v["run-µs"], v["du-ms"], v["du-over-run"], (v["same-bytes"] == 1 ? "yes" : "no")
+	}' "$raw_counted"
+fi
